@@ -1,0 +1,1 @@
+export { apiError, messagesText, startMessagesStub, systemText, text, toolUse } from "./messages-stub.js";
