@@ -1,1 +1,63 @@
-export {};
+export { type BuiltCommand, buildArgv, InvalidInvocationError } from "./argv.js";
+export { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
+export {
+  buildChildEnv,
+  type ChildEnvOptions,
+  CLI_ENV_ALLOWLIST,
+  CLI_ENV_DEFAULTS,
+  RUN_MARKER_VAR,
+} from "./child-env.js";
+export {
+  type ApiErrorKind,
+  apiErrorKind,
+  ClaudeApiError,
+  ClaudeAuthError,
+  ClaudeBudgetExceededError,
+  ClaudeCancelledError,
+  ClaudeCrashedError,
+  ClaudeError,
+  ClaudeExecutionError,
+  ClaudeMaxTurnsError,
+  ClaudeNotInstalledError,
+  ClaudeSessionNotFoundError,
+  ClaudeTimeoutError,
+} from "./errors.js";
+export {
+  AssistantEvent,
+  type ClaudeEvent,
+  ContentBlock,
+  type MalformedLine,
+  ModelUsage,
+  type ParsedLine,
+  PermissionDenial,
+  ResultEvent,
+  StreamEvent,
+  SystemApiRetryEvent,
+  SystemInitEvent,
+  type UnknownEvent,
+  Usage,
+  UserEvent,
+} from "./events.js";
+export type {
+  AgentDefinition,
+  Invocation,
+  NoToolsInvocation,
+  NoToolsProfile,
+  OutputFormat,
+  PermissionMode,
+  SessionMode,
+  ToolsInvocation,
+  ToolsProfile,
+} from "./invocation.js";
+export { type Logger, silentLogger } from "./logger.js";
+export {
+  DEFAULT_MODEL,
+  DEFAULT_SUPPORTED_MODELS,
+  loadModelPolicy,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "./models.js";
+export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
+export { parseJsonOutput, parseLine, textDelta } from "./parse.js";
+export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";

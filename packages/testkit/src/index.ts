@@ -1,1 +1,16 @@
-export { apiError, messagesText, startMessagesStub, systemText, text, toolUse } from "./messages-stub.js";
+export { type ClaudeTestEnv, claudeTestEnv, realClaudeBin, realClaudeVersion } from "./claude-cli.js";
+export { createTempRepo, type TempRepo, tempDir } from "./git.js";
+export {
+  apiError,
+  type MessagesRequestBody,
+  type MessagesStub,
+  messagesText,
+  type RecordedRequest,
+  type StubBlock,
+  type StubHandler,
+  type StubReply,
+  startMessagesStub,
+  systemText,
+  text,
+  toolUse,
+} from "./messages-stub.js";

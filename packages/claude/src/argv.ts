@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import type { Invocation } from "./invocation.js";
+
+export class InvalidInvocationError extends Error {
+  override readonly name = "InvalidInvocationError";
+  readonly code = "invalid_invocation";
+}
+
+export interface BuiltCommand {
+  file: string;
+  args: string[];
+  /** The session the run records into (`new`/`resume`), or undefined for ephemeral runs. */
+  sessionId: string | undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Builds the argv of `claude -p` from a typed invocation. Pure but for minting a session id,
+ * which is injectable. The prompt is never part of argv: it goes to the child's stdin.
+ */
+export function buildArgv(
+  inv: Invocation,
+  opts: { bin: string; mintId?: () => string } = { bin: "claude" },
+): BuiltCommand {
+  const args: string[] = ["-p"];
+  let sessionId: string | undefined;
+
+  switch (inv.session.kind) {
+    case "new":
+      sessionId = inv.session.id ?? (opts.mintId ?? randomUUID)();
+      if (!UUID.test(sessionId)) throw new InvalidInvocationError(`session id '${sessionId}' is not a UUID`);
+      args.push("--session-id", sessionId);
+      break;
+    case "resume":
+      if (!UUID.test(inv.session.id))
+        throw new InvalidInvocationError(`session id '${inv.session.id}' is not a UUID`);
+      sessionId = inv.session.id;
+      args.push("--resume", sessionId);
+      if (inv.session.fork) args.push("--fork-session");
+      break;
+    case "ephemeral":
+      args.push("--no-session-persistence");
+      break;
+  }
+
+  args.push("--output-format", inv.output);
+  if (inv.output === "stream-json") {
+    args.push("--verbose");
+    if (inv.includePartialMessages) args.push("--include-partial-messages");
+  } else if (inv.includePartialMessages) {
+    throw new InvalidInvocationError("includePartialMessages needs output 'stream-json'");
+  }
+
+  if (inv.model !== undefined) {
+    if (inv.model.trim() === "" || inv.model.startsWith("-"))
+      throw new InvalidInvocationError("model is empty or starts with '-'");
+    args.push("--model", inv.model);
+  }
+
+  if (inv.agent && inv.systemPrompt !== undefined) {
+    throw new InvalidInvocationError(
+      "an agent brings its own system prompt: give agent or systemPrompt, not both",
+    );
+  }
+  if (inv.agent) {
+    if (inv.agent.definition) {
+      const { name, ...def } = inv.agent.definition;
+      if (name !== inv.agent.name)
+        throw new InvalidInvocationError("agent definition name differs from agent name");
+      args.push("--agents", JSON.stringify({ [name]: def }));
+    }
+    args.push("--agent", inv.agent.name);
+  }
+  if (inv.systemPrompt !== undefined) args.push("--system-prompt", inv.systemPrompt);
+  if (inv.appendSystemPrompt !== undefined) args.push("--append-system-prompt", inv.appendSystemPrompt);
+
+  pushTools(inv, args);
+
+  if (inv.maxBudgetUsd !== undefined) {
+    if (!(inv.maxBudgetUsd > 0) || !Number.isFinite(inv.maxBudgetUsd)) {
+      throw new InvalidInvocationError("maxBudgetUsd must be a positive number");
+    }
+    args.push("--max-budget-usd", String(inv.maxBudgetUsd));
+  }
+  for (const dir of inv.addDirs ?? []) args.push("--add-dir", dir);
+  if (inv.jsonSchema) args.push("--json-schema", JSON.stringify(inv.jsonSchema));
+
+  return { file: opts.bin, args, sessionId };
+}
+
+function pushTools(inv: Invocation, args: string[]): void {
+  // Re-check the no-tools profile at run time: callers may come from untyped JSON.
+  const profile = inv.profile as { kind: string; dangerouslySkipPermissions?: unknown };
+  if (profile.kind === "no-tools") {
+    if (profile.dangerouslySkipPermissions !== undefined) {
+      throw new InvalidInvocationError("the no-tools profile can never skip permissions");
+    }
+    if (inv.tools && inv.tools.length > 0)
+      throw new InvalidInvocationError("the no-tools profile offers no tools");
+    if ((inv as { allowedTools?: readonly string[] }).allowedTools?.length) {
+      throw new InvalidInvocationError("the no-tools profile allows no tools");
+    }
+    const mode = inv.permissionMode as string | undefined;
+    if (mode === "bypassPermissions" || mode === "auto") {
+      throw new InvalidInvocationError(`the no-tools profile can never bypass permissions (${mode})`);
+    }
+    // `--tools ""` is the only setting that removes every tool from the API request.
+    args.push("--tools", "");
+  } else if (profile.kind === "tools") {
+    if (inv.tools !== undefined) args.push("--tools", inv.tools.join(","));
+    if (inv.allowedTools?.length) args.push("--allowedTools", ...inv.allowedTools);
+  } else {
+    throw new InvalidInvocationError(`unknown profile '${profile.kind}'`);
+  }
+  if (inv.disallowedTools?.length) args.push("--disallowedTools", ...inv.disallowedTools);
+  if (inv.permissionMode !== undefined) args.push("--permission-mode", inv.permissionMode);
+  if (profile.kind === "tools" && profile.dangerouslySkipPermissions === true) {
+    args.push("--dangerously-skip-permissions");
+  }
+}

@@ -1,0 +1,128 @@
+import type { ResultEvent } from "./events.js";
+
+/**
+ * Every way a CLI run can fail, as one named class each. `code` is machine-readable and stable;
+ * `retryable` tells a caller whether the same request may succeed later.
+ */
+export abstract class ClaudeError extends Error {
+  abstract readonly code: string;
+  abstract readonly retryable: boolean;
+  /** The CLI's result line when it printed one: cost and usage still count. */
+  result?: ResultEvent;
+  stderrTail?: string;
+}
+
+/** The CLI has no valid credentials (no login, expired OAuth token, API 401/403). */
+export class ClaudeAuthError extends ClaudeError {
+  override readonly name = "ClaudeAuthError";
+  readonly code = "claude_not_authenticated";
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export type ApiErrorKind = "rate_limited" | "overloaded" | "server_error" | "client_error" | "connection";
+
+/** The Messages API failed after the CLI's own retries. */
+export class ClaudeApiError extends ClaudeError {
+  override readonly name = "ClaudeApiError";
+  readonly code = "upstream_error";
+  readonly kind: ApiErrorKind;
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+    this.kind = apiErrorKind(status);
+    this.retryable = this.kind !== "client_error";
+  }
+}
+
+export function apiErrorKind(status: number | null): ApiErrorKind {
+  if (status === null) return "connection";
+  if (status === 429) return "rate_limited";
+  if (status === 529) return "overloaded";
+  if (status >= 500) return "server_error";
+  return "client_error";
+}
+
+/** Our own wall-clock deadline passed; the process tree was stopped. */
+export class ClaudeTimeoutError extends ClaudeError {
+  override readonly name = "ClaudeTimeoutError";
+  readonly code = "timeout";
+  readonly retryable = true;
+  constructor(readonly timeoutMs: number) {
+    super(`claude did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** The caller aborted the run; the process tree was stopped. */
+export class ClaudeCancelledError extends ClaudeError {
+  override readonly name = "ClaudeCancelledError";
+  readonly code = "cancelled";
+  readonly retryable = false;
+  constructor(reason?: string) {
+    super(reason ? `run cancelled: ${reason}` : "run cancelled");
+  }
+}
+
+/** `--resume` of a session the CLI cannot find under this cwd. */
+export class ClaudeSessionNotFoundError extends ClaudeError {
+  override readonly name = "ClaudeSessionNotFoundError";
+  readonly code = "session_not_found";
+  readonly retryable = false;
+  constructor(readonly sessionId: string | undefined) {
+    super(`no conversation found with session id ${sessionId ?? "(unknown)"}`);
+  }
+}
+
+/** The run hit `--max-budget-usd`. */
+export class ClaudeBudgetExceededError extends ClaudeError {
+  override readonly name = "ClaudeBudgetExceededError";
+  readonly code = "budget_exceeded";
+  readonly retryable = false;
+}
+
+/** The run hit its turn limit. */
+export class ClaudeMaxTurnsError extends ClaudeError {
+  override readonly name = "ClaudeMaxTurnsError";
+  readonly code = "max_turns";
+  readonly retryable = false;
+}
+
+/** The CLI reported an error of its own during execution. */
+export class ClaudeExecutionError extends ClaudeError {
+  override readonly name = "ClaudeExecutionError";
+  readonly code = "execution_error";
+  readonly retryable = false;
+}
+
+/** The binary is missing, or is the placeholder left when its install script did not run. */
+export class ClaudeNotInstalledError extends ClaudeError {
+  override readonly name = "ClaudeNotInstalledError";
+  readonly code = "claude_not_installed";
+  readonly retryable = false;
+}
+
+/** The process ended without a usable result. */
+export class ClaudeCrashedError extends ClaudeError {
+  override readonly name = "ClaudeCrashedError";
+  readonly code = "crashed";
+  readonly retryable = true;
+  constructor(
+    readonly exitCode: number | undefined,
+    readonly signal: string | undefined,
+    stderrTail: string,
+    detail?: string,
+  ) {
+    const how = signal ? `killed by ${signal}` : `exit code ${exitCode ?? "unknown"}`;
+    const tail = stderrTail.trim().split("\n").slice(-3).join(" | ");
+    super(`claude crashed (${how})${detail ? `: ${detail}` : ""}${tail ? `; stderr: ${tail}` : ""}`);
+    this.stderrTail = stderrTail;
+  }
+}

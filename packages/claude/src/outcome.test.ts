@@ -1,0 +1,197 @@
+import { describe, expect, it } from "vitest";
+import type { ResultEvent } from "./events.js";
+import { classifyOutcome, type ProcessEnd } from "./outcome.js";
+
+const res = (over: Partial<ResultEvent> = {}): ResultEvent => ({
+  type: "result",
+  subtype: "success",
+  is_error: false,
+  api_error_status: null,
+  duration_ms: 1,
+  num_turns: 1,
+  result: "ok",
+  session_id: "s",
+  total_cost_usd: 0.5,
+  usage: { input_tokens: 1, output_tokens: 1 },
+  modelUsage: {},
+  permission_denials: [],
+  ...over,
+});
+const end = (over: Partial<ProcessEnd> = {}): ProcessEnd => ({
+  exitCode: 0,
+  signal: undefined,
+  result: res(),
+  stderrTail: "",
+  timedOut: false,
+  cancelled: false,
+  ...over,
+});
+const apiFail = (status: number | null, text: string) =>
+  end({
+    exitCode: 1,
+    result: res({ is_error: true, api_error_status: status, result: text, total_cost_usd: 0 }),
+  });
+
+describe("classifyOutcome", () => {
+  it("success needs is_error false, subtype success and exit 0", () => {
+    expect(classifyOutcome(end())).toMatchObject({ ok: true, result: { result: "ok" } });
+  });
+
+  it.each<[string, ProcessEnd, string, Record<string, unknown>?]>([
+    [
+      "API 401",
+      apiFail(401, "Failed to authenticate. API Error: 401 invalid x-api-key"),
+      "claude_not_authenticated",
+      { status: 401 },
+    ],
+    ["API 403", apiFail(403, "API Error: 403"), "claude_not_authenticated"],
+    [
+      "not logged in",
+      apiFail(null, "Not logged in · Please run /login"),
+      "claude_not_authenticated",
+      { status: null },
+    ],
+    [
+      "API 429",
+      apiFail(429, "API Error: Request rejected (429)"),
+      "upstream_error",
+      { status: 429, kind: "rate_limited", retryable: true },
+    ],
+    ["API 500", apiFail(500, "API Error: 500 boom"), "upstream_error", { status: 500, kind: "server_error" }],
+    [
+      "API 529",
+      apiFail(529, "API Error: 529 Overloaded"),
+      "upstream_error",
+      { status: 529, kind: "overloaded" },
+    ],
+    [
+      "API 400",
+      apiFail(400, "API Error: 400 bad model"),
+      "upstream_error",
+      { kind: "client_error", retryable: false },
+    ],
+    [
+      "connection error",
+      apiFail(null, "API Error: Connection error."),
+      "upstream_error",
+      { kind: "connection" },
+    ],
+    [
+      "resume unknown (stream-json result)",
+      end({
+        exitCode: 1,
+        result: res({
+          subtype: "error_during_execution",
+          is_error: true,
+          result: undefined,
+          errors: ["No conversation found with session ID: abc"],
+        }),
+        resumeId: "abc",
+      }),
+      "session_not_found",
+      { sessionId: "abc" },
+    ],
+    [
+      "resume unknown (json: stderr only)",
+      end({
+        exitCode: 1,
+        result: undefined,
+        stderrTail: "No conversation found with session ID: abc\n",
+        resumeId: "abc",
+      }),
+      "session_not_found",
+    ],
+    [
+      "budget",
+      end({
+        exitCode: 1,
+        result: res({ subtype: "error_max_budget_usd", is_error: true, result: undefined }),
+      }),
+      "budget_exceeded",
+    ],
+    [
+      "max turns",
+      end({ exitCode: 1, result: res({ subtype: "error_max_turns", is_error: true }) }),
+      "max_turns",
+    ],
+    [
+      "execution error",
+      end({ exitCode: 1, result: res({ subtype: "error_during_execution", is_error: true, errors: ["x"] }) }),
+      "execution_error",
+    ],
+    [
+      "other is_error",
+      end({ exitCode: 1, result: res({ is_error: true, result: "something odd" }) }),
+      "execution_error",
+    ],
+    ["result ok but exit 1", end({ exitCode: 1 }), "crashed"],
+    [
+      "no result, exit 1",
+      end({ exitCode: 1, result: undefined, stderrTail: "segfault\n" }),
+      "crashed",
+      { exitCode: 1 },
+    ],
+    [
+      "killed by a signal",
+      end({ exitCode: undefined, signal: "SIGKILL", result: undefined }),
+      "crashed",
+      { signal: "SIGKILL" },
+    ],
+    [
+      "auth on stderr",
+      end({ exitCode: 1, result: undefined, stderrTail: "Invalid API key · Please run /login" }),
+      "claude_not_authenticated",
+    ],
+    [
+      "spawn ENOENT",
+      end({ exitCode: undefined, result: undefined, spawnErrorCode: "ENOENT" }),
+      "claude_not_installed",
+    ],
+    [
+      "placeholder binary",
+      end({ exitCode: 1, result: undefined, stderrTail: "claude native binary not installed" }),
+      "claude_not_installed",
+    ],
+    [
+      "timeout wins over the printed result",
+      end({
+        timedOut: true,
+        timeoutMs: 5000,
+        result: res({ subtype: "error_during_execution", is_error: true }),
+      }),
+      "timeout",
+      { timeoutMs: 5000 },
+    ],
+    [
+      "cancel wins over the printed result",
+      end({ cancelled: true, cancelReason: "client left" }),
+      "cancelled",
+    ],
+  ])("%s ⇒ %s", (_name, input, code, props) => {
+    const out = classifyOutcome(input);
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.error.code).toBe(code);
+    if (props) expect(out.error).toMatchObject(props);
+  });
+
+  it("keeps the result and the stderr tail on the error, so cost still counts", () => {
+    const out = classifyOutcome(
+      end({
+        exitCode: 1,
+        stderrTail: "warn\n",
+        result: res({ subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 2.01 }),
+      }),
+    );
+    expect(out.ok).toBe(false);
+    if (!out.ok) {
+      expect(out.error.result?.total_cost_usd).toBe(2.01);
+      expect(out.error.stderrTail).toBe("warn\n");
+    }
+  });
+
+  it("a crash message names the exit code and the stderr tail", () => {
+    const out = classifyOutcome(end({ exitCode: 3, result: undefined, stderrTail: "a\nb\nc\nd\n" }));
+    expect(!out.ok && out.error.message).toBe("claude crashed (exit code 3); stderr: b | c | d");
+  });
+});

@@ -1,0 +1,109 @@
+import {
+  ClaudeApiError,
+  ClaudeAuthError,
+  ClaudeBudgetExceededError,
+  ClaudeCancelledError,
+  ClaudeCrashedError,
+  type ClaudeError,
+  ClaudeExecutionError,
+  ClaudeMaxTurnsError,
+  ClaudeNotInstalledError,
+  ClaudeSessionNotFoundError,
+  ClaudeTimeoutError,
+} from "./errors.js";
+import type { ResultEvent } from "./events.js";
+
+/** Everything known about a finished process; the input of the pure classification. */
+export interface ProcessEnd {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  result: ResultEvent | undefined;
+  stderrTail: string;
+  timedOut: boolean;
+  timeoutMs?: number;
+  cancelled: boolean;
+  cancelReason?: string;
+  spawnErrorCode?: string;
+  /** The session the run was asked to resume, to name it in the error. */
+  resumeId?: string;
+  /** Why the output could not be parsed, when it could not. */
+  outputProblem?: string;
+}
+
+export type Outcome = { ok: true; result: ResultEvent } | { ok: false; error: ClaudeError };
+
+const AUTH_TEXT =
+  /not logged in|please run \/login|invalid api key|oauth token (has )?expired|authentication_error|failed to authenticate/i;
+const NO_SESSION = /no conversation found with session id/i;
+const PLACEHOLDER = /native binary not installed/i;
+
+/** Decides success or the typed failure of a run. Pure: every branch is table-tested. */
+export function classifyOutcome(end: ProcessEnd): Outcome {
+  const fail = (error: ClaudeError): Outcome => {
+    if (end.result) error.result = end.result;
+    if (end.stderrTail) error.stderrTail = end.stderrTail;
+    return { ok: false, error };
+  };
+  if (
+    end.spawnErrorCode === "ENOENT" ||
+    end.spawnErrorCode === "EACCES" ||
+    PLACEHOLDER.test(end.stderrTail)
+  ) {
+    return fail(
+      new ClaudeNotInstalledError(
+        `the claude binary is not installed or not executable (${end.spawnErrorCode ?? "placeholder binary"})`,
+      ),
+    );
+  }
+  // Our own clock and the caller's abort win over whatever the killed process printed.
+  if (end.timedOut) return fail(new ClaudeTimeoutError(end.timeoutMs ?? 0));
+  if (end.cancelled) return fail(new ClaudeCancelledError(end.cancelReason));
+
+  const r = end.result;
+  if (r) {
+    if (!r.is_error && r.subtype === "success" && end.exitCode === 0) return { ok: true, result: r };
+    const text = [r.result ?? "", ...(r.errors ?? [])].join("\n");
+    const status = r.api_error_status ?? null;
+    if (status === 401 || status === 403 || (status === null && AUTH_TEXT.test(text))) {
+      return fail(new ClaudeAuthError(firstLine(text) || "authentication failed", status));
+    }
+    if (status !== null) return fail(new ClaudeApiError(firstLine(text) || `API error ${status}`, status));
+    if (NO_SESSION.test(text)) return fail(new ClaudeSessionNotFoundError(end.resumeId ?? r.session_id));
+    switch (r.subtype) {
+      case "error_max_budget_usd":
+        return fail(
+          new ClaudeBudgetExceededError(firstLine(text) || "the run reached its budget (--max-budget-usd)"),
+        );
+      case "error_max_turns":
+        return fail(new ClaudeMaxTurnsError(firstLine(text) || "the run reached its turn limit"));
+      case "error_during_execution":
+        return fail(new ClaudeExecutionError(firstLine(text) || "error during execution"));
+    }
+    if (r.is_error) {
+      // An API failure without a status: connection refused, reset or stream timeout.
+      if (/api error|connection|timed? ?out|ECONN|fetch failed/i.test(text)) {
+        return fail(new ClaudeApiError(firstLine(text), null));
+      }
+      return fail(new ClaudeExecutionError(firstLine(text) || `run failed (${r.subtype})`));
+    }
+    return fail(
+      new ClaudeCrashedError(
+        end.exitCode,
+        end.signal,
+        end.stderrTail,
+        "a result was printed but the process failed",
+      ),
+    );
+  }
+  if (NO_SESSION.test(end.stderrTail)) return fail(new ClaudeSessionNotFoundError(end.resumeId));
+  if (AUTH_TEXT.test(end.stderrTail)) return fail(new ClaudeAuthError(lastLine(end.stderrTail)));
+  return fail(new ClaudeCrashedError(end.exitCode, end.signal, end.stderrTail, end.outputProblem));
+}
+
+function firstLine(s: string): string {
+  return s.trim().split("\n")[0]?.slice(0, 500) ?? "";
+}
+
+function lastLine(s: string): string {
+  return s.trim().split("\n").at(-1)?.slice(0, 500) ?? "";
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { descendantsOf, environHas, parseStat } from "./process-table.js";
+
+describe("parseStat", () => {
+  it("reads pid, ppid, pgid and sid", () => {
+    expect(parseStat("1234 (claude) S 1000 1234 1234 0 -1 4194560 …")).toEqual({
+      pid: 1234,
+      ppid: 1000,
+      pgid: 1234,
+      sid: 1234,
+    });
+  });
+  it("copes with spaces and parentheses in the command name", () => {
+    expect(parseStat("77 (a (weird) name) R 5 6 7 0")).toEqual({ pid: 77, ppid: 5, pgid: 6, sid: 7 });
+  });
+  it.each(["", "garbage", "12 (x S", "x (y) S a b c"])("rejects %j", (s) => {
+    expect(parseStat(s)).toBeUndefined();
+  });
+});
+
+describe("descendantsOf", () => {
+  const p = (pid: number, ppid: number) => ({ pid, ppid, pgid: pid, sid: pid });
+  it("walks children and grandchildren, parents first, excluding the root", () => {
+    const table = [p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 11), p(20, 1)];
+    expect(descendantsOf(table, 10)).toEqual([11, 12, 13]);
+    expect(descendantsOf(table, 13)).toEqual([]);
+    expect(descendantsOf(table, 99)).toEqual([]);
+  });
+  it("does not loop on a cycle in a torn snapshot", () => {
+    expect(descendantsOf([p(2, 3), p(3, 2)], 2)).toEqual([3]);
+  });
+});
+
+describe("environHas", () => {
+  it("matches whole entries only", () => {
+    const env = "A=1\0CLAUDE_GATEWAY_RUN_ID=abc\0B=2\0";
+    expect(environHas(env, "CLAUDE_GATEWAY_RUN_ID", "abc")).toBe(true);
+    expect(environHas(env, "CLAUDE_GATEWAY_RUN_ID", "ab")).toBe(false);
+    expect(environHas("XCLAUDE_GATEWAY_RUN_ID=abc", "CLAUDE_GATEWAY_RUN_ID", "abc")).toBe(false);
+  });
+});

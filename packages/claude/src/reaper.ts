@@ -1,0 +1,82 @@
+import { readdir, readFile } from "node:fs/promises";
+import { descendantsOf, environHas, type ProcessInfo, parseStat } from "./process-table.js";
+
+/**
+ * Finds and kills what a run leaves behind. The CLI runs each Bash tool command in its own
+ * session, so killing the CLI's process group misses them; and once the CLI is gone they are
+ * re-parented away from it. Two nets catch them: the descendant tree (taken while the CLI
+ * lives) and the run's marker variable, which every tool process inherits.
+ */
+export async function readProcessTable(): Promise<ProcessInfo[]> {
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  const out: ProcessInfo[] = [];
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        const stat = await readFile(`/proc/${e}/stat`, "utf8").catch(() => undefined);
+        const info = stat ? parseStat(stat) : undefined;
+        if (info) out.push(info);
+      }),
+  );
+  return out;
+}
+
+export async function descendantPids(root: number): Promise<number[]> {
+  return descendantsOf(await readProcessTable(), root);
+}
+
+/** Processes whose environment carries `name=value` (only our own processes are readable). */
+export async function pidsWithMarker(name: string, value: string): Promise<number[]> {
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  const hits: number[] = [];
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+      .map(async (e) => {
+        const environ = await readFile(`/proc/${e}/environ`, "latin1").catch(() => undefined);
+        if (environ && environHas(environ, name, value)) hits.push(Number(e));
+      }),
+  );
+  return hits;
+}
+
+export function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** SIGKILLs every process of the run that is still alive; returns the pids it killed. */
+export async function reapRun(
+  markerName: string,
+  runId: string,
+  known: readonly number[],
+): Promise<number[]> {
+  const marked = await pidsWithMarker(markerName, runId);
+  const markedSet = new Set(marked);
+  const killed: number[] = [];
+  for (const pid of new Set([...known, ...marked])) {
+    // A known pid that lost the marker may have been reused by an unrelated process: leave it.
+    if (!markedSet.has(pid) && !(await stillCarries(pid, markerName, runId))) continue;
+    if (signal(pid, "SIGKILL")) killed.push(pid);
+  }
+  return killed;
+}
+
+async function stillCarries(pid: number, name: string, value: string): Promise<boolean> {
+  const environ = await readFile(`/proc/${pid}/environ`, "latin1").catch(() => undefined);
+  return environ !== undefined && environHas(environ, name, value);
+}

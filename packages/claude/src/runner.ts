@@ -1,0 +1,294 @@
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { execa } from "execa";
+import { buildArgv } from "./argv.js";
+import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
+import { Channel } from "./channel.js";
+import { buildChildEnv, RUN_MARKER_VAR } from "./child-env.js";
+import { ClaudeCancelledError, type ClaudeError, ClaudeNotInstalledError } from "./errors.js";
+import type { MalformedLine, ParsedLine, ResultEvent } from "./events.js";
+import type { Invocation } from "./invocation.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { classifyOutcome } from "./outcome.js";
+import { parseJsonOutput, parseLine } from "./parse.js";
+import { descendantPids, isAlive, reapRun, signal } from "./reaper.js";
+
+export interface RunOptions {
+  invocation: Invocation;
+  /** Sent on stdin, never in argv. */
+  prompt: string;
+  cwd: string;
+  /** Wall-clock deadline for the whole run, from spawn. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Defaults to `resolveClaudeBin()`. */
+  bin?: string;
+  /** The environment the child's variables are picked from (default `process.env`). */
+  sourceEnv?: Readonly<Record<string, string | undefined>>;
+  /** Extra variable names to copy from `sourceEnv`. */
+  passthroughEnv?: readonly string[];
+  /** Variables set verbatim in the child (e.g. a per-job `HOME`). */
+  setEnv?: Readonly<Record<string, string>>;
+  /** How long SIGINT gets to stop the CLI and its tools before SIGTERM, then SIGKILL. */
+  killGraceMs?: number;
+  stderrTailBytes?: number;
+  logger?: Logger;
+  /** Called for every stream-json line, in order (also for unknown and malformed lines). */
+  onEvent?: (event: ParsedLine) => void;
+  mintId?: () => string;
+}
+
+export interface RunResult {
+  result: ResultEvent;
+  /** The final text (`result.result`). */
+  text: string;
+  sessionId: string;
+  costUsd: number;
+  /** Wall time from spawn to exit, measured by us. */
+  wallMs: number;
+  malformed: MalformedLine[];
+}
+
+export interface ClaudeRun {
+  readonly runId: string;
+  readonly pid: number | undefined;
+  /** The session the run records into (undefined for ephemeral runs until the CLI says). */
+  readonly sessionId: string | undefined;
+  readonly args: readonly string[];
+  /** Stream-json lines as they arrive (buffered from spawn; one consumer). */
+  readonly events: AsyncIterable<ParsedLine>;
+  /** Resolves with the result; rejects with a `ClaudeError`. */
+  readonly done: Promise<RunResult>;
+  cancel(reason?: string): void;
+}
+
+const MAX_JSON_OUTPUT = 64 * 1024 * 1024;
+
+/** Spawns `claude -p`, streams its output, owns its deadline, and leaves no process behind. */
+export function runClaude(opts: RunOptions): ClaudeRun {
+  const log = opts.logger ?? silentLogger;
+  const runId = randomUUID();
+  const bin = opts.bin ?? resolveClaudeBin();
+  const built = buildArgv(opts.invocation, {
+    bin: bin ?? "claude",
+    ...(opts.mintId ? { mintId: opts.mintId } : {}),
+  });
+  // Buffered from the start, so a consumer that starts iterating late misses nothing.
+  const channel = new Channel<ParsedLine>();
+  const emit = (ev: ParsedLine) => {
+    opts.onEvent?.(ev);
+    channel.push(ev);
+  };
+
+  if (!bin || isPlaceholderBinary(bin)) {
+    const error = new ClaudeNotInstalledError(
+      bin
+        ? `${bin} is the placeholder of @anthropic-ai/claude-code: its install script did not run (pnpm: list it in onlyBuiltDependencies)`
+        : "the claude binary was not found: install @anthropic-ai/claude-code or set CLAUDE_BIN",
+    );
+    return failedRun(runId, built.sessionId, built.args, error);
+  }
+  if (opts.signal?.aborted) {
+    return failedRun(
+      runId,
+      built.sessionId,
+      built.args,
+      new ClaudeCancelledError(String(opts.signal.reason ?? "")),
+    );
+  }
+
+  const env = buildChildEnv(opts.sourceEnv ?? process.env, {
+    runId,
+    ...(opts.passthroughEnv ? { passthrough: opts.passthroughEnv } : {}),
+    ...(opts.setEnv ? { set: opts.setEnv } : {}),
+  });
+  const started = Date.now();
+  const child = execa(bin, built.args, {
+    cwd: opts.cwd,
+    env,
+    extendEnv: false,
+    input: opts.prompt,
+    // Its own process group, so SIGTERM/SIGKILL reach every process the CLI started in it.
+    detached: true,
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+  });
+  const pid = child.pid;
+  log.debug({ runId, pid, args: redactArgs(built.args), cwd: opts.cwd }, "claude started");
+
+  let sessionId = built.sessionId;
+  let result: ResultEvent | undefined;
+  let jsonOutput = "";
+  let outputProblem: string | undefined;
+  const malformed: MalformedLine[] = [];
+  const tailLimit = opts.stderrTailBytes ?? 8192;
+  let stderrTail = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-tailLimit);
+  });
+
+  const stdoutDone = new Promise<void>((resolve) => {
+    if (!child.stdout) return resolve();
+    if (opts.invocation.output === "json") {
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (chunk: string) => {
+        if (jsonOutput.length < MAX_JSON_OUTPUT) jsonOutput += chunk;
+      });
+      child.stdout.on("end", () => resolve());
+      child.stdout.on("error", () => resolve());
+      return;
+    }
+    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on("line", (line) => {
+      const ev = parseLine(line);
+      if (!ev) return;
+      if (ev.type === "malformed") {
+        malformed.push(ev);
+        log.warn({ runId, reason: ev.reason }, "malformed line from claude");
+      } else if (ev.type === "system" && ev.subtype === "init") {
+        sessionId = (ev as { session_id: string }).session_id;
+      } else if (ev.type === "result") {
+        result = ev as ResultEvent;
+      }
+      emit(ev);
+    });
+    lines.on("close", () => resolve());
+  });
+
+  let exited = false;
+  let stopping: Promise<void> | undefined;
+  let timedOut = false;
+  let cancelled = false;
+  let cancelReason: string | undefined;
+  const exit = child.then((r) => {
+    exited = true;
+    return r;
+  });
+  const waitExit = (ms: number) =>
+    Promise.race([
+      exit.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+    ]);
+
+  // SIGINT lets the CLI stop its tool processes itself; then the group gets TERM, then KILL.
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (pid === undefined || exited) return;
+      const known = [pid, ...(await descendantPids(pid))];
+      const grace = opts.killGraceMs ?? 3000;
+      signal(pid, "SIGINT");
+      if (!(await waitExit(grace))) {
+        signal(-pid, "SIGTERM");
+        if (!(await waitExit(Math.min(grace, 2000)))) {
+          signal(-pid, "SIGKILL");
+          await waitExit(5000);
+        }
+      }
+      const reaped = await reapRun(
+        RUN_MARKER_VAR,
+        runId,
+        known.filter((p) => p !== pid && isAlive(p)),
+      );
+      if (reaped.length) log.warn({ runId, reaped }, "killed processes the run left behind");
+    })();
+    return stopping;
+  };
+
+  const timer = setTimeout(() => {
+    timedOut = true;
+    log.warn({ runId, timeoutMs: opts.timeoutMs }, "claude run timed out; stopping it");
+    void stop();
+  }, opts.timeoutMs);
+  const onAbort = () => {
+    cancelled = true;
+    cancelReason = opts.signal?.reason === undefined ? undefined : String(opts.signal.reason);
+    void stop();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const done = (async (): Promise<RunResult> => {
+    const end = await exit;
+    await stdoutDone;
+    clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+    if (stopping) await stopping;
+    // Background processes a tool started (`cmd &`) outlive a normal exit too.
+    const leftovers = await reapRun(RUN_MARKER_VAR, runId, []);
+    if (leftovers.length) log.warn({ runId, reaped: leftovers }, "killed processes the run left behind");
+    channel.end();
+
+    if (opts.invocation.output === "json" && !timedOut && !cancelled) {
+      const parsed = parseJsonOutput(jsonOutput);
+      if (parsed.type === "result") result = parsed;
+      else if (jsonOutput.trim() !== "") outputProblem = parsed.reason;
+    }
+    const outcome = classifyOutcome({
+      exitCode: end.exitCode,
+      signal: end.signal,
+      result,
+      stderrTail,
+      timedOut,
+      timeoutMs: opts.timeoutMs,
+      cancelled,
+      ...(cancelReason !== undefined ? { cancelReason } : {}),
+      ...(end.code !== undefined ? { spawnErrorCode: end.code } : {}),
+      ...(opts.invocation.session.kind === "resume" ? { resumeId: opts.invocation.session.id } : {}),
+      ...(outputProblem !== undefined ? { outputProblem } : {}),
+    });
+    const wallMs = Date.now() - started;
+    if (!outcome.ok) {
+      log.info({ runId, code: outcome.error.code, wallMs, exitCode: end.exitCode }, "claude run failed");
+      throw outcome.error;
+    }
+    const r = outcome.result;
+    log.debug({ runId, wallMs, costUsd: r.total_cost_usd, sessionId: r.session_id }, "claude run finished");
+    return {
+      result: r,
+      text: r.result ?? "",
+      sessionId: r.session_id,
+      costUsd: r.total_cost_usd,
+      wallMs,
+      malformed,
+    };
+  })();
+  // Callers that only iterate events must not see an unhandled rejection.
+  done.catch(() => {});
+
+  return {
+    runId,
+    pid,
+    get sessionId() {
+      return sessionId;
+    },
+    args: built.args,
+    events: channel,
+    done,
+    cancel: (reason?: string) => {
+      if (exited) return;
+      cancelled = true;
+      cancelReason = reason;
+      void stop();
+    },
+  };
+}
+
+function failedRun(
+  runId: string,
+  sessionId: string | undefined,
+  args: readonly string[],
+  error: ClaudeError,
+): ClaudeRun {
+  const done = Promise.reject(error);
+  done.catch(() => {});
+  const channel = new Channel<ParsedLine>();
+  channel.end();
+  return { runId, pid: undefined, sessionId, args, events: channel, done, cancel: () => {} };
+}
+
+/** Argument values can hold system prompts; logs get their length, not their text. */
+function redactArgs(args: readonly string[]): string[] {
+  const long = new Set(["--system-prompt", "--append-system-prompt", "--agents", "--json-schema"]);
+  return args.map((a, i) => (i > 0 && long.has(args[i - 1]!) ? `<${a.length} chars>` : a));
+}
