@@ -1,1 +1,35 @@
-export {};
+export {
+  ConversationId,
+  ConversationalReply,
+  ConversationalRequest,
+  Language,
+} from "./conversational.js";
+export { ErrorBody, issuesOf } from "./errors.js";
+export {
+  CancelBroadcast,
+  isTerminal,
+  JobFailureReason,
+  JobId,
+  JobRecord,
+  JobRef,
+  JobReply,
+  JobResult,
+  JobSession,
+  JobStatus,
+  JobSubmission,
+  MAX_PROMPT_CHARS,
+  MAX_TIMEOUT_SECONDS,
+  QueueMessage,
+  SubmitReply,
+  TERMINAL_STATUSES,
+  TokenUsage,
+} from "./job.js";
+export { JobEvent, type JobEventType } from "./job-events.js";
+export {
+  API_VERSION,
+  buckets,
+  InvalidSubjectTokenError,
+  SUBJECT_TOKEN,
+  services,
+  subjects,
+} from "./subjects.js";

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { isTerminal, JobEvent, JobSubmission } from "./index.js";
+
+const ok = { agent: "general", prompt: "fix the tests" };
+
+describe("JobSubmission", () => {
+  it("accepts the minimal and the full job", () => {
+    expect(JobSubmission.parse(ok)).toEqual(ok);
+    const full = {
+      ...ok,
+      id: "job_1",
+      model: "claude-sonnet-4-6",
+      repo: "https://git.example/x.git",
+      ref: "main",
+      timeoutSeconds: 60,
+      budgetUsd: 1.5,
+      session: { kind: "resume", id: "0b5cf2a4-6a0e-4d6b-9b8e-2f1f0f6b9a11" },
+    };
+    expect(JobSubmission.parse(full)).toEqual(full);
+  });
+  it.each<[string, Record<string, unknown>, string]>([
+    ["unknown field", { ...ok, temperature: 1 }, ""],
+    ["missing prompt", { agent: "general" }, "prompt"],
+    ["empty prompt", { ...ok, prompt: "" }, "prompt"],
+    ["bad agent", { ...ok, agent: "../etc" }, "agent"],
+    ["bad id", { ...ok, id: "a.b" }, "id"],
+    ["ref without repo", { ...ok, ref: "main" }, "ref"],
+    ["ref like a flag", { ...ok, repo: "r", ref: "--upload-pack=x" }, "ref"],
+    ["zero timeout", { ...ok, timeoutSeconds: 0 }, "timeoutSeconds"],
+    ["fractional timeout", { ...ok, timeoutSeconds: 1.5 }, "timeoutSeconds"],
+    ["negative budget", { ...ok, budgetUsd: -1 }, "budgetUsd"],
+    ["resume without uuid", { ...ok, session: { kind: "resume", id: "x" } }, "session.id"],
+    ["unknown session kind", { ...ok, session: { kind: "fork" } }, "session.kind"],
+  ])("refuses %s", (_name, body, path) => {
+    const r = JobSubmission.safeParse(body);
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.error.issues.map((i) => i.path.join("."))).toContain(path);
+  });
+});
+
+describe("JobEvent", () => {
+  it("parses each event type and refuses unknown ones", () => {
+    const base = { jobId: "j", seq: 0, at: "2026-01-01T00:00:00Z" };
+    expect(JobEvent.parse({ ...base, type: "text", delta: "hi" }).type).toBe("text");
+    expect(JobEvent.parse({ ...base, type: "status", status: "running" }).type).toBe("status");
+    expect(JobEvent.safeParse({ ...base, type: "thinking", delta: "x" }).success).toBe(false);
+  });
+  it("knows the terminal statuses", () => {
+    expect(["queued", "running"].map((s) => isTerminal(s as never))).toEqual([false, false]);
+    expect(["succeeded", "failed", "timed_out", "cancelled"].every((s) => isTerminal(s as never))).toBe(true);
+  });
+});

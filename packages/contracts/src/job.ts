@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { SUBJECT_TOKEN } from "./subjects.js";
+
+export const JobId = z.string().regex(SUBJECT_TOKEN, "letters, digits, '_' and '-' only, at most 128");
+const Uuid = z.string().uuid();
+
+export const JobSession = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("new") }).strict(),
+  z.object({ kind: z.literal("resume"), id: Uuid }).strict(),
+]);
+export type JobSession = z.infer<typeof JobSession>;
+
+export const MAX_PROMPT_CHARS = 1_000_000;
+export const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
+
+/** What a caller submits. Unknown fields are refused: a typo must not be silently ignored. */
+export const JobSubmission = z
+  .object({
+    /** Client-supplied ids make submission idempotent. */
+    id: JobId.optional(),
+    agent: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "an agent name"),
+    prompt: z.string().min(1).max(MAX_PROMPT_CHARS),
+    model: z.string().min(1).max(100).optional(),
+    repo: z.string().min(1).max(2048).optional(),
+    ref: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^-\s][^\s]*$/, "a branch, tag or commit")
+      .optional(),
+    timeoutSeconds: z.number().int().positive().max(MAX_TIMEOUT_SECONDS).optional(),
+    budgetUsd: z.number().positive().max(1000).optional(),
+    session: JobSession.optional(),
+    /** Whom to bill: set by the service from the authenticated principal, never trusted from a client body. */
+    caller: z.string().min(1).max(128).optional(),
+  })
+  .strict()
+  .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
+export type JobSubmission = z.infer<typeof JobSubmission>;
+
+export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "timed_out", "cancelled"];
+export const isTerminal = (s: JobStatus) => TERMINAL_STATUSES.includes(s);
+
+/** Why a job did not succeed. Mirrors the claude package's error codes plus the executor's own. */
+export const JobFailureReason = z.enum([
+  "timeout",
+  "cancelled",
+  "executor_lost",
+  "claude_not_authenticated",
+  "claude_not_installed",
+  "upstream_error",
+  "budget_exceeded",
+  "max_turns",
+  "session_not_found",
+  "execution_error",
+  "crashed",
+  "workspace_error",
+  "internal",
+]);
+export type JobFailureReason = z.infer<typeof JobFailureReason>;
+
+export const TokenUsage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cacheReadInputTokens: z.number().int().nonnegative(),
+  cacheCreationInputTokens: z.number().int().nonnegative(),
+});
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+export const JobResult = z.object({
+  text: z.string(),
+  sessionId: z.string(),
+  numTurns: z.number().int().nonnegative(),
+  permissionDenials: z.number().int().nonnegative(),
+});
+
+export const JobRecord = z.object({
+  id: JobId,
+  status: JobStatus,
+  agent: z.string(),
+  model: z.string(),
+  caller: z.string(),
+  submission: JobSubmission,
+  queuedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** From queued to started: waiting for a free slot. */
+  queueWaitMs: z.number().nonnegative().optional(),
+  /** From started to finished: execution only. */
+  runMs: z.number().nonnegative().optional(),
+  result: JobResult.optional(),
+  error: z.object({ reason: JobFailureReason, message: z.string() }).optional(),
+  /** Cost and tokens of the run (also on failure, when the CLI reported them). */
+  costUsd: z.number().nonnegative().optional(),
+  usage: TokenUsage.optional(),
+  /** The replica that ran (or runs) it. */
+  executor: z.string().optional(),
+  /** Deliveries by the queue (more than 1 after a replica was lost). */
+  attempts: z.number().int().nonnegative(),
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+/** What submit answers: the job as accepted (or as it already was, for a repeated id). */
+export const SubmitReply = z.object({ job: JobRecord, duplicate: z.boolean() });
+export type SubmitReply = z.infer<typeof SubmitReply>;
+
+export const JobRef = z.object({ id: JobId }).strict();
+export type JobRef = z.infer<typeof JobRef>;
+
+export const JobReply = z.object({ job: JobRecord });
+export type JobReply = z.infer<typeof JobReply>;
+
+/** The queue message: only the id; the record in KV is the truth. */
+export const QueueMessage = z.object({ id: JobId });
+export type QueueMessage = z.infer<typeof QueueMessage>;
+
+export const CancelBroadcast = z.object({ id: JobId, reason: z.string().optional() });
+export type CancelBroadcast = z.infer<typeof CancelBroadcast>;
