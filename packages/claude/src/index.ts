@@ -61,3 +61,10 @@ export {
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine, textDelta } from "./parse.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";
+export {
+  claudeConfigDir,
+  findTranscript,
+  placeTranscriptLocally,
+  projectDirName,
+  transcriptPath,
+} from "./sessions.js";

@@ -1,1 +1,33 @@
-export {};
+export type { Decoded, Issue } from "./codec.js";
+export { decodeJson, encodeJson, formatIssues } from "./codec.js";
+export type { ConnectNatsOptions } from "./connect.js";
+export { connectNats, isConnected, reconnectDefaults } from "./connect.js";
+export type {
+  AddServiceOptions,
+  EndpointContext,
+  EndpointSpec,
+  ErrorReply,
+  ServedEndpoint,
+} from "./endpoint.js";
+export { addService, errorReplyFrom, serveEndpoint } from "./endpoint.js";
+export {
+  InvalidKvValueError,
+  InvalidRequestError,
+  InvalidResponseError,
+  JetStreamSetupError,
+  KvUpdateConflictError,
+  NatsServiceError,
+  RemoteServiceError,
+  RequestFailedError,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+} from "./errors.js";
+export type { EnsureKvOptions, KvJsonEntry, KvUpdateOptions } from "./kv.js";
+export { ensureKv, kvGetJson, kvPutJson, kvStreamName, kvUpdateJson } from "./kv.js";
+export type { NatsLogger } from "./logger.js";
+export type { EnsureObjectStoreOptions } from "./objectstore.js";
+export { ensureObjectStore, objectStoreStreamName } from "./objectstore.js";
+export type { RequestSpec } from "./request.js";
+export { replyValue, request } from "./request.js";
+export type { StreamSpec } from "./stream.js";
+export { ensureStream } from "./stream.js";

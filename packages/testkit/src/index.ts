@@ -14,3 +14,11 @@ export {
   text,
   toolUse,
 } from "./messages-stub.js";
+export {
+  findNatsServerBin,
+  type NatsServer,
+  NatsServerNotFoundError,
+  NatsServerStartError,
+  type StartNatsServerOptions,
+  startNatsServer,
+} from "./nats-server.js";

@@ -1,0 +1,127 @@
+import type { Issue } from "./codec.js";
+
+/**
+ * Throw from an endpoint handler to answer with this code (HTTP-like: 4xx the caller's fault,
+ * 5xx ours). Any other error a handler throws becomes a 500.
+ */
+export class NatsServiceError extends Error {
+  override name = "NatsServiceError";
+  constructor(
+    readonly code: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The endpoint answered with a `Nats-Service-Error` (code and message as it sent them). */
+export class RemoteServiceError extends Error {
+  override name = "RemoteServiceError";
+  constructor(
+    readonly subject: string,
+    readonly code: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The caller's payload does not match the request schema; nothing was sent. */
+export class InvalidRequestError extends Error {
+  override name = "InvalidRequestError";
+  constructor(
+    readonly subject: string,
+    readonly issues: readonly Issue[],
+    message: string,
+  ) {
+    super(`invalid request for ${subject}: ${message}`);
+  }
+}
+
+/** The reply is not JSON or does not match the response schema. */
+export class InvalidResponseError extends Error {
+  override name = "InvalidResponseError";
+  constructor(
+    readonly subject: string,
+    readonly issues: readonly Issue[],
+    message: string,
+  ) {
+    super(`invalid response from ${subject}: ${message}`);
+  }
+}
+
+/** No reply within the timeout; the request may still have been processed. */
+export class RequestTimeoutError extends Error {
+  override name = "RequestTimeoutError";
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`no reply from ${subject} within ${timeoutMs}ms`, options);
+  }
+}
+
+/** Nobody is subscribed to the subject: the service is down or not deployed. Safe to retry. */
+export class ServiceUnavailableError extends Error {
+  override name = "ServiceUnavailableError";
+  constructor(
+    readonly subject: string,
+    options?: ErrorOptions,
+  ) {
+    super(`no responders for ${subject}`, options);
+  }
+}
+
+/** The request could not be made (connection closed, draining, bad subject, …). */
+export class RequestFailedError extends Error {
+  override name = "RequestFailedError";
+  constructor(
+    readonly subject: string,
+    options?: ErrorOptions,
+  ) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`request to ${subject} failed${reason}`, options);
+  }
+}
+
+/** A stream, KV bucket or object store could not be created or brought to the wanted config. */
+export class JetStreamSetupError extends Error {
+  override name = "JetStreamSetupError";
+  constructor(
+    readonly kind: "stream" | "kv" | "objectstore",
+    readonly resource: string,
+    options?: ErrorOptions,
+  ) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`could not set up ${kind} ${resource}${reason}`, options);
+  }
+}
+
+/** A KV value is not JSON or does not match its schema (when read, or before it is written). */
+export class InvalidKvValueError extends Error {
+  override name = "InvalidKvValueError";
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly issues: readonly Issue[],
+    message: string,
+  ) {
+    super(`invalid value for ${bucket}/${key}: ${message}`);
+  }
+}
+
+/** `kvUpdateJson` lost the revision race on every attempt. */
+export class KvUpdateConflictError extends Error {
+  override name = "KvUpdateConflictError";
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${bucket}/${key} kept changing underneath ${attempts} update attempts`, options);
+  }
+}
