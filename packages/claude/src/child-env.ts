@@ -28,6 +28,8 @@ export const CLI_ENV_ALLOWLIST = [
   "NODE_EXTRA_CA_CERTS",
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
+  // Lets the CLI skip permission checks as root; only for sandboxes (containers run as non-root).
+  "IS_SANDBOX",
 ] as const;
 
 /** Defaults that make a wrapped CLI fail fast and stay quiet; a caller may override each. */

@@ -22,3 +22,4 @@ export {
   type StartNatsServerOptions,
   startNatsServer,
 } from "./nats-server.js";
+export { eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
