@@ -1,0 +1,46 @@
+import { CancelBroadcast, JobEvent, subjects } from "@claude-gateway/contracts";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { CancelBus, EventPublisher } from "../ports.js";
+
+const encoder = new TextEncoder();
+
+/** Live job events on `agent.v1.jobs.<id>.events` (core NATS: fast, not durable). */
+export function natsEventPublisher(nc: NatsConnection): EventPublisher {
+  return {
+    publish(event) {
+      nc.publish(subjects.jobs.events(event.jobId), encoder.encode(JSON.stringify(JobEvent.parse(event))));
+    },
+  };
+}
+
+export function natsCancelBus(nc: NatsConnection): CancelBus {
+  return {
+    async broadcast(id, reason) {
+      nc.publish(
+        subjects.jobs.cancelBroadcast,
+        encoder.encode(JSON.stringify(CancelBroadcast.parse({ id, reason }))),
+      );
+      await nc.flush();
+    },
+  };
+}
+
+/** Every replica listens; the one running the job stops it. Returns an unsubscribe function. */
+export function onCancelBroadcast(nc: NatsConnection, handler: (msg: CancelBroadcast) => void): () => void {
+  const sub = nc.subscribe(subjects.jobs.cancelBroadcast, {
+    callback: (err, msg) => {
+      if (err) return;
+      const parsed = CancelBroadcast.safeParse(safeJson(msg.data));
+      if (parsed.success) handler(parsed.data);
+    },
+  });
+  return () => sub.unsubscribe();
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+import { createAuth } from "@claude-gateway/auth";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { createApp } from "./app.js";
+import { createMetrics } from "./metrics.js";
+import { createExecutorService } from "./service.js";
+import { memoryQueue, memoryStore, recordingCancelBus } from "./test-support/memory.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+const json = async (res: Response): Promise<any> => res.json();
+
+function setup(opts: { maxQueueDepth?: number; ready?: boolean } = {}) {
+  const store = memoryStore();
+  const queue = memoryQueue();
+  const service = createExecutorService({
+    store,
+    queue,
+    cancelBus: recordingCancelBus(),
+    agents: { has: (n) => n === "general", names: () => ["general"], modelOf: () => undefined },
+    models: { supported: ["claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" },
+    limits: {
+      maxQueueDepth: opts.maxQueueDepth ?? 10,
+      defaultBudgetUsd: 1,
+      maxBudgetUsd: 2,
+      defaultTimeoutSeconds: 60,
+      retryAfterSeconds: 7,
+    },
+    clock: { now: () => new Date() },
+  });
+  const app = createApp({
+    service,
+    auth: createAuth({ tokens: [{ name: "alice", token: "alice-token-123" }] }),
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics(),
+    health: async () => ({ busy: false, active: 0, queued: queue.ids.length, capacity: 2 }),
+    readiness: () =>
+      opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
+    maxBodyBytes: 1024,
+  });
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method,
+      headers: { authorization: "Bearer alice-token-123", "content-type": "application/json", ...headers },
+      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+    });
+  return { app, call, queue, store };
+}
+
+describe("executor HTTP", () => {
+  it("POST /execute ⇒ 202 with the job id and status; the caller comes from the token", async () => {
+    const { call } = setup();
+    const res = await call("POST", "/execute", { agent: "general", prompt: "hi" });
+    expect(res.status).toBe(202);
+    const body = await json(res);
+    expect(body).toMatchObject({ status: "queued", duplicate: false, job: { caller: "alice" } });
+    expect(typeof body.jobId).toBe("string");
+    const got = await call("GET", `/jobs/${body.jobId}`);
+    expect(got.status).toBe(200);
+    expect((await json(got)).job.id).toBe(body.jobId);
+  });
+
+  it.each<[string, string | object, Record<string, string>, number, string]>([
+    ["bad JSON", "{nope", {}, 400, "invalid_json"],
+    ["not JSON", "agent=general", { "content-type": "text/plain" }, 400, "unsupported_media_type"],
+    ["unknown field", { agent: "general", prompt: "x", tmperature: 1 }, {}, 400, "invalid_request"],
+    ["missing prompt", { agent: "general" }, {}, 400, "invalid_request"],
+    ["caller in the body", { agent: "general", prompt: "x", caller: "bob" }, {}, 400, "invalid_request"],
+    ["unknown agent", { agent: "nope", prompt: "x" }, {}, 400, "unknown_agent"],
+    ["unknown model", { agent: "general", prompt: "x", model: "gpt-4o" }, {}, 400, "model_not_supported"],
+    ["oversized body", { agent: "general", prompt: "x".repeat(5000) }, {}, 413, "body_too_large"],
+  ])("refuses %s", async (_n, body, headers, status, code) => {
+    const { call, queue } = setup();
+    const res = await call("POST", "/execute", body, headers);
+    expect(res.status).toBe(status);
+    expect((await json(res)).error.code).toBe(code);
+    expect(queue.ids).toEqual([]);
+  });
+
+  it("lists the field problems of an invalid job", async () => {
+    const res = await setup().call("POST", "/execute", { agent: "general", prompt: "", extra: 1 });
+    const body = await json(res);
+    expect(body.error.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(["prompt"]),
+    );
+  });
+
+  it("a full queue ⇒ 429 with Retry-After", async () => {
+    const { call } = setup({ maxQueueDepth: 1 });
+    expect((await call("POST", "/execute", { agent: "general", prompt: "1" })).status).toBe(202);
+    const res = await call("POST", "/execute", { agent: "general", prompt: "2" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7");
+    expect((await json(res)).error).toMatchObject({ code: "queue_full", retryAfterSeconds: 7 });
+  });
+
+  it("auth: missing or wrong token ⇒ 401; health endpoints stay open", async () => {
+    const { app, call } = setup();
+    expect((await app.request("/execute", { method: "POST" })).status).toBe(401);
+    expect((await call("GET", "/jobs/x", undefined, { authorization: "Bearer wrong" })).status).toBe(401);
+    expect((await app.request("/healthz")).status).toBe(200);
+    expect((await app.request("/health")).status).toBe(200);
+  });
+
+  it("GET/DELETE an unknown job ⇒ 404; DELETE a queued job ⇒ 202 cancelled; again ⇒ 409", async () => {
+    const { call } = setup();
+    expect((await call("GET", "/jobs/nope")).status).toBe(404);
+    expect((await call("DELETE", "/jobs/nope")).status).toBe(404);
+    const { jobId } = await json(await call("POST", "/execute", { agent: "general", prompt: "x" }));
+    const del = await call("DELETE", `/jobs/${jobId}`);
+    expect(del.status).toBe(202);
+    expect((await json(del)).job.status).toBe("cancelled");
+    const again = await call("DELETE", `/jobs/${jobId}`);
+    expect(again.status).toBe(409);
+    expect((await json(again)).error.code).toBe("job_finished");
+  });
+
+  it("/readyz follows readiness; unknown routes are JSON 404s; /metrics is Prometheus text", async () => {
+    expect((await setup({ ready: false }).app.request("/readyz")).status).toBe(503);
+    const { app } = setup();
+    expect((await app.request("/readyz")).status).toBe(200);
+    // Without credentials nothing reveals which routes exist.
+    expect((await app.request("/nope")).status).toBe(401);
+    const nf = await app.request("/nope", { headers: { authorization: "Bearer alice-token-123" } });
+    expect(nf.status).toBe(404);
+    expect((await json(nf)).error.code).toBe("not_found");
+    const m = await app.request("/metrics");
+    expect(await m.text()).toContain("executor_jobs_submitted_total");
+  });
+
+  it("/health reports capacity and queue depth", async () => {
+    const { app, call } = setup();
+    await call("POST", "/execute", { agent: "general", prompt: "x" });
+    expect(await json(await app.request("/health"))).toEqual({
+      busy: false,
+      active: 0,
+      queued: 1,
+      capacity: 2,
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
+import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { z } from "zod";
+
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+const num = (def: number) => z.coerce.number().positive().default(def);
+
+/** Every variable the executor reads, with its default. The README's table mirrors this. */
+export const ExecutorEnv = z.object({
+  PORT: int(8082, 0),
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  MAX_CONCURRENCY: int(10),
+  MAX_QUEUE_DEPTH: int(1000),
+  JOB_TTL_SECONDS: int(7 * 24 * 3600),
+  WORKSPACE_ROOT: z.string().default(join(tmpdir(), "claude-gateway-executor")),
+  GIT_CRYPT_KEY_FILE: z.string().optional(),
+  AGENTS_DIR: z.string().optional(),
+  CLAUDE_BIN: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DEFAULT_JOB_TIMEOUT_SECONDS: int(900),
+  DEFAULT_JOB_BUDGET_USD: num(5),
+  MAX_JOB_BUDGET_USD: num(50),
+  /** Silence after which a running job's queue message goes to another replica. */
+  ACK_WAIT_SECONDS: int(60),
+  SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  QUEUE_FULL_RETRY_AFTER_SECONDS: int(30),
+  EXECUTOR_ID: z.string().default(`${hostname()}-${process.pid}`),
+});
+
+export interface ExecutorConfig {
+  env: z.infer<typeof ExecutorEnv>;
+  auth: AuthConfig;
+  models: ModelPolicy;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment once, at start-up; fails with every problem listed. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ExecutorConfig {
+  const parsed = ExecutorEnv.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  let auth: AuthConfig | undefined;
+  let models: ModelPolicy | undefined;
+  try {
+    auth = loadAuthConfig(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  try {
+    models = loadModelPolicy(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (parsed.success && parsed.data.DEFAULT_JOB_BUDGET_USD > parsed.data.MAX_JOB_BUDGET_USD) {
+    problems.push("DEFAULT_JOB_BUDGET_USD must not exceed MAX_JOB_BUDGET_USD");
+  }
+  if (problems.length > 0 || !parsed.success || !auth || !models) {
+    throw new ConfigError(`invalid executor configuration:\n- ${problems.join("\n- ")}`);
+  }
+  return { env: parsed.data, auth, models };
+}

@@ -1,0 +1,45 @@
+import {
+  ClaudeApiError,
+  ClaudeAuthError,
+  ClaudeBudgetExceededError,
+  ClaudeCancelledError,
+  ClaudeCrashedError,
+  ClaudeSessionNotFoundError,
+  ClaudeTimeoutError,
+} from "@claude-gateway/claude";
+import { describe, expect, it } from "vitest";
+import { failureOutcome } from "./failure.js";
+
+describe("failureOutcome", () => {
+  it.each<[string, unknown, string, string]>([
+    ["timeout", new ClaudeTimeoutError(1000), "timed_out", "timeout"],
+    ["cancel", new ClaudeCancelledError("x"), "cancelled", "cancelled"],
+    ["auth", new ClaudeAuthError("no login"), "failed", "claude_not_authenticated"],
+    ["429", new ClaudeApiError("rate", 429), "failed", "upstream_error"],
+    ["budget", new ClaudeBudgetExceededError("over"), "failed", "budget_exceeded"],
+    ["resume", new ClaudeSessionNotFoundError("s"), "failed", "session_not_found"],
+    ["crash", new ClaudeCrashedError(1, undefined, ""), "failed", "crashed"],
+    [
+      "workspace",
+      Object.assign(new Error("no key"), { name: "WorkspaceError", reason: "git_crypt_key_missing" }),
+      "failed",
+      "workspace_error",
+    ],
+    ["anything else", new TypeError("bug"), "failed", "internal"],
+    ["a thrown string", "weird", "failed", "internal"],
+  ])("%s ⇒ %s/%s", (_n, err, status, reason) => {
+    expect(failureOutcome(err)).toMatchObject({ status, reason });
+  });
+  it("keeps the cost the CLI reported", () => {
+    const err = new ClaudeBudgetExceededError("over");
+    err.result = { total_cost_usd: 2.5 } as never;
+    expect(failureOutcome(err).costUsd).toBe(2.5);
+  });
+  it("names the workspace failure's reason in the message", () => {
+    const err = Object.assign(new Error("set GIT_CRYPT_KEY_FILE"), {
+      name: "WorkspaceError",
+      reason: "git_crypt_key_missing",
+    });
+    expect(failureOutcome(err).message).toBe("git_crypt_key_missing: set GIT_CRYPT_KEY_FILE");
+  });
+});

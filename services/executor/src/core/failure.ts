@@ -1,0 +1,34 @@
+import { ClaudeError } from "@claude-gateway/claude";
+import type { JobFailureReason } from "@claude-gateway/contracts";
+import type { FinishOutcome } from "./records.js";
+
+const REASONS: Record<string, JobFailureReason> = {
+  claude_not_authenticated: "claude_not_authenticated",
+  claude_not_installed: "claude_not_installed",
+  upstream_error: "upstream_error",
+  budget_exceeded: "budget_exceeded",
+  max_turns: "max_turns",
+  session_not_found: "session_not_found",
+  execution_error: "execution_error",
+  crashed: "crashed",
+  timeout: "timeout",
+  cancelled: "cancelled",
+  invalid_invocation: "internal",
+};
+
+/** Maps a run's error to the job's terminal state and typed reason. */
+export function failureOutcome(
+  err: unknown,
+): Extract<FinishOutcome, { status: "failed" | "timed_out" | "cancelled" }> {
+  if (err instanceof ClaudeError) {
+    const reason = REASONS[err.code] ?? "internal";
+    const status = reason === "timeout" ? "timed_out" : reason === "cancelled" ? "cancelled" : "failed";
+    const costUsd = err.result?.total_cost_usd;
+    return { status, reason, message: err.message, ...(costUsd !== undefined ? { costUsd } : {}) };
+  }
+  const code = (err as { reason?: unknown })?.reason;
+  if (typeof code === "string" && (err as Error).name === "WorkspaceError") {
+    return { status: "failed", reason: "workspace_error", message: `${code}: ${(err as Error).message}` };
+  }
+  return { status: "failed", reason: "internal", message: err instanceof Error ? err.message : String(err) };
+}

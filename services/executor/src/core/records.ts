@@ -1,0 +1,135 @@
+import {
+  isTerminal,
+  type JobFailureReason,
+  type JobRecord,
+  type JobStatus,
+  type JobSubmission,
+  type TokenUsage,
+} from "@claude-gateway/contracts";
+
+/** Pure state transitions of a job record: queued → running → succeeded | failed | timed_out | cancelled. */
+
+export class InvalidTransitionError extends Error {
+  override readonly name = "InvalidTransitionError";
+  constructor(
+    readonly from: JobStatus,
+    readonly to: string,
+  ) {
+    super(`a ${from} job cannot become ${to}`);
+  }
+}
+
+export function newJobRecord(input: {
+  id: string;
+  submission: JobSubmission;
+  model: string;
+  caller: string;
+  now: Date;
+}): JobRecord {
+  return {
+    id: input.id,
+    status: "queued",
+    agent: input.submission.agent,
+    model: input.model,
+    caller: input.caller,
+    submission: { ...input.submission, id: input.id },
+    queuedAt: input.now.toISOString(),
+    attempts: 0,
+  };
+}
+
+export function startJob(rec: JobRecord, at: { executor: string; now: Date }): JobRecord {
+  if (rec.status !== "queued") throw new InvalidTransitionError(rec.status, "running");
+  return {
+    ...rec,
+    status: "running",
+    startedAt: at.now.toISOString(),
+    queueWaitMs: Math.max(0, at.now.getTime() - Date.parse(rec.queuedAt)),
+    executor: at.executor,
+    attempts: rec.attempts + 1,
+  };
+}
+
+export type FinishOutcome =
+  | {
+      status: "succeeded";
+      result: NonNullable<JobRecord["result"]>;
+      costUsd: number;
+      usage: TokenUsage;
+    }
+  | {
+      status: "failed" | "timed_out" | "cancelled";
+      reason: JobFailureReason;
+      message: string;
+      costUsd?: number;
+      usage?: TokenUsage;
+    };
+
+export function finishJob(rec: JobRecord, outcome: FinishOutcome, now: Date): JobRecord {
+  if (rec.status !== "running") throw new InvalidTransitionError(rec.status, outcome.status);
+  const startedMs = Date.parse(rec.startedAt ?? rec.queuedAt);
+  const base: JobRecord = {
+    ...rec,
+    status: outcome.status,
+    finishedAt: now.toISOString(),
+    runMs: Math.max(0, now.getTime() - startedMs),
+  };
+  if (outcome.status === "succeeded") {
+    return { ...base, result: outcome.result, costUsd: outcome.costUsd, usage: outcome.usage };
+  }
+  return {
+    ...base,
+    error: { reason: outcome.reason, message: outcome.message },
+    ...(outcome.costUsd !== undefined ? { costUsd: outcome.costUsd } : {}),
+    ...(outcome.usage !== undefined ? { usage: outcome.usage } : {}),
+  };
+}
+
+/** A queued job cancelled before any replica started it. */
+export function cancelQueuedJob(rec: JobRecord, reason: string, now: Date): JobRecord {
+  if (rec.status !== "queued") throw new InvalidTransitionError(rec.status, "cancelled");
+  return {
+    ...rec,
+    status: "cancelled",
+    finishedAt: now.toISOString(),
+    error: { reason: "cancelled", message: reason },
+  };
+}
+
+/** A running job whose replica disappeared: it is not re-run (agents have side effects). */
+export function loseJob(rec: JobRecord, now: Date): JobRecord {
+  if (rec.status !== "running") throw new InvalidTransitionError(rec.status, "failed");
+  return finishJob(
+    rec,
+    {
+      status: "failed",
+      reason: "executor_lost",
+      message: `executor ${rec.executor ?? "(unknown)"} stopped while running this job; it was not re-run because an agent's side effects may have happened`,
+    },
+    now,
+  );
+}
+
+/** A running job handed back to the queue by a replica that is shutting down. */
+export function requeueJob(rec: JobRecord): JobRecord {
+  if (rec.status !== "running") throw new InvalidTransitionError(rec.status, "queued");
+  const { startedAt: _s, queueWaitMs: _q, executor: _e, ...rest } = rec;
+  return { ...rest, status: "queued" };
+}
+
+export type DeliveryDecision =
+  | { action: "run" }
+  /** Already finished or cancelled while queued: acknowledge and drop the message. */
+  | { action: "skip"; why: string }
+  /** Was running on a replica that is gone: mark it failed, acknowledge. */
+  | { action: "lose" }
+  /** No record (expired or never written): acknowledge and drop. */
+  | { action: "drop"; why: string };
+
+/** What a replica does with a job the queue delivered to it. */
+export function decideDelivery(rec: JobRecord | null): DeliveryDecision {
+  if (rec === null) return { action: "drop", why: "no job record" };
+  if (isTerminal(rec.status)) return { action: "skip", why: `job is already ${rec.status}` };
+  if (rec.status === "running") return { action: "lose" };
+  return { action: "run" };
+}

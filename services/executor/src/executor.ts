@@ -1,0 +1,195 @@
+import type { AddressInfo } from "node:net";
+import { type AgentRegistry, agentInvocation, findAgentsDir, loadAgents } from "@claude-gateway/agents";
+import { createAuth } from "@claude-gateway/auth";
+import { claudeConfigDir, runClaude } from "@claude-gateway/claude";
+import { buckets } from "@claude-gateway/contracts";
+import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import { serve } from "@hono/node-server";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import pino, { type Logger } from "pino";
+import { natsCancelBus, natsEventPublisher, onCancelBroadcast } from "./adapters/nats-events.js";
+import { ensureJobQueue, natsJobQueue, natsQueueConsumer } from "./adapters/nats-queue.js";
+import { natsJobStore } from "./adapters/nats-store.js";
+import { natsTranscriptStore } from "./adapters/nats-transcripts.js";
+import { createApp } from "./app.js";
+import type { ExecutorConfig } from "./config.js";
+import { createMetrics } from "./metrics.js";
+import { serveExecutorNats } from "./nats.js";
+import { createJobRunner } from "./run-job.js";
+import { createExecutorService } from "./service.js";
+import { createWorker } from "./worker.js";
+import { createWorkspaceManager } from "./workspace/index.js";
+
+export interface StartOptions {
+  /** Where the CLI's own variables come from (default `process.env`). */
+  claudeEnv?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  /** Bind address; default all interfaces (a pod). Tests use 127.0.0.1. */
+  hostname?: string;
+  killGraceMs?: number;
+}
+
+export interface RunningExecutor {
+  url: string;
+  port: number;
+  agents: AgentRegistry;
+  /** Graceful stop: no new work, finish or hand back running jobs, drain NATS. */
+  stop(): Promise<void>;
+}
+
+/** Wires the real adapters (NATS, git, the CLI) into the executor and starts serving. */
+export async function startExecutor(
+  config: ExecutorConfig,
+  opts: StartOptions = {},
+): Promise<RunningExecutor> {
+  const env = config.env;
+  const logger =
+    opts.logger ??
+    pino({
+      level: env.LOG_LEVEL,
+      base: { service: "executor", executor: env.EXECUTOR_ID },
+      redact: ["*.token", "*.authorization", "*.ANTHROPIC_API_KEY", "*.CLAUDE_CODE_OAUTH_TOKEN"],
+    });
+  const claudeEnv = opts.claudeEnv ?? process.env;
+  const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
+  const agents = await loadAgents(agentsDir);
+  logger.info({ agentsDir, agents: agents.names() }, "agents loaded");
+
+  const nc = await connectNats({ url: env.NATS_URL, name: `executor-${env.EXECUTOR_ID}`, logger });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await ensureJobQueue(jsm, { ackWaitMs: env.ACK_WAIT_SECONDS * 1000, maxDeliver: 5 });
+  const kv = await ensureKv(js, buckets.jobs, { ttlMs: env.JOB_TTL_SECONDS * 1000, history: 1 });
+  const transcriptsBucket = await ensureObjectStore(js, buckets.transcripts, {
+    ttlMs: env.JOB_TTL_SECONDS * 1000,
+  });
+
+  const store = natsJobStore(kv);
+  const queue = natsJobQueue(js, jsm);
+  const clock = { now: () => new Date() };
+  const metrics = createMetrics({ queueStats: () => queue.stats() });
+  const workspaces = createWorkspaceManager({
+    root: env.WORKSPACE_ROOT,
+    ...(env.GIT_CRYPT_KEY_FILE ? { gitCryptKeyFile: env.GIT_CRYPT_KEY_FILE } : {}),
+    logger,
+  });
+  const swept = await workspaces.sweep();
+  if (swept.length) logger.warn({ swept }, "removed checkouts left by a previous run");
+
+  const service = createExecutorService({
+    store,
+    queue,
+    cancelBus: natsCancelBus(nc),
+    agents: {
+      has: (n) => agents.has(n),
+      names: () => agents.names(),
+      modelOf: (n) => (agents.has(n) ? agents.get(n).model : undefined),
+    },
+    models: config.models,
+    limits: {
+      maxQueueDepth: env.MAX_QUEUE_DEPTH,
+      defaultBudgetUsd: env.DEFAULT_JOB_BUDGET_USD,
+      maxBudgetUsd: env.MAX_JOB_BUDGET_USD,
+      defaultTimeoutSeconds: env.DEFAULT_JOB_TIMEOUT_SECONDS,
+      retryAfterSeconds: env.QUEUE_FULL_RETRY_AFTER_SECONDS,
+    },
+    clock,
+    onSubmitted: (job) => metrics.jobSubmitted(job),
+  });
+
+  const runJob = createJobRunner({
+    store,
+    events: natsEventPublisher(nc),
+    workspaces,
+    transcripts: natsTranscriptStore(transcriptsBucket),
+    runClaude,
+    invocationFor: (job) =>
+      agentInvocation(agents.get(job.agent), {
+        session:
+          job.submission.session?.kind === "resume"
+            ? { kind: "resume", id: job.submission.session.id }
+            : job.submission.session?.kind === "new"
+              ? { kind: "new" }
+              : { kind: "ephemeral" },
+        output: "stream-json",
+        includePartialMessages: true,
+        model: job.model,
+        ...(job.submission.budgetUsd !== undefined ? { maxBudgetUsd: job.submission.budgetUsd } : {}),
+      }),
+    claudeEnv,
+    claudeConfigDir: claudeConfigDir(claudeEnv),
+    executorId: env.EXECUTOR_ID,
+    clock,
+    logger,
+    ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
+    ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    onStarted: (job) => {
+      metrics.running.inc();
+      metrics.jobStarted(job);
+    },
+    onFinished: (job, spend) => {
+      metrics.running.dec();
+      metrics.jobFinished(job, spend);
+    },
+  });
+
+  const worker = createWorker({
+    consumer: await natsQueueConsumer(js),
+    store,
+    clock,
+    logger,
+    capacity: env.MAX_CONCURRENCY,
+    heartbeatMs: Math.max(500, Math.floor((env.ACK_WAIT_SECONDS * 1000) / 4)),
+    runJob,
+  });
+  const stopCancels = onCancelBroadcast(nc, ({ id, reason }) => {
+    if (worker.cancel(id, reason ?? "cancelled")) logger.info({ jobId: id }, "cancelling a running job");
+  });
+  const natsService = await serveExecutorNats(nc, { service, logger });
+
+  const app = createApp({
+    service,
+    auth: createAuth(config.auth, { logger }),
+    logger,
+    metrics,
+    health: async () => {
+      const { queued } = await queue.stats().catch(() => ({ queued: -1 }));
+      return {
+        busy: worker.active >= worker.capacity,
+        active: worker.active,
+        queued,
+        capacity: worker.capacity,
+      };
+    },
+    readiness: () => (isConnected(nc) ? { ready: true } : { ready: false, reason: "NATS is not connected" }),
+  });
+
+  const server = serve({
+    fetch: app.fetch,
+    port: env.PORT,
+    ...(opts.hostname ? { hostname: opts.hostname } : {}),
+  });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  worker.start();
+  logger.info({ port, capacity: env.MAX_CONCURRENCY }, "executor started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
+    port,
+    agents,
+    stop: () => {
+      stopping ??= (async () => {
+        logger.info("executor stopping");
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await natsService.stop().catch(() => {});
+        await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
+        stopCancels();
+        await nc.drain().catch(() => {});
+        logger.info("executor stopped");
+      })();
+      return stopping;
+    },
+  };
+}

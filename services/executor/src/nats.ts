@@ -1,0 +1,41 @@
+import { JobRef, JobReply, JobSubmission, SubmitReply, services, subjects } from "@claude-gateway/contracts";
+import { addService, type NatsLogger, serveEndpoint } from "@claude-gateway/nats";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { ExecutorService } from "./service.js";
+
+/**
+ * The executor's NATS micro-service: submit, get and cancel as request-reply endpoints in one
+ * queue group, so replicas share them; discoverable through `$SRV.*`.
+ */
+export async function serveExecutorNats(
+  nc: NatsConnection,
+  deps: { service: ExecutorService; logger: NatsLogger },
+): Promise<Awaited<ReturnType<typeof addService>>> {
+  const svc = await addService(nc, { ...services.executor, description: "Runs Claude agent jobs" });
+  serveEndpoint(svc, {
+    subject: subjects.jobs.submit,
+    name: "submit",
+    request: JobSubmission,
+    response: SubmitReply,
+    logger: deps.logger,
+    // NATS callers are internal services; they may name the end user as `caller`.
+    handler: (req) => deps.service.submit(req, req.caller ?? "nats"),
+  });
+  serveEndpoint(svc, {
+    subject: subjects.jobs.get,
+    name: "get",
+    request: JobRef,
+    response: JobReply,
+    logger: deps.logger,
+    handler: async (req) => ({ job: await deps.service.get(req.id) }),
+  });
+  serveEndpoint(svc, {
+    subject: subjects.jobs.cancel,
+    name: "cancel",
+    request: JobRef,
+    response: JobReply,
+    logger: deps.logger,
+    handler: async (req) => ({ job: await deps.service.cancel(req.id, "cancelled over NATS") }),
+  });
+  return svc;
+}

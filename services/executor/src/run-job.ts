@@ -1,0 +1,166 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import {
+  ClaudeCancelledError,
+  type Invocation,
+  type Logger,
+  placeTranscriptLocally,
+  transcriptPath,
+} from "@claude-gateway/claude";
+import type { JobRecord } from "@claude-gateway/contracts";
+import { failureOutcome } from "./core/failure.js";
+import { type FinishOutcome, finishJob, requeueJob, startJob } from "./core/records.js";
+import { eventSequencer, translateLine } from "./core/translate.js";
+import { type ModelSpend, spendByModel, tokenUsage } from "./core/usage.js";
+import type {
+  ClaudeRunner,
+  Clock,
+  EventPublisher,
+  JobStore,
+  TranscriptStore,
+  Workspace,
+  Workspaces,
+} from "./ports.js";
+import { HAND_BACK } from "./worker.js";
+
+export interface RunJobDeps {
+  store: JobStore;
+  events: EventPublisher;
+  workspaces: Workspaces;
+  transcripts: TranscriptStore;
+  runClaude: ClaudeRunner;
+  /** The invocation of a job's agent (profile, tools, prompt) for this run. */
+  invocationFor: (job: JobRecord) => Invocation;
+  /** The environment the CLI's variables come from (its login, HOME, API URL…). */
+  claudeEnv: Readonly<Record<string, string | undefined>>;
+  /** `$CLAUDE_CONFIG_DIR` or `$HOME/.claude` of the CLI: where its transcripts live. */
+  claudeConfigDir: string;
+  executorId: string;
+  clock: Clock;
+  logger: Logger;
+  bin?: string;
+  killGraceMs?: number;
+  onStarted?: (job: JobRecord) => void;
+  onFinished?: (job: JobRecord, spend: ModelSpend[]) => void;
+}
+
+/** Runs one job: record it running, prepare its checkout, run the agent, record the outcome, clean up. */
+export function createJobRunner(deps: RunJobDeps) {
+  return async (queued: JobRecord, signal: AbortSignal): Promise<void> => {
+    const log = deps.logger;
+    const next = eventSequencer(queued.id, () => deps.clock.now());
+    const publish = (body: Parameters<typeof next>[0]) => deps.events.publish(next(body));
+
+    let job: JobRecord;
+    try {
+      job = await deps.store.update(queued.id, (r) =>
+        startJob(r, { executor: deps.executorId, now: deps.clock.now() }),
+      );
+    } catch (err) {
+      log.info({ jobId: queued.id, err: (err as Error).message }, "job not started");
+      return;
+    }
+    publish({ type: "status", status: "running" });
+    deps.onStarted?.(job);
+    let spend: ModelSpend[] = [];
+
+    let workspace: Workspace | undefined;
+    let outcome: FinishOutcome;
+    try {
+      const s = job.submission;
+      workspace = await deps.workspaces.prepare({
+        jobId: job.id,
+        ...(s.repo !== undefined ? { repo: s.repo } : {}),
+        ...(s.ref !== undefined ? { ref: s.ref } : {}),
+      });
+      if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, workspace.dir);
+      const run = deps.runClaude({
+        invocation: deps.invocationFor(job),
+        prompt: s.prompt,
+        cwd: workspace.dir,
+        timeoutMs: (s.timeoutSeconds ?? 900) * 1000,
+        signal,
+        sourceEnv: deps.claudeEnv,
+        logger: log,
+        ...(deps.bin ? { bin: deps.bin } : {}),
+        ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+        onEvent: (line) => {
+          for (const body of translateLine(line)) publish(body);
+        },
+      });
+      const out = await run.done;
+      spend = spendByModel(out.result, job.model);
+      const usage = tokenUsage(out.result);
+      outcome = {
+        status: "succeeded",
+        result: {
+          text: out.text,
+          sessionId: out.sessionId,
+          numTurns: out.result.num_turns,
+          permissionDenials: out.result.permission_denials.length,
+        },
+        costUsd: out.costUsd,
+        usage,
+      };
+      if (s.session) await saveTranscript(deps, out.sessionId, workspace.dir);
+      publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
+    } catch (err) {
+      if (err instanceof ClaudeCancelledError && signal.reason === HAND_BACK) {
+        await deps.store.update(job.id, (r) => (r.status === "running" ? requeueJob(r) : r)).catch(() => {});
+        publish({ type: "status", status: "queued" });
+        await workspace?.release().catch(() => {});
+        log.info({ jobId: job.id }, "job handed back to the queue");
+        return;
+      }
+      outcome = failureOutcome(err);
+      if (outcome.reason === "internal") log.error({ jobId: job.id, err }, "job failed on an internal error");
+      const result = (err as { result?: Parameters<typeof tokenUsage>[0] }).result;
+      if (result) {
+        outcome = { ...outcome, usage: tokenUsage(result), costUsd: result.total_cost_usd };
+        spend = spendByModel(result, job.model);
+      }
+      publish({ type: "error", reason: outcome.reason, message: outcome.message });
+    } finally {
+      await workspace
+        ?.release()
+        .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not remove checkout"));
+    }
+
+    const final = await deps.store.update(job.id, (r) => finishJob(r, outcome, deps.clock.now()));
+    publish({ type: "status", status: final.status });
+    deps.onFinished?.(final, spend);
+    log.info(
+      {
+        jobId: final.id,
+        status: final.status,
+        reason: final.error?.reason,
+        runMs: final.runMs,
+        costUsd: final.costUsd,
+      },
+      "job finished",
+    );
+  };
+}
+
+async function restoreTranscript(deps: RunJobDeps, sessionId: string, cwd: string): Promise<void> {
+  const path = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
+  await mkdir(dirname(path), { recursive: true });
+  const restored = await deps.transcripts.restore(sessionId, path);
+  if (restored) return;
+  // Not stored (or the store is down): a transcript from an earlier job on this replica will do.
+  if (!(await placeTranscriptLocally(deps.claudeConfigDir, cwd, sessionId))) {
+    deps.logger.info({ sessionId }, "no transcript found for the session to resume");
+  }
+}
+
+async function saveTranscript(deps: RunJobDeps, sessionId: string, cwd: string): Promise<void> {
+  const path = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
+  await deps.transcripts
+    .save(sessionId, path)
+    .catch((err: unknown) =>
+      deps.logger.warn(
+        { sessionId, err },
+        "could not store the session transcript; resume works on this replica only",
+      ),
+    );
+}

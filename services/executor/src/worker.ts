@@ -1,0 +1,164 @@
+import type { Logger } from "@claude-gateway/claude";
+import type { JobRecord } from "@claude-gateway/contracts";
+import { decideDelivery, loseJob } from "./core/records.js";
+import type { Clock, Delivery, JobStore, QueueConsumer } from "./ports.js";
+
+/** The abort reason that tells a job runner to hand its job back to the queue, not cancel it. */
+export const HAND_BACK = "executor shutting down: job handed back to the queue";
+
+export interface WorkerDeps {
+  consumer: QueueConsumer;
+  store: JobStore;
+  clock: Clock;
+  logger: Logger;
+  capacity: number;
+  /** How often a running job tells the queue it is still ours (well under the ack wait). */
+  heartbeatMs: number;
+  /** Runs one job to its end (never throws for a job failure; records it). */
+  runJob: (job: JobRecord, signal: AbortSignal) => Promise<void>;
+}
+
+interface Active {
+  controller: AbortController;
+  delivery: Delivery;
+  done: Promise<void>;
+}
+
+/**
+ * Pulls jobs from the shared queue only while this replica has a free slot, so the queue stays
+ * FIFO across replicas and no replica hoards work. Each running job keeps its message alive with
+ * heartbeats; the message is acknowledged when the job's record is final.
+ */
+export function createWorker(deps: WorkerDeps) {
+  const active = new Map<string, Active>();
+  // Slots taken from the moment a message is pulled, before its job is looked up, so the loop
+  // never pulls more than `capacity` messages at once.
+  let taken = 0;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let slotFreed: (() => void) | undefined;
+  const waitForSlot = () =>
+    taken < deps.capacity
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          slotFreed = resolve;
+        });
+
+  const release = () => {
+    taken--;
+    slotFreed?.();
+    slotFreed = undefined;
+  };
+
+  const handle = async (d: Delivery): Promise<void> => {
+    try {
+      await handleDelivery(d);
+    } finally {
+      release();
+    }
+  };
+
+  const handleDelivery = async (d: Delivery): Promise<void> => {
+    const record = await deps.store.get(d.id);
+    const decision = decideDelivery(record);
+    if (decision.action === "drop" || decision.action === "skip") {
+      deps.logger.info({ jobId: d.id, why: decision.why }, "queue message acknowledged without running");
+      await d.ack();
+      return;
+    }
+    if (decision.action === "lose") {
+      await deps.store.update(d.id, (r) => (r.status === "running" ? loseJob(r, deps.clock.now()) : r));
+      deps.logger.warn(
+        { jobId: d.id, deliveryCount: d.deliveryCount, executor: record?.executor },
+        "job marked executor_lost",
+      );
+      await d.ack();
+      return;
+    }
+    const controller = new AbortController();
+    const heartbeat = setInterval(() => d.working(), deps.heartbeatMs);
+    const entry: Active = {
+      controller,
+      delivery: d,
+      done: deps
+        .runJob(record!, controller.signal)
+        .catch((err: unknown) => deps.logger.error({ jobId: d.id, err }, "job runner failed"))
+        .finally(() => clearInterval(heartbeat)),
+    };
+    active.set(d.id, entry);
+    try {
+      await entry.done;
+      // A job handed back at shutdown goes to another replica; anything else is final.
+      if (handedBack.has(d.id)) d.nak();
+      else await d.ack();
+    } finally {
+      active.delete(d.id);
+      handedBack.delete(d.id);
+    }
+  };
+  const handedBack = new Set<string>();
+
+  const run = async () => {
+    while (!stopping) {
+      await waitForSlot();
+      if (stopping) break;
+      let d: Delivery | null;
+      try {
+        d = await deps.consumer.next(2000);
+      } catch (err) {
+        deps.logger.warn({ err }, "could not pull from the job queue; retrying");
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (!d) continue;
+      if (stopping) {
+        d.nak();
+        break;
+      }
+      taken++;
+      void handle(d).catch((err: unknown) =>
+        deps.logger.error({ jobId: d.id, err }, "could not handle delivery"),
+      );
+    }
+  };
+
+  return {
+    start() {
+      loop ??= run();
+    },
+    /** Jobs running here now. */
+    get active() {
+      return active.size;
+    },
+    capacity: deps.capacity,
+    /** Stops the job if it runs here; false if it does not. */
+    cancel(id: string, reason: string): boolean {
+      const a = active.get(id);
+      if (!a) return false;
+      a.controller.abort(reason);
+      return true;
+    },
+    /**
+     * Stops pulling, lets running jobs finish for `graceMs`, then hands the rest back to the
+     * queue (their records return to `queued`, their messages are redelivered elsewhere).
+     */
+    async stop(graceMs: number): Promise<void> {
+      stopping = true;
+      slotFreed?.();
+      await loop;
+      const all = Promise.all([...active.values()].map((a) => a.done));
+      const finished = await Promise.race([
+        all.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs)),
+      ]);
+      if (finished) return;
+      for (const [id, a] of active) {
+        handedBack.add(id);
+        a.controller.abort(HAND_BACK);
+      }
+      await all;
+    },
+  };
+}
+
+export type Worker = ReturnType<typeof createWorker>;
