@@ -78,7 +78,10 @@ describe("executor: queue, concurrency, FIFO", () => {
     edges.sort((a, b) => a.t - b.t || a.d - b.d);
     let running = 0;
     let peak = 0;
-    for (const e of edges) peak = Math.max(peak, (running += e.d));
+    for (const e of edges) {
+      running += e.d;
+      peak = Math.max(peak, running);
+    }
     expect(peak).toBeLessThanOrEqual(2);
     // FIFO: started in submission order; the third waited for a free slot.
     const starts = jobs.map((j) => Date.parse(j.startedAt));
