@@ -22,4 +22,4 @@ export {
   type StartNatsServerOptions,
   startNatsServer,
 } from "./nats-server.js";
-export { eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
+export { descendantPids, eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
