@@ -14,7 +14,11 @@ const children = [];
 let stopping = false;
 
 function run(name, cmd, args, env) {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on("line", (line) => console.log(`[${name}] ${line}`));
   }
@@ -47,8 +51,8 @@ function stop(code = 0) {
   stopping = true;
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 10_000).unref();
-  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null))).then(() =>
-    process.exit(code),
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null))).then(
+    () => process.exit(code),
   );
 }
 process.on("SIGINT", () => stop(0));
@@ -59,7 +63,9 @@ if (!natsUrl) {
   const port = Number(process.env.STACK_NATS_PORT ?? 4222);
   const store = join(root, ".data", "nats");
   mkdirSync(store, { recursive: true });
-  const bin = process.env.NATS_SERVER_BIN ?? (existsSync("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server");
+  const bin =
+    process.env.NATS_SERVER_BIN ??
+    (existsSync("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server");
   run("nats", bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store]);
   await waitForPort(port);
   natsUrl = `nats://127.0.0.1:${port}`;

@@ -190,9 +190,9 @@ describe("buildArgv: tools and permissions", () => {
     expect(() => argv(cast({ ...noTools(), permissionMode: "auto" }))).toThrow(/bypass|auto/);
   });
   it("the no-tools profile cannot even be typed with tools or the skip flag", () => {
-    // @ts-expect-error: the no-tools profile has no dangerouslySkipPermissions
     const a: NoToolsInvocation = {
       ...noTools(),
+      // @ts-expect-error: the no-tools profile has no dangerouslySkipPermissions
       profile: { kind: "no-tools", dangerouslySkipPermissions: true },
     };
     // @ts-expect-error: the no-tools profile only takes an empty tool list

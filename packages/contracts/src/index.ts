@@ -1,7 +1,7 @@
 export {
-  ConversationId,
   ConversationalReply,
   ConversationalRequest,
+  ConversationId,
   Language,
 } from "./conversational.js";
 export { ErrorBody, issuesOf } from "./errors.js";

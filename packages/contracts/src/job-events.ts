@@ -11,7 +11,13 @@ export const JobEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("status"), status: JobStatus }),
   /** A piece of the agent's visible answer, as it is generated. */
   z.object({ ...base, type: z.literal("text"), delta: z.string() }),
-  z.object({ ...base, type: z.literal("tool_use"), toolUseId: z.string(), name: z.string(), input: z.unknown() }),
+  z.object({
+    ...base,
+    type: z.literal("tool_use"),
+    toolUseId: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+  }),
   z.object({
     ...base,
     type: z.literal("tool_result"),

@@ -12,7 +12,10 @@ describe("subjects", () => {
   it("builds per-job event subjects", () => {
     expect(subjects.jobs.events("job-1_A")).toBe("agent.v1.jobs.job-1_A.events");
   });
-  it.each(["", "a.b", "*", ">", "a b", "a\nb", "x".repeat(129), "ä"])("refuses the id %j as a token", (id) => {
-    expect(() => subjects.jobs.events(id)).toThrow(InvalidSubjectTokenError);
-  });
+  it.each(["", "a.b", "*", ">", "a b", "a\nb", "x".repeat(129), "ä"])(
+    "refuses the id %j as a token",
+    (id) => {
+      expect(() => subjects.jobs.events(id)).toThrow(InvalidSubjectTokenError);
+    },
+  );
 });
