@@ -12,10 +12,26 @@ const git = (...args: string[]): Command => ({ file: "git", args });
 
 /**
  * A bare clone to serve as a repository's base. Auto-gc and maintenance are off for good: a gc
- * repacking the base would delete the packs a job clone is hardlinking at that moment.
+ * repacking the base would delete the packs a job clone is hardlinking at that moment. Objects
+ * arrive and stay as packs (`--no-local` even for a local upstream, `fetch.unpackLimit=1`), never
+ * as thousands of loose files: every job clone hardlinks each object file once.
  */
 export const cloneBase = (url: string, dir: string) =>
-  git("clone", "--bare", "--quiet", "-c", "gc.auto=0", "-c", "maintenance.auto=false", "--", url, dir);
+  git(
+    "clone",
+    "--bare",
+    "--no-local",
+    "--quiet",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "fetch.unpackLimit=1",
+    "--",
+    url,
+    dir,
+  );
 
 /** Branches map onto the base's own branches (a bare clone has no remote-tracking refs). */
 export const setBaseFetchRefspec = () => git("config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*");
@@ -30,7 +46,9 @@ export const resolveCommit = (rev: string) =>
 
 /**
  * A job's own clone of the base. `--local` hardlinks the object files instead of copying them;
- * `--no-checkout` because the tree is checked out at the resolved commit afterwards.
+ * `--no-checkout` because the tree is checked out at the resolved commit afterwards. It runs
+ * without the base's lock: git reads the base's refs before linking its objects, and the base
+ * never loses an object (no gc), so a concurrent fetch cannot leave the job a dangling ref.
  */
 export const cloneJob = (baseDir: string, dir: string) =>
   git("clone", "--local", "--no-checkout", "--quiet", "--", baseDir, dir);

@@ -103,15 +103,16 @@ interface Target {
 /**
  * Isolated git checkouts for jobs, cloned from a warm base per repository.
  *
- * A job's clone hardlinks the base's object files (`git clone --local`) rather than borrowing
- * them through alternates (`--shared`): git never modifies an object file after writing it
- * (and writes them read-only), so a hardlink is as good as a copy that took no time or space,
- * and the clone is a self-contained repository. With alternates, a `git gc`/`repack` in the job
- * could drop objects it believes the base provides, and a later fetch --prune in the base could
- * delete objects the job still depends on; either way one side breaks the other. What remains
- * shared is the inode: a job that deliberately `chmod`s and rewrites a file under
- * `.git/objects` would change the base too; guarding against that takes a different uid or
- * `--no-hardlinks`, not git options.
+ * A job's clone hardlinks the base's object files (`git clone --local`) instead of borrowing them
+ * through alternates (`--shared`). With alternates the job would read objects out of the base's
+ * directory for as long as it lives: it depends on the base, and a repack or prune of the base
+ * (once a `fetch --prune` dropped a branch, say) could delete objects the job still needs, while
+ * a `gc`/`repack` in the job treats the base's objects as someone else's. Hardlinks give the job
+ * its own directory entries for the same files, and git never rewrites an object file (it writes
+ * them read-only and only ever creates new ones), so gc, repack or deletion on either side leaves
+ * the other intact. What stays shared is the inode: a job that deliberately `chmod`s and edits a
+ * file under `.git/objects` would change the base too; stopping that takes another uid or
+ * `--no-hardlinks`, not a git option.
  */
 export function createWorkspaceManager(options: WorkspaceManagerOptions): WorkspaceManager {
   const root = resolve(options.root);
@@ -247,15 +248,17 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
     ref: string | undefined,
     justCloned: boolean,
   ): Promise<Target | undefined> {
+    let lookedAt = Date.now();
+    let target: Target | undefined;
     // A full sha names the same commit forever: if the base has it, it is fresh enough.
-    if (justCloned || (ref !== undefined && isFullSha(ref))) {
-      const target = await lookup(base, jobId, ref);
-      if (target !== undefined) return target;
+    if (justCloned || (ref !== undefined && isFullSha(ref))) target = await lookup(base, jobId, ref);
+    if (target === undefined && !justCloned) {
+      await refresh(base, Date.now() - refreshIntervalMs);
+      lookedAt = Date.now();
+      target = await lookup(base, jobId, ref);
     }
-    if (!justCloned) await refresh(base, Date.now() - refreshIntervalMs);
-    const lookedAt = Date.now();
-    const target = await lookup(base, jobId, ref);
     if (target !== undefined) return target;
+    // Any fetch that began before the lookup may have missed it: one more, that began after.
     await refresh(base, lookedAt);
     const retried = await lookup(base, jobId, ref);
     if (retried !== undefined || ref === undefined) return retried; // no ref, no commit: an empty repository
