@@ -27,6 +27,9 @@ export const ExecutorEnv = z.object({
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
   QUEUE_FULL_RETRY_AFTER_SECONDS: int(30),
   EXECUTOR_ID: z.string().default(`${hostname()}-${process.pid}`),
+  /** The identity agents commit with in job checkouts. */
+  GIT_USER_NAME: z.string().min(1).default("claude-gateway agent"),
+  GIT_USER_EMAIL: z.string().min(3).default("agent@claude-gateway.invalid"),
 });
 
 export interface ExecutorConfig {

@@ -117,6 +117,12 @@ export async function startExecutor(
         ...(job.submission.budgetUsd !== undefined ? { maxBudgetUsd: job.submission.budgetUsd } : {}),
       }),
     claudeEnv,
+    jobEnv: {
+      GIT_AUTHOR_NAME: env.GIT_USER_NAME,
+      GIT_AUTHOR_EMAIL: env.GIT_USER_EMAIL,
+      GIT_COMMITTER_NAME: env.GIT_USER_NAME,
+      GIT_COMMITTER_EMAIL: env.GIT_USER_EMAIL,
+    },
     claudeConfigDir: claudeConfigDir(claudeEnv),
     executorId: env.EXECUTOR_ID,
     clock,

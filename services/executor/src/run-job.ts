@@ -33,6 +33,8 @@ export interface RunJobDeps {
   invocationFor: (job: JobRecord) => Invocation;
   /** The environment the CLI's variables come from (its login, HOME, API URL…). */
   claudeEnv: Readonly<Record<string, string | undefined>>;
+  /** Set verbatim in every job's CLI environment (e.g. the git identity agents commit with). */
+  jobEnv?: Readonly<Record<string, string>>;
   /** `$CLAUDE_CONFIG_DIR` or `$HOME/.claude` of the CLI: where its transcripts live. */
   claudeConfigDir: string;
   executorId: string;
@@ -81,6 +83,7 @@ export function createJobRunner(deps: RunJobDeps) {
         timeoutMs: (s.timeoutSeconds ?? 900) * 1000,
         signal,
         sourceEnv: deps.claudeEnv,
+        ...(deps.jobEnv ? { setEnv: deps.jobEnv } : {}),
         logger: log,
         ...(deps.bin ? { bin: deps.bin } : {}),
         ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),

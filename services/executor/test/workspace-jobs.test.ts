@@ -1,0 +1,141 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  createTempRepo,
+  messagesText,
+  type RecordedRequest,
+  type TempRepo,
+  tempDir,
+  text,
+  toolUse,
+} from "@claude-gateway/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningExecutor } from "../src/executor.js";
+import { createWorld, submit, type World, waitForJob } from "./harness.js";
+
+// The `general` agent (Bash enabled, permissions skipped inside its own checkout) on real repos.
+let world: World;
+let upstream: TempRepo;
+let crypt: TempRepo;
+let keys: { dir: string; cleanup(): Promise<void> };
+const SECRET = "the launch code is 0000";
+
+beforeAll(async () => {
+  world = await createWorld();
+  upstream = await createTempRepo({ "shared.txt": "original\n", "README.md": "# demo\n" });
+  crypt = await createTempRepo();
+  crypt.git("config", "user.name", "Test");
+  crypt.git("config", "user.email", "test@example.invalid");
+  execFileSync("git-crypt", ["init"], { cwd: crypt.dir, stdio: "ignore" });
+  await crypt.commit({
+    ".gitattributes": "secret.txt filter=git-crypt diff=git-crypt\n",
+    "secret.txt": `${SECRET}\n`,
+  });
+  keys = await tempDir("cg-keys-");
+  execFileSync("git-crypt", ["export-key", join(keys.dir, "key")], { cwd: crypt.dir });
+});
+afterAll(async () => {
+  await world?.close();
+  await upstream?.cleanup();
+  await crypt?.cleanup();
+  await keys?.cleanup();
+});
+
+/** The text of the tool result the CLI sent back for a job (marked in its prompt by `[tag:X]`). */
+function toolResultOf(tag: string): string {
+  const req = world.stub
+    .turnRequests()
+    .find(
+      (r: RecordedRequest) =>
+        messagesText(r.body).includes(`[tag:${tag}]`) && JSON.stringify(r.body).includes("tool_result"),
+    );
+  expect(req, `a tool_result request for ${tag}`).toBeDefined();
+  const last = req!.body.messages!.at(-1)!;
+  return JSON.stringify(last.content);
+}
+
+/** First request of a job: run `command`; second (carrying the result): finish. */
+function scriptBash(commands: Record<string, string>) {
+  world.stub.setHandler((req) => {
+    const sent = messagesText(req.body);
+    const tag = /\[tag:(\w+)\]/.exec(sent)?.[1];
+    if (!tag || !commands[tag]) return undefined;
+    if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result"))
+      return text(`done ${tag}`);
+    return toolUse("Bash", { command: commands[tag], description: "work" });
+  });
+}
+
+describe("jobs in isolated checkouts", () => {
+  let ex: RunningExecutor;
+  beforeAll(async () => {
+    ex = await world.start({ MAX_CONCURRENCY: "2" });
+  });
+  afterAll(() => ex.stop());
+
+  it("two concurrent jobs writing the same file don't see each other; the base and upstream are untouched; checkouts are removed", async () => {
+    world.stub.reset();
+    const cmd = (who: string) =>
+      `echo ${who} > shared.txt && git commit -qam "${who}" && sleep 1 && cat shared.txt && git log --format=%s -1`;
+    scriptBash({ A: cmd("from-A"), B: cmd("from-B") });
+    const [a, b] = await Promise.all(
+      ["A", "B"].map((tag) =>
+        submit(ex, { agent: "general", prompt: `[tag:${tag}] edit`, repo: upstream.dir }),
+      ),
+    );
+    const jobs = await Promise.all([waitForJob(ex, a!.body.jobId), waitForJob(ex, b!.body.jobId)]);
+    expect(jobs.map((j) => j.status)).toEqual(["succeeded", "succeeded"]);
+    // They really overlapped, and each saw only its own write and commit.
+    expect(Date.parse(jobs[0]!.startedAt)).toBeLessThan(Date.parse(jobs[1]!.finishedAt));
+    expect(Date.parse(jobs[1]!.startedAt)).toBeLessThan(Date.parse(jobs[0]!.finishedAt));
+    const ra = toolResultOf("A");
+    const rb = toolResultOf("B");
+    expect(ra).toContain("from-A");
+    expect(ra).not.toContain("from-B");
+    expect(rb).toContain("from-B");
+    expect(rb).not.toContain("from-A");
+    // Agents commit with the configured identity.
+    expect(ra).not.toContain("Author identity unknown");
+
+    // Upstream unchanged; the warm base has no job's commit and is consistent.
+    expect(upstream.git("log", "--format=%s")).toBe("initial");
+    expect(upstream.git("status", "--porcelain")).toBe("");
+    const bases = join(world.workspaceRoot, "bases");
+    const baseDirs = (await readdir(bases)).filter((d) => !d.includes("."));
+    expect(baseDirs).toHaveLength(1);
+    const base = join(bases, baseDirs[0]!);
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: base, encoding: "utf8" }).trim();
+    expect(git("log", "--all", "--format=%s")).toBe("initial");
+    git("fsck", "--no-progress");
+    // Checkouts are gone.
+    const jobsDir = join(world.workspaceRoot, "jobs");
+    expect(existsSync(jobsDir) ? await readdir(jobsDir) : []).toEqual([]);
+  });
+
+  it("a git-crypt repository without a configured key fails with a clear workspace error", async () => {
+    world.stub.reset();
+    const r = await submit(ex, { agent: "general", prompt: "read the secret", repo: crypt.dir });
+    const job = await waitForJob(ex, r.body.jobId);
+    expect(job).toMatchObject({ status: "failed", error: { reason: "workspace_error" } });
+    expect(job.error.message).toMatch(/git_crypt_key_missing/);
+    expect(world.stub.turnRequests()).toEqual([]);
+  });
+});
+
+describe("git-crypt with a key", () => {
+  it("the job's checkout is unlocked with GIT_CRYPT_KEY_FILE", async () => {
+    const ex = await world.start({ GIT_CRYPT_KEY_FILE: join(keys.dir, "key") });
+    try {
+      world.stub.reset();
+      scriptBash({ C: "cat secret.txt" });
+      const r = await submit(ex, { agent: "general", prompt: "[tag:C] read it", repo: crypt.dir });
+      const job = await waitForJob(ex, r.body.jobId);
+      expect(job.status).toBe("succeeded");
+      expect(toolResultOf("C")).toContain(SECRET);
+    } finally {
+      await ex.stop();
+    }
+  });
+});
