@@ -50,6 +50,7 @@ export type {
   ToolsProfile,
 } from "./invocation.js";
 export { type Logger, silentLogger } from "./logger.js";
+export { detectClaudeLogin, type LoginStatus } from "./login.js";
 export {
   DEFAULT_MODEL,
   DEFAULT_SUPPORTED_MODELS,

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { type AgentRegistry, agentInvocation, findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { createAuth } from "@claude-gateway/auth";
-import { claudeConfigDir, runClaude } from "@claude-gateway/claude";
+import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
 import { serve } from "@hono/node-server";
@@ -94,6 +94,7 @@ export async function startExecutor(
       retryAfterSeconds: env.QUEUE_FULL_RETRY_AFTER_SECONDS,
     },
     clock,
+    login: () => detectClaudeLogin(claudeEnv),
     onSubmitted: (job) => metrics.jobSubmitted(job),
   });
 
@@ -167,7 +168,13 @@ export async function startExecutor(
         capacity: worker.capacity,
       };
     },
-    readiness: () => (isConnected(nc) ? { ready: true } : { ready: false, reason: "NATS is not connected" }),
+    readiness: () => {
+      if (!isConnected(nc)) return { ready: false, reason: "NATS is not connected" };
+      const login = detectClaudeLogin(claudeEnv);
+      return login.ok
+        ? { ready: true }
+        : { ready: false, reason: `claude_not_authenticated: ${login.reason}` };
+    },
   });
 
   const server = serve({

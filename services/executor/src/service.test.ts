@@ -107,6 +107,28 @@ describe("submit", () => {
   });
 });
 
+describe("without a CLI login", () => {
+  it("refuses with 503 claude_not_authenticated and queues nothing", async () => {
+    const store = memoryStore();
+    const queue = memoryQueue();
+    const service = createExecutorService({
+      store,
+      queue,
+      cancelBus: recordingCancelBus(),
+      agents: { has: () => true, names: () => ["general"], modelOf: () => undefined },
+      models: { supported: ["m"], defaultModel: "m" },
+      limits,
+      clock: { now: () => now },
+      login: () => ({ ok: false, reason: "set CLAUDE_CODE_OAUTH_TOKEN" }),
+    });
+    const err = await service.submit({ agent: "general", prompt: "x" }, "a").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(err).toMatchObject({ status: 503, code: "claude_not_authenticated" });
+    expect(queue.ids).toEqual([]);
+    expect(store.records.size).toBe(0);
+  });
+});
+
 describe("get and cancel", () => {
   it("get: 404 for an unknown id", async () => {
     await expect(setup().service.get("nope")).rejects.toBeInstanceOf(JobNotFoundError);

@@ -36,6 +36,8 @@ export interface ServiceDeps {
   models: ModelPolicy;
   limits: SubmitLimits;
   clock: Clock;
+  /** Whether the CLI can log in at all; without a login nothing is queued. */
+  login?: () => LoginStatus;
   onSubmitted?: (job: JobRecord) => void;
 }
 
@@ -79,6 +81,8 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
   return {
     async submit(raw, caller) {
       const { model, submission } = validate(raw);
+      const login = deps.login?.();
+      if (login && !login.ok) throw new UnavailableError("claude_not_authenticated", login.reason);
       const id = raw.id ?? randomUUID();
       const existing = await store.get(id);
       if (existing) return { job: existing, duplicate: true };
