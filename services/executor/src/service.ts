@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { ModelNotSupportedError, type ModelPolicy, resolveModel } from "@claude-gateway/claude";
+import {
+  type LoginStatus,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "@claude-gateway/claude";
 import { isTerminal, type JobRecord, type JobSubmission } from "@claude-gateway/contracts";
 import { cancelQueuedJob, InvalidTransitionError, newJobRecord } from "./core/records.js";
 import {
