@@ -9,7 +9,12 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SERVICES = [{ name: "executor", dir: "services/executor", port: 8082 }];
+const SERVICES = [
+  { name: "openai-gateway", dir: "services/openai-gateway", port: 8080 },
+  { name: "conversational", dir: "services/conversational", port: 8081 },
+  { name: "executor", dir: "services/executor", port: 8082 },
+  { name: "breakglass", dir: "services/breakglass", port: 8083 },
+];
 const children = [];
 let stopping = false;
 
@@ -71,6 +76,10 @@ if (!natsUrl) {
   natsUrl = `nats://127.0.0.1:${port}`;
 }
 for (const s of SERVICES) {
+  if (!existsSync(join(root, s.dir, "dist", "main.js"))) {
+    console.log(`[stack] ${s.name}: not built, skipped`);
+    continue;
+  }
   run(s.name, process.execPath, [join(s.dir, "dist", "main.js")], {
     NATS_URL: natsUrl,
     PORT: process.env[`${s.name.toUpperCase().replaceAll("-", "_")}_PORT`] ?? String(s.port),
