@@ -1,0 +1,230 @@
+/**
+ * What the OpenAI gateway adds over the raw CLI, side by side in one run on the same Messages API
+ * stub: a real nats-server, a real executor process and a real gateway process, the `openai` SDK
+ * as the client. Runs are interleaved so drift on the machine hits every series alike.
+ *
+ *   latency   raw `claude -p --output-format json` (one turn)  vs  a non-streaming completion
+ *   TTFT      the raw CLI's first stream-json text delta       vs  the first content chunk (SDK stream)
+ *
+ *   pnpm --filter @claude-gateway/executor --filter @claude-gateway/openai-gateway build
+ *   cd services/openai-gateway && BENCH_RUNS=50 ../../node_modules/.bin/tsx bench/gateway.ts
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpus } from "node:os";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { buildChildEnv } from "@claude-gateway/claude";
+import {
+  claudeTestEnv,
+  realClaudeVersion,
+  startMessagesStub,
+  startNatsServer,
+  tempDir,
+  text,
+} from "@claude-gateway/testkit";
+import OpenAI from "openai";
+import { median, pairedDifferences, percentile } from "../../../bench/lib/stats.js";
+import { formatTable } from "../../../bench/lib/table.js";
+
+const RUNS = positiveInt(process.env.BENCH_RUNS, 50);
+const WARMUP = 2;
+const MODEL = "claude-haiku-4-5";
+const AGENT = "recruiter-triage";
+const PROMPT = "Triage this: we are hiring a staff engineer in Sofia, remote OK.";
+const ANSWER = "Classification: relevant. A staff role in Sofia, remote possible; pay not stated.";
+const TOKEN = "bench-token-0123456789";
+const EXECUTOR_MAIN = fileURLToPath(new URL("../../executor/dist/main.js", import.meta.url));
+const GATEWAY_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** Starts a service and resolves with its port once it logs `startedMsg`. */
+async function startService(main: string, env: Record<string, string>, startedMsg: string) {
+  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === startedMsg && entry.port) resolve(entry.port);
+    });
+    child.once("exit", (code) => reject(new Error(`${main} exited ${code}`)));
+  });
+  child.stdout!.resume();
+  return { child, port };
+}
+
+async function stopService(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** One raw CLI turn; resolves with the time to the first text delta (stream) or to exit (json). */
+function rawCli(
+  bin: string,
+  env: Record<string, string>,
+  cwd: string,
+  output: "json" | "stream-json",
+): Promise<number> {
+  const args = ["-p", "--no-session-persistence", "--tools", "", "--model", MODEL, "--output-format", output];
+  if (output === "stream-json") args.push("--verbose", "--include-partial-messages");
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    let firstText: number | undefined;
+    let stdout = "";
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      stdout += line;
+      if (firstText === undefined && line.includes('"stream_event"') && line.includes('"text_delta"')) {
+        firstText = performance.now() - started;
+      }
+    });
+    child.stderr.resume();
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const elapsed = performance.now() - started;
+      if (code !== 0 || !stdout.includes(ANSWER.slice(0, 20))) {
+        reject(new Error(`raw ${output} run failed (exit ${code}): ${stdout.slice(0, 300)}`));
+      } else if (output === "stream-json") {
+        if (firstText === undefined) reject(new Error("no text delta in the stream"));
+        else resolve(firstText);
+      } else {
+        resolve(elapsed);
+      }
+    });
+    child.stdin.end(PROMPT);
+  });
+}
+
+async function completion(client: OpenAI): Promise<number> {
+  const started = performance.now();
+  const c = await client.chat.completions.create({
+    model: MODEL,
+    messages: [{ role: "user", content: PROMPT }],
+  });
+  const elapsed = performance.now() - started;
+  if (c.choices[0]?.message.content !== ANSWER)
+    throw new Error(`unexpected answer: ${c.choices[0]?.message.content}`);
+  return elapsed;
+}
+
+async function firstChunk(client: OpenAI): Promise<number> {
+  const started = performance.now();
+  const stream = await client.chat.completions.create({
+    model: MODEL,
+    messages: [{ role: "user", content: PROMPT }],
+    stream: true,
+  });
+  let first: number | undefined;
+  let text = "";
+  for await (const chunk of stream) {
+    const delta = chunk.choices[0]?.delta.content;
+    if (delta) {
+      first ??= performance.now() - started;
+      text += delta;
+    }
+  }
+  if (first === undefined || text !== ANSWER) throw new Error(`unexpected stream: ${text}`);
+  return first;
+}
+
+const row = (name: string, xs: number[]) => [name, median(xs), percentile(xs, 95), percentile(xs, 99)];
+
+const nats = await startNatsServer();
+const stub = await startMessagesStub();
+stub.setDefault(text(ANSWER, { chunkSize: 8 }));
+const cli = await claudeTestEnv(stub.url);
+const ws = await tempDir("cg-bench-oai-ws-");
+const cwd = await tempDir("cg-bench-oai-cwd-");
+let executor: ChildProcess | undefined;
+let gateway: ChildProcess | undefined;
+try {
+  executor = (
+    await startService(
+      EXECUTOR_MAIN,
+      {
+        ...cli.env,
+        NATS_URL: nats.url,
+        AUTH_TOKENS: `bench=${TOKEN}`,
+        AGENTS_DIR,
+        WORKSPACE_ROOT: ws.dir,
+        PORT: "0",
+        MAX_CONCURRENCY: "1",
+        LOG_LEVEL: "info",
+      },
+      "executor started",
+    )
+  ).child;
+  // The gateway gets no CLI variables: it spawns nothing.
+  const gw = await startService(
+    GATEWAY_MAIN,
+    {
+      PATH: process.env.PATH ?? "",
+      NATS_URL: nats.url,
+      AUTH_TOKENS: `bench=${TOKEN}`,
+      PORT: "0",
+      GATEWAY_AGENT: AGENT,
+      LOG_LEVEL: "info",
+    },
+    "gateway started",
+  );
+  gateway = gw.child;
+  const client = new OpenAI({ baseURL: `http://127.0.0.1:${gw.port}/v1`, apiKey: TOKEN, maxRetries: 0 });
+  // The variables the executor gives its CLI children, so the raw runs start the same way.
+  const rawEnv = buildChildEnv(cli.env, { runId: "bench-raw" });
+
+  for (let i = 0; i < WARMUP; i++) {
+    await rawCli(cli.bin, rawEnv, cwd.dir, "json");
+    await completion(client);
+    await rawCli(cli.bin, rawEnv, cwd.dir, "stream-json");
+    await firstChunk(client);
+  }
+  const raw: number[] = [];
+  const viaGateway: number[] = [];
+  const rawFirst: number[] = [];
+  const gatewayFirst: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    raw.push(await rawCli(cli.bin, rawEnv, cwd.dir, "json"));
+    viaGateway.push(await completion(client));
+    rawFirst.push(await rawCli(cli.bin, rawEnv, cwd.dir, "stream-json"));
+    gatewayFirst.push(await firstChunk(client));
+  }
+
+  console.log(
+    "openai-gateway vs the raw CLI: real nats-server, executor and gateway processes, real CLI on the stub",
+  );
+  console.log(
+    `claude ${realClaudeVersion(cli.bin)} · node ${process.version} · ${cpus().length} CPUs · ${RUNS} runs each, interleaved · ${new Date().toISOString()}`,
+  );
+  console.log(
+    `agent ${AGENT} (no tools), model ${MODEL}, stub answers at once in ${Math.ceil(ANSWER.length / 8)} deltas\n`,
+  );
+  console.log(
+    formatTable(
+      ["ms", "median", "p95", "p99"],
+      [
+        row("raw CLI, one json turn (spawn → exit)", raw),
+        row("gateway, non-streaming completion (SDK call)", viaGateway),
+        row("  added by gateway + executor (paired diff.)", pairedDifferences(viaGateway, raw)),
+        row("raw CLI, first stream-json text delta", rawFirst),
+        row("gateway, first content chunk (SDK stream)", gatewayFirst),
+        row("  added by gateway + executor (paired diff.)", pairedDifferences(gatewayFirst, rawFirst)),
+      ],
+    ),
+  );
+} finally {
+  await stopService(gateway);
+  await stopService(executor);
+  await stub.close();
+  await nats.stop();
+  await cli.cleanup();
+  await ws.cleanup();
+  await cwd.cleanup();
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { AuthEnv, AuthFailure } from "@claude-gateway/auth";
+import type { ModelPolicy } from "@claude-gateway/claude";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "pino";
+import {
+  fromAuthFailure,
+  fromExecutorError,
+  InternalError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+} from "./core/errors.js";
+import type { AppEnv } from "./http.js";
+import { InFlight } from "./inflight.js";
+import type { Metrics } from "./metrics.js";
+import type { Executor } from "./ports.js";
+import { chatRoutes, type JobSettings } from "./routes/chat.js";
+import { modelRoutes } from "./routes/models.js";
+
+export interface AppDeps {
+  executor: Executor;
+  /** `createAuth(config, { onError: onAuthError })`: failures in the OpenAI shape. */
+  auth: MiddlewareHandler<AuthEnv>;
+  logger: Logger;
+  metrics: Metrics;
+  models: ModelPolicy;
+  job: JobSettings;
+  /** Ready to take work: NATS connected. */
+  readiness: () => { ready: boolean; reason?: string };
+  inflight?: InFlight;
+  /** Default 15 s. */
+  idleMs?: number;
+  /** Default 5 s. */
+  holdMs?: number;
+  now?: () => Date;
+  newId?: () => string;
+  /** Default 4 MiB: a prompt may hold a million characters. */
+  maxBodyBytes?: number;
+}
+
+/** The OpenAI-shaped answer to a failed authentication, for `createAuth`'s `onError`. */
+export function onAuthError(c: Context, failure: AuthFailure): Response {
+  return c.json(fromAuthFailure(failure).body(), failure.status);
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  const now = deps.now ?? (() => new Date());
+  const maxBodyBytes = deps.maxBodyBytes ?? 4 * 1024 * 1024;
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header("x-request-id") ?? randomUUID();
+    c.set("requestId", requestId);
+    c.set("log", deps.logger.child({ requestId }));
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    deps.metrics.httpDuration.observe(
+      { method: c.req.method, route: c.req.routePath ?? "unmatched", status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/readyz", (c) => {
+    const r = deps.readiness();
+    return c.json(r, r.ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    c.header("content-type", deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  const v1 = new Hono<AppEnv>();
+  v1.use(deps.auth);
+  v1.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError(maxBodyBytes);
+      },
+    }),
+  );
+  v1.route(
+    "/",
+    chatRoutes({
+      executor: deps.executor,
+      models: deps.models,
+      job: deps.job,
+      metrics: deps.metrics,
+      inflight: deps.inflight ?? new InFlight(),
+      idleMs: deps.idleMs ?? 15_000,
+      holdMs: deps.holdMs ?? 5_000,
+      now,
+      newId: deps.newId ?? randomUUID,
+    }),
+  );
+  v1.route("/", modelRoutes({ models: deps.models, created: Math.floor(now().getTime() / 1000) }));
+  app.route("/v1", v1);
+
+  app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).body(), 404));
+  app.onError((err, c) => {
+    const known = fromExecutorError(err);
+    const error = known ?? new InternalError();
+    if (!known) c.get("log")?.error({ err }, "unhandled error");
+    else if (error.status >= 500)
+      c.get("log")?.warn({ err: error.message, code: error.code }, "request failed");
+    if ("retryAfterSeconds" in error) c.header("Retry-After", String(error.retryAfterSeconds));
+    return c.json(error.body(), error.status as ContentfulStatusCode);
+  });
+  return app;
+}

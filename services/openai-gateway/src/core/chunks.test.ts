@@ -1,0 +1,147 @@
+import type { JobEvent } from "@claude-gateway/contracts";
+import type OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { failedJob, jobRecord } from "../test-support/records.js";
+import { type ChatCompletionChunk, createChunker } from "./chunks.js";
+import { JobTimedOutError } from "./errors.js";
+
+const ctx = { id: "chatcmpl-1", created: 1_700_000_000, model: "claude-haiku-4-5", includeUsage: false };
+let seq = 0;
+const ev = (body: Record<string, unknown>) => ({ jobId: "oai-1", seq: seq++, at: "t", ...body }) as JobEvent;
+const text = (delta: string) => ev({ type: "text", delta });
+const toolUse = ev({ type: "tool_use", toolUseId: "t1", name: "Bash", input: {} });
+const running = ev({ type: "status", status: "running" });
+
+/** The content deltas and finish reasons, in order: what a client assembles. */
+const shape = (chunks: ChatCompletionChunk[]) =>
+  chunks.map((c) => {
+    const choice = c.choices[0];
+    if (!choice) return { usage: c.usage };
+    if (choice.finish_reason) return { finish: choice.finish_reason };
+    return choice.delta.role ? { role: choice.delta.role } : { content: choice.delta.content };
+  });
+
+function run(events: JobEvent[], job = jobRecord(), opts: { stop?: string[]; includeUsage?: boolean } = {}) {
+  const chunker = createChunker({ ...ctx, includeUsage: opts.includeUsage ?? false }, opts.stop);
+  const live = events.flatMap((e) => chunker.push(e));
+  return { live, end: chunker.finish(job), chunker };
+}
+
+describe("createChunker", () => {
+  it("sends the role first, each delta as it comes, then finish_reason", () => {
+    const { live, end } = run([running, text("Hello"), text(" there.")]);
+    expect(shape([...live, ...end])).toEqual([
+      { role: "assistant" },
+      { content: "Hello" },
+      { content: " there." },
+      { finish: "stop" },
+    ]);
+    const first: OpenAI.ChatCompletionChunk = live[0]!;
+    expect(first).toEqual({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "claude-haiku-4-5",
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+    });
+  });
+
+  it("adds usage: null to every chunk and a final usage chunk when asked", () => {
+    const { live, end } = run([text("Hello there.")], jobRecord(), { includeUsage: true });
+    const all = [...live, ...end];
+    expect(all.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+    expect(all.at(-1)).toEqual({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "claude-haiku-4-5",
+      choices: [],
+      usage: {
+        prompt_tokens: 130,
+        completion_tokens: 5,
+        total_tokens: 135,
+        prompt_tokens_details: { cached_tokens: 100 },
+      },
+    });
+  });
+
+  it.each<[string, JobEvent[], string, { stop?: string[] }, unknown[]]>([
+    [
+      "ignores status, result and empty deltas",
+      [
+        running,
+        text(""),
+        ev({ type: "result", text: "x", sessionId: "s", costUsd: 0, usage: jobRecord().usage }),
+      ],
+      "",
+      {},
+      [{ role: "assistant" }, { finish: "stop" }],
+    ],
+    [
+      "separates the agent's turns around tool use",
+      [
+        text("Let me look."),
+        toolUse,
+        ev({ type: "tool_result", toolUseId: "t1", isError: false, content: "ok" }),
+        text("Done."),
+      ],
+      "Done.",
+      {},
+      [{ role: "assistant" }, { content: "Let me look." }, { content: "\n\nDone." }, { finish: "stop" }],
+    ],
+    [
+      "no separator when tools come first",
+      [toolUse, text("Done.")],
+      "Done.",
+      {},
+      [{ role: "assistant" }, { content: "Done." }, { finish: "stop" }],
+    ],
+    [
+      "sends the part of the answer whose events were lost",
+      [text("Hello")],
+      "Hello there.",
+      {},
+      [{ role: "assistant" }, { content: "Hello" }, { content: " there." }, { finish: "stop" }],
+    ],
+    [
+      "sends the whole answer when no event arrived",
+      [],
+      "Hello there.",
+      {},
+      [{ role: "assistant" }, { content: "Hello there." }, { finish: "stop" }],
+    ],
+    [
+      "cuts at a stop sequence split across deltas and sends nothing after it",
+      [text("Hello EN"), text("D more")],
+      "Hello END more",
+      { stop: ["END"] },
+      [{ role: "assistant" }, { content: "Hello " }, { finish: "stop" }],
+    ],
+    [
+      "releases text held for a stop sequence that never came",
+      [text("Hello E")],
+      "Hello E",
+      { stop: ["END"] },
+      [{ role: "assistant" }, { content: "Hello " }, { content: "E" }, { finish: "stop" }],
+    ],
+  ])("%s", (_name, events, answer, opts, expected) => {
+    const job = jobRecord({ result: { text: answer, sessionId: "s", numTurns: 1, permissionDenials: 0 } });
+    const { live, end } = run(events, job, opts);
+    expect(shape([...live, ...end])).toEqual(expected);
+  });
+
+  it("knows when content was produced, and open() sends the role once", () => {
+    const chunker = createChunker(ctx);
+    expect(chunker.hasContent).toBe(false);
+    expect(shape(chunker.open())).toEqual([{ role: "assistant" }]);
+    expect(chunker.open()).toEqual([]);
+    expect(shape(chunker.push(text("x")))).toEqual([{ content: "x" }]);
+    expect(chunker.hasContent).toBe(true);
+  });
+
+  it("a job that did not succeed throws the client's error at the end", () => {
+    const chunker = createChunker(ctx);
+    chunker.push(text("partial"));
+    expect(() => chunker.finish(failedJob("timed_out", "timeout"))).toThrow(JobTimedOutError);
+  });
+});

@@ -1,0 +1,116 @@
+import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
+import { type ChatUsage, type CompletionContext, usageFrom } from "./completion.js";
+import { fromFinishedJob } from "./errors.js";
+import { createStopScanner } from "./stop.js";
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: 0;
+    delta: { role?: "assistant"; content?: string };
+    logprobs: null;
+    finish_reason: "stop" | null;
+  }>;
+  /** Present (null until the last chunk) only when the client asked for usage. */
+  usage?: ChatUsage | null;
+}
+
+export interface ChunkContext extends CompletionContext {
+  includeUsage: boolean;
+}
+
+/** Text after tool activity starts a new paragraph: the agent's turns otherwise run together. */
+const TURN_SEPARATOR = "\n\n";
+
+/**
+ * Turns a job's live events into `chat.completion.chunk` objects: the role first, then each text
+ * delta as it was generated, then `finish_reason`, then usage when asked. Pure: the caller feeds
+ * events and sends what comes back.
+ */
+export interface Chunker {
+  /** Chunks for one event (none for status, tool and result events). */
+  push(event: JobEvent): ChatCompletionChunk[];
+  /** The role chunk, if not sent yet: for opening a stream before any text. */
+  open(): ChatCompletionChunk[];
+  /**
+   * The closing chunks of a job that succeeded: whatever text of the final answer did not arrive
+   * as events, held-back text, `finish_reason`, usage. Throws the client's error for any other job.
+   */
+  finish(job: JobRecord): ChatCompletionChunk[];
+  /** True once any content chunk was produced. */
+  readonly hasContent: boolean;
+}
+
+export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): Chunker {
+  const scanner = createStopScanner(stop);
+  let opened = false;
+  let hasContent = false;
+  let sentAny = false;
+  let afterTool = false;
+  /** The text of the current turn as generated, to work out what the final answer still lacks. */
+  let turnText = "";
+
+  const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: "stop" | null = null) => ({
+    id: ctx.id,
+    object: "chat.completion.chunk" as const,
+    created: ctx.created,
+    model: ctx.model,
+    choices: [{ index: 0 as const, delta, logprobs: null, finish_reason: finish }],
+    ...(ctx.includeUsage ? { usage: null } : {}),
+  });
+  const open = () => {
+    if (opened) return [];
+    opened = true;
+    return [chunk({ role: "assistant", content: "" })];
+  };
+  /** Text that passed the stop scanner. */
+  const emit = (text: string): ChatCompletionChunk[] => {
+    if (text === "") return [];
+    hasContent = true;
+    return [...open(), chunk({ content: text })];
+  };
+  const content = (text: string) => emit(scanner.push(text));
+
+  return {
+    get hasContent() {
+      return hasContent;
+    },
+    open,
+    push(event) {
+      if (event.type === "tool_use" || event.type === "tool_result") {
+        afterTool = true;
+        turnText = "";
+        return [];
+      }
+      if (event.type !== "text" || event.delta === "") return [];
+      const separator = afterTool && sentAny ? TURN_SEPARATOR : "";
+      afterTool = false;
+      sentAny = true;
+      turnText += event.delta;
+      return content(separator + event.delta);
+    },
+    finish(job) {
+      if (job.status !== "succeeded" || !job.result) throw fromFinishedJob(job);
+      const answer = job.result.text;
+      // Events are not durable: if some were missed, send the part of the answer still missing.
+      const missing = answer.startsWith(turnText) ? answer.slice(turnText.length) : "";
+      const out = [...open(), ...(missing ? content(missing) : [])];
+      out.push(...emit(scanner.flush()));
+      out.push(chunk({}, "stop"));
+      if (ctx.includeUsage) {
+        out.push({
+          id: ctx.id,
+          object: "chat.completion.chunk",
+          created: ctx.created,
+          model: ctx.model,
+          choices: [],
+          usage: usageFrom(job.usage),
+        });
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { JobRecord, TokenUsage } from "@claude-gateway/contracts";
+import { fromFinishedJob } from "./errors.js";
+import { truncateAtStop } from "./stop.js";
+
+/** OpenAI's usage object. Cached prompt tokens are reported as OpenAI does, as a detail. */
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+}
+
+/** What every object of one response shares. */
+export interface CompletionContext {
+  /** `chatcmpl-…` */
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  /** The model id the client asked for (or the default when it named none). */
+  model: string;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: 0;
+    message: { role: "assistant"; content: string; refusal: null };
+    logprobs: null;
+    finish_reason: "stop";
+  }>;
+  usage: ChatUsage;
+}
+
+/**
+ * The CLI's tokens in OpenAI's terms: everything read as input is the prompt (fresh, cache read
+ * and cache written), everything generated is the completion.
+ */
+export function usageFrom(usage: TokenUsage | undefined): ChatUsage {
+  const u = usage ?? {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheCreationInputTokens: 0,
+  };
+  const prompt = u.inputTokens + u.cacheReadInputTokens + u.cacheCreationInputTokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: u.outputTokens,
+    total_tokens: prompt + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cacheReadInputTokens },
+  };
+}
+
+/**
+ * The chat completion of a finished job; a job that did not succeed throws the error the client
+ * gets instead. The answer is the CLI's result: the agent's final message.
+ */
+export function completionFromJob(
+  ctx: CompletionContext,
+  job: JobRecord,
+  stop: readonly string[] = [],
+): ChatCompletion {
+  if (job.status !== "succeeded" || !job.result) throw fromFinishedJob(job);
+  return {
+    id: ctx.id,
+    object: "chat.completion",
+    created: ctx.created,
+    model: ctx.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: truncateAtStop(job.result.text, stop), refusal: null },
+        logprobs: null,
+        // The CLI does not say when an answer hit its token limit, so every answer ends as "stop".
+        finish_reason: "stop",
+      },
+    ],
+    usage: usageFrom(job.usage),
+  };
+}

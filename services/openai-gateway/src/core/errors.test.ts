@@ -1,0 +1,160 @@
+import { subjects } from "@claude-gateway/contracts";
+import {
+  RemoteServiceError,
+  RequestFailedError,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+} from "@claude-gateway/nats";
+import { describe, expect, it } from "vitest";
+import { failedJob } from "../test-support/records.js";
+import {
+  fromAuthFailure,
+  fromExecutorError,
+  fromFinishedJob,
+  type GatewayError,
+  InvalidRequestError,
+  oneLine,
+  QueueFullError,
+  retryAfterFrom,
+} from "./errors.js";
+
+const remote = (code: number, message: string) => new RemoteServiceError(subjects.jobs.submit, code, message);
+
+describe("fromExecutorError", () => {
+  it.each<[string, unknown, { status: number; type: string; code: string | null; param?: string | null }]>([
+    [
+      "a full queue",
+      remote(429, "the queue holds 4 jobs, its limit; retry after 30 s"),
+      { status: 429, type: "requests", code: "rate_limit_exceeded" },
+    ],
+    [
+      "an unknown model",
+      remote(400, "model 'x' is not supported; supported models: a, b"),
+      { status: 400, type: "invalid_request_error", code: "model_not_found", param: "model" },
+    ],
+    [
+      "any other refusal",
+      remote(400, "unknown agent 'x'; agents: general"),
+      { status: 400, type: "invalid_request_error", code: "job_rejected" },
+    ],
+    ["a vanished job", remote(404, "no job x"), { status: 503, type: "api_error", code: "job_not_found" }],
+    ["an executor failure", remote(500, "boom"), { status: 503, type: "api_error", code: "executor_error" }],
+    [
+      "its own 503",
+      remote(503, "the job queue did not accept the job"),
+      { status: 503, type: "api_error", code: "executor_error" },
+    ],
+    [
+      "no responders",
+      new ServiceUnavailableError(subjects.jobs.submit),
+      { status: 503, type: "api_error", code: "executor_unavailable" },
+    ],
+    [
+      "a closed connection",
+      new RequestFailedError(subjects.jobs.submit),
+      { status: 503, type: "api_error", code: "executor_unavailable" },
+    ],
+    [
+      "no reply in time",
+      new RequestTimeoutError(subjects.jobs.submit, 10),
+      { status: 503, type: "api_error", code: "executor_timeout" },
+    ],
+  ])("%s", (_name, err, expected) => {
+    const mapped = fromExecutorError(err);
+    expect(mapped).toMatchObject(expected);
+    expect(mapped?.body().error.message).not.toMatch(/\n/);
+  });
+
+  it("keeps the queue's Retry-After", () => {
+    const mapped = fromExecutorError(remote(429, "the queue holds 4 jobs, its limit; retry after 12 s"));
+    expect(mapped).toBeInstanceOf(QueueFullError);
+    expect((mapped as QueueFullError).retryAfterSeconds).toBe(12);
+  });
+
+  it("passes gateway errors through and leaves anything else to the caller", () => {
+    const own = new InvalidRequestError("x", "n");
+    expect(fromExecutorError(own)).toBe(own);
+    expect(fromExecutorError(new Error("bug"))).toBeUndefined();
+    expect(fromExecutorError("string")).toBeUndefined();
+  });
+});
+
+describe("fromFinishedJob", () => {
+  it.each<[string, ReturnType<typeof failedJob>, number, string, RegExp]>([
+    [
+      "failed upstream",
+      failedJob("failed", "upstream_error", "API Error: 529 Overloaded\n  at x"),
+      503,
+      "upstream_error",
+      /^The request failed \(upstream_error\): API Error: 529 Overloaded$/,
+    ],
+    [
+      "not logged in",
+      failedJob("failed", "claude_not_authenticated", "Invalid API key"),
+      503,
+      "claude_not_authenticated",
+      /claude_not_authenticated.*Invalid API key/,
+    ],
+    ["over budget", failedJob("failed", "budget_exceeded"), 503, "budget_exceeded", /budget_exceeded/],
+    ["lost executor", failedJob("failed", "executor_lost"), 503, "executor_lost", /executor_lost/],
+    [
+      "timed out",
+      failedJob("timed_out", "timeout", "exceeded 900 s"),
+      504,
+      "timeout",
+      /timed out \(timeout\): exceeded 900 s/,
+    ],
+    ["cancelled elsewhere", failedJob("cancelled", "cancelled"), 503, "cancelled", /cancelled/],
+    ["failed without a recorded reason", failedJob("failed"), 503, "failed", /\(failed\)$/],
+  ])("%s", (_name, job, status, code, message) => {
+    const err: GatewayError = fromFinishedJob(job);
+    expect(err.status).toBe(status);
+    expect(err.body().error).toMatchObject({ type: "api_error", code, param: null });
+    expect(err.message).toMatch(message);
+  });
+});
+
+describe("helpers", () => {
+  it.each<[string, string]>([
+    ["one", "one"],
+    ["\n\n  first line  \nsecond", "first line"],
+    ["x".repeat(400), `${"x".repeat(299)}…`],
+  ])("oneLine(%j)", (input, expected) => {
+    expect(oneLine(input)).toBe(expected);
+  });
+
+  it.each<[string, number]>([
+    ["retry after 30 s", 30],
+    ["…; retry after 5s", 5],
+    ["no hint", 30],
+    ["retry after 0 s", 30],
+  ])("retryAfterFrom(%j)", (message, seconds) => {
+    expect(retryAfterFrom(message)).toBe(seconds);
+  });
+
+  it("maps auth failures to OpenAI's shape", () => {
+    expect(
+      fromAuthFailure({
+        status: 401,
+        code: "unauthorized",
+        message: "Invalid bearer token",
+        reason: "invalid_token",
+      }).body(),
+    ).toEqual({
+      error: {
+        message: "Invalid bearer token",
+        type: "invalid_request_error",
+        param: null,
+        code: "invalid_api_key",
+      },
+    });
+    expect(
+      fromAuthFailure({
+        status: 503,
+        code: "auth_not_configured",
+        message: "not configured",
+        reason: "not_configured",
+      }),
+    ).toMatchObject({ status: 503, type: "api_error", code: "auth_not_configured" });
+  });
+});

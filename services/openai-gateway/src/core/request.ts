@@ -1,0 +1,207 @@
+import { z } from "zod";
+import { InvalidRequestError } from "./errors.js";
+import { textOf } from "./prompt.js";
+
+/**
+ * The chat-completions body this gateway accepts. Every field is listed: an unknown one is a 400
+ * naming it, as OpenAI does. Fields the CLI cannot honour are either accepted and ignored (their
+ * absence cannot mislead the caller) or refused with a 400 naming the field (it would).
+ */
+
+/** Text parts are used; the others (image, audio, file) are listed so they can be refused by name. */
+const Part = z.object({ type: z.string(), text: z.unknown().optional() }).loose();
+const TextPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+const Content = z.union([z.string(), z.array(Part)]);
+const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-', at most 64");
+
+const instruction = <R extends string>(role: R) =>
+  z.object({ role: z.literal(role), content: Content, name: Name.optional() }).strict();
+
+const Message = z.discriminatedUnion("role", [
+  instruction("system"),
+  instruction("developer"),
+  z.object({ role: z.literal("user"), content: Content, name: Name.optional() }).strict(),
+  z
+    .object({
+      role: z.literal("assistant"),
+      content: Content.nullish(),
+      name: Name.optional(),
+      refusal: z.string().nullish(),
+      tool_calls: z.array(z.unknown()).optional(),
+      function_call: z.unknown().optional(),
+      audio: z.unknown().optional(),
+    })
+    .strict(),
+  // Listed to be refused with a clear message: without tools there is no tool output to pass on.
+  z.object({ role: z.literal("tool") }).loose(),
+  z.object({ role: z.literal("function") }).loose(),
+]);
+
+export const ChatCompletionRequest = z
+  .object({
+    model: z.string().max(100).nullish(),
+    messages: z.array(Message).min(1, "at least one message"),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    n: z.number().int().positive().nullish(),
+    // Accepted and ignored: sampling and length knobs the CLI does not expose. The answer is still
+    // an answer; the per-call budget and timeout bound what it costs.
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    seed: z.number().int().nullish(),
+    user: z.string().max(256).nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    store: z.boolean().nullish(),
+    service_tier: z.string().nullish(),
+    reasoning_effort: z.string().nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    // Listed to be refused when they ask for what the CLI cannot do.
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().nullish(),
+    logit_bias: z.record(z.string(), z.number()).nullish(),
+    tools: z.array(z.unknown()).nullish(),
+    tool_choice: z.unknown().optional(),
+    functions: z.array(z.unknown()).nullish(),
+    function_call: z.unknown().optional(),
+    response_format: z.object({ type: z.string() }).loose().nullish(),
+    modalities: z.array(z.string()).nullish(),
+    audio: z.unknown().optional(),
+    prediction: z.unknown().optional(),
+    web_search_options: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((req, ctx) => {
+    const refuse = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: "custom", path, message, params: { code: "unsupported_parameter" } });
+    if (req.n != null && req.n !== 1)
+      refuse(["n"], "Only n=1 is supported: the agent gives one answer per request.");
+    if (req.tools?.length)
+      refuse(["tools"], "Tools are not supported: the agent uses its own tools, not the caller's.");
+    if (req.functions?.length)
+      refuse(["functions"], "Functions are not supported: the agent uses its own tools.");
+    if (req.tool_choice != null && req.tool_choice !== "none")
+      refuse(["tool_choice"], "tool_choice is not supported without tools.");
+    if (req.function_call != null && req.function_call !== "none")
+      refuse(["function_call"], "function_call is not supported.");
+    if (req.logprobs === true) refuse(["logprobs"], "logprobs are not available from the agent.");
+    if (req.top_logprobs != null && req.top_logprobs > 0)
+      refuse(["top_logprobs"], "logprobs are not available from the agent.");
+    if (req.logit_bias && Object.keys(req.logit_bias).length > 0)
+      refuse(["logit_bias"], "logit_bias is not supported.");
+    if (req.response_format && req.response_format.type !== "text") {
+      refuse(
+        ["response_format"],
+        `response_format '${req.response_format.type}' is not supported; only 'text'.`,
+      );
+    }
+    if (req.modalities?.some((m) => m !== "text"))
+      refuse(["modalities"], "Only the text modality is supported.");
+    if (req.audio != null) refuse(["audio"], "Audio output is not supported.");
+    if (req.prediction != null) refuse(["prediction"], "Predicted outputs are not supported.");
+    if (req.web_search_options != null)
+      refuse(["web_search_options"], "web_search_options is not supported.");
+    if (req.stream_options && !req.stream)
+      refuse(["stream_options"], "stream_options is only allowed with stream: true.");
+    req.messages.forEach((m, i) => {
+      if (m.role === "tool" || m.role === "function") {
+        refuse(
+          ["messages", i, "role"],
+          `'${m.role}' messages are not supported: the gateway passes no tools.`,
+        );
+        return;
+      }
+      if (m.role === "assistant") {
+        if (m.tool_calls?.length) refuse(["messages", i, "tool_calls"], "Tool calls are not supported.");
+        if (m.function_call != null)
+          refuse(["messages", i, "function_call"], "Function calls are not supported.");
+        if (m.audio != null) refuse(["messages", i, "audio"], "Audio is not supported.");
+      }
+      if (Array.isArray(m.content)) {
+        m.content.forEach((part, j) => {
+          const at = ["messages", i, "content", j];
+          if (part.type !== "text") {
+            refuse([...at, "type"], `Content parts of type '${part.type}' are not supported; send text.`);
+            return;
+          }
+          const text = TextPart.safeParse(part);
+          const issue = text.error?.issues[0];
+          if (issue)
+            ctx.addIssue({ ...issue, path: [...at, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+        });
+      }
+    });
+    const last = req.messages.at(-1);
+    if (last && last.role !== "user") {
+      refuse(["messages"], `The conversation must end with a user message; it ends with '${last.role}'.`);
+    } else if (last && textOf(last.content as MessageContent).trim() === "") {
+      refuse(["messages", req.messages.length - 1, "content"], "The last user message is empty.");
+    }
+  });
+
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+/** A message of a request that passed validation: the roles and parts the gateway turns into a prompt. */
+export type ChatMessage =
+  | { role: "system" | "developer" | "user"; content: MessageContent; name?: string }
+  | { role: "assistant"; content?: MessageContent | null; name?: string };
+export type MessageContent = string | Array<{ type: string; text?: unknown }>;
+
+/** The request as the gateway uses it, after validation. */
+export interface ChatRequest {
+  model: string | undefined;
+  messages: ChatMessage[];
+  stream: boolean;
+  includeUsage: boolean;
+  stop: string[];
+  user: string | undefined;
+}
+
+/** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  const parsed = ChatCompletionRequest.safeParse(body);
+  if (!parsed.success) throw invalidRequestFrom(parsed.error);
+  const req = parsed.data;
+  const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
+  return {
+    model: req.model || undefined,
+    messages: req.messages as ChatMessage[],
+    stream: req.stream === true,
+    includeUsage: req.stream_options?.include_usage === true,
+    stop: stop.filter((s) => s !== ""),
+    user: req.user ?? undefined,
+  };
+}
+
+/** OpenAI's `param` spelling: `messages[0].content[1].type`. */
+export function paramOf(path: readonly PropertyKey[]): string | null {
+  let out = "";
+  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : `${out ? "." : ""}${String(seg)}`;
+  return out || null;
+}
+
+function invalidRequestFrom(error: z.ZodError): InvalidRequestError {
+  // The first problem is the one reported, as OpenAI does; custom refusals are worded for people.
+  const issue = error.issues[0];
+  if (!issue) return new InvalidRequestError("The request body is not valid.");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    return new InvalidRequestError(
+      `Unrecognized request argument supplied: ${key}`,
+      paramOf([...issue.path, key]),
+      "unknown_parameter",
+    );
+  }
+  const param = paramOf(issue.path);
+  const code = issue.code === "custom" ? (issue.params as { code?: string } | undefined)?.code : undefined;
+  if (code) return new InvalidRequestError(issue.message, param, code);
+  return new InvalidRequestError(
+    `Invalid value for '${param ?? "body"}': ${issue.message}`,
+    param,
+    issue.path.length === 0 && issue.code === "invalid_type" ? "invalid_json" : "invalid_value",
+  );
+}

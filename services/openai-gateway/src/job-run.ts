@@ -1,0 +1,82 @@
+import type { JobRecord, JobSubmission } from "@claude-gateway/contracts";
+import { RemoteServiceError } from "@claude-gateway/nats";
+import type { Logger } from "pino";
+import { fromExecutorError } from "./core/errors.js";
+import { type WatchItem, watchJob } from "./job-watch.js";
+import type { Executor } from "./ports.js";
+
+/** One client request's job: its events, and the promise to cancel it if the client goes away. */
+export interface JobRun {
+  readonly job: JobRecord;
+  readonly watch: AsyncGenerator<WatchItem, void>;
+  /** The job's end was seen: a later disconnect has nothing to cancel. */
+  settle(): void;
+  /** Stops listening; idempotent. */
+  close(): void;
+  /** The client went away: stop listening and cancel the job unless it already ended. Idempotent. */
+  abandon(): void;
+}
+
+export interface JobRunOptions {
+  idleMs: number;
+  /** The client's connection: aborted when it goes away. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Receives the cancel call made on a disconnect, so shutdown can wait for it. */
+  track(work: Promise<unknown>): void;
+}
+
+/**
+ * Submits a job with its event subscription already open, and cancels the job if the client
+ * disconnects before the job ends. Executor failures are thrown as the client's error.
+ */
+export async function startJobRun(
+  executor: Executor,
+  submission: JobSubmission & { id: string },
+  opts: JobRunOptions,
+): Promise<JobRun> {
+  const events = executor.events(submission.id);
+  const stop = new AbortController();
+  let settled = false;
+  const close = () => {
+    stop.abort();
+    events.close();
+  };
+
+  let job: JobRecord;
+  try {
+    job = await executor.submit(submission);
+  } catch (err) {
+    close();
+    throw fromExecutorError(err) ?? err;
+  }
+
+  const abandon = () => {
+    close();
+    if (settled) return;
+    settled = true;
+    opts.logger.info({ jobId: job.id }, "client disconnected; cancelling its job");
+    opts.track(
+      executor.cancel(job.id).catch((err: unknown) => {
+        // 409: it finished meanwhile; 404: it expired. Nothing left to stop either way.
+        if (err instanceof RemoteServiceError && (err.code === 409 || err.code === 404)) return;
+        opts.logger.warn({ jobId: job.id, err }, "could not cancel the job of a disconnected client");
+      }),
+    );
+  };
+  if (opts.signal.aborted) abandon();
+  else opts.signal.addEventListener("abort", abandon, { once: true });
+  stop.signal.addEventListener("abort", () => opts.signal.removeEventListener("abort", abandon), {
+    once: true,
+  });
+
+  return {
+    job,
+    watch: watchJob(executor, job.id, events, { idleMs: opts.idleMs, signal: stop.signal }),
+    settle: () => {
+      settled = true;
+    },
+    close,
+    abandon,
+  };
+}

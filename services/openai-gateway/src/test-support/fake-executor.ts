@@ -1,0 +1,173 @@
+import {
+  isTerminal,
+  type JobEvent,
+  type JobRecord,
+  JobSubmission,
+  subjects,
+  type TokenUsage,
+} from "@claude-gateway/contracts";
+import { RemoteServiceError } from "@claude-gateway/nats";
+import type { Executor, JobEvents } from "../ports.js";
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type EventBody = DistributiveOmit<JobEvent, "jobId" | "seq" | "at">;
+
+export const USAGE: TokenUsage = {
+  inputTokens: 10,
+  outputTokens: 5,
+  cacheReadInputTokens: 100,
+  cacheCreationInputTokens: 20,
+};
+
+/**
+ * An in-memory executor that behaves like the real one on the wire: it validates submissions
+ * against the contract, answers unknown ids with 404 and finished jobs' cancels with 409, and
+ * publishes events only to subscribers open at the time (core NATS is not durable).
+ */
+export interface FakeExecutor extends Executor {
+  readonly submissions: JobSubmission[];
+  readonly cancelled: string[];
+  /** Called after each accepted submit: script the job here. */
+  onSubmit: ((job: JobRecord) => void) | undefined;
+  /** Thrown by the next submits instead of accepting. */
+  submitError: Error | undefined;
+  emit(id: string, body: EventBody): void;
+  /** Updates the record; a terminal status is announced unless `silent` (a lost event). */
+  finish(
+    id: string,
+    patch: Partial<JobRecord> & Pick<JobRecord, "status">,
+    opts?: { silent?: boolean },
+  ): void;
+  /** Runs a job to success: running, text deltas, result, succeeded. */
+  succeed(id: string, deltas: string[], usage?: TokenUsage): void;
+  /** Open event subscriptions. */
+  subscribers(id?: string): number;
+}
+
+export function fakeExecutor(): FakeExecutor {
+  const records = new Map<string, JobRecord>();
+  const seqs = new Map<string, number>();
+  const subs = new Map<string, Set<Queue<JobEvent>>>();
+
+  const record = (id: string) => {
+    const r = records.get(id);
+    if (!r) throw new RemoteServiceError(subjects.jobs.get, 404, `no job ${id}`);
+    return r;
+  };
+  const fake: FakeExecutor = {
+    submissions: [],
+    cancelled: [],
+    onSubmit: undefined,
+    submitError: undefined,
+    async submit(raw) {
+      if (fake.submitError) throw fake.submitError;
+      const parsed = JobSubmission.safeParse(raw);
+      if (!parsed.success) throw new RemoteServiceError(subjects.jobs.submit, 400, "invalid request");
+      const s = parsed.data;
+      fake.submissions.push(s);
+      const id = s.id ?? `job-${fake.submissions.length}`;
+      const job: JobRecord = {
+        id,
+        status: "queued",
+        agent: s.agent,
+        model: s.model ?? "claude-sonnet-4-6",
+        caller: s.caller ?? "nats",
+        submission: { ...s, id },
+        queuedAt: new Date(0).toISOString(),
+        attempts: 0,
+      };
+      records.set(id, job);
+      queueMicrotask(() => fake.onSubmit?.(job));
+      return job;
+    },
+    async get(id) {
+      return record(id);
+    },
+    async cancel(id) {
+      const job = record(id);
+      if (isTerminal(job.status)) {
+        throw new RemoteServiceError(subjects.jobs.cancel, 409, `job ${id} is already ${job.status}`);
+      }
+      fake.cancelled.push(id);
+      fake.emit(id, { type: "error", reason: "cancelled", message: "cancelled over NATS" });
+      fake.finish(id, {
+        status: "cancelled",
+        error: { reason: "cancelled", message: "cancelled over NATS" },
+      });
+      return record(id);
+    },
+    events(id): JobEvents {
+      const q = queue<JobEvent>();
+      const set = subs.get(id) ?? new Set();
+      set.add(q);
+      subs.set(id, set);
+      return {
+        [Symbol.asyncIterator]: () => q.iterator(),
+        close: () => {
+          set.delete(q);
+          q.close();
+        },
+      };
+    },
+    emit(id, body) {
+      const seq = seqs.get(id) ?? 0;
+      seqs.set(id, seq + 1);
+      const event = { ...body, jobId: id, seq, at: new Date(0).toISOString() } as JobEvent;
+      for (const q of subs.get(id) ?? []) q.push(event);
+    },
+    finish(id, patch, opts = {}) {
+      records.set(id, { ...record(id), ...patch });
+      if (!opts.silent) fake.emit(id, { type: "status", status: patch.status });
+    },
+    succeed(id, deltas, usage = USAGE) {
+      fake.emit(id, { type: "status", status: "running" });
+      for (const delta of deltas) fake.emit(id, { type: "text", delta });
+      const text = deltas.join("");
+      fake.emit(id, { type: "result", text, sessionId: "s", costUsd: 0.01, usage });
+      fake.finish(id, {
+        status: "succeeded",
+        result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
+        usage,
+        costUsd: 0.01,
+      });
+    },
+    subscribers(id) {
+      if (id !== undefined) return subs.get(id)?.size ?? 0;
+      return [...subs.values()].reduce((n, s) => n + s.size, 0);
+    },
+  };
+  return fake;
+}
+
+interface Queue<T> {
+  push(value: T): void;
+  close(): void;
+  iterator(): AsyncIterator<T>;
+}
+
+/** A push-fed async iterator: what a NATS subscription looks like to its reader. */
+export function queue<T>(): Queue<T> {
+  const items: T[] = [];
+  const waiting: Array<(r: IteratorResult<T>) => void> = [];
+  let closed = false;
+  return {
+    push(value) {
+      if (closed) return;
+      const w = waiting.shift();
+      if (w) w({ value, done: false });
+      else items.push(value);
+    },
+    close() {
+      closed = true;
+      for (const w of waiting.splice(0)) w({ value: undefined, done: true });
+    },
+    iterator: () => ({
+      next: () => {
+        const item = items.shift();
+        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => waiting.push(resolve));
+      },
+    }),
+  };
+}
