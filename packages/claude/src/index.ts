@@ -1,3 +1,12 @@
+// The model allowlist is a wire contract; re-exported here for callers that drive the CLI.
+export {
+  DEFAULT_MODEL,
+  DEFAULT_SUPPORTED_MODELS,
+  loadModelPolicy,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "@claude-gateway/contracts";
 export { type BuiltCommand, buildArgv, InvalidInvocationError } from "./argv.js";
 export { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 export {
@@ -51,14 +60,6 @@ export type {
 } from "./invocation.js";
 export { type Logger, silentLogger } from "./logger.js";
 export { detectClaudeLogin, type LoginStatus } from "./login.js";
-export {
-  DEFAULT_MODEL,
-  DEFAULT_SUPPORTED_MODELS,
-  loadModelPolicy,
-  ModelNotSupportedError,
-  type ModelPolicy,
-  resolveModel,
-} from "./models.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine, textDelta } from "./parse.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";

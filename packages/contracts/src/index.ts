@@ -26,6 +26,14 @@ export {
 } from "./job.js";
 export { JobEvent, type JobEventType } from "./job-events.js";
 export {
+  DEFAULT_MODEL,
+  DEFAULT_SUPPORTED_MODELS,
+  loadModelPolicy,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "./models.js";
+export {
   API_VERSION,
   buckets,
   InvalidSubjectTokenError,

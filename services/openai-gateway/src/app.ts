@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AuthEnv, AuthFailure } from "@claude-gateway/auth";
-import type { ModelPolicy } from "@claude-gateway/claude";
+import type { ModelPolicy } from "@claude-gateway/contracts";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

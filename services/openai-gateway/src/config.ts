@@ -1,6 +1,10 @@
 import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
-import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
-import { JobSubmission, MAX_TIMEOUT_SECONDS } from "@claude-gateway/contracts";
+import {
+  JobSubmission,
+  loadModelPolicy,
+  MAX_TIMEOUT_SECONDS,
+  type ModelPolicy,
+} from "@claude-gateway/contracts";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);

@@ -1,5 +1,10 @@
-import { ModelNotSupportedError, type ModelPolicy, resolveModel } from "@claude-gateway/claude";
-import { type JobRecord, MAX_PROMPT_CHARS } from "@claude-gateway/contracts";
+import {
+  type JobRecord,
+  MAX_PROMPT_CHARS,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "@claude-gateway/contracts";
 import { Hono } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";

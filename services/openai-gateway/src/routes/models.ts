@@ -1,4 +1,4 @@
-import type { ModelPolicy } from "@claude-gateway/claude";
+import type { ModelPolicy } from "@claude-gateway/contracts";
 import { Hono } from "hono";
 import { ModelNotFoundError } from "../core/errors.js";
 import { modelList, modelObject } from "../core/models.js";
