@@ -66,7 +66,7 @@ process.on("SIGTERM", () => stop(0));
 let natsUrl = process.env.NATS_URL;
 if (!natsUrl) {
   const port = Number(process.env.STACK_NATS_PORT ?? 4222);
-  const store = join(root, ".data", "nats");
+  const store = join(process.env.STACK_DATA_DIR ?? join(root, ".data"), "nats");
   mkdirSync(store, { recursive: true });
   const bin =
     process.env.NATS_SERVER_BIN ??
@@ -83,6 +83,7 @@ for (const s of SERVICES) {
   run(s.name, process.execPath, [join(s.dir, "dist", "main.js")], {
     NATS_URL: natsUrl,
     PORT: process.env[`${s.name.toUpperCase().replaceAll("-", "_")}_PORT`] ?? String(s.port),
-    WORKSPACE_ROOT: process.env.WORKSPACE_ROOT ?? join(root, ".data", "workspaces"),
+    WORKSPACE_ROOT:
+      process.env.WORKSPACE_ROOT ?? join(process.env.STACK_DATA_DIR ?? join(root, ".data"), "workspaces"),
   });
 }

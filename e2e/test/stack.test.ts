@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import {
+  type ClaudeTestEnv,
+  claudeTestEnv,
+  eventually,
+  type MessagesStub,
+  messagesText,
+  startMessagesStub,
+  tempDir,
+  text,
+} from "@claude-gateway/testkit";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The stack exactly as `pnpm start` runs it (scripts/start-stack.mjs: its own nats-server, every
+// built service), with the real CLI behind it talking to the Messages API stub.
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TOKEN = "e2e-token-0123456789";
+const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+
+let stub: MessagesStub;
+let cli: ClaudeTestEnv;
+let data: { dir: string; cleanup(): Promise<void> };
+let stack: ChildProcess;
+const ports: Record<string, number> = {};
+const log: string[] = [];
+const url = (svc: string) => `http://127.0.0.1:${ports[svc]}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  stub = await startMessagesStub();
+  cli = await claudeTestEnv(stub.url);
+  data = await tempDir("cg-e2e-");
+  for (const svc of ["nats", "openai-gateway", "conversational", "executor", "breakglass"])
+    ports[svc] = await freePort();
+  stack = spawn(process.execPath, ["scripts/start-stack.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...cli.env,
+      IS_SANDBOX: "1",
+      AUTH_TOKENS: `e2e=${TOKEN}`,
+      STACK_NATS_PORT: String(ports.nats),
+      STACK_DATA_DIR: data.dir,
+      OPENAI_GATEWAY_PORT: String(ports["openai-gateway"]),
+      CONVERSATIONAL_PORT: String(ports.conversational),
+      EXECUTOR_PORT: String(ports.executor),
+      BREAKGLASS_PORT: String(ports.breakglass),
+      GATEWAY_AGENT: "recruiter-triage",
+      WORKSPACE_ROOT: `${data.dir}/workspaces`,
+      CONVERSATION_CWD: `${data.dir}/conversations`,
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  for (const s of [stack.stdout!, stack.stderr!])
+    createInterface({ input: s }).on("line", (l) => log.push(l));
+  await eventually(
+    async () => {
+      const r = await fetch(`${url("executor")}/readyz`).catch(() => undefined);
+      return r?.status === 200;
+    },
+    { timeoutMs: 60_000, what: `the stack to start; log:\n${log.slice(-20).join("\n")}` },
+  );
+});
+
+afterAll(async () => {
+  if (stack && stack.exitCode === null) {
+    const exited = new Promise((r) => stack.once("exit", r));
+    stack.kill("SIGINT");
+    await exited;
+  }
+  await stub?.close();
+  await cli?.cleanup();
+  await data?.cleanup();
+});
+
+describe("the stack as `pnpm start` runs it", () => {
+  it("executor: a job runs to success", async () => {
+    stub.setHandler((req) =>
+      messagesText(req.body).includes("e2e-exec") ? text("executor says hi") : undefined,
+    );
+    const res = await fetch(`${url("executor")}/execute`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ agent: "recruiter-triage", prompt: "e2e-exec" }),
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const job = await eventually(async () => {
+      const j = (
+        (await (await fetch(`${url("executor")}/jobs/${jobId}`, { headers: auth })).json()) as {
+          job: { status: string };
+        }
+      ).job;
+      return j.status === "succeeded" ? j : undefined;
+    });
+    expect(job).toMatchObject({ status: "succeeded", result: { text: "executor says hi" } });
+  });
+
+  it("openai-gateway: the openai SDK gets a completion through the executor", async () => {
+    stub.setHandler((req) =>
+      messagesText(req.body).includes("e2e-oai") ? text("gateway says hi") : undefined,
+    );
+    const client = new OpenAI({ baseURL: `${url("openai-gateway")}/v1`, apiKey: TOKEN, maxRetries: 0 });
+    const r = await client.chat.completions.create({
+      model: "claude-haiku-4-5",
+      messages: [{ role: "user", content: "e2e-oai" }],
+    });
+    expect(r.choices[0]?.message.content).toBe("gateway says hi");
+    expect(r.model).toBe("claude-haiku-4-5");
+  });
+
+  it("a clean stop on Ctrl-C (SIGINT): services first, then NATS, exit 0", async () => {
+    const exited = new Promise<number | null>((r) => stack.once("exit", (code) => r(code)));
+    stack.kill("SIGINT");
+    expect(await exited).toBe(0);
+    const stopped = log.filter((l) => /executor stopped|exited/.test(l));
+    expect(stopped.length).toBeGreaterThan(0);
+  });
+});
