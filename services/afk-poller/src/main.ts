@@ -1,1 +1,5 @@
-export {};
+import { runPoller } from "./run.js";
+
+// One tick, then exit: a Kubernetes CronJob (concurrencyPolicy: Forbid) runs this.
+const { exitCode } = await runPoller({ env: process.env, fetch: globalThis.fetch });
+process.exitCode = exitCode;

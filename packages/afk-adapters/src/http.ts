@@ -1,0 +1,107 @@
+import type { z } from "zod";
+import { type System, UpstreamContractError, UpstreamHttpError, UpstreamUnreachableError } from "./errors.js";
+
+export type Fetch = typeof globalThis.fetch;
+
+export interface HttpOptions {
+  system: System;
+  baseUrl: string;
+  fetch: Fetch;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+export interface Call {
+  query?: Query;
+  body?: unknown;
+}
+
+/** A small JSON client over an injected `fetch`: one base URL, fixed headers, a deadline per call. */
+export interface Http {
+  /** A call whose 2xx body must match `schema`. */
+  json<T>(method: string, path: string, schema: z.ZodType<T>, call?: Call): Promise<T>;
+  /** Same, but a 404 is `null` ("not there"), not an error. */
+  jsonOrNull<T>(method: string, path: string, schema: z.ZodType<T>, call?: Call): Promise<T | null>;
+  /** A call whose body is not needed; `okStatuses` are accepted besides 2xx. */
+  send(method: string, path: string, call?: Call & { okStatuses?: readonly number[] }): Promise<void>;
+}
+
+function withQuery(path: string, query: Query | undefined): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export function createHttp(options: HttpOptions): Http {
+  async function call(method: string, path: string, c: Call = {}): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+    if (c.body !== undefined) headers["content-type"] = "application/json";
+    let res: Response;
+    try {
+      res = await options.fetch(`${options.baseUrl}${withQuery(path, c.query)}`, {
+        method,
+        headers,
+        body: c.body === undefined ? undefined : JSON.stringify(c.body),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (err) {
+      throw new UpstreamUnreachableError(options.system, method, path, err);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new UpstreamUnreachableError(options.system, method, path, err);
+    }
+    return { status: res.status, text };
+  }
+
+  function parse<T>(path: string, schema: z.ZodType<T>, text: string): T {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new UpstreamContractError(options.system, path, ["body is not JSON"]);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new UpstreamContractError(
+        options.system,
+        path,
+        parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+      );
+    }
+    return parsed.data;
+  }
+
+  const ok = (status: number) => status >= 200 && status < 300;
+
+  return {
+    async json(method, path, schema, c) {
+      const res = await call(method, path, c);
+      if (!ok(res.status)) throw new UpstreamHttpError(options.system, method, path, res.status, res.text);
+      return parse(path, schema, res.text);
+    },
+    async jsonOrNull(method, path, schema, c) {
+      const res = await call(method, path, c);
+      if (res.status === 404) return null;
+      if (!ok(res.status)) throw new UpstreamHttpError(options.system, method, path, res.status, res.text);
+      return parse(path, schema, res.text);
+    },
+    async send(method, path, c = {}) {
+      const res = await call(method, path, c);
+      if (!ok(res.status) && !c.okStatuses?.includes(res.status)) {
+        throw new UpstreamHttpError(options.system, method, path, res.status, res.text);
+      }
+    },
+  };
+}
+
+/** Path segment encoding for `owner/name` and label names. */
+export function repoPath(repo: string): string {
+  const [owner = "", name = ""] = repo.split("/");
+  return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+}
