@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { type AuthConfig, type AuthEnv, type AuthLogger, createAuth } from "@claude-gateway/auth";
+import { ConversationalRequest } from "@claude-gateway/contracts";
+import { formatIssues } from "@claude-gateway/nats";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import type { Logger } from "pino";
+import type { ConversationService } from "./conversation.js";
+import { fromWire } from "./core/turn.js";
+import { BodyTooLargeError, errorBody, InvalidRequestError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+
+export interface AppDeps {
+  conversations: Pick<ConversationService, "turn">;
+  auth: MiddlewareHandler<AuthEnv>;
+  logger: Logger;
+  metrics: Metrics;
+  /** Ready to take turns: NATS connected, the CLI has a login, not shutting down. */
+  readiness: () => { ready: boolean; reason?: string };
+  maxBodyBytes?: number;
+}
+
+type Env = AuthEnv & { Variables: { log: Logger; requestId: string } };
+
+/** Bearer (or Authentik) auth whose refusals have the service's `{ error, detail }` shape. */
+export function conversationalAuth(config: AuthConfig, logger?: AuthLogger): MiddlewareHandler<AuthEnv> {
+  return createAuth(config, {
+    ...(logger ? { logger } : {}),
+    onError: (c, failure) => c.json({ error: failure.code, detail: failure.message }, failure.status),
+  });
+}
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header("x-request-id") ?? randomUUID();
+    c.set("requestId", requestId);
+    c.set("log", deps.logger.child({ requestId }));
+    const started = performance.now();
+    await next();
+    c.header("x-request-id", requestId);
+    deps.metrics.httpDuration.observe(
+      { method: c.req.method, route: c.req.routePath ?? "unmatched", status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/readyz", (c) => {
+    const r = deps.readiness();
+    return c.json(r, r.ready ? 200 : 503);
+  });
+  app.get("/metrics", async (c) => {
+    c.header("content-type", deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
+  const v1 = new Hono<Env>();
+  v1.use(deps.auth);
+  v1.post(
+    "/v1/conversational",
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 256 * 1024,
+      onError: () => {
+        throw new BodyTooLargeError("the request body is too large");
+      },
+    }),
+    async (c) => {
+      const body = ConversationalRequest.safeParse(await readJson(c));
+      if (!body.success) throw new InvalidRequestError(formatIssues(body.error.issues));
+      const caller = c.get("principal").name;
+      const request = fromWire(body.data);
+      const stream = body.data.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");
+      if (stream) return streamTurn(c, deps, request, caller);
+      return c.json(await deps.conversations.turn(request, caller));
+    },
+  );
+  app.route("/", v1);
+
+  app.notFound((c) => c.json({ error: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    const { status, body } = errorBody(err);
+    const log = c.get("log") ?? deps.logger;
+    if (status >= 500) log[status === 500 ? "error" : "warn"]({ err, code: body.error }, "request failed");
+    return c.json(body, status);
+  });
+  return app;
+}
+
+/**
+ * A turn as server-sent events: `sentence` events as soon as each sentence is complete, then
+ * `done` with the full reply. The response starts with the first sentence, so a turn that fails
+ * before saying anything still gets its status code (404, 503…); a failure after that is an
+ * `error` event, and the stream ends.
+ */
+async function streamTurn(
+  c: Context<Env>,
+  deps: AppDeps,
+  request: ReturnType<typeof fromWire>,
+  caller: string,
+): Promise<Response> {
+  const early: string[] = [];
+  let deliver: ((sentence: string) => void) | undefined;
+  let started!: () => void;
+  const firstSentence = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const done = deps.conversations.turn(request, caller, {
+    onSentence: (sentence) => {
+      if (deliver) return deliver(sentence);
+      early.push(sentence);
+      started();
+    },
+  });
+  await Promise.race([firstSentence, done]);
+
+  return streamSSE(c, async (stream) => {
+    let index = 0;
+    let written = Promise.resolve();
+    const write = (sentence: string) => {
+      const data = JSON.stringify({ index: index++, text: sentence });
+      written = written.then(() => stream.writeSSE({ event: "sentence", data }));
+    };
+    for (const sentence of early) write(sentence);
+    deliver = write;
+    try {
+      const reply = await done;
+      await written;
+      await stream.writeSSE({ event: "done", data: JSON.stringify(reply) });
+    } catch (err) {
+      await written.catch(() => {});
+      const { status, body } = errorBody(err);
+      c.get("log").warn({ err, code: body.error, status }, "turn failed after its stream started");
+      await stream.writeSSE({ event: "error", data: JSON.stringify(body) }).catch(() => {});
+    }
+  });
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.includes("application/json")) {
+    throw new InvalidRequestError("send the turn as application/json");
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new InvalidRequestError("the body is not valid JSON");
+  }
+}

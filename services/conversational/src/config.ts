@@ -1,0 +1,69 @@
+import { hostname } from "node:os";
+import { isAbsolute } from "node:path";
+import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
+import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { z } from "zod";
+
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+
+/** Every variable the service reads, with its default. The README's table mirrors this. */
+export const ConversationalEnv = z.object({
+  PORT: int(8081, 0),
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** Idle time after which a conversation (record and transcript) is forgotten. */
+  CONVERSATION_TTL_SECONDS: int(86_400),
+  /** Wall-clock limit of one turn's CLI run. */
+  CONVERSATIONAL_TIMEOUT_SECONDS: int(60),
+  /**
+   * The working directory of every turn. The CLI files sessions under a folder named after the
+   * cwd, so every replica must use the same path.
+   */
+  CONVERSATION_CWD: z
+    .string()
+    .refine(isAbsolute, "must be an absolute path")
+    .default("/tmp/claude-gateway-conversational/cwd"),
+  /** Added to the turn timeout: a lock older than both belongs to a dead replica and is taken over. */
+  CONVERSATION_LOCK_GRACE_SECONDS: int(30),
+  /** On SIGTERM, how long running turns may finish before they are cancelled. */
+  SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  AGENTS_DIR: z.string().optional(),
+  CLAUDE_BIN: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** This replica's name in logs and lock records. */
+  REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+});
+
+export interface ConversationalConfig {
+  env: z.infer<typeof ConversationalEnv>;
+  auth: AuthConfig;
+  models: ModelPolicy;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment once, at start-up; fails with every problem listed. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ConversationalConfig {
+  // Kubernetes and compose files often leave variables empty: that means "unset".
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = ConversationalEnv.safeParse(set);
+  const problems: string[] = [];
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  let auth: AuthConfig | undefined;
+  let models: ModelPolicy | undefined;
+  try {
+    auth = loadAuthConfig(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  try {
+    models = loadModelPolicy(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length > 0 || !parsed.success || !auth || !models) {
+    throw new ConfigError(`invalid conversational configuration:\n- ${problems.join("\n- ")}`);
+  }
+  return { env: parsed.data, auth, models };
+}

@@ -1,0 +1,283 @@
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { AgentSpec } from "@claude-gateway/agents";
+import {
+  type Logger,
+  type ModelPolicy,
+  type ResultEvent,
+  resolveModel,
+  silentLogger,
+  textDelta,
+  transcriptPath,
+} from "@claude-gateway/claude";
+import type { ConversationalReply } from "@claude-gateway/contracts";
+import { type ConversationRecord, newRecord, recordTurn } from "./core/record.js";
+import { SentenceSplitter } from "./core/sentences.js";
+import { planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
+import { type ModelSpend, spendByModel, tokenUsage } from "./core/usage.js";
+import { ConversationalError, ConversationNotFoundError, errorBody } from "./errors.js";
+import type { ClaudeRunner, Clock, ConversationLock, ConversationStore, TranscriptStore } from "./ports.js";
+
+export interface ConversationDeps {
+  store: ConversationStore;
+  lock: ConversationLock;
+  transcripts: TranscriptStore;
+  runClaude: ClaudeRunner;
+  /** The conversational agent (no tools). */
+  agent: AgentSpec;
+  models: ModelPolicy;
+  /** The one working directory of every turn on every replica: `--resume` looks up sessions by cwd. */
+  cwd: string;
+  /** `$CLAUDE_CONFIG_DIR` or `$HOME/.claude` of the CLI: where its transcripts live. */
+  claudeConfigDir: string;
+  /** The environment the CLI's variables come from (its login, HOME, API URL…). */
+  claudeEnv: Readonly<Record<string, string | undefined>>;
+  /** Wall-clock limit of one CLI run. */
+  timeoutMs: number;
+  clock?: Clock;
+  mintId?: () => string;
+  logger?: Logger;
+  bin?: string;
+  killGraceMs?: number;
+  /** Every finished turn, for metrics (failed ones too: they may have spent credit). */
+  onTurn?: (turn: TurnReport) => void;
+}
+
+export interface TurnReport {
+  caller: string;
+  kind: "new" | "resume" | "unknown";
+  model: string | undefined;
+  /** `ok`, or the error code the caller got. */
+  outcome: string;
+  durationMs: number;
+  /** From the start of the turn to its first sentence. */
+  firstSentenceMs: number | undefined;
+  spend: ModelSpend[];
+}
+
+export interface TurnHooks {
+  /** Each complete sentence of the reply, as soon as it is known (for speech synthesis). */
+  onSentence?: (sentence: string) => void;
+}
+
+export interface ConversationService {
+  turn(request: TurnRequest, caller: string, hooks?: TurnHooks): Promise<ConversationalReply>;
+  /** Turns running now. */
+  readonly active: number;
+  /** Refuses new turns, lets running ones finish for `graceMs`, then cancels the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export class ShuttingDownError extends ConversationalError {
+  override readonly name = "ShuttingDownError";
+  readonly status = 503;
+  readonly code = "shutting_down";
+  constructor() {
+    super("the service is shutting down; retry on another replica");
+  }
+}
+
+/** The turn logic over injected ports: lock, state, transcripts, the CLI. */
+export function createConversationService(deps: ConversationDeps): ConversationService {
+  const log = deps.logger ?? silentLogger;
+  const clock = deps.clock ?? { now: () => new Date() };
+  const mintId = deps.mintId ?? randomUUID;
+  const running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  let closing = false;
+
+  async function turn(
+    request: TurnRequest,
+    caller: string,
+    hooks: TurnHooks,
+    signal: AbortSignal,
+  ): Promise<ConversationalReply> {
+    const started = performance.now();
+    const report: TurnReport = {
+      caller,
+      kind: request.conversationId === undefined ? "new" : "resume",
+      model: undefined,
+      outcome: "ok",
+      durationMs: 0,
+      firstSentenceMs: undefined,
+      spend: [],
+    };
+    try {
+      // An unsupported model is the caller's mistake: say so before waiting on anything.
+      if (request.model !== undefined) resolveModel(deps.models, request.model);
+      const id = request.conversationId;
+      if (id === undefined) return await run(null);
+      // Unknown ids answer at once instead of queueing behind a lock nobody else holds.
+      if ((await deps.store.get(id)) === null) throw new ConversationNotFoundError(id);
+      const release = await deps.lock.acquire(id, signal);
+      try {
+        // Read again under the lock: the turn before ours may have changed it.
+        const stored = await deps.store.get(id);
+        if (stored === null) throw new ConversationNotFoundError(id);
+        return await run(stored);
+      } finally {
+        await release().catch((err: unknown) =>
+          log.warn({ conversationId: id, err }, "could not release the conversation lock"),
+        );
+      }
+    } catch (err) {
+      report.outcome = errorBody(err).body.error;
+      const result = (err as { result?: ResultEvent }).result;
+      if (result) report.spend = spendByModel(result, report.model ?? "unknown");
+      throw err;
+    } finally {
+      report.durationMs = performance.now() - started;
+      deps.onTurn?.(report);
+    }
+
+    async function run(stored: ConversationRecord | null): Promise<ConversationalReply> {
+      const plan = planTurn({ request, stored, agent: deps.agent, models: deps.models, mintId });
+      report.model = plan.model;
+      const path = transcriptPath(deps.claudeConfigDir, deps.cwd, plan.sessionId);
+      if (stored) await ensureTranscript(plan, path, stored.transcriptSha256);
+
+      const splitter = new SentenceSplitter();
+      const emit = (sentences: string[]) => {
+        for (const sentence of sentences) {
+          report.firstSentenceMs ??= performance.now() - started;
+          try {
+            hooks.onSentence?.(sentence);
+          } catch (err) {
+            log.warn({ err }, "sentence listener failed");
+          }
+        }
+      };
+      const claude = deps.runClaude({
+        invocation: plan.invocation,
+        prompt: plan.prompt,
+        cwd: deps.cwd,
+        timeoutMs: deps.timeoutMs,
+        signal,
+        sourceEnv: deps.claudeEnv,
+        logger: log,
+        ...(deps.bin ? { bin: deps.bin } : {}),
+        ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+        onEvent: (line) => {
+          const delta = textDelta(line);
+          if (delta !== undefined) emit(splitter.push(delta));
+          // The end of one API message: nothing can extend its last sentence any more.
+          else if (line.type === "stream_event" && line.event.type === "message_stop") emit(splitter.flush());
+        },
+      });
+      const out = await claude.done;
+      emit(splitter.flush());
+      report.spend = spendByModel(out.result, plan.model);
+
+      const transcriptSha256 = await saveTranscript(plan, path);
+      const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
+      if (stored) await deps.store.put(recordTurn(stored, completed));
+      else await deps.store.create(newRecord(plan.conversationId, caller, completed));
+      log.info(
+        {
+          conversationId: plan.conversationId,
+          sessionId: out.sessionId,
+          kind: plan.kind,
+          caller,
+          model: plan.model,
+          costUsd: out.costUsd,
+          wallMs: out.wallMs,
+        },
+        "turn finished",
+      );
+      return {
+        conversation_id: plan.conversationId,
+        reply: out.text,
+        session_id: out.sessionId,
+        model: plan.model,
+        usage: { ...tokenUsage(out.result), costUsd: out.costUsd },
+        duration_ms: Math.round(performance.now() - started),
+      };
+    }
+  }
+
+  /**
+   * Makes the session resumable here: the local transcript is used when it is the one saved after
+   * the last turn; a missing or stale one (another replica ran a later turn) is restored.
+   */
+  async function ensureTranscript(plan: TurnPlan, path: string, expected: string | undefined): Promise<void> {
+    const local = await sha256File(path);
+    if (local !== undefined && (expected === undefined || local === expected)) return;
+    await mkdir(dirname(path), { recursive: true });
+    const restored = await deps.transcripts.restore(plan.sessionId, path).catch((err: unknown) => {
+      log.warn({ sessionId: plan.sessionId, err }, "could not restore the session transcript");
+      return false;
+    });
+    const context = { conversationId: plan.conversationId, sessionId: plan.sessionId };
+    if (!restored) {
+      log.warn(
+        { ...context, local: local !== undefined },
+        local === undefined
+          ? "no transcript of the session anywhere: the CLI will not find it"
+          : "local transcript is stale and none is stored: resuming from the stale one",
+      );
+    } else if (expected !== undefined && (await sha256File(path)) !== expected) {
+      log.warn(context, "the stored transcript is older than the last turn (its save had failed)");
+    }
+  }
+
+  /** Stores the transcript for other replicas; returns its digest (even if storing failed). */
+  async function saveTranscript(plan: TurnPlan, path: string): Promise<string | undefined> {
+    const digest = await sha256File(path);
+    if (digest === undefined) {
+      log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript of the session");
+      return undefined;
+    }
+    await deps.transcripts
+      .save(plan.sessionId, path)
+      .catch((err: unknown) =>
+        log.warn(
+          { sessionId: plan.sessionId, err },
+          "could not store the session transcript; the conversation continues on this replica only",
+        ),
+      );
+    return digest;
+  }
+
+  return {
+    turn(request, caller, hooks = {}) {
+      if (closing) return Promise.reject(new ShuttingDownError());
+      const controller = new AbortController();
+      const done = turn(request, caller, hooks, controller.signal);
+      const entry = { controller, done };
+      running.add(entry);
+      void done.then(
+        () => running.delete(entry),
+        () => running.delete(entry),
+      );
+      return done;
+    },
+    get active() {
+      return running.size;
+    },
+    async shutdown(graceMs) {
+      closing = true;
+      const settled = () => Promise.allSettled([...running].map((r) => r.done)).then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const finished = await Promise.race([settled(), grace]);
+      clearTimeout(timer);
+      if (finished) return;
+      log.warn({ active: running.size }, "cancelling turns still running after the shutdown grace");
+      for (const r of running) r.controller.abort(new ShuttingDownError());
+      await settled();
+    },
+  };
+}
+
+async function sha256File(path: string): Promise<string | undefined> {
+  try {
+    return createHash("sha256")
+      .update(await readFile(path))
+      .digest("hex");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ConversationRecord, newRecord, recordTurn } from "./record.js";
+
+const session = "33333333-3333-4333-8333-333333333333";
+const t0 = new Date("2026-01-01T10:00:00.000Z");
+const t1 = new Date("2026-01-01T10:05:00.000Z");
+
+describe("ConversationRecord", () => {
+  it("a new conversation: one turn, created and updated now, who started it", () => {
+    const r = newRecord("conv-1", "alice", {
+      sessionId: session,
+      model: "claude-haiku-4-5",
+      at: t0,
+      transcriptSha256: "ab",
+    });
+    expect(r).toEqual({
+      conversationId: "conv-1",
+      sessionId: session,
+      model: "claude-haiku-4-5",
+      createdAt: t0.toISOString(),
+      updatedAt: t0.toISOString(),
+      turns: 1,
+      createdBy: "alice",
+      transcriptSha256: "ab",
+    });
+    expect(ConversationRecord.parse(r)).toEqual(r);
+  });
+
+  it("a turn counts up, moves updatedAt and the model, keeps createdAt, replaces the digest", () => {
+    const r0 = newRecord("conv-1", "alice", {
+      sessionId: session,
+      model: "claude-haiku-4-5",
+      at: t0,
+      transcriptSha256: "ab",
+    });
+    const r1 = recordTurn(r0, {
+      sessionId: session,
+      model: "claude-sonnet-4-6",
+      at: t1,
+      transcriptSha256: "cd",
+    });
+    expect(r1).toMatchObject({
+      turns: 2,
+      createdAt: t0.toISOString(),
+      updatedAt: t1.toISOString(),
+      model: "claude-sonnet-4-6",
+      transcriptSha256: "cd",
+    });
+    const r2 = recordTurn(r1, {
+      sessionId: session,
+      model: "claude-sonnet-4-6",
+      at: t1,
+      transcriptSha256: undefined,
+    });
+    expect(r2.turns).toBe(3);
+    expect(r2).not.toHaveProperty("transcriptSha256");
+  });
+
+  it.each([
+    ["a session id that is not a UUID", { sessionId: "x" }],
+    ["a conversation id with a dot", { conversationId: "a.b" }],
+    ["zero turns", { turns: 0 }],
+    ["a date that is not ISO", { createdAt: "yesterday" }],
+    ["no model", { model: "" }],
+  ])("rejects %s", (_, patch) => {
+    const r = newRecord("conv-1", "alice", {
+      sessionId: session,
+      model: "m",
+      at: t0,
+      transcriptSha256: undefined,
+    });
+    expect(ConversationRecord.safeParse({ ...r, ...patch }).success).toBe(false);
+  });
+});

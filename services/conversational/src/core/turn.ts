@@ -1,0 +1,133 @@
+import { type AgentSpec, agentInvocation } from "@claude-gateway/agents";
+import {
+  type Invocation,
+  type ModelPolicy,
+  type NoToolsInvocation,
+  resolveModel,
+} from "@claude-gateway/claude";
+import type { ConversationalRequest, Language } from "@claude-gateway/contracts";
+import { ConversationNotFoundError, UnsafeAgentError } from "../errors.js";
+import type { ConversationRecord } from "./record.js";
+
+/** One turn as the caller asked for it (HTTP body or NATS request, already schema-checked). */
+export interface TurnRequest {
+  conversationId?: string | undefined;
+  message: string;
+  language?: Language | undefined;
+  model?: string | undefined;
+}
+
+/** The wire request (HTTP body or NATS payload) as a turn request. */
+export function fromWire(req: ConversationalRequest): TurnRequest {
+  return {
+    message: req.message,
+    ...(req.conversation_id !== undefined ? { conversationId: req.conversation_id } : {}),
+    ...(req.language !== undefined ? { language: req.language } : {}),
+    ...(req.model !== undefined ? { model: req.model } : {}),
+  };
+}
+
+/** Everything the turn needs to run: decided before any process starts. */
+export interface TurnPlan {
+  conversationId: string;
+  sessionId: string;
+  kind: "new" | "resume";
+  model: string;
+  invocation: NoToolsInvocation;
+  /** Goes to the CLI's stdin. */
+  prompt: string;
+}
+
+export interface PlanInput {
+  request: TurnRequest;
+  /** The stored conversation, or null when the request names none (or it is unknown). */
+  stored: ConversationRecord | null;
+  agent: AgentSpec;
+  models: ModelPolicy;
+  /** Mints conversation and session ids (UUIDs). */
+  mintId: () => string;
+}
+
+/**
+ * A request and the stored conversation → the CLI invocation. A request without a conversation
+ * starts one (a new session with a minted id); one with an id resumes its session, which must be
+ * stored (`ConversationNotFoundError` otherwise). The invocation is always the no-tools profile.
+ */
+export function planTurn(input: PlanInput): TurnPlan {
+  const { request, stored } = input;
+  if (request.conversationId !== undefined && stored === null) {
+    throw new ConversationNotFoundError(request.conversationId);
+  }
+  if (stored && request.conversationId !== stored.conversationId) {
+    throw new Error(`stored conversation ${stored.conversationId} does not match ${request.conversationId}`);
+  }
+  const model = chooseModel(input.models, request.model, stored?.model, input.agent.model);
+  const conversationId = stored?.conversationId ?? input.mintId();
+  const sessionId = stored?.sessionId ?? input.mintId();
+  const invocation = agentInvocation(input.agent, {
+    session: stored ? { kind: "resume", id: sessionId } : { kind: "new", id: sessionId },
+    output: "stream-json",
+    includePartialMessages: true,
+    model,
+  });
+  const language = request.language;
+  return {
+    conversationId,
+    sessionId,
+    kind: stored ? "resume" : "new",
+    model,
+    invocation: requireNoTools({
+      ...invocation,
+      ...(language !== undefined ? { appendSystemPrompt: languageInstruction(language) } : {}),
+    }),
+    prompt: request.message,
+  };
+}
+
+/**
+ * The model of a turn: the one asked for (checked against the allowlist: a 400 if not allowed);
+ * else the conversation's, then the agent's, while the allowlist still has them; else the default.
+ */
+export function chooseModel(
+  policy: ModelPolicy,
+  requested: string | undefined,
+  conversationModel: string | undefined,
+  agentModel: string | undefined,
+): string {
+  if (requested !== undefined) return resolveModel(policy, requested);
+  for (const candidate of [conversationModel, agentModel]) {
+    if (candidate !== undefined && policy.supported.includes(candidate)) return candidate;
+  }
+  return policy.defaultModel;
+}
+
+/** The speech recogniser's language for this message; the agent's prompt covers the rest. */
+export function languageInstruction(language: Language): string {
+  return language === "bg"
+    ? "Speech recognition heard Bulgarian in the user's latest message: reply in Bulgarian, written in Cyrillic."
+    : "Speech recognition heard English in the user's latest message: reply in English.";
+}
+
+/** The agent can execute nothing: anything but the no-tools profile is refused. */
+export function requireNoTools(invocation: Invocation): NoToolsInvocation {
+  if (!isNoTools(invocation)) {
+    throw new UnsafeAgentError("the conversational agent must use the no-tools profile");
+  }
+  if (invocation.tools !== undefined && invocation.tools.length > 0) {
+    throw new UnsafeAgentError("the conversational agent must offer no tools");
+  }
+  return invocation;
+}
+
+function isNoTools(invocation: Invocation): invocation is NoToolsInvocation {
+  return invocation.profile.kind === "no-tools";
+}
+
+/** Start-up check of the agent file, so a bad one stops the service instead of every turn. */
+export function checkAgent(spec: AgentSpec): void {
+  if (spec.permissions.profile !== "no-tools") {
+    throw new UnsafeAgentError(
+      `agent '${spec.name}' (${spec.file}) must declare permissions.profile: no-tools: the conversational service executes nothing`,
+    );
+  }
+}

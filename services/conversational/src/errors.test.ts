@@ -1,0 +1,62 @@
+import {
+  ClaudeApiError,
+  ClaudeAuthError,
+  ClaudeCrashedError,
+  ClaudeSessionNotFoundError,
+  ClaudeTimeoutError,
+  ModelNotSupportedError,
+} from "@claude-gateway/claude";
+import { describe, expect, it } from "vitest";
+import {
+  BodyTooLargeError,
+  ConversationNotFoundError,
+  errorBody,
+  InvalidRequestError,
+  oneLine,
+  StoreUnavailableError,
+} from "./errors.js";
+
+describe("errorBody", () => {
+  it.each([
+    ["bad input", new InvalidRequestError("message: Required"), 400, "invalid_request"],
+    ["too large", new BodyTooLargeError("too large"), 413, "body_too_large"],
+    ["unknown conversation", new ConversationNotFoundError("c1"), 404, "conversation_not_found"],
+    ["store down", new StoreUnavailableError("kv down"), 503, "store_unavailable"],
+    ["no login", new ClaudeAuthError("Invalid API key", 401), 503, "claude_not_authenticated"],
+    ["upstream", new ClaudeApiError("API Error: 529 Overloaded", 529), 503, "upstream_error"],
+    ["timeout", new ClaudeTimeoutError(60_000), 503, "timeout"],
+    ["crash", new ClaudeCrashedError(1, undefined, "boom"), 503, "crashed"],
+    ["lost session", new ClaudeSessionNotFoundError("s"), 503, "session_not_found"],
+    ["anything else", new Error("secret internals"), 500, "internal"],
+  ])("%s ⇒ %i %s", (_, err, status, code) => {
+    const { status: s, body } = errorBody(err);
+    expect(s).toBe(status);
+    expect(body.error).toBe(code);
+    expect(body.detail).not.toMatch(/\n/);
+  });
+
+  it("an unsupported model is a 400 whose detail lists the supported ids", () => {
+    const { status, body } = errorBody(
+      new ModelNotSupportedError("gpt-4", ["claude-haiku-4-5", "claude-sonnet-4-6"]),
+    );
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: "model_not_supported",
+      detail: "model 'gpt-4' is not supported; supported models: claude-haiku-4-5, claude-sonnet-4-6",
+    });
+  });
+
+  it("a crash's stderr tail stays in the logs, not in the answer", () => {
+    const { body } = errorBody(new ClaudeCrashedError(2, undefined, "/home/app/.claude secret path\nline"));
+    expect(body.detail).toBe("claude crashed (exit code 2)");
+  });
+
+  it("an unexpected error says nothing about its internals", () => {
+    expect(errorBody(new Error("password=hunter2")).body.detail).not.toContain("hunter2");
+  });
+
+  it("oneLine flattens and clips", () => {
+    expect(oneLine("a\n  b\r\nc")).toBe("a b c");
+    expect(oneLine("x".repeat(400))).toHaveLength(300);
+  });
+});

@@ -1,0 +1,33 @@
+import type { ClaudeRun, RunOptions } from "@claude-gateway/claude";
+import type { ConversationRecord } from "./core/record.js";
+
+/** Conversation id → CLI session, shared by every replica (NATS KV in production). */
+export interface ConversationStore {
+  /** The record, or null for an unknown (or expired) conversation. */
+  get(conversationId: string): Promise<ConversationRecord | null>;
+  /** Writes a new conversation; fails if the id exists (ids are minted, so that is a bug). */
+  create(record: ConversationRecord): Promise<void>;
+  /** Replaces the record after a turn; the caller holds the conversation's lock. */
+  put(record: ConversationRecord): Promise<void>;
+}
+
+export type Release = () => Promise<void>;
+
+/** Serializes the turns of one conversation, across replicas. */
+export interface ConversationLock {
+  /** Resolves once the caller holds the conversation; call the result to let the next one in. */
+  acquire(conversationId: string, signal?: AbortSignal): Promise<Release>;
+}
+
+/** Session transcripts kept off the pod, so `--resume` works on any replica. */
+export interface TranscriptStore {
+  /** Writes the stored transcript to `path`; false if there is none. */
+  restore(sessionId: string, path: string): Promise<boolean>;
+  save(sessionId: string, path: string): Promise<void>;
+}
+
+export type ClaudeRunner = (opts: RunOptions) => ClaudeRun;
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,150 @@
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
+import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
+import { buckets } from "@claude-gateway/contracts";
+import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import { serve } from "@hono/node-server";
+import { jetstream } from "@nats-io/jetstream";
+import pino, { type Logger } from "pino";
+import { natsConversationStore } from "./adapters/nats-conversations.js";
+import { natsLockKv } from "./adapters/nats-lock.js";
+import { natsTranscriptStore } from "./adapters/nats-transcripts.js";
+import { conversationalAuth, createApp } from "./app.js";
+import type { ConversationalConfig } from "./config.js";
+import { createConversationService } from "./conversation.js";
+import { checkAgent } from "./core/turn.js";
+import { inProcessLock, kvLock } from "./lock.js";
+import { createMetrics } from "./metrics.js";
+import { serveConversationalNats } from "./nats.js";
+
+/** The agent every turn runs. */
+export const AGENT_NAME = "conversational";
+
+/**
+ * Session transcripts of conversations. Not the executor's `agent_transcripts` (its max age is
+ * the job TTL): this bucket's age is the conversation idle TTL.
+ * TODO(contracts): move to `buckets` in packages/contracts.
+ */
+export const TRANSCRIPTS_BUCKET = "agent_conversation_transcripts";
+
+export interface StartOptions {
+  /** Where the CLI's own variables come from (default `process.env`). */
+  claudeEnv?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  /** Bind address; default all interfaces (a pod). Tests use 127.0.0.1. */
+  hostname?: string;
+  killGraceMs?: number;
+}
+
+export interface RunningConversational {
+  url: string;
+  port: number;
+  /** Graceful stop: no new turns, finish (or after the grace, cancel) running ones, drain NATS. */
+  stop(): Promise<void>;
+}
+
+/** Wires the real adapters (NATS KV and object store, the CLI) into the service and serves it. */
+export async function startConversational(
+  config: ConversationalConfig,
+  opts: StartOptions = {},
+): Promise<RunningConversational> {
+  const env = config.env;
+  const logger =
+    opts.logger ??
+    pino({
+      level: env.LOG_LEVEL,
+      base: { service: "conversational", replica: env.REPLICA_ID },
+      redact: ["*.token", "*.authorization", "*.ANTHROPIC_API_KEY", "*.CLAUDE_CODE_OAUTH_TOKEN"],
+    });
+  const claudeEnv = opts.claudeEnv ?? process.env;
+  const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
+  const agent = (await loadAgents(agentsDir)).get(AGENT_NAME);
+  checkAgent(agent);
+  await mkdir(env.CONVERSATION_CWD, { recursive: true });
+  const configDir = claudeConfigDir(claudeEnv);
+  logger.info(
+    { agentsDir, cwd: env.CONVERSATION_CWD, claudeConfigDir: configDir },
+    "conversational starting",
+  );
+
+  const nc = await connectNats({ url: env.NATS_URL, name: `conversational-${env.REPLICA_ID}`, logger });
+  const js = jetstream(nc);
+  const ttlMs = env.CONVERSATION_TTL_SECONDS * 1000;
+  const kv = await ensureKv(js, buckets.conversations, { ttlMs, history: 1 });
+  const transcripts = await ensureObjectStore(js, TRANSCRIPTS_BUCKET, {
+    ttlMs,
+    description: "Claude CLI session transcripts of conversations",
+  });
+
+  const timeoutMs = env.CONVERSATIONAL_TIMEOUT_SECONDS * 1000;
+  // The gauge is read at scrape time, after `conversations` exists.
+  const metrics = createMetrics({ activeTurns: () => conversations.active });
+  const conversations = createConversationService({
+    store: natsConversationStore(kv),
+    lock: inProcessLock(
+      kvLock(natsLockKv(kv), {
+        owner: env.REPLICA_ID,
+        staleAfterMs: timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000,
+        logger,
+      }),
+    ),
+    transcripts: natsTranscriptStore(transcripts),
+    runClaude,
+    agent,
+    models: config.models,
+    cwd: env.CONVERSATION_CWD,
+    claudeConfigDir: configDir,
+    claudeEnv,
+    timeoutMs,
+    logger,
+    ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
+    ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    onTurn: (turn) => metrics.turnFinished(turn),
+  });
+  const natsService = await serveConversationalNats(nc, { conversations, logger });
+
+  let stopping: Promise<void> | undefined;
+  const app = createApp({
+    conversations,
+    auth: conversationalAuth(config.auth, logger),
+    logger,
+    metrics,
+    readiness: () => {
+      if (stopping) return { ready: false, reason: "shutting down" };
+      if (!isConnected(nc)) return { ready: false, reason: "NATS is not connected" };
+      const login = detectClaudeLogin(claudeEnv);
+      return login.ok
+        ? { ready: true }
+        : { ready: false, reason: `claude_not_authenticated: ${login.reason}` };
+    },
+  });
+
+  const server = serve({
+    fetch: app.fetch,
+    port: env.PORT,
+    ...(opts.hostname ? { hostname: opts.hostname } : {}),
+  });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, model: config.models.defaultModel }, "conversational started");
+
+  return {
+    url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
+    port,
+    stop: () => {
+      stopping ??= (async () => {
+        logger.info("conversational stopping");
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await natsService.stop().catch(() => {});
+        await conversations.shutdown(env.SHUTDOWN_GRACE_SECONDS * 1000);
+        // Keep-alive connections with no request in flight would hold `close` open.
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        await closed;
+        await nc.drain().catch(() => {});
+        logger.info("conversational stopped");
+      })();
+      return stopping;
+    },
+  };
+}
