@@ -70,3 +70,4 @@ export {
   projectDirName,
   transcriptPath,
 } from "./sessions.js";
+export { type ModelSpend, spendByModel, tokenUsage } from "./spend.js";

@@ -1,6 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { AuthEnv } from "@claude-gateway/auth";
 import { type ErrorBody, issuesOf, JobSubmission } from "@claude-gateway/contracts";
+import {
+  operationalRoutes,
+  type Readiness,
+  type RequestVariables,
+  requestContext,
+} from "@claude-gateway/service-kit";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
@@ -22,11 +27,11 @@ export interface AppDeps {
   metrics: Metrics;
   health: () => Promise<HealthSnapshot>;
   /** Ready to take work: NATS connected, queue reachable. */
-  readiness: () => { ready: boolean; reason?: string };
+  readiness: () => Readiness;
   maxBodyBytes?: number;
 }
 
-type Env = AuthEnv & { Variables: { log: Logger; requestId: string } };
+type Env = AuthEnv & { Variables: RequestVariables };
 
 const errorBody = (code: string, message: string, extra: Partial<ErrorBody["error"]> = {}): ErrorBody => ({
   error: { code, message, ...extra },
@@ -35,30 +40,9 @@ const errorBody = (code: string, message: string, extra: Partial<ErrorBody["erro
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
 
-  app.use(async (c, next) => {
-    const requestId = c.req.header("x-request-id") ?? randomUUID();
-    c.set("requestId", requestId);
-    c.set("log", deps.logger.child({ requestId }));
-    const started = performance.now();
-    await next();
-    c.header("x-request-id", requestId);
-    const route = c.req.routePath ?? "unmatched";
-    deps.metrics.httpDuration.observe(
-      { method: c.req.method, route, status: String(c.res.status) },
-      (performance.now() - started) / 1000,
-    );
-  });
-
-  app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/readyz", (c) => {
-    const r = deps.readiness();
-    return c.json(r, r.ready ? 200 : 503);
-  });
+  app.use(requestContext(deps));
+  operationalRoutes(app, deps);
   app.get("/health", async (c) => c.json(await deps.health()));
-  app.get("/metrics", async (c) => {
-    c.header("content-type", deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
 
   const jobs = new Hono<Env>();
   jobs.use(deps.auth);

@@ -1,7 +1,6 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
-import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -18,7 +17,7 @@ export const ExecutorEnv = z.object({
   GIT_CRYPT_KEY_FILE: z.string().optional(),
   AGENTS_DIR: z.string().optional(),
   CLAUDE_BIN: z.string().optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DEFAULT_JOB_TIMEOUT_SECONDS: int(900),
   DEFAULT_JOB_BUDGET_USD: num(5),
   MAX_JOB_BUDGET_USD: num(50),
@@ -32,38 +31,15 @@ export const ExecutorEnv = z.object({
   GIT_USER_EMAIL: z.string().min(3).default("agent@claude-gateway.invalid"),
 });
 
-export interface ExecutorConfig {
-  env: z.infer<typeof ExecutorEnv>;
-  auth: AuthConfig;
-  models: ModelPolicy;
-}
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export type ExecutorConfig = ServiceConfig<typeof ExecutorEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecutorConfig {
-  const parsed = ExecutorEnv.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  let auth: AuthConfig | undefined;
-  let models: ModelPolicy | undefined;
-  try {
-    auth = loadAuthConfig(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  try {
-    models = loadModelPolicy(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  if (parsed.success && parsed.data.DEFAULT_JOB_BUDGET_USD > parsed.data.MAX_JOB_BUDGET_USD) {
-    problems.push("DEFAULT_JOB_BUDGET_USD must not exceed MAX_JOB_BUDGET_USD");
-  }
-  if (problems.length > 0 || !parsed.success || !auth || !models) {
-    throw new ConfigError(`invalid executor configuration:\n- ${problems.join("\n- ")}`);
-  }
-  return { env: parsed.data, auth, models };
+  return loadServiceConfig("executor", ExecutorEnv, env, (e) =>
+    e.DEFAULT_JOB_BUDGET_USD > e.MAX_JOB_BUDGET_USD
+      ? ["DEFAULT_JOB_BUDGET_USD must not exceed MAX_JOB_BUDGET_USD"]
+      : [],
+  );
 }
+
+export { ConfigError };

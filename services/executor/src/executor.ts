@@ -4,9 +4,10 @@ import { createAuth } from "@claude-gateway/auth";
 import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import { createLogger } from "@claude-gateway/service-kit";
 import { serve } from "@hono/node-server";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { natsCancelBus, natsEventPublisher, onCancelBroadcast } from "./adapters/nats-events.js";
 import { ensureJobQueue, natsJobQueue, natsQueueConsumer } from "./adapters/nats-queue.js";
 import { natsJobStore } from "./adapters/nats-store.js";
@@ -43,13 +44,7 @@ export async function startExecutor(
   opts: StartOptions = {},
 ): Promise<RunningExecutor> {
   const env = config.env;
-  const logger =
-    opts.logger ??
-    pino({
-      level: env.LOG_LEVEL,
-      base: { service: "executor", executor: env.EXECUTOR_ID },
-      redact: ["*.token", "*.authorization", "*.ANTHROPIC_API_KEY", "*.CLAUDE_CODE_OAUTH_TOKEN"],
-    });
+  const logger = opts.logger ?? createLogger("executor", env.LOG_LEVEL, { executor: env.EXECUTOR_ID });
   const claudeEnv = opts.claudeEnv ?? process.env;
   const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
   const agents = await loadAgents(agentsDir);

@@ -1,24 +1,14 @@
+import type { ModelSpend } from "@claude-gateway/claude";
 import type { JobRecord } from "@claude-gateway/contracts";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { ModelSpend } from "./core/usage.js";
+import { createServiceMetrics } from "@claude-gateway/service-kit";
+import { Counter, Gauge, Histogram } from "prom-client";
 
-/**
- * Prometheus metrics. Spend is recorded per caller and model, because every run draws on the
- * subscription's limited agent credit.
- */
+/** The executor's metrics on top of every service's (HTTP latency, spend per caller and model). */
 export function createMetrics(
   opts: { queueStats?: () => Promise<{ queued: number; inFlight: number }> } = {},
 ) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-
-  const httpDuration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "HTTP request latency",
-    labelNames: ["method", "route", "status"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const base = createServiceMetrics();
+  const registry = base.registry;
   const submitted = new Counter({
     name: "executor_jobs_submitted_total",
     help: "Jobs accepted into the queue",
@@ -59,22 +49,9 @@ export function createMetrics(
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600],
     registers: [registry],
   });
-  const cost = new Counter({
-    name: "claude_cost_usd_total",
-    help: "Spend reported by the CLI (total_cost_usd), by caller and model",
-    labelNames: ["caller", "model"],
-    registers: [registry],
-  });
-  const tokens = new Counter({
-    name: "claude_tokens_total",
-    help: "Tokens reported by the CLI, by caller, model and kind",
-    labelNames: ["caller", "model", "kind"],
-    registers: [registry],
-  });
 
   return {
-    registry,
-    httpDuration,
+    ...base,
     running,
     jobSubmitted(job: JobRecord) {
       submitted.inc({ caller: job.caller, agent: job.agent });
@@ -82,20 +59,11 @@ export function createMetrics(
     jobStarted(job: JobRecord) {
       if (job.queueWaitMs !== undefined) queueWait.observe(job.queueWaitMs / 1000);
     },
-    jobFinished(job: JobRecord, spend: ModelSpend[]) {
+    jobFinished(job: JobRecord, spend: readonly ModelSpend[]) {
       finished.inc({ status: job.status, reason: job.error?.reason ?? "", agent: job.agent });
       if (job.runMs !== undefined)
         runDuration.observe({ agent: job.agent, status: job.status }, job.runMs / 1000);
-      for (const s of spend) {
-        cost.inc({ caller: job.caller, model: s.model }, s.costUsd);
-        tokens.inc({ caller: job.caller, model: s.model, kind: "input" }, s.usage.inputTokens);
-        tokens.inc({ caller: job.caller, model: s.model, kind: "output" }, s.usage.outputTokens);
-        tokens.inc({ caller: job.caller, model: s.model, kind: "cache_read" }, s.usage.cacheReadInputTokens);
-        tokens.inc(
-          { caller: job.caller, model: s.model, kind: "cache_creation" },
-          s.usage.cacheCreationInputTokens,
-        );
-      }
+      base.recordSpend(job.caller, spend);
     },
   };
 }

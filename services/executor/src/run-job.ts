@@ -4,14 +4,16 @@ import {
   ClaudeCancelledError,
   type Invocation,
   type Logger,
+  type ModelSpend,
   placeTranscriptLocally,
+  spendByModel,
+  tokenUsage,
   transcriptPath,
 } from "@claude-gateway/claude";
 import type { JobRecord } from "@claude-gateway/contracts";
 import { failureOutcome } from "./core/failure.js";
 import { type FinishOutcome, finishJob, requeueJob, startJob } from "./core/records.js";
 import { eventSequencer, translateLine } from "./core/translate.js";
-import { type ModelSpend, spendByModel, tokenUsage } from "./core/usage.js";
 import type {
   ClaudeRunner,
   Clock,

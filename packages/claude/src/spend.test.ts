@@ -1,6 +1,6 @@
-import type { ResultEvent } from "@claude-gateway/claude";
 import { describe, expect, it } from "vitest";
-import { spendByModel, tokenUsage } from "./usage.js";
+import type { ResultEvent } from "./events.js";
+import { spendByModel, tokenUsage } from "./spend.js";
 
 const result = (over: Partial<ResultEvent>): ResultEvent =>
   ({

@@ -1,6 +1,7 @@
-import type { ResultEvent } from "@claude-gateway/claude";
 import type { TokenUsage } from "@claude-gateway/contracts";
+import type { ResultEvent } from "./events.js";
 
+/** The tokens of a run, in the contracts' shape. */
 export function tokenUsage(result: ResultEvent): TokenUsage {
   const u = result.usage;
   return {
