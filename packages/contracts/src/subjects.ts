@@ -45,8 +45,10 @@ export const buckets = {
   jobs: "agent_jobs",
   /** Conversation id → CLI session. */
   conversations: "agent_conversations",
-  /** CLI session transcripts, restored before `--resume` on another pod. */
+  /** CLI session transcripts of executor jobs, restored before `--resume` on another pod. */
   transcripts: "agent_transcripts",
+  /** Transcripts of voice conversations (their TTL is the conversation idle TTL). */
+  conversationTranscripts: "agent_conversation_transcripts",
 } as const;
 
 export const services = {

@@ -23,7 +23,7 @@ export {
   ServiceUnavailableError,
 } from "./errors.js";
 export type { EnsureKvOptions, KvJsonEntry, KvUpdateOptions } from "./kv.js";
-export { ensureKv, kvGetJson, kvPutJson, kvStreamName, kvUpdateJson } from "./kv.js";
+export { ensureKv, isRevisionConflict, kvGetJson, kvPutJson, kvStreamName, kvUpdateJson } from "./kv.js";
 export type { NatsLogger } from "./logger.js";
 export type { EnsureObjectStoreOptions } from "./objectstore.js";
 export { ensureObjectStore, objectStoreStreamName } from "./objectstore.js";

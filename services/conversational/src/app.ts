@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { type AuthConfig, type AuthEnv, type AuthLogger, createAuth } from "@claude-gateway/auth";
 import { ConversationalRequest } from "@claude-gateway/contracts";
 import { formatIssues } from "@claude-gateway/nats";
+import { operationalRoutes, type RequestVariables, requestContext } from "@claude-gateway/service-kit";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
@@ -21,7 +21,7 @@ export interface AppDeps {
   maxBodyBytes?: number;
 }
 
-type Env = AuthEnv & { Variables: { log: Logger; requestId: string } };
+type Env = AuthEnv & { Variables: RequestVariables };
 
 /** Bearer (or Authentik) auth whose refusals have the service's `{ error, detail }` shape. */
 export function conversationalAuth(config: AuthConfig, logger?: AuthLogger): MiddlewareHandler<AuthEnv> {
@@ -34,28 +34,8 @@ export function conversationalAuth(config: AuthConfig, logger?: AuthLogger): Mid
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
 
-  app.use(async (c, next) => {
-    const requestId = c.req.header("x-request-id") ?? randomUUID();
-    c.set("requestId", requestId);
-    c.set("log", deps.logger.child({ requestId }));
-    const started = performance.now();
-    await next();
-    c.header("x-request-id", requestId);
-    deps.metrics.httpDuration.observe(
-      { method: c.req.method, route: c.req.routePath ?? "unmatched", status: String(c.res.status) },
-      (performance.now() - started) / 1000,
-    );
-  });
-
-  app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/readyz", (c) => {
-    const r = deps.readiness();
-    return c.json(r, r.ready ? 200 : 503);
-  });
-  app.get("/metrics", async (c) => {
-    c.header("content-type", deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
+  app.use(requestContext(deps));
+  operationalRoutes(app, deps);
 
   const v1 = new Hono<Env>();
   v1.use(deps.auth);

@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { isAbsolute } from "node:path";
-import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
-import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -28,42 +27,16 @@ export const ConversationalEnv = z.object({
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
   AGENTS_DIR: z.string().optional(),
   CLAUDE_BIN: z.string().optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** This replica's name in logs and lock records. */
   REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
 });
 
-export interface ConversationalConfig {
-  env: z.infer<typeof ConversationalEnv>;
-  auth: AuthConfig;
-  models: ModelPolicy;
-}
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export type ConversationalConfig = ServiceConfig<typeof ConversationalEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ConversationalConfig {
-  // Kubernetes and compose files often leave variables empty: that means "unset".
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
-  const parsed = ConversationalEnv.safeParse(set);
-  const problems: string[] = [];
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  let auth: AuthConfig | undefined;
-  let models: ModelPolicy | undefined;
-  try {
-    auth = loadAuthConfig(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  try {
-    models = loadModelPolicy(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  if (problems.length > 0 || !parsed.success || !auth || !models) {
-    throw new ConfigError(`invalid conversational configuration:\n- ${problems.join("\n- ")}`);
-  }
-  return { env: parsed.data, auth, models };
+  return loadServiceConfig("conversational", ConversationalEnv, env);
 }
+
+export { ConfigError };

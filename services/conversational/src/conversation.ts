@@ -5,17 +5,19 @@ import type { AgentSpec } from "@claude-gateway/agents";
 import {
   type Logger,
   type ModelPolicy,
+  type ModelSpend,
   type ResultEvent,
   resolveModel,
   silentLogger,
+  spendByModel,
   textDelta,
+  tokenUsage,
   transcriptPath,
 } from "@claude-gateway/claude";
 import type { ConversationalReply } from "@claude-gateway/contracts";
 import { type ConversationRecord, newRecord, recordTurn } from "./core/record.js";
 import { SentenceSplitter } from "./core/sentences.js";
 import { planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
-import { type ModelSpend, spendByModel, tokenUsage } from "./core/usage.js";
 import { ConversationalError, ConversationNotFoundError, errorBody } from "./errors.js";
 import type { ClaudeRunner, Clock, ConversationLock, ConversationStore, TranscriptStore } from "./ports.js";
 

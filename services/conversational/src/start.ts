@@ -4,9 +4,10 @@ import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import { createLogger } from "@claude-gateway/service-kit";
 import { serve } from "@hono/node-server";
 import { jetstream } from "@nats-io/jetstream";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { natsConversationStore } from "./adapters/nats-conversations.js";
 import { natsLockKv } from "./adapters/nats-lock.js";
 import { natsTranscriptStore } from "./adapters/nats-transcripts.js";
@@ -26,7 +27,7 @@ export const AGENT_NAME = "conversational";
  * the job TTL): this bucket's age is the conversation idle TTL.
  * TODO(contracts): move to `buckets` in packages/contracts.
  */
-export const TRANSCRIPTS_BUCKET = "agent_conversation_transcripts";
+export const TRANSCRIPTS_BUCKET = buckets.conversationTranscripts;
 
 export interface StartOptions {
   /** Where the CLI's own variables come from (default `process.env`). */
@@ -50,13 +51,7 @@ export async function startConversational(
   opts: StartOptions = {},
 ): Promise<RunningConversational> {
   const env = config.env;
-  const logger =
-    opts.logger ??
-    pino({
-      level: env.LOG_LEVEL,
-      base: { service: "conversational", replica: env.REPLICA_ID },
-      redact: ["*.token", "*.authorization", "*.ANTHROPIC_API_KEY", "*.CLAUDE_CODE_OAUTH_TOKEN"],
-    });
+  const logger = opts.logger ?? createLogger("conversational", env.LOG_LEVEL, { replica: env.REPLICA_ID });
   const claudeEnv = opts.claudeEnv ?? process.env;
   const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
   const agent = (await loadAgents(agentsDir)).get(AGENT_NAME);

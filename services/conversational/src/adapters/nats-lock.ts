@@ -1,4 +1,4 @@
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { isRevisionConflict } from "@claude-gateway/nats";
 import type { KV } from "@nats-io/kv";
 import { StoreUnavailableError } from "../errors.js";
 import type { LockKv } from "../lock.js";
@@ -40,10 +40,3 @@ function unavailable(key: string, err: unknown): StoreUnavailableError {
 }
 
 /** The server refused a write because the key's revision moved on. */
-function isRevisionConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
