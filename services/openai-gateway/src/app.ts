@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuthEnv, AuthFailure } from "@claude-gateway/auth";
 import type { ModelPolicy } from "@claude-gateway/contracts";
+import { operationalRoutes, requestContext } from "@claude-gateway/service-kit";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -50,28 +51,8 @@ export function createApp(deps: AppDeps) {
   const now = deps.now ?? (() => new Date());
   const maxBodyBytes = deps.maxBodyBytes ?? 4 * 1024 * 1024;
 
-  app.use(async (c, next) => {
-    const requestId = c.req.header("x-request-id") ?? randomUUID();
-    c.set("requestId", requestId);
-    c.set("log", deps.logger.child({ requestId }));
-    const started = performance.now();
-    await next();
-    c.header("x-request-id", requestId);
-    deps.metrics.httpDuration.observe(
-      { method: c.req.method, route: c.req.routePath ?? "unmatched", status: String(c.res.status) },
-      (performance.now() - started) / 1000,
-    );
-  });
-
-  app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/readyz", (c) => {
-    const r = deps.readiness();
-    return c.json(r, r.ready ? 200 : 503);
-  });
-  app.get("/metrics", async (c) => {
-    c.header("content-type", deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
+  app.use(requestContext(deps));
+  operationalRoutes(app, deps);
 
   const v1 = new Hono<AppEnv>();
   v1.use(deps.auth);

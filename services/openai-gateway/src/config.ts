@@ -1,10 +1,5 @@
-import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
-import {
-  JobSubmission,
-  loadModelPolicy,
-  MAX_TIMEOUT_SECONDS,
-  type ModelPolicy,
-} from "@claude-gateway/contracts";
+import { JobSubmission, MAX_TIMEOUT_SECONDS } from "@claude-gateway/contracts";
+import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -19,40 +14,16 @@ export const GatewayEnv = z.object({
   GATEWAY_BUDGET_USD: z.coerce.number().positive().max(1000).default(2),
   /** Execution limit of each completion's job (the wait in the executor's queue does not count). */
   GATEWAY_TIMEOUT_SECONDS: int(900).pipe(z.number().max(MAX_TIMEOUT_SECONDS)),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** On SIGTERM, how long open requests may finish before they are cut (and their jobs cancelled). */
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
 });
 
-export interface GatewayConfig {
-  env: z.infer<typeof GatewayEnv>;
-  auth: AuthConfig;
-  models: ModelPolicy;
-}
-
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const parsed = GatewayEnv.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  let auth: AuthConfig | undefined;
-  let models: ModelPolicy | undefined;
-  try {
-    auth = loadAuthConfig(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  try {
-    models = loadModelPolicy(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  if (problems.length > 0 || !parsed.success || !auth || !models) {
-    throw new ConfigError(`invalid openai-gateway configuration:\n- ${problems.join("\n- ")}`);
-  }
-  return { env: parsed.data, auth, models };
+  return loadServiceConfig("openai-gateway", GatewayEnv, env);
 }
+
+export { ConfigError };

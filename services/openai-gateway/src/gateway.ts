@@ -2,8 +2,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAuth } from "@claude-gateway/auth";
 import { connectNats, isConnected } from "@claude-gateway/nats";
+import { createLogger } from "@claude-gateway/service-kit";
 import { serve } from "@hono/node-server";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { natsExecutor } from "./adapters/nats-executor.js";
 import { createApp, onAuthError } from "./app.js";
 import type { GatewayConfig } from "./config.js";
@@ -29,13 +30,7 @@ export interface RunningGateway {
 /** Wires NATS and the HTTP server into the gateway and starts serving. */
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const env = config.env;
-  const logger =
-    opts.logger ??
-    pino({
-      level: env.LOG_LEVEL,
-      base: { service: "openai-gateway" },
-      redact: ["*.token", "*.authorization"],
-    });
+  const logger = opts.logger ?? createLogger("openai-gateway", env.LOG_LEVEL);
   const nc = await connectNats({ url: env.NATS_URL, name: "openai-gateway", logger });
   const inflight = new InFlight();
   const app = createApp({

@@ -1,10 +1,10 @@
 import type { AuthEnv } from "@claude-gateway/auth";
+import type { RequestVariables } from "@claude-gateway/service-kit";
 import type { Context } from "hono";
-import type { Logger } from "pino";
 import { InvalidRequestError } from "./core/errors.js";
 
 /** What the app's middleware puts on `c.var`. */
-export type AppEnv = AuthEnv & { Variables: { log: Logger; requestId: string } };
+export type AppEnv = AuthEnv & { Variables: RequestVariables };
 
 export async function readJson(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
