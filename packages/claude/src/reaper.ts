@@ -59,21 +59,35 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGKILLs every process of the run that is still alive; returns the pids it killed. */
+/**
+ * SIGKILLs every process of the run that is still alive and waits (up to `waitMs`) until none is
+ * left, killing again whatever a dying process managed to fork. Returns the pids it killed.
+ */
 export async function reapRun(
   markerName: string,
   runId: string,
   known: readonly number[],
+  waitMs = 2000,
 ): Promise<number[]> {
-  const marked = await pidsWithMarker(markerName, runId);
-  const markedSet = new Set(marked);
-  const killed: number[] = [];
-  for (const pid of new Set([...known, ...marked])) {
-    // A known pid that lost the marker may have been reused by an unrelated process: leave it.
-    if (!markedSet.has(pid) && !(await stillCarries(pid, markerName, runId))) continue;
-    if (signal(pid, "SIGKILL")) killed.push(pid);
+  const killed = new Set<number>();
+  const deadline = Date.now() + waitMs;
+  let candidates = [...known];
+  for (;;) {
+    const marked = await pidsWithMarker(markerName, runId);
+    const markedSet = new Set(marked);
+    const alive: number[] = [];
+    for (const pid of new Set([...candidates, ...marked])) {
+      // A known pid that lost the marker may have been reused by an unrelated process: leave it.
+      if (!markedSet.has(pid) && !(await stillCarries(pid, markerName, runId))) continue;
+      alive.push(pid);
+      if (signal(pid, "SIGKILL")) killed.add(pid);
+    }
+    // SIGKILL is delivered asynchronously; a dying process keeps its environ until it is gone.
+    if (alive.length === 0 || Date.now() > deadline) break;
+    candidates = alive;
+    await new Promise((r) => setTimeout(r, 20));
   }
-  return killed;
+  return [...killed];
 }
 
 async function stillCarries(pid: number, name: string, value: string): Promise<boolean> {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("loadConfig", () => {
+  it("defaults: port 8083, VM 102, root users, no SSH (the UI still works)", () => {
+    const c = loadConfig({ HOME: "/home/app" });
+    expect(c.env).toMatchObject({
+      PORT: 8083,
+      PVE_VMID: 102,
+      SSH_DEVVM_USER: "root",
+      SSH_PVE_USER: "root",
+      SSH_PVE_PORT: 22,
+      VM_VERB_TIMEOUT_SECONDS: 300,
+      MAX_CONCURRENT_TURNS: 2,
+    });
+    expect(c.env.SSH_PVE_HOST).toBeUndefined();
+    expect(c.workDir).toBe("/home/app/breakglass");
+    expect(c.auth).toEqual({ tokens: [] });
+  });
+
+  it("empty variables count as unset (Kubernetes leaves them so)", () => {
+    const c = loadConfig({ HOME: "/h", SSH_PVE_HOST: "", PVE_VMID: "", AUTH_TOKENS: "" });
+    expect(c.env.SSH_PVE_HOST).toBeUndefined();
+    expect(c.env.PVE_VMID).toBe(102);
+  });
+
+  it("reads the SSH settings", () => {
+    const c = loadConfig({
+      HOME: "/h",
+      PVE_VMID: "105",
+      SSH_DEVVM_HOST: "devvm.internal",
+      SSH_PVE_HOST: "192.0.2.11",
+      SSH_PVE_USER: "breakglass",
+      SSH_PVE_PORT: "2222",
+      SSH_KEY_FILE: "/etc/claude-gateway/ssh/id_ed25519",
+      SSH_KNOWN_HOSTS_FILE: "/etc/claude-gateway/ssh/known_hosts",
+      AUTH_TOKENS: "me=0123456789abcdef",
+    });
+    expect(c.env).toMatchObject({
+      PVE_VMID: 105,
+      SSH_PVE_HOST: "192.0.2.11",
+      SSH_PVE_USER: "breakglass",
+      SSH_PVE_PORT: 2222,
+    });
+  });
+
+  it("lists every problem at once, values that could inject into ssh_config included", () => {
+    let message = "";
+    try {
+      loadConfig({
+        HOME: "/h",
+        PORT: "x",
+        PVE_VMID: "1",
+        SSH_PVE_HOST: "pve\n  ProxyCommand sh",
+        SSH_DEVVM_USER: "root; id",
+        DEFAULT_MODEL: "gpt-4o",
+      });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    for (const name of ["PORT", "PVE_VMID", "SSH_PVE_HOST", "SSH_DEVVM_USER", "gpt-4o"])
+      expect(message).toContain(name);
+  });
+
+  it("needs a HOME or WORK_DIR", () => {
+    expect(() => loadConfig({})).toThrow(/WORK_DIR/);
+    expect(loadConfig({ WORK_DIR: "/w" }).workDir).toBe("/w");
+  });
+});

@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
+import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { z } from "zod";
+import { hostNameProblem, userProblem } from "./core/ssh-files.js";
+
+const int = (def: number, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const num = (def: number) => z.coerce.number().positive().default(def);
+const refine = (check: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const problem = check(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+const hostName = refine(hostNameProblem);
+const userName = refine(userProblem);
+
+/** Every variable breakglass reads, with its default. The README's table mirrors this. */
+export const BreakglassEnv = z.object({
+  PORT: int(8083, 0, 65535),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  AGENTS_DIR: z.string().optional(),
+  CLAUDE_BIN: z.string().optional(),
+  HOME: z.string().optional(),
+  /** Where every turn runs (one cwd, so `--resume` finds every session). */
+  WORK_DIR: z.string().optional(),
+  TURN_TIMEOUT_SECONDS: int(1800),
+  /** The agent's Bash tool timeout (default and maximum): `ssh pve cycle` can take minutes. */
+  AGENT_COMMAND_TIMEOUT_SECONDS: int(600, 1, 3600),
+  TURN_BUDGET_USD: num(5),
+  /** Each CLI peaks near 330 MB; the pod's memory limit is 1 GiB. */
+  MAX_CONCURRENT_TURNS: int(2),
+  MAX_SESSIONS: int(50),
+  SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  /** Shown in the UI and logs; the Proxmox host's forced command has its own (authoritative) copy. */
+  PVE_VMID: int(102, 100, 999_999_999),
+  SSH_DEVVM_HOST: hostName.optional(),
+  SSH_DEVVM_USER: userName.default("root"),
+  SSH_DEVVM_PORT: int(22, 1, 65535),
+  SSH_PVE_HOST: hostName.optional(),
+  SSH_PVE_USER: userName.default("root"),
+  SSH_PVE_PORT: int(22, 1, 65535),
+  SSH_KEY_FILE: z.string().optional(),
+  SSH_KNOWN_HOSTS_FILE: z.string().optional(),
+  SSH_BIN: z.string().default("ssh"),
+  SSH_AGENT_BIN: z.string().default("ssh-agent"),
+  SSH_ADD_BIN: z.string().default("ssh-add"),
+  /** A cycle waits for a clean shutdown on the host (up to its own timeout) and then a start. */
+  VM_VERB_TIMEOUT_SECONDS: int(300),
+  VM_OUTPUT_MAX_BYTES: int(64 * 1024, 1024),
+});
+
+export type BreakglassEnvValues = z.infer<typeof BreakglassEnv>;
+
+export interface BreakglassConfig {
+  env: BreakglassEnvValues;
+  workDir: string;
+  auth: AuthConfig;
+  models: ModelPolicy;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment once, at start-up; fails with every problem listed. Empty values count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): BreakglassConfig {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = BreakglassEnv.safeParse(set);
+  const problems: string[] = [];
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  let auth: AuthConfig | undefined;
+  let models: ModelPolicy | undefined;
+  try {
+    auth = loadAuthConfig(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  try {
+    models = loadModelPolicy(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const workDir =
+    parsed.data?.WORK_DIR ?? (parsed.data?.HOME ? join(parsed.data.HOME, "breakglass") : undefined);
+  if (parsed.success && !workDir) problems.push("WORK_DIR: set it or HOME");
+  if (problems.length > 0 || !parsed.success || !auth || !models || !workDir) {
+    throw new ConfigError(`invalid breakglass configuration:\n- ${problems.join("\n- ")}`);
+  }
+  return { env: parsed.data, workDir, auth, models };
+}

@@ -1,0 +1,55 @@
+import type { AssistantPart, ChatEvent, HistoryEntry, ToolSummary } from "./wire.js";
+
+export type AssistantEntry = Extract<HistoryEntry, { role: "assistant" }>;
+
+export function assistantEntry(at: string): AssistantEntry {
+  return { role: "assistant", parts: [], at, complete: false };
+}
+
+/** The assistant's text of a turn, its pieces joined as said. */
+export function entryText(entry: AssistantEntry): string {
+  return entry.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+}
+
+export function entryTools(entry: AssistantEntry): ToolSummary[] {
+  return entry.parts.flatMap((p) => (p.type === "tool" ? [p.tool] : []));
+}
+
+/**
+ * Folds one chat event into the assistant's entry of the turn. The server keeps history with it;
+ * the UI renders a streaming turn with the same rules (it imports this file).
+ */
+export function applyEvent(entry: AssistantEntry, ev: ChatEvent): void {
+  switch (ev.type) {
+    case "text": {
+      const last: AssistantPart | undefined = entry.parts.at(-1);
+      if (last?.type === "text") last.text += ev.delta;
+      else entry.parts.push({ type: "text", text: ev.delta });
+      return;
+    }
+    case "tool":
+      if (ev.phase === "call") {
+        entry.parts.push({ type: "tool", tool: { id: ev.id, name: ev.name, input: ev.input } });
+        return;
+      }
+      for (const tool of entryTools(entry)) {
+        if (tool.id !== ev.id) continue;
+        tool.output = ev.output;
+        tool.isError = ev.isError;
+        tool.truncated = ev.truncated;
+      }
+      return;
+    case "result":
+      entry.costUsd = ev.costUsd;
+      entry.durationMs = ev.durationMs;
+      return;
+    case "error":
+      entry.error = { code: ev.code, message: ev.message };
+      return;
+    case "done":
+      entry.complete = true;
+      return;
+    case "session":
+      return;
+  }
+}
