@@ -70,8 +70,11 @@ beforeAll(async () => {
     createInterface({ input: s }).on("line", (l) => log.push(l));
   await eventually(
     async () => {
-      const r = await fetch(`${url("executor")}/readyz`).catch(() => undefined);
-      return r?.status === 200;
+      for (const svc of ["executor", "openai-gateway", "conversational", "breakglass"]) {
+        const r = await fetch(`${url(svc)}/healthz`).catch(() => undefined);
+        if (r?.status !== 200) return false;
+      }
+      return true;
     },
     { timeoutMs: 60_000, what: `the stack to start; log:\n${log.slice(-20).join("\n")}` },
   );
@@ -122,6 +125,52 @@ describe("the stack as `pnpm start` runs it", () => {
     });
     expect(r.choices[0]?.message.content).toBe("gateway says hi");
     expect(r.model).toBe("claude-haiku-4-5");
+  });
+
+  it("conversational: two turns of one conversation, the second knows the first", async () => {
+    stub.setHandler((req) => {
+      const sent = messagesText(req.body);
+      if (!sent.includes("e2e-conv")) return undefined;
+      return text(sent.includes("second") ? "You said first." : "Noted.");
+    });
+    const turn = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${url("conversational")}/v1/conversational`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { conversation_id: string; reply: string };
+    };
+    const first = await turn({ message: "e2e-conv first", language: "en" });
+    expect(first.reply).toBe("Noted.");
+    const second = await turn({ conversation_id: first.conversation_id, message: "e2e-conv second" });
+    expect(second.reply).toBe("You said first.");
+    const sent = messagesText(stub.turnRequests().at(-1)!.body);
+    expect(sent).toContain("e2e-conv first");
+  });
+
+  it("breakglass: a chat turn streams over SSE; VM verbs say SSH is not configured", async () => {
+    stub.setHandler((req) =>
+      messagesText(req.body).includes("e2e-bg") ? text("The VM looks fine.") : undefined,
+    );
+    const base = url("breakglass");
+    const created = await fetch(`${base}/api/sessions`, { method: "POST", headers: auth, body: "{}" });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const res = await fetch(`${base}/api/sessions/${id}/messages`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ text: "e2e-bg" }),
+    });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const body = await res.text();
+    expect(body).toContain("event: session");
+    expect(body).toContain("The VM looks fine.");
+    expect(body).toContain("event: done");
+    const vm = await fetch(`${base}/api/vm/status`, { method: "POST", headers: auth, body: "{}" });
+    expect(vm.status).toBe(503);
+    expect((await fetch(`${base}/api/vm`, { headers: auth })).status).toBe(200);
   });
 
   it("a clean stop on Ctrl-C (SIGINT): services first, then NATS, exit 0", async () => {
