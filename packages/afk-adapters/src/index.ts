@@ -18,6 +18,7 @@ export {
   type Doorbell,
   SlackMessage,
 } from "./notify/slack.js";
+export { type RunIo, type RunResult, runTick, type TickLogger, type TickSpec } from "./run-tick.js";
 export {
   baselineTurnId,
   createT3Client,
