@@ -1,4 +1,10 @@
-import { ClaudeError, type Logger, type ResultEvent } from "@claude-gateway/claude";
+import {
+  ClaudeError,
+  type Logger,
+  type ModelSpend,
+  type ResultEvent,
+  spendByModel,
+} from "@claude-gateway/claude";
 import { applyEvent } from "./core/history.js";
 import {
   isRunning,
@@ -7,7 +13,6 @@ import {
   type SessionTable,
   sessionView,
 } from "./core/sessions.js";
-import { type ModelSpend, spendByModel } from "./core/spend.js";
 import { createTranslator } from "./core/sse.js";
 import { TurnLog } from "./core/turn-log.js";
 import type { ChatEvent, SessionView } from "./core/wire.js";
