@@ -48,6 +48,7 @@ describe("isolation", () => {
       "@claude-gateway/agents",
       "@claude-gateway/auth",
       "@claude-gateway/claude",
+      "@claude-gateway/service-kit",
       "@claude-gateway/testkit",
     ]);
     for (const d of deps.filter((d) => d.startsWith("@claude-gateway/"))) {
