@@ -8,8 +8,18 @@ import { dirname, join } from "node:path";
 /**
  * The real, pinned Claude Code CLI binary. Throws with a remedy when it is missing or is the
  * placeholder the package leaves when its install script did not run.
+ *
+ * `CLAUDE_TEST_BIN` runs every CLI test against another binary instead, e.g. a candidate for the
+ * next pin (README: "Moving the CLI pin").
  */
 export function realClaudeBin(): string {
+  const candidate = process.env.CLAUDE_TEST_BIN;
+  if (candidate) {
+    if (!existsSync(candidate) || statSync(candidate).size < 10_000) {
+      throw new Error(`CLAUDE_TEST_BIN=${candidate} is not a native claude binary`);
+    }
+    return candidate;
+  }
   const require = createRequire(import.meta.url);
   let pkgJson: string;
   try {
@@ -27,7 +37,7 @@ export function realClaudeBin(): string {
   return bin;
 }
 
-/** The pinned CLI's version, e.g. `2.1.197`. */
+/** The version of the CLI under test, e.g. `2.1.332`. */
 export function realClaudeVersion(bin = realClaudeBin()): string {
   const out = execFileSync(bin, ["--version"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
   return out.trim().split(/\s+/)[0] ?? "";

@@ -2,9 +2,11 @@ export { type ClaudeTestEnv, claudeTestEnv, realClaudeBin, realClaudeVersion } f
 export { createTempRepo, type TempRepo, tempDir } from "./git.js";
 export {
   apiError,
+  DEFERRED_TOOL_PLACEHOLDER,
   type MessagesRequestBody,
   type MessagesStub,
   messagesText,
+  offeredToolNames,
   type RecordedRequest,
   type StubBlock,
   type StubHandler,

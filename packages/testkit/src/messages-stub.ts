@@ -157,7 +157,9 @@ async function writeMessage(
   if (reply.firstByteDelayMs) await sleep(reply.firstByteDelayMs);
   if (closed()) return;
 
-  if (body.stream === false) {
+  // The real API answers JSON unless the request says `stream: true` (the CLI's model check
+  // before `set_model` sends no `stream` field at all).
+  if (body.stream !== true) {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
       JSON.stringify({
@@ -389,6 +391,21 @@ export async function startMessagesStub(): Promise<MessagesStub> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Since 2.1.2xx the CLI adds a reserved, deferred tool to requests that offer tools; its
+ * description says never to call it, and a call is answered "No such tool available"
+ * (`packages/claude/test/cli-facts.tools.cli.test.ts`). It grants nothing, so assertions about
+ * what an agent may do leave it out.
+ */
+export const DEFERRED_TOOL_PLACEHOLDER = "DeferredToolPlaceholder";
+
+/** The names of the tools a request offers the model, the CLI's inert placeholder left out. */
+export function offeredToolNames(body: MessagesRequestBody): string[] {
+  return (body.tools ?? [])
+    .filter((t) => !(t.name === DEFERRED_TOOL_PLACEHOLDER && t.defer_loading === true))
+    .map((t) => t.name);
 }
 
 /** The text of a request's system prompt, however it was sent. */
