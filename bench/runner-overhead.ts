@@ -23,7 +23,14 @@ const WARMUP = 2;
 const REAP_CALLS = 50;
 const RUN_TIMEOUT_MS = 60_000;
 const PROMPT = "Say ok.";
-const RAW_ARGS = ["-p", "--output-format", "json", "--no-session-persistence"];
+const RAW_ARGS = [
+  "-p",
+  "--output-format",
+  "json",
+  "--no-session-persistence",
+  "--system-prompt-snapshot",
+  "off",
+];
 const invocation: Invocation = { profile: { kind: "tools" }, session: { kind: "ephemeral" }, output: "json" };
 
 function positiveInt(value: string | undefined, fallback: number): number {

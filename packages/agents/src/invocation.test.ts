@@ -65,6 +65,8 @@ describe("agentInvocation", () => {
       }),
       "--agent",
       "a",
+      "--system-prompt-snapshot",
+      "off",
       "--tools",
       "Bash,Read",
       "--allowedTools",

@@ -3,6 +3,7 @@ import {
   type ClaudeTestEnv,
   claudeTestEnv,
   type MessagesStub,
+  offeredToolNames,
   type RecordedRequest,
   startMessagesStub,
   systemText,
@@ -56,7 +57,7 @@ async function runAgent(
   return request;
 }
 
-const offered = (req: RecordedRequest) => (req.body.tools ?? []).map((t) => t.name).sort();
+const offered = (req: RecordedRequest) => offeredToolNames(req.body).sort();
 
 describe("agents with the real CLI", () => {
   it("recruiter-triage: its prompt is the system prompt and no tool is offered", async () => {

@@ -61,7 +61,7 @@ describe("buildArgv: output and prompt", () => {
     const args = argv(tools());
     expect(args[0]).toBe("-p");
     // Every argument is a flag or a flag's value: there is no positional prompt.
-    expect(args.filter((a) => !a.startsWith("-")).length).toBe(1); // the output format value
+    expect(args.filter((a) => !a.startsWith("-"))).toEqual(["json", "off"]); // output format, snapshot
   });
   it("json output has no --verbose", () => {
     const args = argv(tools({ output: "json" }));
@@ -96,6 +96,13 @@ describe("buildArgv: model, prompts, agents, limits", () => {
     const args = argv(tools({ systemPrompt: "You are terse.", appendSystemPrompt: "Answer in Bulgarian." }));
     expect(flagValue(args, "--system-prompt")).toBe("You are terse.");
     expect(flagValue(args, "--append-system-prompt")).toBe("Answer in Bulgarian.");
+  });
+  it("the system prompt is this run's: the CLI's snapshot of the first run's is off unless asked for", () => {
+    expect(flagValue(argv(tools()), "--system-prompt-snapshot")).toBe("off");
+    expect(
+      flagValue(argv(noTools({ session: { kind: "resume", id: ID } })), "--system-prompt-snapshot"),
+    ).toBe("off");
+    expect(flagValue(argv(tools({ systemPromptSnapshot: true })), "--system-prompt-snapshot")).toBe("on");
   });
   it("an inline agent becomes --agents JSON plus --agent", () => {
     const args = argv(

@@ -74,6 +74,7 @@ export function buildArgv(
   }
   if (inv.systemPrompt !== undefined) args.push("--system-prompt", inv.systemPrompt);
   if (inv.appendSystemPrompt !== undefined) args.push("--append-system-prompt", inv.appendSystemPrompt);
+  args.push("--system-prompt-snapshot", inv.systemPromptSnapshot === true ? "on" : "off");
 
   pushTools(inv, args);
 

@@ -102,6 +102,28 @@ export class ClaudeExecutionError extends ClaudeError {
   readonly retryable = false;
 }
 
+/**
+ * The CLI refused an argument before any API call (e.g. `--json-schema` that is not a valid JSON
+ * Schema: 2.1.2xx and later exit 1 with `Error: --json-schema is not a valid JSON Schema: …`).
+ * The same request fails the same way again.
+ */
+export class ClaudeInvalidRequestError extends ClaudeError {
+  override readonly name = "ClaudeInvalidRequestError";
+  readonly code = "invalid_request";
+  readonly retryable = false;
+}
+
+/**
+ * Structured output was asked for (`--json-schema`) and the run ended without it: the model
+ * answered in prose even after the CLI's enforcement turn (the CLI still reports `success`), or
+ * the CLI gave up (`error_max_structured_output_retries`).
+ */
+export class ClaudeStructuredOutputError extends ClaudeError {
+  override readonly name = "ClaudeStructuredOutputError";
+  readonly code = "structured_output_missing";
+  readonly retryable = true;
+}
+
 /** The binary is missing, or is the placeholder left when its install script did not run. */
 export class ClaudeNotInstalledError extends ClaudeError {
   override readonly name = "ClaudeNotInstalledError";

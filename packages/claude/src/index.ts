@@ -26,9 +26,11 @@ export {
   ClaudeCrashedError,
   ClaudeError,
   ClaudeExecutionError,
+  ClaudeInvalidRequestError,
   ClaudeMaxTurnsError,
   ClaudeNotInstalledError,
   ClaudeSessionNotFoundError,
+  ClaudeStructuredOutputError,
   ClaudeTimeoutError,
 } from "./errors.js";
 export {

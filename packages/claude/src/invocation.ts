@@ -32,6 +32,14 @@ interface CommonInvocation {
   /** Replaces the default system prompt. Exclusive with `agent`. */
   systemPrompt?: string;
   appendSystemPrompt?: string;
+  /**
+   * Reuse the system prompt recorded by the session's first run (the CLI's default since 2.1.2xx),
+   * instead of this run's. Off unless asked for: the system prompt of every run is the one its
+   * invocation gives, never text read back from a transcript (which the agent's own tools can
+   * write, and which crosses the bus). With it on, a resumed turn ignores a changed
+   * `--append-system-prompt` (proven in `test/cli-facts.sessions.cli.test.ts`).
+   */
+  systemPromptSnapshot?: boolean;
   agent?: { name: string; definition?: AgentDefinition };
   maxBudgetUsd?: number;
   addDirs?: readonly string[];

@@ -110,6 +110,40 @@ describe("classifyOutcome", () => {
       "budget_exceeded",
     ],
     [
+      "structured output asked for, prose given (the CLI says success)",
+      end({ expectStructuredOutput: true, result: res({ result: "just prose" }) }),
+      "structured_output_missing",
+      { retryable: true },
+    ],
+    [
+      "structured output retries exhausted",
+      end({
+        exitCode: 1,
+        result: res({ subtype: "error_max_structured_output_retries", is_error: true, result: undefined }),
+      }),
+      "structured_output_missing",
+    ],
+    [
+      "an argument the CLI refuses (invalid --json-schema, 2.1.332)",
+      end({
+        exitCode: 1,
+        result: undefined,
+        stderrTail:
+          "Error: --json-schema is not a valid JSON Schema: data/type must be equal to one of the allowed values\n",
+      }),
+      "invalid_request",
+      {
+        retryable: false,
+        message:
+          "--json-schema is not a valid JSON Schema: data/type must be equal to one of the allowed values",
+      },
+    ],
+    [
+      "an unrelated 'Error:' line is still a crash",
+      end({ exitCode: 1, result: undefined, stderrTail: "Error: something broke\n" }),
+      "crashed",
+    ],
+    [
       "max turns",
       end({ exitCode: 1, result: res({ subtype: "error_max_turns", is_error: true }) }),
       "max_turns",
@@ -173,6 +207,13 @@ describe("classifyOutcome", () => {
     if (out.ok) return;
     expect(out.error.code).toBe(code);
     if (props) expect(out.error).toMatchObject(props);
+  });
+
+  it("structured output present ⇒ success", () => {
+    const out = classifyOutcome(
+      end({ expectStructuredOutput: true, result: res({ structured_output: { city: "Sofia" } }) }),
+    );
+    expect(out).toMatchObject({ ok: true, result: { structured_output: { city: "Sofia" } } });
   });
 
   it("keeps the result and the stderr tail on the error, so cost still counts", () => {

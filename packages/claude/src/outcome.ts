@@ -6,9 +6,11 @@ import {
   ClaudeCrashedError,
   type ClaudeError,
   ClaudeExecutionError,
+  ClaudeInvalidRequestError,
   ClaudeMaxTurnsError,
   ClaudeNotInstalledError,
   ClaudeSessionNotFoundError,
+  ClaudeStructuredOutputError,
   ClaudeTimeoutError,
 } from "./errors.js";
 import type { ResultEvent } from "./events.js";
@@ -28,6 +30,8 @@ export interface ProcessEnd {
   resumeId?: string;
   /** Why the output could not be parsed, when it could not. */
   outputProblem?: string;
+  /** The run was given `--json-schema`: success needs `structured_output` in the result. */
+  expectStructuredOutput?: boolean;
 }
 
 export type Outcome = { ok: true; result: ResultEvent } | { ok: false; error: ClaudeError };
@@ -36,6 +40,8 @@ const AUTH_TEXT =
   /not logged in|please run \/login|invalid api key|oauth token (has )?expired|authentication_error|failed to authenticate/i;
 const NO_SESSION = /no conversation found with session id/i;
 const PLACEHOLDER = /native binary not installed/i;
+/** How the CLI refuses one of its arguments before starting: `Error: --flag …` on stderr, exit 1. */
+const ARGUMENT_REFUSED = /^Error: (--[a-z][\w-]* .*)$/m;
 
 /** Decides success or the typed failure of a run. Pure: every branch is table-tested. */
 export function classifyOutcome(end: ProcessEnd): Outcome {
@@ -61,7 +67,16 @@ export function classifyOutcome(end: ProcessEnd): Outcome {
 
   const r = end.result;
   if (r) {
-    if (!r.is_error && r.subtype === "success" && end.exitCode === 0) return { ok: true, result: r };
+    if (!r.is_error && r.subtype === "success" && end.exitCode === 0) {
+      if (end.expectStructuredOutput && r.structured_output === undefined) {
+        return fail(
+          new ClaudeStructuredOutputError(
+            "the model answered without the structured output the JSON schema asks for",
+          ),
+        );
+      }
+      return { ok: true, result: r };
+    }
     const text = [r.result ?? "", ...(r.errors ?? [])].join("\n");
     const status = r.api_error_status ?? null;
     if (status === 401 || status === 403 || (status === null && AUTH_TEXT.test(text))) {
@@ -76,6 +91,12 @@ export function classifyOutcome(end: ProcessEnd): Outcome {
         );
       case "error_max_turns":
         return fail(new ClaudeMaxTurnsError(firstLine(text) || "the run reached its turn limit"));
+      case "error_max_structured_output_retries":
+        return fail(
+          new ClaudeStructuredOutputError(
+            firstLine(text) || "the model did not produce valid structured output in its retries",
+          ),
+        );
       case "error_during_execution":
         return fail(new ClaudeExecutionError(firstLine(text) || "error during execution"));
     }
@@ -96,6 +117,8 @@ export function classifyOutcome(end: ProcessEnd): Outcome {
     );
   }
   if (NO_SESSION.test(end.stderrTail)) return fail(new ClaudeSessionNotFoundError(end.resumeId));
+  const refused = ARGUMENT_REFUSED.exec(end.stderrTail);
+  if (refused?.[1]) return fail(new ClaudeInvalidRequestError(refused[1].slice(0, 500)));
   if (AUTH_TEXT.test(end.stderrTail)) return fail(new ClaudeAuthError(lastLine(end.stderrTail)));
   return fail(new ClaudeCrashedError(end.exitCode, end.signal, end.stderrTail, end.outputProblem));
 }

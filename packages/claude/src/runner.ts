@@ -236,6 +236,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       ...(end.code !== undefined ? { spawnErrorCode: end.code } : {}),
       ...(opts.invocation.session.kind === "resume" ? { resumeId: opts.invocation.session.id } : {}),
       ...(outputProblem !== undefined ? { outputProblem } : {}),
+      expectStructuredOutput: opts.invocation.jsonSchema !== undefined,
     });
     const wallMs = Date.now() - started;
     if (!outcome.ok) {

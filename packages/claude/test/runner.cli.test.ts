@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -7,6 +7,7 @@ import {
   claudeTestEnv,
   type MessagesStub,
   messagesText,
+  offeredToolNames,
   startMessagesStub,
   systemText,
   tempDir,
@@ -161,7 +162,7 @@ describe("runClaude with the real CLI", () => {
     const [a, b] = stub.turnRequests();
     expect(systemText(a!.body)).toContain("You are a terse test oracle.");
     expect(systemText(b!.body)).toContain("You triage recruiter mail.");
-    expect((b!.body.tools ?? []).map((t) => t.name)).toEqual(["Read"]);
+    expect(offeredToolNames(b!.body)).toEqual(["Read"]);
   });
 
   it("a Bash tool_use is not executed without the skip flag", async () => {
@@ -173,7 +174,7 @@ describe("runClaude with the real CLI", () => {
     expect(existsSync(join(work.dir, "marker"))).toBe(false);
     expect(out.result.permission_denials.map((d) => d.tool_name)).toContain("Bash");
     // The tool was offered; the CLI refused to run it.
-    expect((stub.turnRequests()[0]?.body.tools ?? []).map((t) => t.name)).toContain("Bash");
+    expect(offeredToolNames(stub.turnRequests()[0]!.body)).toContain("Bash");
   });
 
   it("the same tool_use runs with the named skip opt-in (so the previous test can tell)", async () => {
@@ -228,7 +229,11 @@ describe("runClaude error mapping with the real CLI", () => {
   });
 
   it("cancel while a tool runs in its own session ⇒ cancelled, and the tool's processes are gone", async () => {
-    stub.enqueue(toolUse("Bash", { command: "sleep 300 & sleep 301", description: "sleep" }), text("never"));
+    // Not `sleep`: since 2.1.2xx the CLI's Bash tool refuses a bare `sleep N` ("use Monitor").
+    stub.enqueue(
+      toolUse("Bash", { command: "tail -f /dev/null & tail -f /dev/null", description: "wait" }),
+      text("never"),
+    );
     const controller = new AbortController();
     const r = run({
       invocation: {
@@ -251,7 +256,10 @@ describe("runClaude error mapping with the real CLI", () => {
 
   it("a background process a tool leaves behind is reaped after a normal exit", async () => {
     stub.enqueue(
-      toolUse("Bash", { command: "nohup sleep 400 >/dev/null 2>&1 &", description: "bg" }),
+      toolUse("Bash", {
+        command: "nohup tail -f /dev/null >/dev/null 2>&1 & echo $! > bg.pid",
+        description: "bg",
+      }),
       text("done"),
     );
     const r = run({
@@ -259,6 +267,11 @@ describe("runClaude error mapping with the real CLI", () => {
       setEnv: { IS_SANDBOX: "1" },
     });
     await r.done;
+    // The tool really started it (a refused command would make this test prove nothing)…
+    const bgPid = Number((await readFile(join(work.dir, "bg.pid"), "utf8")).trim());
+    expect(bgPid).toBeGreaterThan(1);
+    // …and it is gone.
+    expect(isAlive(bgPid)).toBe(false);
     expect(await pidsWithMarker(RUN_MARKER_VAR, r.runId)).toEqual([]);
   });
 
@@ -297,10 +310,11 @@ describe("runClaude error mapping with the real CLI", () => {
   });
 });
 
+/** Running, not merely a zombie waiting for init (which may be slow to reap in a container). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }

@@ -6,10 +6,16 @@ export const DEFAULT_SUPPORTED_MODELS = [
   "claude-haiku-4-5",
   "claude-sonnet-4-6",
   "claude-opus-4-7",
-  // The newest ids the pinned CLI (2.1.197) resolves its aliases to.
+  // What CLI 2.1.197 resolved its aliases to; kept so callers that name them keep working.
   "claude-sonnet-5",
   "claude-opus-4-8",
   "claude-fable-5",
+  // What the pinned CLI (2.1.332) resolves `haiku`, `sonnet`, `opus` and `fable` to
+  // (packages/claude/test/cli-facts.wire.cli.test.ts checks that each alias lands in this list).
+  "claude-haiku-5-5",
+  "claude-sonnet-5-5",
+  "claude-opus-5-5",
+  "claude-fable-5-2",
 ] as const;
 
 export const DEFAULT_MODEL = "claude-sonnet-4-6";

@@ -168,6 +168,10 @@ describe("models", () => {
       "claude-sonnet-5",
       "claude-opus-4-8",
       "claude-fable-5",
+      "claude-haiku-5-5",
+      "claude-sonnet-5-5",
+      "claude-opus-5-5",
+      "claude-fable-5-2",
     ]);
     expect(page.data.every((m) => m.object === "model" && m.owned_by === "anthropic")).toBe(true);
     expect((await client.models.retrieve("claude-opus-4-7")).id).toBe("claude-opus-4-7");

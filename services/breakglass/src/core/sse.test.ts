@@ -5,7 +5,7 @@ import { applyEvent, assistantEntry, entryText, entryTools } from "./history.js"
 import { createTranslator, MAX_TOOL_OUTPUT_CHARS } from "./sse.js";
 import type { ChatEvent } from "./wire.js";
 
-/** Real stream-json of the pinned CLI (2.1.197) running the breakglass agent on the Messages stub. */
+/** Real stream-json recorded from CLI 2.1.197 running the breakglass agent on the Messages stub. */
 const fixture = (name: string): ParsedLine[] =>
   readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8")
     .split("\n")
