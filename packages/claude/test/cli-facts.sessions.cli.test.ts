@@ -2,16 +2,14 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  type ClaudeTestEnv,
   claudeTestEnv,
-  type MessagesStub,
   messagesText,
-  startMessagesStub,
   systemText,
   tempDir,
   text,
+  useClaudeWorld,
 } from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ClaudeSessionNotFoundError,
   claudeConfigDir,
@@ -24,24 +22,14 @@ import {
 
 // Where the pinned CLI keeps a session, which cwd can resume it, how a transcript moves to
 // another checkout or replica, and which system prompt a resumed turn runs with.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let dirs: { dir: string; cleanup(): Promise<void> }[];
+const world = useClaudeWorld({ workPrefix: "cg-facts-s-" });
+let dirs: { dir: string; cleanup(): Promise<void> }[] = [];
 
-beforeAll(async () => {
-  stub = await startMessagesStub();
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  stub.setDefault(text("noted"));
-  cli = await claudeTestEnv(stub.url);
+beforeEach(() => {
+  world.stub.setDefault(text("noted"));
   dirs = [];
 });
 afterEach(async () => {
-  await cli.cleanup();
   for (const d of dirs) await d.cleanup();
 });
 
@@ -57,8 +45,8 @@ const run = (cwd: string, prompt: string, over: Partial<Invocation> = {}, opts: 
     prompt,
     cwd,
     timeoutMs: 60_000,
-    bin: cli.bin,
-    sourceEnv: cli.env,
+    bin: world.cli.bin,
+    sourceEnv: world.cli.env,
     ...opts,
   }).done;
 const failure = (p: Promise<unknown>) =>
@@ -71,7 +59,7 @@ describe("transcripts and --resume", () => {
   it("a turn appends to the copy under its own cwd when there is one, else to the copy it found", async () => {
     const [a, b, c] = [await newDir(), await newDir(), await newDir()];
     const first = await run(a, "remember the word PELICAN");
-    const configDir = claudeConfigDir(cli.env);
+    const configDir = claudeConfigDir(world.cli.env);
     const inA = transcriptPath(configDir, a, first.sessionId);
     const size = async (p: string) => (await stat(p)).size;
     expect(existsSync(inA)).toBe(true);
@@ -99,22 +87,22 @@ describe("transcripts and --resume", () => {
     const first = await run(a, "remember the word PELICAN");
     const second = await run(b, "which word?", { session: { kind: "resume", id: first.sessionId } });
     expect(second.sessionId).toBe(first.sessionId);
-    expect(messagesText(stub.turnRequests().at(-1)!.body)).toContain("remember the word PELICAN");
+    expect(messagesText(world.stub.turnRequests().at(-1)!.body)).toContain("remember the word PELICAN");
   });
 
   it("a session of another config dir is not found until its transcript is placed", async () => {
     const cwd = await newDir();
-    const other = await claudeTestEnv(stub.url);
+    const other = await claudeTestEnv(world.stub.url);
     try {
       const first = await run(cwd, "remember the word IBIS", {}, { sourceEnv: other.env });
       const resume = () => run(cwd, "which word?", { session: { kind: "resume", id: first.sessionId } });
       expect(await failure(resume())).toBeInstanceOf(ClaudeSessionNotFoundError);
       const source = transcriptPath(claudeConfigDir(other.env), cwd, first.sessionId);
-      const target = transcriptPath(claudeConfigDir(cli.env), cwd, first.sessionId);
+      const target = transcriptPath(claudeConfigDir(world.cli.env), cwd, first.sessionId);
       await mkdir(join(target, ".."), { recursive: true });
       await copyFile(source, target);
       await resume();
-      expect(messagesText(stub.turnRequests().at(-1)!.body)).toContain("remember the word IBIS");
+      expect(messagesText(world.stub.turnRequests().at(-1)!.body)).toContain("remember the word IBIS");
     } finally {
       await other.cleanup();
     }
@@ -133,7 +121,7 @@ describe("the system prompt of a resumed turn", () => {
       appendSystemPrompt: "SECOND-INSTRUCTION",
       ...(snapshot !== undefined ? { systemPromptSnapshot: snapshot } : {}),
     });
-    return systemText(stub.turnRequests().at(-1)!.body);
+    return systemText(world.stub.turnRequests().at(-1)!.body);
   };
 
   it("is this run's (our default: --system-prompt-snapshot off)", async () => {

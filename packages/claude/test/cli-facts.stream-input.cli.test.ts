@@ -1,37 +1,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  type MessagesStub,
-  messagesText,
-  startMessagesStub,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { messagesText, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildChildEnv, parseLine } from "../src/index.js";
 import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";
 
 // A long-lived `--input-format stream-json` process: the facts the warm-process and
 // permission-prompt work depend on, with the pinned CLI.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let work: { dir: string; cleanup(): Promise<void> };
+const world = useClaudeWorld({ workPrefix: "cg-facts-warm-" });
 let proc: StreamProcess | undefined;
 
-beforeAll(async () => {
-  stub = await startMessagesStub();
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  stub.setDefault(text("warm reply"));
-  cli = await claudeTestEnv(stub.url);
-  work = await tempDir("cg-facts-warm-");
+beforeEach(() => {
+  world.stub.setDefault(text("warm reply"));
 });
 afterEach(async () => {
   if (proc && proc.child.exitCode === null) {
@@ -39,14 +19,12 @@ afterEach(async () => {
     await proc.close();
   }
   proc = undefined;
-  await cli.cleanup();
-  await work.cleanup();
 });
 
 const start = (args: readonly string[]) => {
-  proc = startStreamProcess(cli.bin, args, {
-    cwd: work.dir,
-    env: buildChildEnv(cli.env, { runId: "facts" }),
+  proc = startStreamProcess(world.cli.bin, args, {
+    cwd: world.work.dir,
+    env: buildChildEnv(world.cli.env, { runId: "facts" }),
   });
   return proc;
 };
@@ -67,7 +45,7 @@ describe("one warm process, many turns", () => {
     const r3 = await p.turn("and again?");
     expect([r1.subtype, r2.subtype, r3.subtype]).toEqual(["success", "success", "success"]);
     expect(new Set([r1.session_id, r2.session_id, r3.session_id]).size).toBe(1);
-    expect(messagesText(stub.turnRequests()[2]!.body)).toContain("my name is Ada");
+    expect(messagesText(world.stub.turnRequests()[2]!.body)).toContain("my name is Ada");
     // total_cost_usd is cumulative over the process's turns.
     expect(r3.total_cost_usd as number).toBeGreaterThan(r1.total_cost_usd as number);
     const malformed = p.lines.map((l) => parseLine(JSON.stringify(l))).filter((l) => l?.type === "malformed");
@@ -78,17 +56,17 @@ describe("one warm process, many turns", () => {
   it("set_model: the CLI checks the model with the API, then the next turn uses it with the whole history", async () => {
     const p = start(["--tools", "", "--model", "claude-sonnet-4-6"]);
     await p.turn("first turn");
-    const before = stub.requests.length;
+    const before = world.stub.requests.length;
     const resp = await control(p, "m1", { subtype: "set_model", model: "claude-haiku-4-5" });
     expect(resp.response).toMatchObject({ subtype: "success", request_id: "m1" });
     // The check is one small, non-streaming request (it spends a little of the subscription).
-    const check = stub.requests.slice(before);
+    const check = world.stub.requests.slice(before);
     expect(check).toHaveLength(1);
     expect(check[0]!.body).toMatchObject({ model: "claude-haiku-4-5", max_tokens: 1 });
     expect(check[0]!.body.stream).toBeUndefined();
 
     await p.turn("second turn");
-    const last = stub.turnRequests().at(-1)!;
+    const last = world.stub.turnRequests().at(-1)!;
     expect(last.body.model).toBe("claude-haiku-4-5");
     expect(messagesText(last.body)).toContain("first turn");
   });
@@ -96,27 +74,27 @@ describe("one warm process, many turns", () => {
   it("interrupt ends a hanging turn as error_during_execution; the process lives on and the session continues", async () => {
     const p = start(["--tools", "", "--model", "claude-sonnet-4-6"]);
     const first = await p.turn("first turn");
-    stub.setDefault({ kind: "hang" });
+    world.stub.setDefault({ kind: "hang" });
     const from = p.lines.length;
     p.user("this one hangs");
-    await stub.waitForTurnRequests(2);
+    await world.stub.waitForTurnRequests(2);
     const ack = await control(p, "i1", { subtype: "interrupt" });
     expect(ack.response).toMatchObject({ subtype: "success", request_id: "i1" });
     const interrupted = await p.next((l) => l.type === "result", from);
     expect(interrupted).toMatchObject({ subtype: "error_during_execution", is_error: true });
     expect(p.child.exitCode).toBeNull();
 
-    stub.setDefault(text("after the interrupt"));
+    world.stub.setDefault(text("after the interrupt"));
     const next = await p.turn("next turn");
     expect(next).toMatchObject({ subtype: "success", result: "after the interrupt" });
     expect(next.session_id).toBe(first.session_id);
-    const sent = messagesText(stub.turnRequests().at(-1)!.body);
+    const sent = messagesText(world.stub.turnRequests().at(-1)!.body);
     expect(sent).toContain("this one hangs");
     expect(sent).toContain("next turn");
   });
 
   it("--permission-prompt-tool stdio: each tool call asks on stdout; allow runs it, deny runs nothing", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", { command: "touch allowed-marker", description: "first" }),
       toolUse("Bash", { command: "touch denied-marker", description: "second" }),
       text("done"),
@@ -141,14 +119,14 @@ describe("one warm process, many turns", () => {
     await answer(after, () => ({ behavior: "deny", message: "the operator said no" }));
     const result = await p.next((l) => l.type === "result", from);
     expect(asked).toEqual(["Bash: touch allowed-marker", "Bash: touch denied-marker"]);
-    expect(existsSync(join(work.dir, "allowed-marker"))).toBe(true);
-    expect(existsSync(join(work.dir, "denied-marker"))).toBe(false);
+    expect(existsSync(join(world.work.dir, "allowed-marker"))).toBe(true);
+    expect(existsSync(join(world.work.dir, "denied-marker"))).toBe(false);
     expect(result.permission_denials).toEqual([
       expect.objectContaining({
         tool_name: "Bash",
         tool_input: expect.objectContaining({ command: "touch denied-marker" }),
       }),
     ]);
-    expect(JSON.stringify(stub.turnRequests()[2]!.body.messages)).toContain("the operator said no");
+    expect(JSON.stringify(world.stub.turnRequests()[2]!.body.messages)).toContain("the operator said no");
   });
 });

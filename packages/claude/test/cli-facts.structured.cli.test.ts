@@ -1,15 +1,5 @@
-import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  type MessagesStub,
-  messagesText,
-  offeredToolNames,
-  startMessagesStub,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { messagesText, offeredToolNames, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { describe, expect, it } from "vitest";
 import {
   ClaudeInvalidRequestError,
   ClaudeStructuredOutputError,
@@ -20,25 +10,7 @@ import {
 
 // `--json-schema` with the pinned CLI: what the model is offered, what the result carries, and
 // how the runner ends when the model or the schema is at fault.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let work: { dir: string; cleanup(): Promise<void> };
-
-beforeAll(async () => {
-  stub = await startMessagesStub();
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  cli = await claudeTestEnv(stub.url);
-  work = await tempDir("cg-facts-so-");
-});
-afterEach(async () => {
-  await cli.cleanup();
-  await work.cleanup();
-});
+const world = useClaudeWorld({ workPrefix: "cg-facts-so-" });
 
 const CITY = {
   type: "object",
@@ -56,27 +28,27 @@ const run = (over: Partial<RunOptions> = {}) =>
   runClaude({
     invocation: inv(CITY),
     prompt: "Which city is Bulgaria's capital, and how many live there?",
-    cwd: work.dir,
+    cwd: world.work.dir,
     timeoutMs: 60_000,
-    bin: cli.bin,
-    sourceEnv: cli.env,
+    bin: world.cli.bin,
+    sourceEnv: world.cli.env,
     ...over,
   });
 
 describe("--json-schema", () => {
   it("offers a StructuredOutput tool even with no tools; its input is the result's structured_output", async () => {
-    stub.enqueue(toolUse("StructuredOutput", { city: "Sofia", population: 1_200_000 }));
+    world.stub.enqueue(toolUse("StructuredOutput", { city: "Sofia", population: 1_200_000 }));
     const out = await run().done;
     expect(out.result.structured_output).toEqual({ city: "Sofia", population: 1_200_000 });
     expect(JSON.parse(out.text)).toEqual({ city: "Sofia", population: 1_200_000 });
-    const [req] = stub.turnRequests();
+    const [req] = world.stub.turnRequests();
     expect(offeredToolNames(req!.body)).toEqual(["StructuredOutput"]);
     const tool = req!.body.tools?.find((t) => t.name === "StructuredOutput");
     expect(JSON.stringify(tool)).toContain('"population"');
   });
 
   it("prose instead of the tool: one enforcement turn, then the CLI says success — the runner says structured_output_missing", async () => {
-    stub.setDefault(text("Sofia, about 1.2 million."));
+    world.stub.setDefault(text("Sofia, about 1.2 million."));
     const err = await run().done.then(
       () => undefined,
       (e: unknown) => e,
@@ -86,7 +58,7 @@ describe("--json-schema", () => {
     expect(e.result?.subtype).toBe("success");
     expect(e.result?.structured_output).toBeUndefined();
     expect(e.result?.total_cost_usd).toBeGreaterThan(0);
-    const turns = stub.turnRequests();
+    const turns = world.stub.turnRequests();
     expect(turns).toHaveLength(2);
     expect(messagesText(turns[1]!.body)).toContain("You MUST call the StructuredOutput tool");
   });
@@ -98,6 +70,6 @@ describe("--json-schema", () => {
     );
     expect(err).toBeInstanceOf(ClaudeInvalidRequestError);
     expect((err as Error).message).toMatch(/^--json-schema is not a valid JSON Schema/);
-    expect(stub.turnRequests()).toEqual([]);
+    expect(world.stub.turnRequests()).toEqual([]);
   });
 });

@@ -1,17 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import {
-  apiError,
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  DEFERRED_TOOL_PLACEHOLDER,
-  type MessagesStub,
-  startMessagesStub,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { apiError, DEFERRED_TOOL_PLACEHOLDER, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { describe, expect, it } from "vitest";
 import {
   ClaudeApiError,
   ClaudeBudgetExceededError,
@@ -24,35 +14,17 @@ import {
 
 // What the pinned CLI puts on the wire and how it ends, for the facts the code relies on: the
 // model allowlist, budgets, the CLI's own retries, and the tools it offers.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let work: { dir: string; cleanup(): Promise<void> };
-
-beforeAll(async () => {
-  stub = await startMessagesStub();
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  cli = await claudeTestEnv(stub.url);
-  work = await tempDir("cg-facts-");
-});
-afterEach(async () => {
-  await cli.cleanup();
-  await work.cleanup();
-});
+const world = useClaudeWorld({ workPrefix: "cg-facts-" });
 
 const noTools: Invocation = { profile: { kind: "no-tools" }, session: { kind: "ephemeral" }, output: "json" };
 const run = (over: Partial<RunOptions> & { invocation?: Invocation } = {}) =>
   runClaude({
     invocation: noTools,
     prompt: "hello",
-    cwd: work.dir,
+    cwd: world.work.dir,
     timeoutMs: 60_000,
-    bin: cli.bin,
-    sourceEnv: cli.env,
+    bin: world.cli.bin,
+    sourceEnv: world.cli.env,
     ...over,
   });
 
@@ -60,9 +32,9 @@ describe("models on the wire", () => {
   it("every alias resolves to an id the default allowlist holds; full ids and unknown names go verbatim", async () => {
     const sent: Record<string, string | undefined> = {};
     for (const model of ["haiku", "sonnet", "opus", "fable", "claude-sonnet-4-6", "no-such-model"]) {
-      stub.reset();
+      world.stub.reset();
       await run({ invocation: { ...noTools, model } }).done;
-      sent[model] = stub.turnRequests()[0]?.body.model;
+      sent[model] = world.stub.turnRequests()[0]?.body.model;
     }
     expect(sent["claude-sonnet-4-6"]).toBe("claude-sonnet-4-6");
     // The CLI checks nothing: the allowlist is ours to enforce before a process starts.
@@ -75,7 +47,7 @@ describe("models on the wire", () => {
 
 describe("limits and the CLI's own retries", () => {
   it("--max-budget-usd: a turn that costs more ends as budget_exceeded, with its cost", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", { command: "echo hi", description: "x" }, { usage: { output_tokens: 200_000 } }),
       text("never reached"),
     );
@@ -95,17 +67,17 @@ describe("limits and the CLI's own retries", () => {
     const result = (err as ClaudeBudgetExceededError).result;
     expect(result?.subtype).toBe("error_max_budget_usd");
     expect(result?.total_cost_usd).toBeGreaterThan(0.01);
-    expect(stub.turnRequests()).toHaveLength(1);
+    expect(world.stub.turnRequests()).toHaveLength(1);
   });
 
   it.each([429, 500, 529])(
     "API %i with CLAUDE_CODE_MAX_RETRIES=2: three requests, two api_retry lines, then upstream_error",
     async (status) => {
-      stub.setDefault(apiError(status));
+      world.stub.setDefault(apiError(status));
       const events: ParsedLine[] = [];
       const err = await run({
         invocation: { ...noTools, output: "stream-json" },
-        sourceEnv: { ...cli.env, CLAUDE_CODE_MAX_RETRIES: "2" },
+        sourceEnv: { ...world.cli.env, CLAUDE_CODE_MAX_RETRIES: "2" },
         onEvent: (e) => events.push(e),
       }).done.then(
         () => undefined,
@@ -113,7 +85,7 @@ describe("limits and the CLI's own retries", () => {
       );
       expect(err).toBeInstanceOf(ClaudeApiError);
       expect((err as ClaudeApiError).status).toBe(status);
-      expect(stub.turnRequests()).toHaveLength(3);
+      expect(world.stub.turnRequests()).toHaveLength(3);
       const retries = events.filter((e) => e.type === "system" && e.subtype === "api_retry");
       expect(retries.map((e) => (e as { error_status?: number }).error_status)).toEqual([status, status]);
       expect(events.filter((e) => e.type === "malformed")).toEqual([]);
@@ -124,12 +96,12 @@ describe("limits and the CLI's own retries", () => {
 describe("tools offered", () => {
   it('`--tools ""` offers nothing at all, not even the deferred placeholder', async () => {
     await run().done;
-    expect(stub.turnRequests()[0]?.body.tools ?? []).toEqual([]);
+    expect(world.stub.turnRequests()[0]?.body.tools ?? []).toEqual([]);
   });
 
   it("the deferred placeholder the CLI adds beside real tools is inert: a call to it runs nothing", async () => {
-    const marker = join(work.dir, "pwned");
-    stub.enqueue(toolUse(DEFERRED_TOOL_PLACEHOLDER, { command: `touch ${marker}` }), text("done"));
+    const marker = join(world.work.dir, "pwned");
+    world.stub.enqueue(toolUse(DEFERRED_TOOL_PLACEHOLDER, { command: `touch ${marker}` }), text("done"));
     const events: ParsedLine[] = [];
     await run({
       invocation: {
@@ -140,7 +112,7 @@ describe("tools offered", () => {
       },
       onEvent: (e) => events.push(e),
     }).done;
-    const offered = stub.turnRequests()[0]?.body.tools ?? [];
+    const offered = world.stub.turnRequests()[0]?.body.tools ?? [];
     expect(offered.map((t) => t.name).sort()).toEqual([DEFERRED_TOOL_PLACEHOLDER, "Read"]);
     expect(offered.find((t) => t.name === DEFERRED_TOOL_PLACEHOLDER)).toMatchObject({
       defer_loading: true,

@@ -3,18 +3,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   apiError,
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  type MessagesStub,
   messagesText,
   offeredToolNames,
-  startMessagesStub,
   systemText,
-  tempDir,
   text,
   toolUse,
+  useClaudeWorld,
 } from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ClaudeApiError,
   ClaudeAuthError,
@@ -33,35 +29,17 @@ import {
 import { pidsWithMarker } from "../src/reaper.js";
 
 // The real pinned CLI against a scripted Messages API stub: what crosses the wire is asserted.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let work: { dir: string; cleanup(): Promise<void> };
-
-beforeAll(async () => {
-  stub = await startMessagesStub();
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  cli = await claudeTestEnv(stub.url);
-  work = await tempDir("cg-cwd-");
-});
-afterEach(async () => {
-  await cli.cleanup();
-  await work.cleanup();
-});
+const world = useClaudeWorld({ workPrefix: "cg-cwd-" });
 
 const json: Invocation = { profile: { kind: "tools" }, session: { kind: "new" }, output: "json" };
 const run = (over: Partial<RunOptions> & { invocation?: Invocation } = {}) =>
   runClaude({
     invocation: json,
     prompt: "hello",
-    cwd: work.dir,
+    cwd: world.work.dir,
     timeoutMs: 30_000,
-    bin: cli.bin,
-    sourceEnv: cli.env,
+    bin: world.cli.bin,
+    sourceEnv: world.cli.env,
     ...over,
   });
 const failure = async (p: Promise<unknown>): Promise<ClaudeError> => {
@@ -76,22 +54,22 @@ const failure = async (p: Promise<unknown>): Promise<ClaudeError> => {
 
 describe("runClaude with the real CLI", () => {
   it("json: parses the result; the prompt goes over stdin; the model crosses the wire verbatim", async () => {
-    stub.enqueue(text("Hello from the stub."));
+    world.stub.enqueue(text("Hello from the world.stub."));
     const prompt = "--help me: this prompt starts like a flag";
     const r = run({ prompt, invocation: { ...json, model: "claude-haiku-4-5" } });
     expect(r.args.join(" ")).not.toContain("this prompt");
     const out = await r.done;
-    expect(out.text).toBe("Hello from the stub.");
+    expect(out.text).toBe("Hello from the world.stub.");
     expect(out.sessionId).toBe(r.sessionId);
     expect(out.result.total_cost_usd).toBeGreaterThan(0);
     expect(out.result.usage.input_tokens).toBeGreaterThan(0);
-    const [req] = stub.turnRequests();
+    const [req] = world.stub.turnRequests();
     expect(req?.body.model).toBe("claude-haiku-4-5");
     expect(messagesText(req!.body)).toContain(prompt);
   });
 
   it("stream-json: typed events, live text deltas, then the result", async () => {
-    stub.enqueue(text("One two three four five six seven.", { chunkSize: 5 }));
+    world.stub.enqueue(text("One two three four five six seven.", { chunkSize: 5 }));
     const r = run({ invocation: { ...json, output: "stream-json", includePartialMessages: true } });
     const events: ParsedLine[] = [];
     for await (const ev of r.events) events.push(ev);
@@ -111,14 +89,14 @@ describe("runClaude with the real CLI", () => {
   });
 
   it("resume: turn 2 sends turn 1 to the API", async () => {
-    stub.enqueue(text("The capital of Bulgaria is Sofia."), text("About 1.2 million people."));
+    world.stub.enqueue(text("The capital of Bulgaria is Sofia."), text("About 1.2 million people."));
     const first = await run({ prompt: "What is the capital of Bulgaria?" }).done;
     const second = await run({
       prompt: "How many people live there?",
       invocation: { ...json, session: { kind: "resume", id: first.sessionId } },
     }).done;
     expect(second.sessionId).toBe(first.sessionId);
-    const turn2 = stub.turnRequests()[1]!;
+    const turn2 = world.stub.turnRequests()[1]!;
     const sent = messagesText(turn2.body);
     expect(sent).toContain("What is the capital of Bulgaria?");
     expect(sent).toContain("The capital of Bulgaria is Sofia.");
@@ -126,7 +104,7 @@ describe("runClaude with the real CLI", () => {
   });
 
   it("no-tools profile: the API request offers no tools and init lists none", async () => {
-    stub.enqueue(text("ok"));
+    world.stub.enqueue(text("ok"));
     const r = run({
       invocation: { profile: { kind: "no-tools" }, session: { kind: "ephemeral" }, output: "stream-json" },
     });
@@ -135,11 +113,11 @@ describe("runClaude with the real CLI", () => {
       if (ev.type === "system" && "tools" in ev) initTools = ev.tools as string[];
     await r.done;
     expect(initTools).toEqual([]);
-    expect(stub.turnRequests()[0]?.body.tools ?? []).toEqual([]);
+    expect(world.stub.turnRequests()[0]?.body.tools ?? []).toEqual([]);
   });
 
   it("a system prompt and an inline agent reach the API", async () => {
-    stub.enqueue(text("a"), text("b"));
+    world.stub.enqueue(text("a"), text("b"));
     await run({
       invocation: { ...json, session: { kind: "ephemeral" }, systemPrompt: "You are a terse test oracle." },
     }).done;
@@ -159,26 +137,26 @@ describe("runClaude with the real CLI", () => {
         },
       },
     }).done;
-    const [a, b] = stub.turnRequests();
+    const [a, b] = world.stub.turnRequests();
     expect(systemText(a!.body)).toContain("You are a terse test oracle.");
     expect(systemText(b!.body)).toContain("You triage recruiter mail.");
     expect(offeredToolNames(b!.body)).toEqual(["Read"]);
   });
 
   it("a Bash tool_use is not executed without the skip flag", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", { command: 'python3 -c \'open("marker","w")\'', description: "write marker" }),
       text("done"),
     );
     const out = await run().done;
-    expect(existsSync(join(work.dir, "marker"))).toBe(false);
+    expect(existsSync(join(world.work.dir, "marker"))).toBe(false);
     expect(out.result.permission_denials.map((d) => d.tool_name)).toContain("Bash");
     // The tool was offered; the CLI refused to run it.
-    expect(offeredToolNames(stub.turnRequests()[0]!.body)).toContain("Bash");
+    expect(offeredToolNames(world.stub.turnRequests()[0]!.body)).toContain("Bash");
   });
 
   it("the same tool_use runs with the named skip opt-in (so the previous test can tell)", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", { command: 'python3 -c \'open("marker","w")\'', description: "write marker" }),
       text("done"),
     );
@@ -186,18 +164,18 @@ describe("runClaude with the real CLI", () => {
       invocation: { ...json, profile: { kind: "tools", dangerouslySkipPermissions: true } },
       setEnv: { IS_SANDBOX: "1" },
     }).done;
-    expect(existsSync(join(work.dir, "marker"))).toBe(true);
+    expect(existsSync(join(world.work.dir, "marker"))).toBe(true);
     expect(out.result.permission_denials).toEqual([]);
   });
 
   it("the child does not see the service's secrets", async () => {
-    stub.enqueue(toolUse("Bash", { command: "env > env.txt", description: "dump env" }), text("done"));
+    world.stub.enqueue(toolUse("Bash", { command: "env > env.txt", description: "dump env" }), text("done"));
     await run({
       invocation: { ...json, profile: { kind: "tools", dangerouslySkipPermissions: true } },
-      sourceEnv: { ...cli.env, AUTH_TOKENS: "svc=super-secret", NATS_URL: "nats://u:pw@x" },
+      sourceEnv: { ...world.cli.env, AUTH_TOKENS: "svc=super-secret", NATS_URL: "nats://u:pw@x" },
       setEnv: { IS_SANDBOX: "1" },
     }).done;
-    const env = await readFile(join(work.dir, "env.txt"), "utf8");
+    const env = await readFile(join(world.work.dir, "env.txt"), "utf8");
     expect(env).toContain(`${RUN_MARKER_VAR}=`);
     expect(env).not.toContain("super-secret");
     expect(env).not.toContain("NATS_URL");
@@ -211,7 +189,7 @@ describe("runClaude error mapping with the real CLI", () => {
     [500, "upstream_error", ClaudeApiError],
     [529, "upstream_error", ClaudeApiError],
   ])("API %i ⇒ %s", async (status, code, cls) => {
-    stub.setDefault(apiError(status));
+    world.stub.setDefault(apiError(status));
     const err = await failure(run().done);
     expect(err).toBeInstanceOf(cls);
     expect(err.code).toBe(code);
@@ -220,7 +198,7 @@ describe("runClaude error mapping with the real CLI", () => {
   });
 
   it("a hang past the deadline ⇒ timeout, and no process is left", async () => {
-    stub.setDefault({ kind: "hang" });
+    world.stub.setDefault({ kind: "hang" });
     const r = run({ timeoutMs: 2500, killGraceMs: 1000 });
     const err = await failure(r.done);
     expect(err).toBeInstanceOf(ClaudeTimeoutError);
@@ -230,7 +208,7 @@ describe("runClaude error mapping with the real CLI", () => {
 
   it("cancel while a tool runs in its own session ⇒ cancelled, and the tool's processes are gone", async () => {
     // Not `sleep`: since 2.1.2xx the CLI's Bash tool refuses a bare `sleep N` ("use Monitor").
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", { command: "tail -f /dev/null & tail -f /dev/null", description: "wait" }),
       text("never"),
     );
@@ -255,7 +233,7 @@ describe("runClaude error mapping with the real CLI", () => {
   });
 
   it("a background process a tool leaves behind is reaped after a normal exit", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse("Bash", {
         command: "nohup tail -f /dev/null >/dev/null 2>&1 & echo $! > bg.pid",
         description: "bg",
@@ -268,7 +246,7 @@ describe("runClaude error mapping with the real CLI", () => {
     });
     await r.done;
     // The tool really started it (a refused command would make this test prove nothing)…
-    const bgPid = Number((await readFile(join(work.dir, "bg.pid"), "utf8")).trim());
+    const bgPid = Number((await readFile(join(world.work.dir, "bg.pid"), "utf8")).trim());
     expect(bgPid).toBeGreaterThan(1);
     // …and it is gone.
     expect(isAlive(bgPid)).toBe(false);
@@ -284,7 +262,7 @@ describe("runClaude error mapping with the real CLI", () => {
       expect(err).toBeInstanceOf(ClaudeSessionNotFoundError);
       expect((err as ClaudeSessionNotFoundError).sessionId).toBe(id);
     }
-    expect(stub.turnRequests()).toEqual([]);
+    expect(world.stub.turnRequests()).toEqual([]);
   });
 
   it("an already aborted signal never spawns", async () => {
@@ -296,9 +274,9 @@ describe("runClaude error mapping with the real CLI", () => {
   });
 
   it("a missing or placeholder binary ⇒ claude_not_installed", async () => {
-    const missing = await failure(run({ bin: join(work.dir, "nope") }).done);
+    const missing = await failure(run({ bin: join(world.work.dir, "nope") }).done);
     expect(missing).toBeInstanceOf(ClaudeNotInstalledError);
-    const placeholder = join(work.dir, "claude.exe");
+    const placeholder = join(world.work.dir, "claude.exe");
     await import("node:fs/promises").then((fs) =>
       fs.writeFile(placeholder, "#!/bin/sh\necho 'claude native binary not installed' >&2\nexit 1\n", {
         mode: 0o755,
