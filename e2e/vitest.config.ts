@@ -1,9 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+// Only integration tests: the whole stack as `pnpm start` runs it.
+export default packageTestConfig({ testTimeout: 120_000, hookTimeout: 120_000 });

@@ -1,13 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
-      // Each file starts its own nats-server (see @claude-gateway/testkit/nats-server).
-      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"] } },
-    ],
-  },
-});
+export default packageTestConfig();

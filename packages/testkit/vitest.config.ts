@@ -1,9 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+// It starts real nats-servers.
+export default packageTestConfig({ realProcesses: ["src/nats-server.test.ts"] });

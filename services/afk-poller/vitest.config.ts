@@ -1,11 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 90_000,
-    hookTimeout: 60_000,
-    // Integration tests start real CLIs, nats-servers and executors: two cores, keep files serial.
-    fileParallelism: false,
-  },
-});
+export default packageTestConfig({ testTimeout: 90_000, serialFiles: true });

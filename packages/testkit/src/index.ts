@@ -26,3 +26,15 @@ export {
   startNatsServer,
 } from "./nats-server.js";
 export { descendantPids, eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
+export {
+  AGENTS_DIR,
+  createServiceWorld,
+  IN_PROCESS,
+  type Json,
+  type ServiceWorld,
+  type ServiceWorldOptions,
+  serviceTestEnv,
+  TEST_AUTH,
+  TEST_LOG_LEVEL,
+  TEST_TOKEN,
+} from "./service-harness.js";

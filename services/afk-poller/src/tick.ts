@@ -1,7 +1,6 @@
-import type { Doorbell, T3Dispatch, Tracker } from "@claude-gateway/afk-adapters";
+import type { Doorbell, T3Dispatch, TickLogger, Tracker } from "@claude-gateway/afk-adapters";
 import { type AfkConfig, type Issue, type QueueStall, selectDispatchable } from "@claude-gateway/afk-core";
 import { type DispatchResult, dispatchOne } from "./dispatch-one.js";
-import type { Logger } from "./logger.js";
 import { checkQueueStalls } from "./queue-alarm.js";
 
 export interface PollerDeps {
@@ -9,7 +8,7 @@ export interface PollerDeps {
   tracker: Tracker;
   t3: T3Dispatch;
   doorbell: Doorbell;
-  logger: Logger;
+  logger: TickLogger;
   now: () => Date;
 }
 

@@ -1,6 +1,5 @@
-import type { CommitChecks, Doorbell, T3Threads, Tracker } from "@claude-gateway/afk-adapters";
+import type { CommitChecks, Doorbell, T3Threads, TickLogger, Tracker } from "@claude-gateway/afk-adapters";
 import type { AfkConfig, Issue } from "@claude-gateway/afk-core";
-import type { Logger } from "./logger.js";
 import { type WatchResult, watchOne } from "./watch-one.js";
 
 export interface WatcherDeps {
@@ -9,7 +8,7 @@ export interface WatcherDeps {
   t3: T3Threads;
   checks: CommitChecks;
   doorbell: Doorbell;
-  logger: Logger;
+  logger: TickLogger;
   now: () => Date;
 }
 

@@ -1,30 +1,17 @@
 import { type AfkWorld, startAfkWorld } from "@claude-gateway/afk-adapters/testing";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runWatcher } from "../src/run.js";
-import { agentTurn, checklistOf, loadPoller, markerOf, type PollerRun, recordingLogger } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { agentTurn, checklistOf, markerOf, useTicks } from "./helpers.js";
 
 const SHA1 = "1111111111111111111111111111111111111111";
 const SHA2 = "2222222222222222222222222222222222222222";
 
 let world: AfkWorld;
-let runPoller: PollerRun;
-beforeAll(async () => {
-  runPoller = await loadPoller();
-});
-afterEach(async () => world?.close());
-
-const io = (over: Record<string, string> = {}) => ({
-  env: world.env(over),
-  fetch,
-  now: world.clock.now,
-  logger: recordingLogger(),
-});
-const watch = (over?: Record<string, string>) => runWatcher(io(over));
+const { poll, watch } = useTicks(() => world);
 
 async function dispatched(over: Record<string, string> = {}): Promise<{ n: number; threadId: string }> {
   world = await startAfkWorld();
   const n = world.store.addIssue("acme/app", { title: "Do it", labels: ["ready-for-agent"] });
-  expect((await runPoller(io(over))).exitCode).toBe(0);
+  expect((await poll(over)).exitCode).toBe(0);
   return { n, threadId: markerOf(world, "acme/app", n).threadId };
 }
 

@@ -1,26 +1,12 @@
 import { type AfkWorld, startAfkWorld } from "@claude-gateway/afk-adapters/testing";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runWatcher } from "../src/run.js";
-import { agentTurn, checklistOf, loadPoller, markerOf, type PollerRun, recordingLogger } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { agentTurn, checklistOf, markerOf, useTicks } from "./helpers.js";
 
 const SHA1 = "1111111111111111111111111111111111111111";
 const SHA2 = "2222222222222222222222222222222222222222";
 
 let world: AfkWorld;
-let runPoller: PollerRun;
-beforeAll(async () => {
-  runPoller = await loadPoller();
-});
-afterEach(async () => world?.close());
-
-const io = (over: Record<string, string> = {}) => ({
-  env: world.env(over),
-  fetch,
-  now: world.clock.now,
-  logger: recordingLogger(),
-});
-const poll = (over?: Record<string, string>) => runPoller(io(over));
-const watch = (over?: Record<string, string>) => runWatcher(io(over));
+const { poll, watch } = useTicks(() => world);
 
 /** CI on a commit, as the tracker's CI posts it. */
 function ci(

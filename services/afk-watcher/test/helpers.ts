@@ -1,21 +1,7 @@
-import type { AfkWorld } from "@claude-gateway/afk-adapters/testing";
+import { type AfkWorld, recordingLogger } from "@claude-gateway/afk-adapters/testing";
 import { decodeMarker, type RunMarker } from "@claude-gateway/afk-core";
-import type { Logger } from "../src/logger.js";
-
-export interface LogLine {
-  level: "debug" | "info" | "warn" | "error";
-  obj: object;
-  msg: string | undefined;
-}
-
-/** A logger that keeps what it was told, for assertions. */
-export function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: LogLine["level"]) => (obj: object, msg?: string) => {
-    lines.push({ level, obj, msg });
-  };
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { afterEach, beforeAll } from "vitest";
+import { runWatcher } from "../src/run.js";
 
 type TickIo = {
   env: Record<string, string>;
@@ -33,6 +19,26 @@ export async function loadPoller(): Promise<PollerRun> {
   const url = new URL("../../afk-poller/src/run.ts", import.meta.url).href;
   const mod = await import(/* @vite-ignore */ url);
   return mod.runPoller as PollerRun;
+}
+
+/**
+ * Both ticks against the world the running test started (`world()`), with its env and clock and a
+ * recording logger; the world is closed after each test.
+ */
+export function useTicks(world: () => AfkWorld | undefined) {
+  let runPoller: PollerRun;
+  beforeAll(async () => {
+    runPoller = await loadPoller();
+  });
+  afterEach(async () => world()?.close());
+  const io = (over: Record<string, string> = {}) => {
+    const w = world()!;
+    return { env: w.env(over), fetch, now: w.clock.now, logger: recordingLogger() };
+  };
+  return {
+    poll: (over?: Record<string, string>) => runPoller(io(over)),
+    watch: (over?: Record<string, string>) => runWatcher(io(over)),
+  };
 }
 
 /** The run marker the ticks keep on the issue (latest checklist comment). */

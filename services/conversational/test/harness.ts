@@ -1,85 +1,42 @@
-import { fileURLToPath } from "node:url";
 import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  type MessagesStub,
-  type NatsServer,
-  startMessagesStub,
-  startNatsServer,
-  tempDir,
+  createServiceWorld,
+  IN_PROCESS,
+  type Json,
+  type ServiceWorld,
+  TEST_AUTH,
 } from "@claude-gateway/testkit";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { type RunningConversational, startConversational } from "../src/start.js";
 
-export const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
-export const TOKEN = "test-token-0123456789";
-export const AUTH = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+export { type Json, TEST_AUTH as AUTH, TEST_TOKEN as TOKEN } from "@claude-gateway/testkit";
 
-export interface World {
-  nats: NatsServer;
-  stub: MessagesStub;
-  cli: ClaudeTestEnv;
+export interface World extends ServiceWorld<RunningConversational> {
   /** The CONVERSATION_CWD every service of the world shares. */
   cwd: string;
-  /** Service env every replica shares (NATS, auth, agents, cwd). */
-  baseEnv(): Record<string, string>;
-  /** An in-process service; `claudeEnv` replaces the CLI's variables (default: the test CLI's). */
-  start(env?: Record<string, string>, claudeEnv?: Record<string, string>): Promise<RunningConversational>;
-  close(): Promise<void>;
 }
 
 /** A real nats-server, the Messages API stub, the real CLI env, and services started in-process. */
 export async function createWorld(): Promise<World> {
-  const nats = await startNatsServer();
-  const stub = await startMessagesStub();
-  const cli = await claudeTestEnv(stub.url);
-  const work = await tempDir("cg-conv-");
-  const cwd = `${work.dir}/cwd`;
-  const services: RunningConversational[] = [];
-  const baseEnv = () => ({
-    NATS_URL: nats.url,
-    AUTH_TOKENS: `tester=${TOKEN}`,
-    AGENTS_DIR,
-    CONVERSATION_CWD: cwd,
-    PORT: "0",
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    SHUTDOWN_GRACE_SECONDS: "5",
-  });
-  return {
-    nats,
-    stub,
-    cli,
-    cwd,
-    baseEnv,
-    async start(env = {}, claudeEnv = cli.env) {
-      const config = loadConfig({ ...baseEnv(), ...env });
-      const svc = await startConversational(config, {
+  const world = await createServiceWorld({
+    tmpPrefix: "cg-conv-",
+    env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd` }),
+    start: (env, claudeEnv) => {
+      const config = loadConfig(env);
+      return startConversational(config, {
+        ...IN_PROCESS,
         claudeEnv,
         logger: pino({ level: config.env.LOG_LEVEL }),
-        hostname: "127.0.0.1",
-        killGraceMs: 1000,
       });
-      services.push(svc);
-      return svc;
     },
-    async close() {
-      await Promise.all(services.map((s) => s.stop()));
-      await stub.close();
-      await nats.stop();
-      await cli.cleanup();
-      await work.cleanup();
-    },
-  };
+  });
+  return { ...world, cwd: `${world.dir}/cwd` };
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-export type Json = Record<string, any>;
 
 export async function turn(
   url: string,
   body: Record<string, unknown>,
-  headers: Record<string, string> = AUTH,
+  headers: Record<string, string> = TEST_AUTH,
 ): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${url}/v1/conversational`, {
     method: "POST",
@@ -104,7 +61,7 @@ export async function streamTurn(
   const started = performance.now();
   const res = await fetch(`${url}/v1/conversational`, {
     method: "POST",
-    headers: { ...AUTH, accept: "text/event-stream" },
+    headers: { ...TEST_AUTH, accept: "text/event-stream" },
     body: JSON.stringify(body),
   });
   if (!res.headers.get("content-type")?.includes("text/event-stream")) {

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import {
   type JobEvent,
   JobEvent as JobEventSchema,
@@ -14,14 +13,15 @@ import {
 import { request } from "@claude-gateway/nats";
 import {
   type ClaudeTestEnv,
-  claudeTestEnv,
+  createServiceWorld,
   eventually,
+  IN_PROCESS,
   type MessagesStub,
   type NatsServer,
   processesWithEnv,
-  startMessagesStub,
-  startNatsServer,
-  tempDir,
+  serviceTestEnv,
+  TEST_LOG_LEVEL,
+  TEST_TOKEN,
 } from "@claude-gateway/testkit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -29,10 +29,6 @@ import OpenAI from "openai";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { type RunningGateway, startGateway } from "../src/gateway.js";
-
-export const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
-export const TOKEN = "test-token-0123456789";
-const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 
 export interface World {
   nats: NatsServer;
@@ -59,27 +55,20 @@ export interface World {
  * gateways on demand: the whole path an OpenAI client's request takes.
  */
 export async function createWorld(executorEnv: Record<string, string> = {}): Promise<World> {
-  const nats = await startNatsServer();
-  const stub = await startMessagesStub();
-  const cli = await claudeTestEnv(stub.url);
-  const ws = await tempDir("cg-oai-ws-");
-  const executorConfig = loadExecutorConfig({
-    NATS_URL: nats.url,
-    AUTH_TOKENS: `tester=${TOKEN}`,
-    AGENTS_DIR,
-    WORKSPACE_ROOT: ws.dir,
-    PORT: "0",
-    LOG_LEVEL,
-    SHUTDOWN_GRACE_SECONDS: "5",
-    ...executorEnv,
-  });
-  const executor = await startExecutor(executorConfig, {
+  const world = await createServiceWorld({
+    tmpPrefix: "cg-oai-ws-",
+    env: (dir) => ({ WORKSPACE_ROOT: dir }),
     // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
-    claudeEnv: { ...cli.env, IS_SANDBOX: "1" },
-    logger: pino({ level: LOG_LEVEL }),
-    hostname: "127.0.0.1",
-    killGraceMs: 1000,
+    claudeEnv: (cli) => ({ ...cli.env, IS_SANDBOX: "1" }),
+    start: (env, claudeEnv) =>
+      startExecutor(loadExecutorConfig(env), {
+        ...IN_PROCESS,
+        claudeEnv,
+        logger: pino({ level: TEST_LOG_LEVEL }),
+      }),
   });
+  const { nats, stub, cli } = world;
+  const executor = await world.start(executorEnv);
   const nc = await connect({ servers: nats.url });
   const events: JobEvent[] = [];
   nc.subscribe(subjects.jobs.allEvents, {
@@ -99,19 +88,15 @@ export async function createWorld(executorEnv: Record<string, string> = {}): Pro
     nc,
     events,
     async gateway(env = {}) {
-      const config = loadConfig({
-        NATS_URL: nats.url,
-        AUTH_TOKENS: `tester=${TOKEN}`,
-        PORT: "0",
-        LOG_LEVEL,
-        SHUTDOWN_GRACE_SECONDS: "2",
-        ...env,
+      const config = loadConfig({ ...serviceTestEnv(nats.url), SHUTDOWN_GRACE_SECONDS: "2", ...env });
+      const gw = await startGateway(config, {
+        logger: pino({ level: TEST_LOG_LEVEL }),
+        hostname: IN_PROCESS.hostname,
       });
-      const gw = await startGateway(config, { logger: pino({ level: LOG_LEVEL }), hostname: "127.0.0.1" });
       gateways.push(gw);
       return gw;
     },
-    client: (gw, apiKey = TOKEN) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 }),
+    client: (gw, apiKey = TEST_TOKEN) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 }),
     job: async (id) =>
       (
         await request(nc, {
@@ -127,12 +112,8 @@ export async function createWorld(executorEnv: Record<string, string> = {}): Pro
     },
     async close() {
       await Promise.all(gateways.map((g) => g.stop()));
-      await executor.stop();
       await nc.close();
-      await stub.close();
-      await nats.stop();
-      await cli.cleanup();
-      await ws.cleanup();
+      await world.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "../src/logger.js";
+import type { TickLogger } from "../run-tick.js";
 
 export interface LogLine {
   level: "debug" | "info" | "warn" | "error";
@@ -6,8 +6,8 @@ export interface LogLine {
   msg: string | undefined;
 }
 
-/** A logger that keeps what it was told, for assertions. */
-export function recordingLogger(): Logger & { lines: LogLine[] } {
+/** A tick logger that keeps what it was told, for assertions. */
+export function recordingLogger(): TickLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: LogLine["level"]) => (obj: object, msg?: string) => {
     lines.push({ level, obj, msg });

@@ -1,0 +1,89 @@
+import { fileURLToPath } from "node:url";
+import { type ClaudeTestEnv, claudeTestEnv } from "./claude-cli.js";
+import { tempDir } from "./git.js";
+import { type MessagesStub, startMessagesStub } from "./messages-stub.js";
+import { type NatsServer, startNatsServer } from "./nats-server.js";
+
+/** The repository's agent definitions, which the services load. */
+export const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
+/** The bearer token the services of a test world accept, as caller `tester`. */
+export const TEST_TOKEN = "test-token-0123456789";
+/** Headers of an authenticated JSON request to such a service. */
+export const TEST_AUTH = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+/** Quiet unless a test run asks for logs. */
+export const TEST_LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+/** What every service's in-process start takes in tests: loopback only, a short kill grace. */
+export const IN_PROCESS = { hostname: "127.0.0.1", killGraceMs: 1000 } as const;
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+export type Json = Record<string, any>;
+
+/** The env every service shares in tests: this NATS, the test token, any free port, quiet logs. */
+export function serviceTestEnv(natsUrl: string): Record<string, string> {
+  return { NATS_URL: natsUrl, AUTH_TOKENS: `tester=${TEST_TOKEN}`, PORT: "0", LOG_LEVEL: TEST_LOG_LEVEL };
+}
+
+export interface ServiceWorldOptions<S> {
+  /** Prefix of the world's temp directory. */
+  tmpPrefix: string;
+  /** The service's own variables on top of the shared ones, e.g. a workspace under `dir`. */
+  env?: (dir: string) => Record<string, string>;
+  /** The CLI variables a started service gets unless `start` names others (default: the test CLI's). */
+  claudeEnv?: (cli: ClaudeTestEnv) => Record<string, string>;
+  /** Starts one service in this process from its whole env (the service parses it as `main.ts` would). */
+  start: (env: Record<string, string>, claudeEnv: Record<string, string>) => Promise<S>;
+}
+
+export interface ServiceWorld<S> {
+  nats: NatsServer;
+  stub: MessagesStub;
+  cli: ClaudeTestEnv;
+  /** The world's temp directory, removed by `close`. */
+  dir: string;
+  /** The env every service of this world shares (NATS, auth, agents, the service's own variables). */
+  baseEnv(): Record<string, string>;
+  /** A service in this process; `env` overrides `baseEnv()`, `claudeEnv` replaces the CLI's variables. */
+  start(env?: Record<string, string>, claudeEnv?: Record<string, string>): Promise<S>;
+  /** Stops every service it started, then the stub, the nats-server, the CLI's HOME and the temp dir. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real nats-server, the Messages API stub, the real CLI's env and a temp dir, and services of one
+ * kind started in this process on demand: what a service's integration tests run against.
+ */
+export async function createServiceWorld<S extends { stop(): Promise<void> }>(
+  options: ServiceWorldOptions<S>,
+): Promise<ServiceWorld<S>> {
+  const nats = await startNatsServer();
+  const stub = await startMessagesStub();
+  const cli = await claudeTestEnv(stub.url);
+  const tmp = await tempDir(options.tmpPrefix);
+  const services: S[] = [];
+  const baseEnv = () => ({
+    ...serviceTestEnv(nats.url),
+    AGENTS_DIR,
+    SHUTDOWN_GRACE_SECONDS: "5",
+    ...options.env?.(tmp.dir),
+  });
+  const defaultClaudeEnv = options.claudeEnv?.(cli) ?? cli.env;
+  return {
+    nats,
+    stub,
+    cli,
+    dir: tmp.dir,
+    baseEnv,
+    async start(env = {}, claudeEnv = defaultClaudeEnv) {
+      const service = await options.start({ ...baseEnv(), ...env }, claudeEnv);
+      services.push(service);
+      return service;
+    },
+    async close() {
+      await Promise.all(services.map((s) => s.stop()));
+      await stub.close();
+      await nats.stop();
+      await cli.cleanup();
+      await tmp.cleanup();
+    },
+  };
+}
