@@ -63,7 +63,7 @@ export type {
 export { type Logger, silentLogger } from "./logger.js";
 export { detectClaudeLogin, type LoginStatus } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
-export { parseJsonOutput, parseLine, textDelta } from "./parse.js";
+export { parseJsonOutput, parseLine } from "./parse.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";
 export {
   claudeConfigDir,
@@ -73,3 +73,12 @@ export {
   transcriptPath,
 } from "./sessions.js";
 export { type ModelSpend, spendByModel, tokenUsage } from "./spend.js";
+export {
+  sha256File,
+  type TranscriptBlobs,
+  type TranscriptStore,
+  transcriptStore,
+  type WriteFileAtomicOptions,
+  writeFileAtomic,
+} from "./transcripts.js";
+export { type ContentTextOptions, contentText, type RunEvent, translateLine } from "./translate.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseJsonOutput, parseLine, textDelta } from "./parse.js";
+import { parseJsonOutput, parseLine } from "./parse.js";
 
 const result = {
   type: "result",
@@ -139,31 +139,5 @@ describe("parseJsonOutput", () => {
     const r = parseJsonOutput(out);
     expect(r.type).toBe("malformed");
     expect((r as { reason: string }).reason).toMatch(reason);
-  });
-});
-
-describe("textDelta", () => {
-  const delta = (text: unknown, parent: string | null = null) =>
-    parseLine(
-      JSON.stringify({
-        type: "stream_event",
-        parent_tool_use_id: parent,
-        event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
-      }),
-    )!;
-  it("extracts top-level text deltas only", () => {
-    expect(textDelta(delta("Hel"))).toBe("Hel");
-    expect(textDelta(delta("sub-agent text", "toolu_1"))).toBeUndefined();
-    expect(
-      textDelta(
-        parseLine(
-          JSON.stringify({
-            type: "stream_event",
-            event: { type: "content_block_delta", delta: { type: "input_json_delta", partial_json: "{" } },
-          }),
-        )!,
-      ),
-    ).toBeUndefined();
-    expect(textDelta(parseLine(JSON.stringify(result))!)).toBeUndefined();
   });
 });

@@ -80,17 +80,3 @@ export function parseJsonOutput(stdout: string): ResultEvent | { type: "malforme
   }
   return parsed.data;
 }
-
-/** The live text of a partial-message line, if it carries a text delta. */
-export function textDelta(ev: ParsedLine): string | undefined {
-  if (ev.type !== "stream_event" || ev.parent_tool_use_id) return undefined;
-  const e = ev.event as { type: string; delta?: { type?: string; text?: unknown } };
-  if (
-    e.type === "content_block_delta" &&
-    e.delta?.type === "text_delta" &&
-    typeof e.delta.text === "string"
-  ) {
-    return e.delta.text;
-  }
-  return undefined;
-}

@@ -3,7 +3,6 @@ import { createInterface } from "node:readline";
 import { execa } from "execa";
 import { buildArgv } from "./argv.js";
 import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
-import { Channel } from "./channel.js";
 import { buildChildEnv, RUN_MARKER_VAR } from "./child-env.js";
 import { ClaudeCancelledError, type ClaudeError, ClaudeNotInstalledError } from "./errors.js";
 import type { MalformedLine, ParsedLine, ResultEvent } from "./events.js";
@@ -55,8 +54,6 @@ export interface ClaudeRun {
   /** The session the run records into (undefined for ephemeral runs until the CLI says). */
   readonly sessionId: string | undefined;
   readonly args: readonly string[];
-  /** Stream-json lines as they arrive (buffered from spawn; one consumer). */
-  readonly events: AsyncIterable<ParsedLine>;
   /** Resolves with the result; rejects with a `ClaudeError`. */
   readonly done: Promise<RunResult>;
   cancel(reason?: string): void;
@@ -73,12 +70,6 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     bin: bin ?? "claude",
     ...(opts.mintId ? { mintId: opts.mintId } : {}),
   });
-  // Buffered from the start, so a consumer that starts iterating late misses nothing.
-  const channel = new Channel<ParsedLine>();
-  const emit = (ev: ParsedLine) => {
-    opts.onEvent?.(ev);
-    channel.push(ev);
-  };
 
   if (!bin || isPlaceholderBinary(bin)) {
     const error = new ClaudeNotInstalledError(
@@ -152,7 +143,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       } else if (ev.type === "result") {
         result = ev as ResultEvent;
       }
-      emit(ev);
+      opts.onEvent?.(ev);
     });
     lines.on("close", () => resolve());
   });
@@ -217,7 +208,6 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     // Background processes a tool started (`cmd &`) outlive a normal exit too.
     const leftovers = await reapRun(RUN_MARKER_VAR, runId, []);
     if (leftovers.length) log.warn({ runId, reaped: leftovers }, "killed processes the run left behind");
-    channel.end();
 
     if (opts.invocation.output === "json" && !timedOut && !cancelled) {
       const parsed = parseJsonOutput(jsonOutput);
@@ -254,7 +244,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       malformed,
     };
   })();
-  // Callers that only iterate events must not see an unhandled rejection.
+  // Callers that only watch events must not see an unhandled rejection.
   done.catch(() => {});
 
   return {
@@ -264,7 +254,6 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       return sessionId;
     },
     args: built.args,
-    events: channel,
     done,
     cancel: (reason?: string) => {
       if (exited) return;
@@ -283,9 +272,7 @@ function failedRun(
 ): ClaudeRun {
   const done = Promise.reject(error);
   done.catch(() => {});
-  const channel = new Channel<ParsedLine>();
-  channel.end();
-  return { runId, pid: undefined, sessionId, args, events: channel, done, cancel: () => {} };
+  return { runId, pid: undefined, sessionId, args, done, cancel: () => {} };
 }
 
 /** Argument values can hold system prompts; logs get their length, not their text. */

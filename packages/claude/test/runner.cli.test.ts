@@ -24,7 +24,7 @@ import {
   RUN_MARKER_VAR,
   type RunOptions,
   runClaude,
-  textDelta,
+  translateLine,
 } from "../src/index.js";
 import { pidsWithMarker } from "../src/reaper.js";
 
@@ -70,9 +70,11 @@ describe("runClaude with the real CLI", () => {
 
   it("stream-json: typed events, live text deltas, then the result", async () => {
     world.stub.enqueue(text("One two three four five six seven.", { chunkSize: 5 }));
-    const r = run({ invocation: { ...json, output: "stream-json", includePartialMessages: true } });
     const events: ParsedLine[] = [];
-    for await (const ev of r.events) events.push(ev);
+    const r = run({
+      invocation: { ...json, output: "stream-json", includePartialMessages: true },
+      onEvent: (ev) => events.push(ev),
+    });
     const out = await r.done;
     const types = events.map((e) =>
       e.type === "system" ? `system/${(e as { subtype: string }).subtype}` : e.type,
@@ -81,7 +83,7 @@ describe("runClaude with the real CLI", () => {
     expect(types).toContain("stream_event");
     expect(types).toContain("assistant");
     expect(types.at(-1)).toBe("result");
-    const deltas = events.map(textDelta).filter((d): d is string => d !== undefined);
+    const deltas = events.flatMap(translateLine).flatMap((e) => (e.type === "text_delta" ? [e.text] : []));
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.join("")).toBe("One two three four five six seven.");
     expect(out.text).toBe("One two three four five six seven.");
@@ -105,12 +107,13 @@ describe("runClaude with the real CLI", () => {
 
   it("no-tools profile: the API request offers no tools and init lists none", async () => {
     world.stub.enqueue(text("ok"));
+    let initTools: string[] | undefined;
     const r = run({
       invocation: { profile: { kind: "no-tools" }, session: { kind: "ephemeral" }, output: "stream-json" },
+      onEvent: (ev) => {
+        if (ev.type === "system" && "tools" in ev) initTools = ev.tools as string[];
+      },
     });
-    let initTools: string[] | undefined;
-    for await (const ev of r.events)
-      if (ev.type === "system" && "tools" in ev) initTools = ev.tools as string[];
     await r.done;
     expect(initTools).toEqual([]);
     expect(world.stub.turnRequests()[0]?.body.tools ?? []).toEqual([]);
@@ -193,7 +196,7 @@ describe("runClaude error mapping with the real CLI", () => {
     const err = await failure(run().done);
     expect(err).toBeInstanceOf(cls);
     expect(err.code).toBe(code);
-    expect((err as unknown as { status: number }).status).toBe(status);
+    expect((err as unknown as { apiStatus: number }).apiStatus).toBe(status);
     expect(err.result?.is_error).toBe(true);
   });
 

@@ -2,21 +2,14 @@ export type { Decoded, Issue } from "./codec.js";
 export { decodeJson, encodeJson, formatIssues } from "./codec.js";
 export type { ConnectNatsOptions } from "./connect.js";
 export { connectNats, isConnected, reconnectDefaults } from "./connect.js";
-export type {
-  AddServiceOptions,
-  EndpointContext,
-  EndpointSpec,
-  ErrorReply,
-  ServedEndpoint,
-} from "./endpoint.js";
-export { addService, errorReplyFrom, serveEndpoint } from "./endpoint.js";
+export type { AddServiceOptions, EndpointContext, EndpointSpec, ServedEndpoint } from "./endpoint.js";
+export { addService, serveEndpoint, serviceErrorFrom } from "./endpoint.js";
 export {
   InvalidKvValueError,
   InvalidRequestError,
   InvalidResponseError,
   JetStreamSetupError,
   KvUpdateConflictError,
-  NatsServiceError,
   RemoteServiceError,
   RequestFailedError,
   RequestTimeoutError,
@@ -31,3 +24,5 @@ export type { RequestSpec } from "./request.js";
 export { replyValue, request } from "./request.js";
 export type { StreamSpec } from "./stream.js";
 export { ensureStream } from "./stream.js";
+export type { TranscriptBlobs } from "./transcripts.js";
+export { natsTranscriptBlobs, transcriptObjectName } from "./transcripts.js";

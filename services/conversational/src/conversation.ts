@@ -1,6 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { randomUUID } from "node:crypto";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
   type Logger,
@@ -8,17 +6,19 @@ import {
   type ModelSpend,
   type ResultEvent,
   resolveModel,
+  sha256File,
   silentLogger,
   spendByModel,
-  textDelta,
   tokenUsage,
   transcriptPath,
+  translateLine,
 } from "@claude-gateway/claude";
 import type { ConversationalReply } from "@claude-gateway/contracts";
+import { ServiceError, toServiceError } from "@claude-gateway/service-kit";
 import { type ConversationRecord, newRecord, recordTurn } from "./core/record.js";
 import { SentenceSplitter } from "./core/sentences.js";
 import { planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
-import { ConversationalError, ConversationNotFoundError, errorBody } from "./errors.js";
+import { ConversationNotFoundError } from "./errors.js";
 import type { ClaudeRunner, Clock, ConversationLock, ConversationStore, TranscriptStore } from "./ports.js";
 
 export interface ConversationDeps {
@@ -71,12 +71,10 @@ export interface ConversationService {
   shutdown(graceMs: number): Promise<void>;
 }
 
-export class ShuttingDownError extends ConversationalError {
-  override readonly name = "ShuttingDownError";
-  readonly status = 503;
-  readonly code = "shutting_down";
+export class ShuttingDownError extends ServiceError {
+  override name = "ShuttingDownError";
   constructor() {
-    super("the service is shutting down; retry on another replica");
+    super(503, "shutting_down", "the service is shutting down; retry on another replica");
   }
 }
 
@@ -123,7 +121,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         );
       }
     } catch (err) {
-      report.outcome = errorBody(err).body.error;
+      report.outcome = toServiceError(err).code;
       const result = (err as { result?: ResultEvent }).result;
       if (result) report.spend = spendByModel(result, report.model ?? "unknown");
       throw err;
@@ -160,10 +158,11 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         ...(deps.bin ? { bin: deps.bin } : {}),
         ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
         onEvent: (line) => {
-          const delta = textDelta(line);
-          if (delta !== undefined) emit(splitter.push(delta));
-          // The end of one API message: nothing can extend its last sentence any more.
-          else if (line.type === "stream_event" && line.event.type === "message_stop") emit(splitter.flush());
+          for (const ev of translateLine(line)) {
+            if (ev.type === "text_delta") emit(splitter.push(ev.text));
+            // The end of one API message: nothing can extend its last sentence any more.
+            else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
+          }
         },
       });
       const out = await claude.done;
@@ -204,7 +203,6 @@ export function createConversationService(deps: ConversationDeps): ConversationS
   async function ensureTranscript(plan: TurnPlan, path: string, expected: string | undefined): Promise<void> {
     const local = await sha256File(path);
     if (local !== undefined && (expected === undefined || local === expected)) return;
-    await mkdir(dirname(path), { recursive: true });
     const restored = await deps.transcripts.restore(plan.sessionId, path).catch((err: unknown) => {
       log.warn({ sessionId: plan.sessionId, err }, "could not restore the session transcript");
       return false;
@@ -271,15 +269,4 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       await settled();
     },
   };
-}
-
-async function sha256File(path: string): Promise<string | undefined> {
-  try {
-    return createHash("sha256")
-      .update(await readFile(path))
-      .digest("hex");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
 }

@@ -20,11 +20,7 @@ export interface ConversationLock {
 }
 
 /** Session transcripts kept off the pod, so `--resume` works on any replica. */
-export interface TranscriptStore {
-  /** Writes the stored transcript to `path`; false if there is none. */
-  restore(sessionId: string, path: string): Promise<boolean>;
-  save(sessionId: string, path: string): Promise<void>;
-}
+export type { TranscriptStore } from "@claude-gateway/claude";
 
 export type ClaudeRunner = (opts: RunOptions) => ClaudeRun;
 

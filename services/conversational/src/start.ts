@@ -1,16 +1,21 @@
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
-import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
+import { claudeConfigDir, detectClaudeLogin, runClaude, transcriptStore } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
-import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import {
+  connectNats,
+  ensureKv,
+  ensureObjectStore,
+  isConnected,
+  natsTranscriptBlobs,
+} from "@claude-gateway/nats";
 import { createLogger } from "@claude-gateway/service-kit";
 import { serve } from "@hono/node-server";
 import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { natsConversationStore } from "./adapters/nats-conversations.js";
 import { natsLockKv } from "./adapters/nats-lock.js";
-import { natsTranscriptStore } from "./adapters/nats-transcripts.js";
 import { conversationalAuth, createApp } from "./app.js";
 import type { ConversationalConfig } from "./config.js";
 import { createConversationService } from "./conversation.js";
@@ -25,7 +30,6 @@ export const AGENT_NAME = "conversational";
 /**
  * Session transcripts of conversations. Not the executor's `agent_transcripts` (its max age is
  * the job TTL): this bucket's age is the conversation idle TTL.
- * TODO(contracts): move to `buckets` in packages/contracts.
  */
 export const TRANSCRIPTS_BUCKET = buckets.conversationTranscripts;
 
@@ -84,7 +88,7 @@ export async function startConversational(
         logger,
       }),
     ),
-    transcripts: natsTranscriptStore(transcripts),
+    transcripts: transcriptStore(natsTranscriptBlobs(transcripts)),
     runClaude,
     agent,
     models: config.models,

@@ -1,9 +1,15 @@
 import type { AddressInfo } from "node:net";
 import { type AgentRegistry, agentInvocation, findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { createAuth } from "@claude-gateway/auth";
-import { claudeConfigDir, detectClaudeLogin, runClaude } from "@claude-gateway/claude";
+import { claudeConfigDir, detectClaudeLogin, runClaude, transcriptStore } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
-import { connectNats, ensureKv, ensureObjectStore, isConnected } from "@claude-gateway/nats";
+import {
+  connectNats,
+  ensureKv,
+  ensureObjectStore,
+  isConnected,
+  natsTranscriptBlobs,
+} from "@claude-gateway/nats";
 import { createLogger } from "@claude-gateway/service-kit";
 import { serve } from "@hono/node-server";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -11,7 +17,6 @@ import type { Logger } from "pino";
 import { natsCancelBus, natsEventPublisher, onCancelBroadcast } from "./adapters/nats-events.js";
 import { ensureJobQueue, natsJobQueue, natsQueueConsumer } from "./adapters/nats-queue.js";
 import { natsJobStore } from "./adapters/nats-store.js";
-import { natsTranscriptStore } from "./adapters/nats-transcripts.js";
 import { createApp } from "./app.js";
 import type { ExecutorConfig } from "./config.js";
 import { createMetrics } from "./metrics.js";
@@ -97,7 +102,7 @@ export async function startExecutor(
     store,
     events: natsEventPublisher(nc),
     workspaces,
-    transcripts: natsTranscriptStore(transcriptsBucket),
+    transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),
     runClaude,
     invocationFor: (job) =>
       agentInvocation(agents.get(job.agent), {

@@ -14,8 +14,6 @@ export interface JobStore {
 export interface QueueStats {
   /** Accepted, not yet picked up by any replica. */
   queued: number;
-  /** Picked up, not yet acknowledged (running somewhere). */
-  inFlight: number;
 }
 
 /** The durable FIFO (a JetStream work-queue stream in production). */
@@ -60,11 +58,7 @@ export interface Workspaces {
 }
 
 /** Session transcripts kept off the pod, so `--resume` works on any replica. */
-export interface TranscriptStore {
-  /** Writes the stored transcript to `path`; false if there is none. */
-  restore(sessionId: string, path: string): Promise<boolean>;
-  save(sessionId: string, path: string): Promise<void>;
-}
+export type { TranscriptStore } from "@claude-gateway/claude";
 
 export type ClaudeRunner = (opts: RunOptions) => ClaudeRun;
 

@@ -1,5 +1,3 @@
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import {
   ClaudeCancelledError,
   type Invocation,
@@ -149,8 +147,10 @@ export function createJobRunner(deps: RunJobDeps) {
 
 async function restoreTranscript(deps: RunJobDeps, sessionId: string, cwd: string): Promise<void> {
   const path = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
-  await mkdir(dirname(path), { recursive: true });
-  const restored = await deps.transcripts.restore(sessionId, path);
+  const restored = await deps.transcripts.restore(sessionId, path).catch((err: unknown) => {
+    deps.logger.warn({ sessionId, err }, "could not restore the session transcript");
+    return false;
+  });
   if (restored) return;
   // Not stored (or the store is down): a transcript from an earlier job on this replica will do.
   if (!(await placeTranscriptLocally(deps.claudeConfigDir, cwd, sessionId))) {

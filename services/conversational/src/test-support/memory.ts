@@ -173,7 +173,6 @@ export function fakeClaude(
       pid: undefined,
       sessionId,
       args: [],
-      events: (async function* () {})(),
       done,
       cancel: () => {},
     };

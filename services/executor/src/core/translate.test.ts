@@ -57,6 +57,33 @@ describe("translateLine", () => {
     expect(a!.content).toContain("1 more chars".replace("1", "904"));
     expect(b).toMatchObject({ toolUseId: "t2", isError: false, content: "a\nb" });
   });
+  it("tool results keep non-text blocks, as JSON", () => {
+    const ev = line({
+      type: "user",
+      session_id: "s",
+      message: {
+        role: "user",
+        content: [
+          {
+            type: "tool_result",
+            tool_use_id: "t1",
+            content: [
+              { type: "text", text: "a" },
+              { type: "image", source: { type: "base64", data: "AA" } },
+            ],
+          },
+        ],
+      },
+    });
+    expect(translateLine(ev)).toEqual([
+      {
+        type: "tool_result",
+        toolUseId: "t1",
+        isError: false,
+        content: 'a\n{"type":"image","source":{"type":"base64","data":"AA"}}',
+      },
+    ]);
+  });
   it("leaves out sub-agent traffic and everything else", () => {
     expect(
       translateLine(
@@ -73,6 +100,17 @@ describe("translateLine", () => {
       ),
     ).toEqual([]);
     expect(translateLine(line({ type: "system", subtype: "status" }))).toEqual([]);
+    expect(
+      translateLine(
+        line({
+          type: "result",
+          subtype: "success",
+          is_error: false,
+          session_id: "s",
+          result: "done",
+        }),
+      ),
+    ).toEqual([]);
     expect(translateLine({ type: "malformed", line: "x", reason: "y" })).toEqual([]);
     expect(translateLine({ type: "unknown", raw: {} })).toEqual([]);
   });

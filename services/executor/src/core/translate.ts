@@ -1,4 +1,9 @@
-import { type ParsedLine, textDelta } from "@claude-gateway/claude";
+import {
+  contentText,
+  type ParsedLine,
+  type RunEvent,
+  translateLine as runEvents,
+} from "@claude-gateway/claude";
 import type { JobEvent } from "@claude-gateway/contracts";
 
 /** A job event before it is numbered and stamped. */
@@ -13,38 +18,29 @@ const MAX_TOOL_RESULT = 4096;
  * assistant blocks; tool results from user lines. Sub-agent traffic is left out.
  */
 export function translateLine(line: ParsedLine): JobEventBody[] {
-  const delta = textDelta(line);
-  if (delta !== undefined) return delta === "" ? [] : [{ type: "text", delta }];
-  if (line.type === "assistant" && !line.parent_tool_use_id) {
-    return line.message.content.flatMap((block): JobEventBody[] =>
-      block.type === "tool_use" && "id" in block && "name" in block
-        ? [{ type: "tool_use", toolUseId: String(block.id), name: String(block.name), input: block.input }]
-        : [],
-    );
-  }
-  if (line.type === "user" && !line.parent_tool_use_id && Array.isArray(line.message.content)) {
-    return line.message.content.flatMap((block): JobEventBody[] =>
-      block.type === "tool_result" && "tool_use_id" in block
-        ? [
-            {
-              type: "tool_result",
-              toolUseId: String(block.tool_use_id),
-              isError: block.is_error === true,
-              content: clip(contentText(block.content)),
-            },
-          ]
-        : [],
-    );
-  }
-  return [];
+  return runEvents(line).flatMap(jobEvent);
 }
 
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content.map((c) => (typeof c?.text === "string" ? c.text : JSON.stringify(c))).join("\n");
+function jobEvent(ev: RunEvent): JobEventBody[] {
+  switch (ev.type) {
+    case "text_delta":
+      return [{ type: "text", delta: ev.text }];
+    case "tool_use":
+      return [{ type: "tool_use", toolUseId: ev.id, name: ev.name, input: ev.input }];
+    case "tool_result":
+      return [
+        {
+          type: "tool_result",
+          toolUseId: ev.toolUseId,
+          isError: ev.isError,
+          // Every block, non-text ones as JSON: a job's consumer sees what the tool answered.
+          content: clip(contentText(ev.content, { nonText: "json" })),
+        },
+      ];
+    default:
+      // The result and errors come from the run's outcome; the rest has no job event.
+      return [];
   }
-  return content === undefined ? "" : JSON.stringify(content);
 }
 
 function clip(s: string): string {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { type ParsedLine, parseLine } from "@claude-gateway/claude";
 import { describe, expect, it } from "vitest";
+import { createChatTranslator, MAX_TOOL_OUTPUT_CHARS } from "./chat-events.js";
 import { applyEvent, assistantEntry, entryText, entryTools } from "./history.js";
-import { createTranslator, MAX_TOOL_OUTPUT_CHARS } from "./sse.js";
 import type { ChatEvent } from "./wire.js";
 
 /** Real stream-json recorded from CLI 2.1.197 running the breakglass agent on the Messages stub. */
@@ -15,12 +15,12 @@ const fixture = (name: string): ParsedLine[] =>
     });
 
 const translateAll = (lines: ParsedLine[]) => {
-  const t = createTranslator();
+  const t = createChatTranslator();
   return lines.flatMap((l) => t(l));
 };
 const line = (v: unknown) => parseLine(JSON.stringify(v))!;
 
-describe("stream-json → SSE, on real CLI output", () => {
+describe("stream-json → chat events, on real CLI output", () => {
   it("a turn with a tool call: text deltas, the call, its result with the tool's name, more text, the result", () => {
     const lines = fixture("turn-tool-call.jsonl");
     expect(lines.some((l) => l.type === "malformed" || l.type === "unknown")).toBe(false);
@@ -84,8 +84,8 @@ describe("stream-json → SSE, on real CLI output", () => {
   });
 });
 
-describe("stream-json → SSE, line by line", () => {
-  const t = () => createTranslator();
+describe("stream-json → chat events, line by line", () => {
+  const t = () => createChatTranslator();
   it.each<[string, unknown, ChatEvent[]]>([
     [
       "empty text delta",

@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import type { ParsedLine } from "./events.js";
+import { parseLine } from "./parse.js";
+import { contentText, type RunEvent, translateLine } from "./translate.js";
+
+const line = (v: unknown): ParsedLine => {
+  const parsed = parseLine(JSON.stringify(v));
+  if (!parsed || parsed.type === "malformed") throw new Error(`bad fixture: ${JSON.stringify(parsed)}`);
+  return parsed;
+};
+
+const delta = (d: unknown, parent: string | null = null) => ({
+  type: "stream_event",
+  session_id: "s",
+  parent_tool_use_id: parent,
+  event: { type: "content_block_delta", index: 0, delta: d },
+});
+const assistant = (content: unknown[], parent: string | null = null) => ({
+  type: "assistant",
+  session_id: "s",
+  parent_tool_use_id: parent,
+  message: { id: "m", role: "assistant", content },
+});
+const user = (content: unknown, parent: string | null = null) => ({
+  type: "user",
+  session_id: "s",
+  parent_tool_use_id: parent,
+  message: { role: "user", content },
+});
+const result = {
+  type: "result",
+  subtype: "success",
+  is_error: false,
+  duration_ms: 120,
+  num_turns: 1,
+  result: "hi",
+  session_id: "s",
+  total_cost_usd: 0.01,
+  usage: { input_tokens: 10, output_tokens: 2 },
+};
+
+describe("translateLine", () => {
+  it.each<[string, unknown, RunEvent[]]>([
+    [
+      "a text delta: the raw API event, then its text",
+      delta({ type: "text_delta", text: "Hel" }),
+      [
+        {
+          type: "stream_event",
+          event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hel" } },
+        },
+        { type: "text_delta", text: "Hel" },
+      ],
+    ],
+    [
+      "an empty text delta: the raw event only",
+      delta({ type: "text_delta", text: "" }),
+      [
+        {
+          type: "stream_event",
+          event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "" } },
+        },
+      ],
+    ],
+    [
+      "a tool input delta: the raw event only",
+      delta({ type: "input_json_delta", partial_json: "{" }),
+      [
+        {
+          type: "stream_event",
+          event: {
+            type: "content_block_delta",
+            index: 0,
+            delta: { type: "input_json_delta", partial_json: "{" },
+          },
+        },
+      ],
+    ],
+    [
+      "message_stop: the raw event",
+      { type: "stream_event", event: { type: "message_stop" } },
+      [{ type: "stream_event", event: { type: "message_stop" } }],
+    ],
+    ["a sub-agent's delta: nothing", delta({ type: "text_delta", text: "x" }, "toolu_0"), []],
+    [
+      "an assistant message: its text and tool calls, in order",
+      assistant([
+        { type: "text", text: "Let me look." },
+        { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } },
+        { type: "thinking", thinking: "hmm" },
+        { type: "text", text: "" },
+      ]),
+      [
+        { type: "text", text: "Let me look." },
+        { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } },
+      ],
+    ],
+    [
+      "a tool_use block without an id: nothing",
+      assistant([{ type: "tool_use", name: "Bash", input: {} }]),
+      [],
+    ],
+    [
+      "a sub-agent's assistant message: nothing",
+      assistant([{ type: "tool_use", id: "t", name: "Read", input: {} }], "toolu_0"),
+      [],
+    ],
+    [
+      "tool results, with their content as given",
+      user([
+        { type: "tool_result", tool_use_id: "t1", content: "out", is_error: true },
+        { type: "tool_result", tool_use_id: "t2", content: [{ type: "text", text: "a" }] },
+        { type: "text", text: "not a result" },
+      ]),
+      [
+        { type: "tool_result", toolUseId: "t1", content: "out", isError: true },
+        { type: "tool_result", toolUseId: "t2", content: [{ type: "text", text: "a" }], isError: false },
+      ],
+    ],
+    ["a user message with plain text: nothing", user("hi"), []],
+    [
+      "a sub-agent's tool result: nothing",
+      user([{ type: "tool_result", tool_use_id: "t", content: "x" }], "toolu_0"),
+      [],
+    ],
+    [
+      "an API retry",
+      {
+        type: "system",
+        subtype: "api_retry",
+        attempt: 1,
+        max_retries: 2,
+        retry_delay_ms: 500,
+        error_status: 529,
+        error: "overloaded",
+      },
+      [
+        {
+          type: "api_retry",
+          attempt: 1,
+          maxRetries: 2,
+          retryDelayMs: 500,
+          errorStatus: 529,
+          error: "overloaded",
+        },
+      ],
+    ],
+    [
+      "an API retry without a status",
+      {
+        type: "system",
+        subtype: "api_retry",
+        attempt: 2,
+        max_retries: 2,
+        retry_delay_ms: 1000,
+        error_status: null,
+      },
+      [
+        {
+          type: "api_retry",
+          attempt: 2,
+          maxRetries: 2,
+          retryDelayMs: 1000,
+          errorStatus: undefined,
+          error: undefined,
+        },
+      ],
+    ],
+    [
+      "system init: nothing",
+      {
+        type: "system",
+        subtype: "init",
+        session_id: "s",
+        cwd: "/",
+        tools: [],
+        model: "m",
+        permissionMode: "default",
+      },
+      [],
+    ],
+    ["other system lines: nothing", { type: "system", subtype: "status", status: "requesting" }, []],
+  ])("%s", (_name, value, expected) => {
+    expect(translateLine(line(value))).toEqual(expected);
+  });
+
+  it("the result line, whole (defaults filled by the parser)", () => {
+    const parsed = line(result);
+    expect(translateLine(parsed)).toEqual([{ type: "result", result: parsed }]);
+    expect(translateLine(parsed)[0]).toMatchObject({
+      result: { total_cost_usd: 0.01, permission_denials: [] },
+    });
+  });
+
+  it("malformed and unknown lines: nothing", () => {
+    expect(translateLine({ type: "malformed", line: "x", reason: "y" })).toEqual([]);
+    expect(translateLine({ type: "unknown", raw: { type: "future" } })).toEqual([]);
+  });
+});
+
+describe("contentText", () => {
+  const blocks = [
+    { type: "text", text: "one" },
+    { type: "image", source: { type: "base64", data: "AAAA" } },
+    { type: "text", text: "" },
+    { type: "text", text: "two" },
+  ];
+  it.each<[string, unknown, string, string]>([
+    ["a string", "plain", "plain", "plain"],
+    ["no content", undefined, "", ""],
+    ["null", null, "", "null"],
+    ["an object", { a: 1 }, '{"a":1}', '{"a":1}'],
+    [
+      "text blocks",
+      [
+        { type: "text", text: "a" },
+        { type: "text", text: "b" },
+      ],
+      "a\nb",
+      "a\nb",
+    ],
+    [
+      "mixed blocks",
+      blocks,
+      "one\ntwo",
+      'one\n{"type":"image","source":{"type":"base64","data":"AAAA"}}\n\ntwo',
+    ],
+    ["an empty list", [], "", ""],
+  ])("%s", (_name, content, omitted, json) => {
+    expect(contentText(content)).toBe(omitted);
+    expect(contentText(content, { nonText: "omit" })).toBe(omitted);
+    expect(contentText(content, { nonText: "json" })).toBe(json);
+  });
+});
