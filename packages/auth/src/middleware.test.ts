@@ -41,9 +41,9 @@ const authentikHeaders = {
 async function expectUnauthorized(res: Response) {
   expect(res.status).toBe(401);
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
-  const body = (await res.json()) as { error: { code: string; message: string } };
-  expect(body.error.code).toBe("unauthorized");
-  expect(body.error.message).not.toBe("");
+  const body = (await res.json()) as { error: string; detail: string };
+  expect(body.error).toBe("unauthorized");
+  expect(body.detail).not.toBe("");
 }
 
 /** Records every logger call as one string, to search for leaked secrets. */
@@ -206,7 +206,8 @@ describe("nothing configured", () => {
     expect(res.status).toBe(503);
     expect(res.headers.get("www-authenticate")).toBeNull();
     expect(await res.json()).toEqual({
-      error: { code: "auth_not_configured", message: "Authentication is not configured on this server" },
+      error: "auth_not_configured",
+      detail: "Authentication is not configured on this server",
     });
   });
 

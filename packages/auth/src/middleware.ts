@@ -22,7 +22,10 @@ export interface AuthOptions {
   /** Exact request paths served without credentials. Default: `/healthz`, `/readyz`. */
   publicPaths?: readonly string[];
   logger?: AuthLogger;
-  /** Shapes the error response. Default: `{ error: { code, message } }`. 401s get `WWW-Authenticate` either way. */
+  /**
+   * Shapes the error response. Default: the services' error envelope `{ error: code, detail }`
+   * (contracts' `ErrorEnvelope`). 401s get `WWW-Authenticate` either way.
+   */
   onError?: (c: Context, failure: AuthFailure) => Response | Promise<Response>;
 }
 
@@ -90,7 +93,7 @@ function challenge(reason: AuthFailureReason): string {
 }
 
 function defaultError(c: Context, failure: AuthFailure): Response {
-  return c.json({ error: { code: failure.code, message: failure.message } }, failure.status);
+  return c.json({ error: failure.code, detail: failure.message }, failure.status);
 }
 
 function logConfiguration(config: AuthConfig, logger: AuthLogger | undefined): void {

@@ -2,11 +2,17 @@ import type { ResultEvent } from "./events.js";
 
 /**
  * Every way a CLI run can fail, as one named class each. `code` is machine-readable and stable;
- * `retryable` tells a caller whether the same request may succeed later.
+ * `retryable` tells a caller whether the same request may succeed later; `status` is what an HTTP
+ * edge answers (the service cannot serve the request now: 503, unless the request itself is at
+ * fault), and `detail` the one line a client may see.
  */
 export abstract class ClaudeError extends Error {
   abstract readonly code: string;
   abstract readonly retryable: boolean;
+  readonly status: number = 503;
+  get detail(): string {
+    return this.message;
+  }
   /** The CLI's result line when it printed one: cost and usage still count. */
   result?: ResultEvent;
   stderrTail?: string;
@@ -19,7 +25,8 @@ export class ClaudeAuthError extends ClaudeError {
   readonly retryable = false;
   constructor(
     message: string,
-    readonly status: number | null = null,
+    /** The API's HTTP status (401, 403), or null when the CLI found no credentials at all. */
+    readonly apiStatus: number | null = null,
   ) {
     super(message);
   }
@@ -35,10 +42,11 @@ export class ClaudeApiError extends ClaudeError {
   readonly retryable: boolean;
   constructor(
     message: string,
-    readonly status: number | null,
+    /** The API's HTTP status after the CLI's retries (429, 500, 529…), null for connection errors. */
+    readonly apiStatus: number | null,
   ) {
     super(message);
-    this.kind = apiErrorKind(status);
+    this.kind = apiErrorKind(apiStatus);
     this.retryable = this.kind !== "client_error";
   }
 }
@@ -111,6 +119,7 @@ export class ClaudeInvalidRequestError extends ClaudeError {
   override readonly name = "ClaudeInvalidRequestError";
   readonly code = "invalid_request";
   readonly retryable = false;
+  override readonly status = 400;
 }
 
 /**
@@ -144,7 +153,14 @@ export class ClaudeCrashedError extends ClaudeError {
   ) {
     const how = signal ? `killed by ${signal}` : `exit code ${exitCode ?? "unknown"}`;
     const tail = stderrTail.trim().split("\n").slice(-3).join(" | ");
-    super(`claude crashed (${how})${detail ? `: ${detail}` : ""}${tail ? `; stderr: ${tail}` : ""}`);
+    const summary = `claude crashed (${how})${detail ? `: ${detail}` : ""}`;
+    super(`${summary}${tail ? `; stderr: ${tail}` : ""}`);
+    this.summary = summary;
     this.stderrTail = stderrTail;
+  }
+  private readonly summary: string;
+  /** Without the stderr tail: that stays in the logs. */
+  override get detail(): string {
+    return this.summary;
   }
 }

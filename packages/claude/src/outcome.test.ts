@@ -42,27 +42,32 @@ describe("classifyOutcome", () => {
       "API 401",
       apiFail(401, "Failed to authenticate. API Error: 401 invalid x-api-key"),
       "claude_not_authenticated",
-      { status: 401 },
+      { apiStatus: 401, status: 503 },
     ],
     ["API 403", apiFail(403, "API Error: 403"), "claude_not_authenticated"],
     [
       "not logged in",
       apiFail(null, "Not logged in · Please run /login"),
       "claude_not_authenticated",
-      { status: null },
+      { apiStatus: null },
     ],
     [
       "API 429",
       apiFail(429, "API Error: Request rejected (429)"),
       "upstream_error",
-      { status: 429, kind: "rate_limited", retryable: true },
+      { apiStatus: 429, kind: "rate_limited", retryable: true },
     ],
-    ["API 500", apiFail(500, "API Error: 500 boom"), "upstream_error", { status: 500, kind: "server_error" }],
+    [
+      "API 500",
+      apiFail(500, "API Error: 500 boom"),
+      "upstream_error",
+      { apiStatus: 500, kind: "server_error" },
+    ],
     [
       "API 529",
       apiFail(529, "API Error: 529 Overloaded"),
       "upstream_error",
-      { status: 529, kind: "overloaded" },
+      { apiStatus: 529, kind: "overloaded" },
     ],
     [
       "API 400",
@@ -133,6 +138,7 @@ describe("classifyOutcome", () => {
       }),
       "invalid_request",
       {
+        status: 400,
         retryable: false,
         message:
           "--json-schema is not a valid JSON Schema: data/type must be equal to one of the allowed values",
@@ -231,8 +237,10 @@ describe("classifyOutcome", () => {
     }
   });
 
-  it("a crash message names the exit code and the stderr tail", () => {
+  it("a crash message names the exit code and the stderr tail; its client-facing detail only the first", () => {
     const out = classifyOutcome(end({ exitCode: 3, result: undefined, stderrTail: "a\nb\nc\nd\n" }));
     expect(!out.ok && out.error.message).toBe("claude crashed (exit code 3); stderr: b | c | d");
+    expect(!out.ok && out.error.detail).toBe("claude crashed (exit code 3)");
+    expect(!out.ok && out.error.status).toBe(503);
   });
 });

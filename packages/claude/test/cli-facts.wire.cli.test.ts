@@ -84,7 +84,7 @@ describe("limits and the CLI's own retries", () => {
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(ClaudeApiError);
-      expect((err as ClaudeApiError).status).toBe(status);
+      expect((err as ClaudeApiError).apiStatus).toBe(status);
       expect(world.stub.turnRequests()).toHaveLength(3);
       const retries = events.filter((e) => e.type === "system" && e.subtype === "api_retry");
       expect(retries.map((e) => (e as { error_status?: number }).error_status)).toEqual([status, status]);

@@ -1,18 +1,26 @@
 import { z } from "zod";
 
-/** The machine-readable error body every service answers with (the OpenAI gateway maps it). */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    /** Per-field problems of a rejected request. */
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    retryAfterSeconds: z.number().optional(),
-  }),
-});
-export type ErrorBody = z.infer<typeof ErrorBody>;
+/** One problem with a rejected request: where (`path`, dotted) and what. */
+export const ErrorIssue = z.object({ path: z.string(), message: z.string() });
+export type ErrorIssue = z.infer<typeof ErrorIssue>;
 
-/** Turns zod issues into the `issues` list of an error body. */
-export function issuesOf(error: z.ZodError): Array<{ path: string; message: string }> {
+/**
+ * The error body of every service's own API, over HTTP and as the data of a NATS micro-service
+ * error (whose `Nats-Service-Error-Code` header carries the HTTP status). `error` is a stable,
+ * machine-readable code; `detail` one line for a human. The OpenAI surface keeps OpenAI's shape
+ * and maps this one in one place.
+ */
+export const ErrorEnvelope = z.object({
+  error: z.string().min(1),
+  detail: z.string(),
+  /** When to try again (also the `Retry-After` header over HTTP). */
+  retry_after_seconds: z.number().int().nonnegative().optional(),
+  /** Per-field problems of a rejected request. */
+  issues: z.array(ErrorIssue).optional(),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+
+/** Turns zod issues into the `issues` list of an error envelope. */
+export function issuesOf(error: z.ZodError): ErrorIssue[] {
   return error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
 }

@@ -4,7 +4,7 @@ export {
   ConversationId,
   Language,
 } from "./conversational.js";
-export { ErrorBody, issuesOf } from "./errors.js";
+export { ErrorEnvelope, ErrorIssue, issuesOf } from "./errors.js";
 export {
   CancelBroadcast,
   isTerminal,

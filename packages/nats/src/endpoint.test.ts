@@ -1,31 +1,35 @@
+import { ServiceError } from "@claude-gateway/service-kit";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { endpointName, errorReplyFrom } from "./endpoint.js";
-import { NatsServiceError } from "./errors.js";
+import { endpointName, serviceErrorFrom } from "./endpoint.js";
 
-describe("errorReplyFrom", () => {
+describe("serviceErrorFrom", () => {
   it.each([
-    ["a NatsServiceError", new NatsServiceError(409, "busy"), { code: 409, message: "busy" }],
     [
-      "an HTTP-style status",
-      Object.assign(new Error("gone"), { status: 410 }),
-      { code: 410, message: "gone" },
+      "a service error",
+      new ServiceError(409, "busy", "busy now"),
+      { status: 409, code: "busy", detail: "busy now" },
     ],
-    ["a plain error", new Error("boom"), { code: 500, message: "boom" }],
     [
-      "a string code",
+      "another package's error that carries its answer",
+      Object.assign(new Error("gone"), { status: 410, code: "gone_away" }),
+      { status: 410, code: "gone_away", detail: "gone" },
+    ],
+    ["a plain error", new Error("boom"), { status: 500, code: "internal" }],
+    [
+      "a system error code",
       Object.assign(new Error("refused"), { code: "ECONNREFUSED" }),
-      { code: 500, message: "refused" },
+      { status: 500, code: "internal" },
     ],
-    ["an out-of-range code", Object.assign(new Error("ok?"), { code: 200 }), { code: 500, message: "ok?" }],
-    ["a thrown string", "oops", { code: 500, message: "oops" }],
+    ["an out-of-range status", Object.assign(new Error("ok?"), { status: 200, code: "x" }), { status: 500 }],
+    ["a thrown string", "oops", { status: 500, code: "internal" }],
   ])("maps %s", (_, err, expected) => {
-    expect(errorReplyFrom(err)).toEqual(expected);
+    expect(serviceErrorFrom(err)).toMatchObject(expected);
   });
 
   it("treats a JetStream API error as our failure, not the caller's", () => {
     const err = new JetStreamApiError({ code: 404, err_code: 10059, description: "stream not found" });
-    expect(errorReplyFrom(err)).toEqual({ code: 500, message: "stream not found" });
+    expect(serviceErrorFrom(err)).toMatchObject({ status: 500, code: "internal" });
   });
 });
 

@@ -1,3 +1,4 @@
+import { errorBody, ServiceError, toServiceError } from "@claude-gateway/service-kit/errors";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { type Service, type ServiceGroup, type ServiceMsg, Svcm } from "@nats-io/services";
@@ -44,16 +45,13 @@ export interface ServedEndpoint {
   idle(): Promise<void>;
 }
 
-/** What an error reply carries. */
-export interface ErrorReply {
-  code: number;
-  message: string;
-}
-
 /**
- * A typed request-reply endpoint. Bad JSON or a request the schema rejects gets a 400; a
- * handler error gets its own code (500 if it has none); a response the schema rejects is our
- * bug and gets a 500. Every request gets exactly one reply; nothing here throws into the client.
+ * A typed request-reply endpoint. Bad JSON or a request the schema rejects gets a 400
+ * `invalid_request`; a handler's error is answered as its service error (`toServiceError`: its
+ * own status and code, else a 500 `internal`); a response the schema rejects is our bug and gets
+ * a 500. An error reply is a micro-service error whose code is the HTTP status, whose description
+ * is the one-line detail, and whose data is the error envelope, which `request` turns back into a
+ * typed error. Every request gets exactly one reply; nothing here throws into the client.
  */
 export function serveEndpoint<Req extends z.ZodType, Res extends z.ZodType>(
   group: ServiceGroup,
@@ -66,10 +64,15 @@ export function serveEndpoint<Req extends z.ZodType, Res extends z.ZodType>(
   const handle = async (msg: ServiceMsg): Promise<void> => {
     const reply = await answer(spec, msg);
     if ("error" in reply) {
-      if (reply.error.code >= 500) {
-        logger.error({ subject: msg.subject, code: reply.error.code, err: reply.cause }, reply.error.message);
+      const err = reply.error;
+      if (err.status >= 500) {
+        const cause = reply.cause ?? err;
+        logger.error(
+          { subject: msg.subject, status: err.status, code: err.code, err: cause },
+          cause instanceof Error ? cause.message : err.message,
+        );
       }
-      msg.respondError(reply.error.code, headerSafe(reply.error.message));
+      msg.respondError(err.status, headerSafe(err.detail), encodeJson(errorBody(err)));
     } else {
       msg.respond(reply.data);
     }
@@ -97,46 +100,45 @@ export function serveEndpoint<Req extends z.ZodType, Res extends z.ZodType>(
   };
 }
 
-type Answer = { data: Uint8Array } | { error: ErrorReply; cause?: unknown };
+type Answer = { data: Uint8Array } | { error: ServiceError; cause?: unknown };
 
 async function answer<Req extends z.ZodType, Res extends z.ZodType>(
   spec: EndpointSpec<Req, Res>,
   msg: ServiceMsg,
 ): Promise<Answer> {
   const req = decodeJson(msg.data, spec.request);
-  if (!req.ok) return { error: { code: 400, message: `invalid request: ${req.message}` } };
+  if (!req.ok) {
+    const issues =
+      req.reason === "schema"
+        ? req.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }))
+        : [];
+    return { error: new ServiceError(400, "invalid_request", `invalid request: ${req.message}`, { issues }) };
+  }
   let result: z.input<Res>;
   try {
     result = await spec.handler(req.value, { subject: msg.subject, headers: msg.headers });
   } catch (err) {
-    return { error: errorReplyFrom(err), cause: err };
+    return { error: serviceErrorFrom(err), cause: err };
   }
   const res = check(result, spec.response);
-  if (!res.ok) return { error: { code: 500, message: `invalid response: ${res.message}` } };
+  if (!res.ok) {
+    return {
+      error: new ServiceError(500, "internal", "internal error; see the service's logs"),
+      cause: new Error(`invalid response: ${res.message}`),
+    };
+  }
   return { data: encodeJson(res.value) };
 }
 
 /**
- * The code an error asks for: a `status` or numeric `code` in 400–599 (so `NatsServiceError`,
- * HTTP-ish errors and the like work), else 500. A JetStream API error inside a handler is our
- * failure, not the caller's, whatever its status says.
+ * A handler's error as the service error it is answered with. A JetStream API error inside a
+ * handler is our failure (a store we use), not the caller's, whatever its own status says.
  */
-export function errorReplyFrom(err: unknown): ErrorReply {
-  const message = err instanceof Error ? err.message : String(err);
-  if (typeof err === "object" && err !== null && !(err instanceof JetStreamApiError)) {
-    const { status, code } = err as { status?: unknown; code?: unknown };
-    for (const candidate of [status, code]) {
-      if (
-        typeof candidate === "number" &&
-        Number.isInteger(candidate) &&
-        candidate >= 400 &&
-        candidate <= 599
-      ) {
-        return { code: candidate, message };
-      }
-    }
+export function serviceErrorFrom(err: unknown): ServiceError {
+  if (err instanceof JetStreamApiError) {
+    return new ServiceError(500, "internal", "internal error; see the service's logs", { cause: err });
   }
-  return { code: 500, message };
+  return toServiceError(err);
 }
 
 /** Endpoint names may only hold letters, digits, `-` and `_`. */

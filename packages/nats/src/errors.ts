@@ -1,30 +1,21 @@
+import { ServiceError, type ServiceErrorOptions } from "@claude-gateway/service-kit/errors";
 import type { Issue } from "./codec.js";
 
 /**
- * Throw from an endpoint handler to answer with this code (HTTP-like: 4xx the caller's fault,
- * 5xx ours). Any other error a handler throws becomes a 500.
+ * The endpoint answered with an error: the envelope it sent, rebuilt as a typed error on the
+ * caller's side (status, code, detail, retry-after and issues as the service meant them). A reply
+ * without an envelope (a peer that does not speak it) keeps its status with code `remote_error`.
  */
-export class NatsServiceError extends Error {
-  override name = "NatsServiceError";
-  constructor(
-    readonly code: number,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** The endpoint answered with a `Nats-Service-Error` (code and message as it sent them). */
-export class RemoteServiceError extends Error {
+export class RemoteServiceError extends ServiceError {
   override name = "RemoteServiceError";
   constructor(
     readonly subject: string,
-    readonly code: number,
-    message: string,
-    options?: ErrorOptions,
+    status: number,
+    code: string,
+    detail: string,
+    options?: ServiceErrorOptions,
   ) {
-    super(message, options);
+    super(status, code, detail, options);
   }
 }
 

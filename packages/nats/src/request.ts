@@ -1,5 +1,6 @@
+import { ErrorEnvelope } from "@claude-gateway/contracts";
 import { type Msg, type MsgHdrs, type NatsConnection, RequestError, TimeoutError } from "@nats-io/nats-core";
-import { ServiceError } from "@nats-io/services";
+import { ServiceError as MicroServiceError } from "@nats-io/services";
 import type { z } from "zod";
 import { check, decodeJson, encodeJson, issuesOf } from "./codec.js";
 import {
@@ -49,8 +50,8 @@ export async function request<Req extends z.ZodType, Res extends z.ZodType>(
 
 /** A reply as the typed value, or `RemoteServiceError` / `InvalidResponseError`. */
 export function replyValue<S extends z.ZodType>(subject: string, reply: Msg, schema: S): z.output<S> {
-  const remote = ServiceError.toServiceError(reply);
-  if (remote) throw new RemoteServiceError(subject, remote.code, remote.message, { cause: remote });
+  const remote = MicroServiceError.toServiceError(reply);
+  if (remote) throw remoteError(subject, remote.code, remote.message, reply.data);
   const res = decodeJson(reply.data, schema);
   if (!res.ok) throw new InvalidResponseError(subject, issuesOf(res), res.message);
   return res.value;
@@ -63,4 +64,22 @@ export function requestErrorFrom(subject: string, timeoutMs: number, err: unknow
     return new ServiceUnavailableError(subject, { cause: err });
   }
   return new RequestFailedError(subject, { cause: err });
+}
+
+/** An error reply as the typed error its envelope describes. */
+function remoteError(
+  subject: string,
+  status: number,
+  description: string,
+  data: Uint8Array,
+): RemoteServiceError {
+  const envelope = data.length > 0 ? decodeJson(data, ErrorEnvelope) : undefined;
+  if (envelope?.ok) {
+    const e = envelope.value;
+    return new RemoteServiceError(subject, status, e.error, e.detail, {
+      ...(e.retry_after_seconds !== undefined ? { retryAfterSeconds: e.retry_after_seconds } : {}),
+      ...(e.issues !== undefined ? { issues: e.issues } : {}),
+    });
+  }
+  return new RemoteServiceError(subject, status, "remote_error", description);
 }

@@ -1,3 +1,4 @@
+import { ServiceError } from "@claude-gateway/service-kit";
 import { type StartNatsServerOptions, startNatsServer } from "@claude-gateway/testkit/nats-server";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
@@ -6,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   addService,
+  formatIssues,
   InvalidRequestError,
   InvalidResponseError,
-  NatsServiceError,
   RemoteServiceError,
   RequestTimeoutError,
   replyValue,
@@ -59,7 +60,9 @@ describe("serveEndpoint + request", () => {
       logger: log.logger,
       handler: (req) => {
         calls.push(req);
-        if (req.a === 409) throw new NatsServiceError(409, "already adding that");
+        if (req.a === 409) {
+          throw new ServiceError(409, "busy", "already adding that", { retryAfterSeconds: 3 });
+        }
         if (req.a === 500) throw new Error("adder on fire");
         // A bug: the response schema wants a number.
         if (req.a === 666) return { sum: "many" } as unknown as { sum: number };
@@ -93,7 +96,7 @@ describe("serveEndpoint + request", () => {
       }
     })();
     expect(err).toBeInstanceOf(RemoteServiceError);
-    expect(err).toMatchObject({ code: 400, subject: Add.subject });
+    expect(err).toMatchObject({ status: 400, code: "invalid_request", subject: Add.subject });
     expect((err as Error).message).toMatch(/^invalid request: invalid JSON/);
   });
 
@@ -102,8 +105,9 @@ describe("serveEndpoint + request", () => {
     const loose = { ...Add, request: z.object({ a: z.unknown() }) };
     const err = await request(nc, { ...loose, payload: { a: "two" } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteServiceError);
-    expect(err).toMatchObject({ code: 400 });
+    expect(err).toMatchObject({ status: 400, code: "invalid_request" });
     expect((err as Error).message).toMatch(/invalid request: a: .*; b: /);
+    expect((err as RemoteServiceError).issues?.map((i) => i.path)).toEqual(["a", "b"]);
   });
 
   it("does not send a payload that fails the caller's own schema", async () => {
@@ -116,28 +120,49 @@ describe("serveEndpoint + request", () => {
     expect(calls.slice(before)).toEqual([{ a: 1, b: 1 }]);
   });
 
-  it("passes a handler error's code through", async () => {
-    await expect(request(nc, { ...Add, payload: { a: 409, b: 0 } })).rejects.toMatchObject({
-      name: "RemoteServiceError",
-      code: 409,
-      message: "already adding that",
+  it("rebuilds a handler's service error on the caller's side: status, code, detail, retry-after", async () => {
+    const err = await request(nc, { ...Add, payload: { a: 409, b: 0 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteServiceError);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect(err).toMatchObject({
+      status: 409,
+      code: "busy",
+      detail: "already adding that",
+      retryAfterSeconds: 3,
+      subject: Add.subject,
     });
   });
 
-  it("turns an unexpected handler error into a 500 and logs it", async () => {
+  it("turns an unexpected handler error into a 500 internal that tells the caller nothing, and logs it", async () => {
     const logged = log.next("adder on fire");
-    await expect(request(nc, { ...Add, payload: { a: 500, b: 0 } })).rejects.toMatchObject({
-      code: 500,
-      message: "adder on fire",
-    });
-    expect((await logged).fields).toMatchObject({ code: 500, subject: Add.subject });
+    const err = await request(nc, { ...Add, payload: { a: 500, b: 0 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 500, code: "internal" });
+    expect((err as Error).message).not.toContain("adder on fire");
+    expect((await logged).fields).toMatchObject({ status: 500, code: "internal", subject: Add.subject });
   });
 
-  it("does not send a response its schema rejects: 500", async () => {
+  it("does not send a response its schema rejects: 500, logged", async () => {
+    const bad = Add.response.safeParse({ sum: "many" });
+    const logged = log.next(`invalid response: ${formatIssues(bad.error?.issues ?? [])}`);
     await expect(request(nc, { ...Add, payload: { a: 666, b: 0 } })).rejects.toMatchObject({
-      code: 500,
-      message: expect.stringMatching(/^invalid response: sum: /),
+      status: 500,
+      code: "internal",
     });
+    await logged;
+  });
+
+  it("an error reply without an envelope keeps its status, as remote_error", async () => {
+    const service = await addService(await open(), { name: "legacy", version: "1.0.0" });
+    service.addEndpoint("legacy", {
+      subject: "legacy.v1",
+      handler: (_err, msg) => {
+        msg.respondError(503, "down for maintenance");
+      },
+    });
+    const err = await request(nc, { ...Add, subject: "legacy.v1", payload: { a: 1, b: 1 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ status: 503, code: "remote_error", detail: "down for maintenance" });
   });
 
   it("rejects a reply that does not match the caller's response schema", async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Hono, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
+import { errorBody, ServiceError, toServiceError } from "./errors.js";
 import type { ServiceMetrics } from "./metrics.js";
 
 /** What `requestContext` puts on `c.var`. */
@@ -52,4 +54,47 @@ export function operationalRoutes<E extends object>(
     c.header("content-type", deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
+}
+
+/** Answers with a service error's envelope and status (and `Retry-After` when it has one). */
+export function sendError(c: Context, err: ServiceError): Response {
+  if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
+  return c.json(errorBody(err), err.status as ContentfulStatusCode);
+}
+
+/**
+ * The one `app.onError` of a service: whatever was thrown, as its envelope. A 5xx is logged with
+ * the real error (the client only gets a one-line detail): a 500 (our bug) as an error, another
+ * 5xx (something we depend on is down) as a warning.
+ */
+export function serviceErrorHandler(logger: Pick<Logger, "error" | "warn">) {
+  return (thrown: unknown, c: Context): Response => {
+    const err = toServiceError(thrown);
+    if (err.status >= 500) {
+      const log = (c.get("log") as Logger | undefined) ?? logger;
+      log[err.status === 500 ? "error" : "warn"]({ err: thrown, code: err.code }, "request failed");
+    }
+    return sendError(c, err);
+  };
+}
+
+/** `app.notFound`: a 404 `not_found` envelope naming the route. */
+export function routeNotFound(c: Context): Response {
+  return sendError(c, new ServiceError(404, "not_found", `no route ${c.req.method} ${c.req.path}`));
+}
+
+/**
+ * The JSON body of a request: 415 `unsupported_media_type` unless it says it is JSON, 400
+ * `invalid_json` when it does not parse.
+ */
+export async function readJsonBody(c: Context, what = "the body"): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!type.toLowerCase().includes("application/json")) {
+    throw new ServiceError(415, "unsupported_media_type", `send ${what} as application/json`);
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ServiceError(400, "invalid_json", `${what} is not valid JSON`);
+  }
 }

@@ -118,14 +118,14 @@ describe("POST /v1/conversational (JSON)", () => {
     expect(calls).toHaveLength(0);
   });
 
-  it("bad JSON and a non-JSON content type ⇒ 400 invalid_request", async () => {
+  it("bad JSON ⇒ 400 invalid_json; a non-JSON content type ⇒ 415 unsupported_media_type", async () => {
     const { post } = setup();
     const bad = await post("{nope");
     expect(bad.status).toBe(400);
-    expect(await json(bad)).toEqual({ error: "invalid_request", detail: "the body is not valid JSON" });
+    expect(await json(bad)).toEqual({ error: "invalid_json", detail: "the turn is not valid JSON" });
     const text = await post(JSON.stringify({ message: "hi" }), { "content-type": "text/plain" });
-    expect(text.status).toBe(400);
-    expect((await json(text)).error).toBe("invalid_request");
+    expect(text.status).toBe(415);
+    expect((await json(text)).error).toBe("unsupported_media_type");
   });
 
   it("a body over the limit ⇒ 413 body_too_large", async () => {

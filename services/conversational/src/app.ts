@@ -1,14 +1,23 @@
 import { type AuthConfig, type AuthEnv, type AuthLogger, createAuth } from "@claude-gateway/auth";
 import { ConversationalRequest } from "@claude-gateway/contracts";
 import { formatIssues } from "@claude-gateway/nats";
-import { operationalRoutes, type RequestVariables, requestContext } from "@claude-gateway/service-kit";
+import {
+  errorBody,
+  operationalRoutes,
+  type RequestVariables,
+  readJsonBody,
+  requestContext,
+  routeNotFound,
+  serviceErrorHandler,
+  toServiceError,
+} from "@claude-gateway/service-kit";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
 import type { ConversationService } from "./conversation.js";
 import { fromWire } from "./core/turn.js";
-import { BodyTooLargeError, errorBody, InvalidRequestError } from "./errors.js";
+import { BodyTooLargeError, InvalidRequestError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 
 export interface AppDeps {
@@ -23,12 +32,9 @@ export interface AppDeps {
 
 type Env = AuthEnv & { Variables: RequestVariables };
 
-/** Bearer (or Authentik) auth whose refusals have the service's `{ error, detail }` shape. */
+/** Bearer (or Authentik) auth; refusals are error envelopes (the auth package's default). */
 export function conversationalAuth(config: AuthConfig, logger?: AuthLogger): MiddlewareHandler<AuthEnv> {
-  return createAuth(config, {
-    ...(logger ? { logger } : {}),
-    onError: (c, failure) => c.json({ error: failure.code, detail: failure.message }, failure.status),
-  });
+  return createAuth(config, logger ? { logger } : {});
 }
 
 export function createApp(deps: AppDeps) {
@@ -48,7 +54,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
     async (c) => {
-      const body = ConversationalRequest.safeParse(await readJson(c));
+      const body = ConversationalRequest.safeParse(await readJsonBody(c, "the turn"));
       if (!body.success) throw new InvalidRequestError(formatIssues(body.error.issues));
       const caller = c.get("principal").name;
       const request = fromWire(body.data);
@@ -59,13 +65,8 @@ export function createApp(deps: AppDeps) {
   );
   app.route("/", v1);
 
-  app.notFound((c) => c.json({ error: "not_found", detail: `no route ${c.req.method} ${c.req.path}` }, 404));
-  app.onError((err, c) => {
-    const { status, body } = errorBody(err);
-    const log = c.get("log") ?? deps.logger;
-    if (status >= 500) log[status === 500 ? "error" : "warn"]({ err, code: body.error }, "request failed");
-    return c.json(body, status);
-  });
+  app.notFound(routeNotFound);
+  app.onError(serviceErrorHandler(deps.logger));
   return app;
 }
 
@@ -111,21 +112,12 @@ async function streamTurn(
       await stream.writeSSE({ event: "done", data: JSON.stringify(reply) });
     } catch (err) {
       await written.catch(() => {});
-      const { status, body } = errorBody(err);
-      c.get("log").warn({ err, code: body.error, status }, "turn failed after its stream started");
-      await stream.writeSSE({ event: "error", data: JSON.stringify(body) }).catch(() => {});
+      const failure = toServiceError(err);
+      c.get("log").warn(
+        { err, code: failure.code, status: failure.status },
+        "turn failed after its stream started",
+      );
+      await stream.writeSSE({ event: "error", data: JSON.stringify(errorBody(failure)) }).catch(() => {});
     }
   });
-}
-
-async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/json")) {
-    throw new InvalidRequestError("send the turn as application/json");
-  }
-  try {
-    return await c.req.json();
-  } catch {
-    throw new InvalidRequestError("the body is not valid JSON");
-  }
 }

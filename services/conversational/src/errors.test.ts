@@ -6,17 +6,22 @@ import {
   ClaudeTimeoutError,
   ModelNotSupportedError,
 } from "@claude-gateway/claude";
+import { errorBody as envelope, toServiceError } from "@claude-gateway/service-kit";
 import { describe, expect, it } from "vitest";
 import {
   BodyTooLargeError,
   ConversationNotFoundError,
-  errorBody,
   InvalidRequestError,
-  oneLine,
   StoreUnavailableError,
 } from "./errors.js";
 
-describe("errorBody", () => {
+/** What the edge answers for a thrown error (HTTP, SSE `error` event and NATS alike). */
+const errorBody = (err: unknown) => {
+  const e = toServiceError(err);
+  return { status: e.status, body: envelope(e) };
+};
+
+describe("the error envelope of every failure", () => {
   it.each([
     ["bad input", new InvalidRequestError("message: Required"), 400, "invalid_request"],
     ["too large", new BodyTooLargeError("too large"), 413, "body_too_large"],
@@ -53,10 +58,5 @@ describe("errorBody", () => {
 
   it("an unexpected error says nothing about its internals", () => {
     expect(errorBody(new Error("password=hunter2")).body.detail).not.toContain("hunter2");
-  });
-
-  it("oneLine flattens and clips", () => {
-    expect(oneLine("a\n  b\r\nc")).toBe("a b c");
-    expect(oneLine("x".repeat(400))).toHaveLength(300);
   });
 });

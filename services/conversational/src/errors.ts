@@ -1,83 +1,47 @@
-import { ClaudeCrashedError, ClaudeError, ModelNotSupportedError } from "@claude-gateway/claude";
+import { ServiceError } from "@claude-gateway/service-kit";
 
 /**
- * The service's own failures, each carrying the status the edge answers with. Mapped to HTTP in
- * `app.onError` and to NATS service errors in `nats.ts`, both through `errorBody`.
+ * The service's own failures, each a service error carrying its answer: rendered as the error
+ * envelope by `app.onError`, in a stream's `error` event and by the NATS endpoint helper. The
+ * claude package's errors carry their own answer (503, the crash's stderr kept out of `detail`).
  */
-export abstract class ConversationalError extends Error {
-  abstract readonly status: 400 | 404 | 413 | 500 | 503;
-  abstract readonly code: string;
+export class InvalidRequestError extends ServiceError {
+  override name = "InvalidRequestError";
+  constructor(detail: string) {
+    super(400, "invalid_request", detail);
+  }
 }
 
-export class InvalidRequestError extends ConversationalError {
-  override readonly name = "InvalidRequestError";
-  readonly status = 400;
-  readonly code = "invalid_request";
+export class BodyTooLargeError extends ServiceError {
+  override name = "BodyTooLargeError";
+  constructor(detail: string) {
+    super(413, "body_too_large", detail);
+  }
 }
 
-export class BodyTooLargeError extends ConversationalError {
-  override readonly name = "BodyTooLargeError";
-  readonly status = 413;
-  readonly code = "body_too_large";
-}
-
-export class ConversationNotFoundError extends ConversationalError {
-  override readonly name = "ConversationNotFoundError";
-  readonly status = 404;
-  readonly code = "conversation_not_found";
+export class ConversationNotFoundError extends ServiceError {
+  override name = "ConversationNotFoundError";
   constructor(readonly conversationId: string) {
-    super(`no conversation ${conversationId} (unknown, or idle longer than its TTL)`);
+    super(
+      404,
+      "conversation_not_found",
+      `no conversation ${conversationId} (unknown, or idle longer than its TTL)`,
+    );
   }
 }
 
 /** NATS (KV or object store) failed: the turn's state could not be read or kept. */
-export class StoreUnavailableError extends ConversationalError {
-  override readonly name = "StoreUnavailableError";
-  readonly status = 503;
-  readonly code = "store_unavailable";
+export class StoreUnavailableError extends ServiceError {
+  override name = "StoreUnavailableError";
+  constructor(detail: string, options?: ErrorOptions) {
+    super(503, "store_unavailable", detail, options ?? {});
+  }
 }
 
 /** The agent file offers tools: refused at start-up, and again for every turn. */
-export class UnsafeAgentError extends ConversationalError {
-  override readonly name = "UnsafeAgentError";
-  readonly status = 500;
-  readonly code = "unsafe_agent";
-}
-
-export interface ErrorBody {
-  error: string;
-  detail: string;
-}
-
-/** Every error as the status and `{ error, detail }` body the edge answers with. */
-export function errorBody(err: unknown): { status: 400 | 404 | 413 | 500 | 503; body: ErrorBody } {
-  if (err instanceof ConversationalError) {
-    return { status: err.status, body: { error: err.code, detail: oneLine(err.message) } };
+export class UnsafeAgentError extends ServiceError {
+  override name = "UnsafeAgentError";
+  constructor(detail: string) {
+    super(500, "unsafe_agent", detail);
   }
-  if (err instanceof ModelNotSupportedError) {
-    return {
-      status: 400,
-      body: {
-        error: err.code,
-        detail: `model '${err.model}' is not supported; supported models: ${err.supported.join(", ")}`,
-      },
-    };
-  }
-  if (err instanceof ClaudeError) {
-    return { status: 503, body: { error: err.code, detail: claudeDetail(err) } };
-  }
-  return { status: 500, body: { error: "internal", detail: "internal error; see the service's logs" } };
-}
-
-/** One line for the client; a crash's stderr tail stays in the logs. */
-function claudeDetail(err: ClaudeError): string {
-  if (err instanceof ClaudeCrashedError) {
-    return oneLine(err.message.replace(/; stderr: .*$/s, ""));
-  }
-  return oneLine(err.message);
-}
-
-export function oneLine(text: string, max = 300): string {
-  const flat = text.replace(/\s*[\r\n]+\s*/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

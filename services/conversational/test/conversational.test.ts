@@ -321,9 +321,10 @@ describe("NATS", () => {
       payload: { conversation_id: "nope", message: "x" },
       timeoutMs: 30_000,
     }).catch((e: unknown) => e);
+    // The envelope crossed NATS and came back as a typed error: status, code and detail as HTTP has them.
     expect(err).toBeInstanceOf(RemoteServiceError);
-    expect((err as RemoteServiceError).code).toBe(404);
-    expect((err as RemoteServiceError).message).toMatch(/^conversation_not_found: /);
+    expect(err).toMatchObject({ status: 404, code: "conversation_not_found" });
+    expect((err as RemoteServiceError).detail).toMatch(/^no conversation nope /);
 
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/claude_cost_usd_total\{caller="nats",model="claude-haiku-4-5"\} [0-9.e-]+/);

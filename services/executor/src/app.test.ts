@@ -61,7 +61,7 @@ describe("executor HTTP", () => {
 
   it.each<[string, string | object, Record<string, string>, number, string]>([
     ["bad JSON", "{nope", {}, 400, "invalid_json"],
-    ["not JSON", "agent=general", { "content-type": "text/plain" }, 400, "unsupported_media_type"],
+    ["not JSON", "agent=general", { "content-type": "text/plain" }, 415, "unsupported_media_type"],
     ["unknown field", { agent: "general", prompt: "x", tmperature: 1 }, {}, 400, "invalid_request"],
     ["missing prompt", { agent: "general" }, {}, 400, "invalid_request"],
     ["caller in the body", { agent: "general", prompt: "x", caller: "bob" }, {}, 400, "invalid_request"],
@@ -72,16 +72,15 @@ describe("executor HTTP", () => {
     const { call, queue } = setup();
     const res = await call("POST", "/execute", body, headers);
     expect(res.status).toBe(status);
-    expect((await json(res)).error.code).toBe(code);
+    expect((await json(res)).error).toBe(code);
     expect(queue.ids).toEqual([]);
   });
 
   it("lists the field problems of an invalid job", async () => {
     const res = await setup().call("POST", "/execute", { agent: "general", prompt: "", extra: 1 });
     const body = await json(res);
-    expect(body.error.issues.map((i: { path: string }) => i.path)).toEqual(
-      expect.arrayContaining(["prompt"]),
-    );
+    expect(body.error).toBe("invalid_request");
+    expect(body.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(["prompt"]));
   });
 
   it("a full queue ⇒ 429 with Retry-After", async () => {
@@ -90,7 +89,7 @@ describe("executor HTTP", () => {
     const res = await call("POST", "/execute", { agent: "general", prompt: "2" });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");
-    expect((await json(res)).error).toMatchObject({ code: "queue_full", retryAfterSeconds: 7 });
+    expect(await json(res)).toMatchObject({ error: "queue_full", retry_after_seconds: 7 });
   });
 
   it("auth: missing or wrong token ⇒ 401; health endpoints stay open", async () => {
@@ -111,7 +110,7 @@ describe("executor HTTP", () => {
     expect((await json(del)).job.status).toBe("cancelled");
     const again = await call("DELETE", `/jobs/${jobId}`);
     expect(again.status).toBe(409);
-    expect((await json(again)).error.code).toBe("job_finished");
+    expect((await json(again)).error).toBe("job_finished");
   });
 
   it("/readyz follows readiness; unknown routes are JSON 404s; /metrics is Prometheus text", async () => {
@@ -122,7 +121,7 @@ describe("executor HTTP", () => {
     expect((await app.request("/nope")).status).toBe(401);
     const nf = await app.request("/nope", { headers: { authorization: "Bearer alice-token-123" } });
     expect(nf.status).toBe(404);
-    expect((await json(nf)).error.code).toBe("not_found");
+    expect((await json(nf)).error).toBe("not_found");
     const m = await app.request("/metrics");
     expect(await m.text()).toContain("executor_jobs_submitted_total");
   });

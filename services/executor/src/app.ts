@@ -1,15 +1,20 @@
 import type { AuthEnv } from "@claude-gateway/auth";
-import { type ErrorBody, issuesOf, JobSubmission } from "@claude-gateway/contracts";
+import { issuesOf, JobSubmission } from "@claude-gateway/contracts";
 import {
   operationalRoutes,
   type Readiness,
   type RequestVariables,
+  readJsonBody,
   requestContext,
+  routeNotFound,
+  ServiceError,
+  sendError,
+  serviceErrorHandler,
 } from "@claude-gateway/service-kit";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
-import { BadRequestError, ExecutorError } from "./errors.js";
+import { BadRequestError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import type { ExecutorService } from "./service.js";
 
@@ -33,10 +38,6 @@ export interface AppDeps {
 
 type Env = AuthEnv & { Variables: RequestVariables };
 
-const errorBody = (code: string, message: string, extra: Partial<ErrorBody["error"]> = {}): ErrorBody => ({
-  error: { code, message, ...extra },
-});
-
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
 
@@ -50,10 +51,10 @@ export function createApp(deps: AppDeps) {
     "/execute",
     bodyLimit({
       maxSize: deps.maxBodyBytes ?? 2 * 1024 * 1024,
-      onError: (c) => c.json(errorBody("body_too_large", "the request body is too large"), 413),
+      onError: (c) => sendError(c, new ServiceError(413, "body_too_large", "the request body is too large")),
     }),
     async (c) => {
-      const body = await readJson(c);
+      const body = await readJsonBody(c, "the job");
       const parsed = JobSubmission.safeParse(body);
       if (!parsed.success) {
         throw new BadRequestError("invalid_request", "the job is not valid", issuesOf(parsed.error));
@@ -79,35 +80,7 @@ export function createApp(deps: AppDeps) {
   });
   app.route("/", jobs);
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route ${c.req.method} ${c.req.path}`), 404));
-  app.onError((err, c) => {
-    if (err instanceof ExecutorError) {
-      if (err.status === 429)
-        c.header("Retry-After", String((err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5));
-      const issues = (err as { issues?: ErrorBody["error"]["issues"] }).issues;
-      const retry = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
-      return c.json(
-        errorBody(err.code, err.message, {
-          ...(issues ? { issues } : {}),
-          ...(retry !== undefined ? { retryAfterSeconds: retry } : {}),
-        }),
-        err.status,
-      );
-    }
-    c.get("log")?.error({ err }, "unhandled error");
-    return c.json(errorBody("internal", "internal error; see the executor's logs"), 500);
-  });
+  app.notFound(routeNotFound);
+  app.onError(serviceErrorHandler(deps.logger));
   return app;
-}
-
-async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/json")) {
-    throw new BadRequestError("unsupported_media_type", "send the job as application/json");
-  }
-  try {
-    return await c.req.json();
-  } catch {
-    throw new BadRequestError("invalid_json", "the body is not valid JSON");
-  }
 }

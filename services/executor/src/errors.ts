@@ -1,65 +1,49 @@
+import type { ErrorIssue } from "@claude-gateway/contracts";
+import { ServiceError } from "@claude-gateway/service-kit";
+
 /**
- * The executor's failures, each carrying what the edge should answer. Mapped to HTTP in
- * `app.onError` and to NATS service errors by their `status`.
+ * The executor's failures, each a service error carrying its answer: rendered as the error
+ * envelope in `app.onError` and, by the NATS endpoint helper, as a micro-service error.
  */
-export abstract class ExecutorError extends Error {
-  abstract readonly status: 400 | 404 | 409 | 413 | 429 | 503;
-  abstract readonly code: string;
-}
-
-export class BadRequestError extends ExecutorError {
-  override readonly name = "BadRequestError";
-  readonly status = 400;
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly issues?: Array<{ path: string; message: string }>,
-  ) {
-    super(message);
+export class BadRequestError extends ServiceError {
+  override name = "BadRequestError";
+  constructor(code: string, detail: string, issues?: readonly ErrorIssue[]) {
+    super(400, code, detail, issues ? { issues } : {});
   }
 }
 
-export class JobNotFoundError extends ExecutorError {
-  override readonly name = "JobNotFoundError";
-  readonly status = 404;
-  readonly code = "job_not_found";
+export class JobNotFoundError extends ServiceError {
+  override name = "JobNotFoundError";
   constructor(readonly jobId: string) {
-    super(`no job ${jobId}`);
+    super(404, "job_not_found", `no job ${jobId}`);
   }
 }
 
-export class JobFinishedError extends ExecutorError {
-  override readonly name = "JobFinishedError";
-  readonly status = 409;
-  readonly code = "job_finished";
+export class JobFinishedError extends ServiceError {
+  override name = "JobFinishedError";
   constructor(
     readonly jobId: string,
     readonly jobStatus: string,
   ) {
-    super(`job ${jobId} is already ${jobStatus}`);
+    super(409, "job_finished", `job ${jobId} is already ${jobStatus}`);
   }
 }
 
-export class QueueFullError extends ExecutorError {
-  override readonly name = "QueueFullError";
-  readonly status = 429;
-  readonly code = "queue_full";
+export class QueueFullError extends ServiceError {
+  override name = "QueueFullError";
   constructor(
     readonly depth: number,
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
   ) {
-    super(`the queue holds ${depth} jobs, its limit; retry after ${retryAfterSeconds} s`);
+    super(429, "queue_full", `the queue holds ${depth} jobs, its limit; retry after ${retryAfterSeconds} s`, {
+      retryAfterSeconds,
+    });
   }
 }
 
-export class UnavailableError extends ExecutorError {
-  override readonly name = "UnavailableError";
-  readonly status = 503;
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class UnavailableError extends ServiceError {
+  override name = "UnavailableError";
+  constructor(code: string, detail: string, options?: ErrorOptions) {
+    super(503, code, detail, options ?? {});
   }
 }

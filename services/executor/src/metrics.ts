@@ -4,9 +4,7 @@ import { createServiceMetrics } from "@claude-gateway/service-kit";
 import { Counter, Gauge, Histogram } from "prom-client";
 
 /** The executor's metrics on top of every service's (HTTP latency, spend per caller and model). */
-export function createMetrics(
-  opts: { queueStats?: () => Promise<{ queued: number; inFlight: number }> } = {},
-) {
+export function createMetrics(opts: { queueStats?: () => Promise<{ queued: number }> } = {}) {
   const base = createServiceMetrics();
   const registry = base.registry;
   const submitted = new Counter({

@@ -132,7 +132,21 @@ describe("executor: queue, concurrency, FIFO", () => {
     const refused = await submit(ex, { agent: "recruiter-triage", prompt: "[hang] [tag:over]" });
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("30");
-    expect(refused.body.error.code).toBe("queue_full");
+    expect(refused.body).toMatchObject({ error: "queue_full", retry_after_seconds: 30 });
+    // Over NATS the same refusal comes back as a typed error, rebuilt from the envelope.
+    const nc = await connect({ servers: world.nats.url });
+    try {
+      const overNats = await request(nc, {
+        subject: subjects.jobs.submit,
+        request: JobSubmission,
+        response: SubmitReply,
+        payload: { agent: "recruiter-triage", prompt: "[hang] [tag:over-nats]", caller: "portal" },
+      }).catch((e: unknown) => e);
+      expect(overNats).toBeInstanceOf(RemoteServiceError);
+      expect(overNats).toMatchObject({ status: 429, code: "queue_full", retryAfterSeconds: 30 });
+    } finally {
+      await nc.close();
+    }
     const health = (await (await fetch(`${ex.url}/health`)).json()) as Json;
     expect(health).toEqual({ busy: true, active: 2, queued: 4, capacity: 2 });
     for (const id of accepted) {
@@ -299,7 +313,7 @@ describe("executor: agents, sessions, events, NATS", () => {
         payload: { id: "nope" },
       }).catch((e: unknown) => e);
       expect(unknown).toBeInstanceOf(RemoteServiceError);
-      expect((unknown as RemoteServiceError).code).toBe(404);
+      expect(unknown).toMatchObject({ status: 404, code: "job_not_found" });
     } finally {
       await nc.close();
     }

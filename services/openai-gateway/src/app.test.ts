@@ -287,7 +287,9 @@ describe("app: non-streaming completions", () => {
     executor.submitError = new RemoteServiceError(
       subjects.jobs.submit,
       429,
+      "queue_full",
       "the queue holds 1 jobs, its limit; retry after 30 s",
+      { retryAfterSeconds: 30 },
     );
     const res = await post(chat());
     expect(res.status).toBe(429);

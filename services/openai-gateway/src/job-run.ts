@@ -59,7 +59,7 @@ export async function startJobRun(
     opts.track(
       executor.cancel(job.id).catch((err: unknown) => {
         // 409: it finished meanwhile; 404: it expired. Nothing left to stop either way.
-        if (err instanceof RemoteServiceError && (err.code === 409 || err.code === 404)) return;
+        if (err instanceof RemoteServiceError && (err.status === 409 || err.status === 404)) return;
         opts.logger.warn({ jobId: job.id, err }, "could not cancel the job of a disconnected client");
       }),
     );

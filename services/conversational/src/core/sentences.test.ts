@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { SentenceSplitter, splitSentences } from "./sentences.js";
+import { SentenceSplitter } from "./sentences.js";
+
+/** Every sentence of a complete text, pushed in one piece. */
+function splitSentences(text: string): string[] {
+  const splitter = new SentenceSplitter();
+  return [...splitter.push(text), ...splitter.flush()];
+}
 
 /** Feeds `text` in pieces of `size` characters; returns what each push emitted, then the flush. */
 function feed(text: string, size: number): { pushes: string[][]; flushed: string[] } {

@@ -51,12 +51,6 @@ export class SentenceSplitter {
   }
 }
 
-/** Convenience for tests and one-shot text: every sentence of a complete text. */
-export function splitSentences(text: string): string[] {
-  const splitter = new SentenceSplitter();
-  return [...splitter.push(text), ...splitter.flush()];
-}
-
 const TERMINATORS = new Set([".", "!", "?", "…"]);
 const CLOSERS = new Set(['"', "'", "”", "’", "»", ")", "]"]);
 const OPENERS = /^["'“‘«([]+/;

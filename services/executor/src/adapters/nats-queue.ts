@@ -60,7 +60,7 @@ export function natsJobQueue(js: JetStreamClient, jsm: JetStreamManager): JobQue
     },
     async stats() {
       const info = await jsm.consumers.info(stream, durable);
-      return { queued: info.num_pending, inFlight: info.num_ack_pending };
+      return { queued: info.num_pending };
     },
   };
 }

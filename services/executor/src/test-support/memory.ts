@@ -37,7 +37,7 @@ export function memoryQueue(): JobQueue & { ids: string[]; failNext: boolean } {
       }
       q.ids.push(id);
     },
-    stats: async () => ({ queued: q.ids.length, inFlight: 0 }),
+    stats: async () => ({ queued: q.ids.length }),
   };
   return q;
 }

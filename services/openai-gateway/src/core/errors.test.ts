@@ -8,40 +8,55 @@ import {
 import { describe, expect, it } from "vitest";
 import { failedJob } from "../test-support/records.js";
 import {
+  firstLine,
   fromAuthFailure,
   fromExecutorError,
   fromFinishedJob,
   type GatewayError,
   InvalidRequestError,
-  oneLine,
   QueueFullError,
-  retryAfterFrom,
 } from "./errors.js";
 
-const remote = (code: number, message: string) => new RemoteServiceError(subjects.jobs.submit, code, message);
+/** What `request` throws for an error envelope from the executor. */
+const remote = (status: number, code: string, detail: string, retryAfterSeconds?: number) =>
+  new RemoteServiceError(
+    subjects.jobs.submit,
+    status,
+    code,
+    detail,
+    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+  );
 
 describe("fromExecutorError", () => {
   it.each<[string, unknown, { status: number; type: string; code: string | null; param?: string | null }]>([
     [
       "a full queue",
-      remote(429, "the queue holds 4 jobs, its limit; retry after 30 s"),
+      remote(429, "queue_full", "the queue holds 4 jobs, its limit; retry after 30 s", 30),
       { status: 429, type: "requests", code: "rate_limit_exceeded" },
     ],
     [
       "an unknown model",
-      remote(400, "model 'x' is not supported; supported models: a, b"),
+      remote(400, "model_not_supported", "model 'x' is not supported; supported models: a, b"),
       { status: 400, type: "invalid_request_error", code: "model_not_found", param: "model" },
     ],
     [
       "any other refusal",
-      remote(400, "unknown agent 'x'; agents: general"),
+      remote(400, "unknown_agent", "unknown agent 'x'; agents: general"),
       { status: 400, type: "invalid_request_error", code: "job_rejected" },
     ],
-    ["a vanished job", remote(404, "no job x"), { status: 503, type: "api_error", code: "job_not_found" }],
-    ["an executor failure", remote(500, "boom"), { status: 503, type: "api_error", code: "executor_error" }],
+    [
+      "a vanished job",
+      remote(404, "job_not_found", "no job x"),
+      { status: 503, type: "api_error", code: "job_not_found" },
+    ],
+    [
+      "an executor failure",
+      remote(500, "internal", "internal error"),
+      { status: 503, type: "api_error", code: "executor_error" },
+    ],
     [
       "its own 503",
-      remote(503, "the job queue did not accept the job"),
+      remote(503, "queue_unavailable", "the job queue did not accept the job"),
       { status: 503, type: "api_error", code: "executor_error" },
     ],
     [
@@ -65,10 +80,12 @@ describe("fromExecutorError", () => {
     expect(mapped?.body().error.message).not.toMatch(/\n/);
   });
 
-  it("keeps the queue's Retry-After", () => {
-    const mapped = fromExecutorError(remote(429, "the queue holds 4 jobs, its limit; retry after 12 s"));
+  it("keeps the queue's Retry-After from the envelope, never from the text", () => {
+    const mapped = fromExecutorError(remote(429, "queue_full", "full; retry after 99 s", 12));
     expect(mapped).toBeInstanceOf(QueueFullError);
     expect((mapped as QueueFullError).retryAfterSeconds).toBe(12);
+    const noHint = fromExecutorError(remote(429, "queue_full", "full; retry after 99 s"));
+    expect((noHint as QueueFullError).retryAfterSeconds).toBe(30);
   });
 
   it("passes gateway errors through and leaves anything else to the caller", () => {
@@ -119,17 +136,8 @@ describe("helpers", () => {
     ["one", "one"],
     ["\n\n  first line  \nsecond", "first line"],
     ["x".repeat(400), `${"x".repeat(299)}…`],
-  ])("oneLine(%j)", (input, expected) => {
-    expect(oneLine(input)).toBe(expected);
-  });
-
-  it.each<[string, number]>([
-    ["retry after 30 s", 30],
-    ["…; retry after 5s", 5],
-    ["no hint", 30],
-    ["retry after 0 s", 30],
-  ])("retryAfterFrom(%j)", (message, seconds) => {
-    expect(retryAfterFrom(message)).toBe(seconds);
+  ])("firstLine(%j)", (input, expected) => {
+    expect(firstLine(input)).toBe(expected);
   });
 
   it("maps auth failures to OpenAI's shape", () => {

@@ -170,34 +170,35 @@ export class InternalError extends GatewayError {
   }
 }
 
-/** First line, clipped: details go into one-line messages, never a stack of them. */
-export function oneLine(text: string, max = 300): string {
-  const line = (text.split(/\r?\n/).find((l) => l.trim() !== "") ?? "").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
+/** When a full queue gives no wait of its own. */
+const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
-/** The executor puts the wait into its message ("…; retry after 30 s"); its NATS errors carry nothing else. */
-export function retryAfterFrom(message: string, fallback = 30): number {
-  const n = Number(/retry after (\d+) ?s\b/i.exec(message)?.[1]);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
-/** Maps a failed call to the executor (NATS) to what the client is told, or undefined for a bug of ours. */
+/**
+ * Maps a failed call to the executor (NATS) to what the client is told, or undefined for a bug of
+ * ours. The one place where the services' error envelope (rebuilt by `request` as a
+ * `RemoteServiceError`) becomes OpenAI's shape: decided by its status and code, never its text.
+ */
 export function fromExecutorError(err: unknown): GatewayError | undefined {
   if (err instanceof GatewayError) return err;
   if (err instanceof RemoteServiceError) {
-    const detail = oneLine(err.message);
-    if (err.code === 429)
-      return new QueueFullError(`The job queue is full: ${detail}`, retryAfterFrom(detail), { cause: err });
-    if (err.code === 400) {
-      if (/^model '.*' is not supported/.test(detail)) return new ModelNotFoundError(detail);
+    const detail = err.detail;
+    if (err.status === 429) {
+      const wait = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+      return new QueueFullError(`The job queue is full: ${detail}`, wait, { cause: err });
+    }
+    if (err.code === "model_not_supported") return new ModelNotFoundError(detail);
+    if (err.status === 400) {
       return new InvalidRequestError(`The executor refused the job: ${detail}`, null, "job_rejected");
     }
-    if (err.code === 404)
+    if (err.status === 404)
       return new UnavailableError("job_not_found", `The job disappeared: ${detail}`, { cause: err });
-    return new UnavailableError("executor_error", `The executor failed (${err.code}): ${detail}`, {
-      cause: err,
-    });
+    return new UnavailableError(
+      "executor_error",
+      `The executor failed (${err.status} ${err.code}): ${detail}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (err instanceof ServiceUnavailableError || err instanceof RequestFailedError) {
     return new UnavailableError("executor_unavailable", "No executor is available to run the request.", {
@@ -213,7 +214,7 @@ export function fromExecutorError(err: unknown): GatewayError | undefined {
 /** A terminal job that did not succeed, as the client's error. */
 export function fromFinishedJob(job: JobRecord): GatewayError {
   const reason = job.error?.reason ?? job.status;
-  const detail = job.error?.message ? `: ${oneLine(job.error.message)}` : "";
+  const detail = job.error?.message ? `: ${firstLine(job.error.message)}` : "";
   if (job.status === "timed_out") {
     return new JobTimedOutError(job.id, `The request timed out (${reason})${detail}`);
   }
@@ -222,4 +223,10 @@ export function fromFinishedJob(job: JobRecord): GatewayError {
 
 export function fromAuthFailure(failure: AuthFailure): AuthenticationError {
   return new AuthenticationError(failure.message, failure.status);
+}
+
+/** A job's failure message can hold a CLI's multi-line output: the client gets its first line. */
+export function firstLine(text: string, max = 300): string {
+  const line = (text.split(/\r?\n/).find((l) => l.trim() !== "") ?? "").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

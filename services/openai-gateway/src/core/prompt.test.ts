@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildPrompt, textOf } from "./prompt.js";
+import { buildPrompt } from "./prompt.js";
 import type { ChatMessage } from "./request.js";
+import { textOf } from "./request.js";
 
 const u = (content: ChatMessage["content"], name?: string): ChatMessage =>
   ({ role: "user", content, ...(name ? { name } : {}) }) as ChatMessage;

@@ -1,4 +1,4 @@
-import type { ChatMessage, MessageContent } from "./request.js";
+import { type ChatMessage, textOf } from "./request.js";
 
 /**
  * Turns an OpenAI conversation into the one prompt the agent receives as the user's turn.
@@ -34,13 +34,6 @@ export function buildPrompt(messages: readonly ChatMessage[]): string {
   if (turns.length > 0) sections.push(`<conversation>\n${turns.join("\n\n")}\n</conversation>`);
   sections.push(`<request>\n${request}\n</request>`);
   return sections.join("\n\n");
-}
-
-/** The text of a message: a string, or its text parts joined by newlines. */
-export function textOf(content: MessageContent | null | undefined): string {
-  if (content == null) return "";
-  if (typeof content === "string") return content;
-  return content.flatMap((p) => (p.type === "text" && typeof p.text === "string" ? [p.text] : [])).join("\n");
 }
 
 function open(role: string, name: string | undefined): string {

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { InvalidRequestError } from "./errors.js";
-import { textOf } from "./prompt.js";
 
 /**
  * The chat-completions body this gateway accepts. Every field is listed: an unknown one is a 400
@@ -158,7 +157,6 @@ export interface ChatRequest {
   stream: boolean;
   includeUsage: boolean;
   stop: string[];
-  user: string | undefined;
 }
 
 /** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
@@ -173,7 +171,6 @@ export function parseChatRequest(body: unknown): ChatRequest {
     stream: req.stream === true,
     includeUsage: req.stream_options?.include_usage === true,
     stop: stop.filter((s) => s !== ""),
-    user: req.user ?? undefined,
   };
 }
 
@@ -204,4 +201,11 @@ function invalidRequestFrom(error: z.ZodError): InvalidRequestError {
     param,
     issue.path.length === 0 && issue.code === "invalid_type" ? "invalid_json" : "invalid_value",
   );
+}
+
+/** The text of a message: a string, or its text parts joined by newlines. */
+export function textOf(content: MessageContent | null | undefined): string {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  return content.flatMap((p) => (p.type === "text" && typeof p.text === "string" ? [p.text] : [])).join("\n");
 }

@@ -51,7 +51,7 @@ export function fakeExecutor(): FakeExecutor {
 
   const record = (id: string) => {
     const r = records.get(id);
-    if (!r) throw new RemoteServiceError(subjects.jobs.get, 404, `no job ${id}`);
+    if (!r) throw new RemoteServiceError(subjects.jobs.get, 404, "job_not_found", `no job ${id}`);
     return r;
   };
   const fake: FakeExecutor = {
@@ -62,7 +62,8 @@ export function fakeExecutor(): FakeExecutor {
     async submit(raw) {
       if (fake.submitError) throw fake.submitError;
       const parsed = JobSubmission.safeParse(raw);
-      if (!parsed.success) throw new RemoteServiceError(subjects.jobs.submit, 400, "invalid request");
+      if (!parsed.success)
+        throw new RemoteServiceError(subjects.jobs.submit, 400, "invalid_request", "invalid request");
       const s = parsed.data;
       fake.submissions.push(s);
       const id = s.id ?? `job-${fake.submissions.length}`;
@@ -86,7 +87,12 @@ export function fakeExecutor(): FakeExecutor {
     async cancel(id) {
       const job = record(id);
       if (isTerminal(job.status)) {
-        throw new RemoteServiceError(subjects.jobs.cancel, 409, `job ${id} is already ${job.status}`);
+        throw new RemoteServiceError(
+          subjects.jobs.cancel,
+          409,
+          "job_finished",
+          `job ${id} is already ${job.status}`,
+        );
       }
       fake.cancelled.push(id);
       fake.emit(id, { type: "error", reason: "cancelled", message: "cancelled over NATS" });
