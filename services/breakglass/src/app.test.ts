@@ -8,7 +8,10 @@ import { createApp } from "./app.js";
 import { createChatService } from "./chat.js";
 import { SessionTable } from "./core/sessions.js";
 import type { SessionView, VerbResult, VmInfo } from "./core/wire.js";
+import { SshUnavailableError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import type { PveRunner } from "./ports.js";
+import { breakglassReadiness } from "./readiness.js";
 import { fakePve, fakeTurns, upstreamError } from "./test-support/fakes.js";
 import { NOT_VERBS } from "./test-support/not-verbs.js";
 import { kinds, readTurn } from "./test-support/sse-client.js";
@@ -30,7 +33,19 @@ writeFileSync(join(uiDir, "index.html"), "<!doctype html><title>breakglass</titl
 writeFileSync(join(uiDir, "assets", "index-abc123.js"), "console.log(1)");
 afterAll(() => rmSync(uiDir, { recursive: true, force: true }));
 
-function setup(opts: { auth?: AuthConfig; ssh?: boolean; maxTurns?: number } = {}) {
+/** A CLI login by token: the default of `setup`, so readiness does not depend on this machine. */
+const LOGGED_IN = { CLAUDE_CODE_OAUTH_TOKEN: "oauth-token-0123456789" };
+
+function setup(
+  opts: {
+    auth?: AuthConfig;
+    ssh?: boolean;
+    maxTurns?: number;
+    claudeEnv?: Record<string, string>;
+    stopping?: () => boolean;
+    runner?: PveRunner;
+  } = {},
+) {
   const turns = fakeTurns();
   const pve = fakePve();
   const metrics = createMetrics();
@@ -44,7 +59,7 @@ function setup(opts: { auth?: AuthConfig; ssh?: boolean; maxTurns?: number } = {
     onTurnFinished: (caller, outcome, s, spend) => metrics.turnFinished(caller, outcome, s, spend),
   });
   const vm = createVmService({
-    runner: opts.ssh === false ? undefined : pve,
+    runner: opts.ssh === false ? undefined : (opts.runner ?? pve),
     unavailable: "SSH_PVE_HOST is not set",
     vmid: 102,
     logger,
@@ -56,6 +71,10 @@ function setup(opts: { auth?: AuthConfig; ssh?: boolean; maxTurns?: number } = {
     auth: createAuth(opts.auth ?? authConfig),
     logger,
     metrics,
+    readiness: breakglassReadiness({
+      claudeEnv: opts.claudeEnv ?? LOGGED_IN,
+      stopping: opts.stopping ?? (() => false),
+    }),
     uiDir,
     keepaliveMs: 60_000,
   });
@@ -112,7 +131,7 @@ describe("auth gating", () => {
     for (const [method, path, body] of ROUTES) {
       const res = await call(method, path, body, headers);
       expect(res.status, `${method} ${path}`).toBe(401);
-      expect((await json(res)).error.code).toBe("unauthorized");
+      expect((await json(res)).error).toBe("unauthorized");
     }
     expect(turns.calls).toEqual([]);
     expect(pve.calls).toEqual([]);
@@ -123,7 +142,7 @@ describe("auth gating", () => {
     for (const [method, path, body] of ROUTES) {
       const res = await call(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(503);
-      expect((await json(res)).error.code).toBe("auth_not_configured");
+      expect((await json(res)).error).toBe("auth_not_configured");
     }
     expect(pve.calls).toEqual([]);
   });
@@ -157,12 +176,95 @@ describe("auth gating", () => {
   });
 });
 
+describe("readiness (/readyz)", () => {
+  const home = mkdtempSync(join(tmpdir(), "bg-home-"));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it("not ready while the CLI has no login (503 with the reason), ready once it has one", async () => {
+    const { app } = setup({ claudeEnv: { HOME: home } });
+    const before = await app.request("/readyz");
+    expect(before.status).toBe(503);
+    const body = await json(before);
+    expect(body.ready).toBe(false);
+    expect(body.reason).toMatch(/^claude_not_authenticated: the claude CLI has no login/);
+    // `claude /login` writes the credentials under HOME: ready without a restart.
+    mkdirSync(join(home, ".claude"), { recursive: true });
+    writeFileSync(join(home, ".claude", ".credentials.json"), "{}");
+    const after = await app.request("/readyz");
+    expect(after.status).toBe(200);
+    expect(await json(after)).toEqual({ ready: true });
+  });
+
+  it("a login token in the CLI's environment is ready too", async () => {
+    const { app } = setup({ claudeEnv: { HOME: "/nonexistent", ...LOGGED_IN } });
+    expect((await app.request("/readyz")).status).toBe(200);
+  });
+
+  it("SSH not configured is not a reason: the console must open to say so", async () => {
+    const { app, call } = setup({ ssh: false });
+    expect(await json(await app.request("/readyz"))).toEqual({ ready: true });
+    expect((await json(await call("GET", "/api/vm"))).available).toBe(false);
+  });
+
+  it("not ready while shutting down", async () => {
+    let stopping = false;
+    const { app } = setup({ stopping: () => stopping });
+    expect((await app.request("/readyz")).status).toBe(200);
+    stopping = true;
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect(await json(res)).toEqual({ ready: false, reason: "shutting down" });
+  });
+});
+
+describe("error envelope", () => {
+  it("an unknown route (after auth) is a 404 naming it; the request id is echoed", async () => {
+    const { call } = setup();
+    const res = await call("GET", "/api/nowhere", undefined, { "x-request-id": "req-123" });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("x-request-id")).toBe("req-123");
+    expect(await json(res)).toEqual({ error: "not_found", detail: "no route GET /api/nowhere" });
+  });
+
+  it("an invalid body lists its issues; a non-JSON body is a 415", async () => {
+    const { call, newSession } = setup();
+    const id = await newSession();
+    const res = await call("POST", `/api/sessions/${id}/messages`, { text: "x", model: "opus" });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body).toMatchObject({ error: "invalid_request", detail: "the request body is not valid" });
+    expect(body.issues).toEqual([{ path: "(body)", message: expect.stringContaining("model") }]);
+    const text = await call("POST", "/api/vm/reset", "confirm=reset", { "content-type": "text/plain" });
+    expect(text.status).toBe(415);
+    expect(await json(text)).toEqual({
+      error: "unsupported_media_type",
+      detail: "send the body as application/json",
+    });
+  });
+
+  it("a verb failing after its stream started answers 200 with the envelope in the body", async () => {
+    const { call } = setup({
+      runner: {
+        run: async () => {
+          throw new SshUnavailableError("cannot run ssh (ENOENT)");
+        },
+      },
+    });
+    const res = await call("POST", "/api/vm/status");
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({
+      error: "ssh_unavailable",
+      detail: "the VM verbs are unavailable: cannot run ssh (ENOENT)",
+    });
+  });
+});
+
 describe("power verbs", () => {
   it.each(NOT_VERBS.filter((v) => v !== ""))("%j ⇒ 400 unknown_verb, nothing runs", async (verb) => {
     const { call, pve } = setup();
     const res = await call("POST", `/api/vm/${encodeURIComponent(verb)}`, { confirm: verb });
     expect(res.status).toBe(400);
-    expect((await json(res)).error.code).toBe("unknown_verb");
+    expect((await json(res)).error).toBe("unknown_verb");
     expect(pve.calls).toEqual([]);
   });
 
@@ -200,7 +302,7 @@ describe("power verbs", () => {
     ]) {
       const res = await call("POST", `/api/vm/${verb}`, body);
       expect(res.status).toBe(400);
-      expect((await json(res)).error.code).toBe("confirmation_required");
+      expect((await json(res)).error).toBe("confirmation_required");
     }
     expect(pve.calls).toEqual([]);
     const ok = await call("POST", `/api/vm/${verb}`, { confirm: verb });
@@ -225,7 +327,7 @@ describe("power verbs", () => {
     await expect.poll(() => pve.calls.length).toBe(1);
     const second = await call("POST", "/api/vm/reset", { confirm: "reset" });
     expect(second.status).toBe(409);
-    expect((await json(second)).error.code).toBe("vm_busy");
+    expect((await json(second)).error).toBe("vm_busy");
     const info = (await json(await call("GET", "/api/vm"))) as VmInfo;
     expect(info.running).toEqual(["cycle"]);
     pve.release();
@@ -246,7 +348,8 @@ describe("power verbs", () => {
     const res = await call("POST", "/api/vm/status");
     expect(res.status).toBe(503);
     expect(await json(res)).toEqual({
-      error: { code: "ssh_unavailable", message: "the VM verbs are unavailable: SSH_PVE_HOST is not set" },
+      error: "ssh_unavailable",
+      detail: "the VM verbs are unavailable: SSH_PVE_HOST is not set",
     });
     // The whitelist and confirmation still come first.
     expect((await call("POST", "/api/vm/nope")).status).toBe(400);
@@ -298,10 +401,10 @@ describe("chat", () => {
     await expect.poll(() => turns.calls.length).toBe(1);
     const busy = await call("POST", `/api/sessions/${id}/messages`, { text: "again" });
     expect(busy.status).toBe(409);
-    expect((await json(busy)).error.code).toBe("turn_running");
+    expect((await json(busy)).error).toBe("turn_running");
     expect((await call("DELETE", `/api/sessions/${id}/current`)).status).toBe(202);
     const events = await reading;
-    expect(events.at(-2)?.event).toMatchObject({ type: "error", code: "cancelled" });
+    expect(events.at(-2)?.event).toMatchObject({ type: "error", error: "cancelled" });
     expect(events.at(-1)?.event).toEqual({ type: "done" });
     expect((await call("DELETE", `/api/sessions/${id}/current`)).status).toBe(409);
     turns.release();
@@ -336,7 +439,12 @@ describe("chat", () => {
     const id = await newSession();
     turns.failNext(upstreamError());
     const events = await readTurn(await call("POST", `/api/sessions/${id}/messages`, { text: "go" }));
-    expect(events.at(-2)?.event).toMatchObject({ type: "error", code: "upstream_error", retryable: true });
+    expect(events.at(-2)?.event).toMatchObject({
+      type: "error",
+      error: "upstream_error",
+      detail: "API Error: 529 Overloaded",
+      retryable: true,
+    });
     const text = await metrics.registry.metrics();
     expect(text).toContain('breakglass_turns_total{caller="alice",outcome="upstream_error"} 1');
     expect((await call("POST", `/api/sessions/${id}/messages`, { text: "again" })).status).toBe(200);
@@ -351,6 +459,7 @@ describe("chat", () => {
     const res = await call("POST", `/api/sessions/${b}/messages`, { text: "go" });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("10");
+    expect(await json(res)).toMatchObject({ error: "too_many_turns", retry_after_seconds: 10 });
     turns.release();
     await running;
   });
@@ -387,7 +496,7 @@ describe("chat", () => {
     const path = tail === "messages" ? `/api/sessions/${id}/messages` : `/api/sessions/${tail}/messages`;
     const res = await call("POST", path, body);
     expect(res.status).toBe(status);
-    expect((await json(res)).error.code).toBe(code);
+    expect((await json(res)).error).toBe(code);
     expect(turns.calls).toEqual([]);
   });
 

@@ -6,15 +6,17 @@ import { fileURLToPath } from "node:url";
 import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { createAuth } from "@claude-gateway/auth";
 import { serve } from "@hono/node-server";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { claudeTurns } from "./adapters/claude-turns.js";
 import { sshPveRunner } from "./adapters/ssh-runner.js";
 import { createApp } from "./app.js";
 import { createChatService } from "./chat.js";
 import type { BreakglassConfig } from "./config.js";
 import { SessionTable } from "./core/sessions.js";
+import { breakglassLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import type { ClaudeTurns, PveRunner } from "./ports.js";
+import { breakglassReadiness } from "./readiness.js";
 import { type SshSetup, setupSsh } from "./ssh-setup.js";
 import { createVmService } from "./vm.js";
 
@@ -47,13 +49,7 @@ export async function startBreakglass(
   opts: StartOptions = {},
 ): Promise<RunningBreakglass> {
   const env = config.env;
-  const logger =
-    opts.logger ??
-    pino({
-      level: env.LOG_LEVEL,
-      base: { service: "breakglass" },
-      redact: ["*.token", "*.authorization", "*.ANTHROPIC_API_KEY", "*.CLAUDE_CODE_OAUTH_TOKEN"],
-    });
+  const logger = opts.logger ?? breakglassLogger(env.LOG_LEVEL);
   const claudeEnv = opts.claudeEnv ?? process.env;
   const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
   const agent = (await loadAgents(agentsDir)).get("breakglass");
@@ -127,6 +123,7 @@ export async function startBreakglass(
     logger,
     onVerb: (caller, verb, outcome) => metrics.verbFinished(caller, verb, outcome),
   });
+  let stopping: Promise<void> | undefined;
   const uiDir = opts.uiDir ?? builtUi();
   if (!uiDir) logger.warn("the web UI is not built (no dist/ui): only the API is served");
   const app = createApp({
@@ -135,6 +132,7 @@ export async function startBreakglass(
     auth: createAuth(config.auth, { logger }),
     logger,
     metrics,
+    readiness: breakglassReadiness({ claudeEnv, stopping: () => stopping !== undefined }),
     ...(uiDir ? { uiDir } : {}),
     ...(opts.keepaliveMs !== undefined ? { keepaliveMs: opts.keepaliveMs } : {}),
   });
@@ -151,7 +149,6 @@ export async function startBreakglass(
     "breakglass started",
   );
 
-  let stopping: Promise<void> | undefined;
   return {
     url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
     port,

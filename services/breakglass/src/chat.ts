@@ -5,6 +5,8 @@ import {
   type ResultEvent,
   spendByModel,
 } from "@claude-gateway/claude";
+import { errorBody, toServiceError } from "@claude-gateway/service-kit";
+import { createChatTranslator } from "./core/chat-events.js";
 import { applyEvent } from "./core/history.js";
 import {
   isRunning,
@@ -13,7 +15,6 @@ import {
   type SessionTable,
   sessionView,
 } from "./core/sessions.js";
-import { createTranslator } from "./core/sse.js";
 import { TurnLog } from "./core/turn-log.js";
 import type { ChatEvent, SessionView } from "./core/wire.js";
 import { ConflictError, NotFoundError, TooManyTurnsError } from "./errors.js";
@@ -52,7 +53,7 @@ export function createChatService(deps: ChatDeps) {
     try {
       const resume = await turns.hasTranscript(s.id);
       emit({ type: "session", sessionId: s.id, resumed: resume });
-      const translate = createTranslator();
+      const translate = createChatTranslator();
       const out = await turns.run({
         sessionId: s.id,
         resume,
@@ -66,7 +67,7 @@ export function createChatService(deps: ChatDeps) {
       result = out.result;
     } catch (err) {
       const e = toErrorEvent(err);
-      outcome = e.code;
+      outcome = e.error;
       if (err instanceof ClaudeError && err.result) result ??= err.result;
       if (!(err instanceof ClaudeError)) logger.error({ err, sessionId: s.id }, "turn failed unexpectedly");
       emit(e);
@@ -172,14 +173,11 @@ export function createChatService(deps: ChatDeps) {
   };
 }
 
+/** A failed turn's `error` event: the envelope `app.onError` would answer, and whether to retry. */
 function toErrorEvent(err: unknown): Extract<ChatEvent, { type: "error" }> {
-  if (err instanceof ClaudeError) {
-    return { type: "error", code: err.code, message: err.message, retryable: err.retryable };
-  }
   return {
     type: "error",
-    code: "internal",
-    message: "internal error; see the service's logs",
-    retryable: false,
+    ...errorBody(toServiceError(err)),
+    retryable: err instanceof ClaudeError && err.retryable,
   };
 }

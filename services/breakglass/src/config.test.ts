@@ -24,6 +24,20 @@ describe("loadConfig", () => {
     expect(c.env.PVE_VMID).toBe(102);
   });
 
+  it("the shared settings (auth, models) go through service-kit's loader, empty values unset too", () => {
+    const c = loadConfig({
+      HOME: "/h",
+      AUTH_TOKENS: "me=0123456789abcdef",
+      AUTH_TOKENS_FILE: "",
+      AUTHENTIK_PROXY_SECRET_HEADER: "",
+      DEFAULT_MODEL: "",
+      SUPPORTED_MODELS: "",
+    });
+    expect(c.auth).toEqual({ tokens: [expect.objectContaining({ name: "me" })] });
+    expect(c.models.defaultModel).toBe("claude-sonnet-4-6");
+    expect(c.env.LOG_LEVEL).toBe("info");
+  });
+
   it("reads the SSH settings", () => {
     const c = loadConfig({
       HOME: "/h",

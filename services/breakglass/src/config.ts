@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
-import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/claude";
+import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
 import { z } from "zod";
 import { hostNameProblem, userProblem } from "./core/ssh-files.js";
 
@@ -18,7 +17,7 @@ const userName = refine(userProblem);
 /** Every variable breakglass reads, with its default. The README's table mirrors this. */
 export const BreakglassEnv = z.object({
   PORT: int(8083, 0, 65535),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   AGENTS_DIR: z.string().optional(),
   CLAUDE_BIN: z.string().optional(),
   HOME: z.string().optional(),
@@ -52,40 +51,24 @@ export const BreakglassEnv = z.object({
 
 export type BreakglassEnvValues = z.infer<typeof BreakglassEnv>;
 
-export interface BreakglassConfig {
-  env: BreakglassEnvValues;
+/** The environment, the shared auth and model settings, and where turns run. */
+export interface BreakglassConfig extends ServiceConfig<typeof BreakglassEnv> {
   workDir: string;
-  auth: AuthConfig;
-  models: ModelPolicy;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
-/** Parses the environment once, at start-up; fails with every problem listed. Empty values count as unset. */
+/**
+ * Parses the environment once, at start-up (service-kit's loader: the shared auth and model
+ * settings too); fails with every problem listed. Empty values count as unset.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): BreakglassConfig {
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = BreakglassEnv.safeParse(set);
-  const problems: string[] = [];
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-  let auth: AuthConfig | undefined;
-  let models: ModelPolicy | undefined;
-  try {
-    auth = loadAuthConfig(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  try {
-    models = loadModelPolicy(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const workDir =
-    parsed.data?.WORK_DIR ?? (parsed.data?.HOME ? join(parsed.data.HOME, "breakglass") : undefined);
-  if (parsed.success && !workDir) problems.push("WORK_DIR: set it or HOME");
-  if (problems.length > 0 || !parsed.success || !auth || !models || !workDir) {
-    throw new ConfigError(`invalid breakglass configuration:\n- ${problems.join("\n- ")}`);
-  }
-  return { env: parsed.data, workDir, auth, models };
+  const config = loadServiceConfig("breakglass", BreakglassEnv, env, (e) =>
+    workDirOf(e) ? [] : ["WORK_DIR: set it or HOME"],
+  );
+  // The check above refused a configuration without one.
+  return { ...config, workDir: workDirOf(config.env)! };
 }
+
+const workDirOf = (env: BreakglassEnvValues): string | undefined =>
+  env.WORK_DIR ?? (env.HOME ? join(env.HOME, "breakglass") : undefined);
+
+export { ConfigError };

@@ -37,7 +37,7 @@ describe("shutdown", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     await draining;
     const events: string[] = [];
-    log.subscribe(-1, (i) => events.push(i.event.type === "error" ? `error:${i.event.code}` : i.event.type));
+    log.subscribe(-1, (i) => events.push(i.event.type === "error" ? `error:${i.event.error}` : i.event.type));
     expect(events.slice(-2)).toEqual(["error:cancelled", "done"]);
     expect(chat.running).toBe(0);
   });

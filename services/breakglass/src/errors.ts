@@ -1,72 +1,64 @@
-/**
- * Breakglass's failures, each carrying the HTTP answer. Mapped to responses in exactly one place,
- * `app.onError`.
- */
-export abstract class BreakglassError extends Error {
-  abstract readonly status: 400 | 404 | 409 | 413 | 415 | 429 | 503;
-  abstract readonly code: string;
-  readonly issues?: Array<{ path: string; message: string }>;
-}
+import { type ErrorIssue, ServiceError } from "@claude-gateway/service-kit";
 
-export class BadRequestError extends BreakglassError {
-  override readonly name = "BadRequestError";
-  readonly status = 400;
-  constructor(
-    readonly code: string,
-    message: string,
-    override readonly issues?: Array<{ path: string; message: string }>,
-  ) {
-    super(message);
+/**
+ * Breakglass's failures, each a service error carrying its answer: rendered as the error envelope
+ * in exactly one place, `app.onError` (and in a verb's body once its stream has started). The
+ * claude package's errors carry their own answer (503, a client-safe detail).
+ */
+export class BadRequestError extends ServiceError {
+  override name = "BadRequestError";
+  constructor(code: string, detail: string, issues?: readonly ErrorIssue[]) {
+    super(400, code, detail, issues ? { issues } : {});
   }
 }
 
-export class UnsupportedMediaTypeError extends BreakglassError {
-  override readonly name = "UnsupportedMediaTypeError";
-  readonly status = 415;
-  readonly code = "unsupported_media_type";
+export class BodyTooLargeError extends ServiceError {
+  override name = "BodyTooLargeError";
+  constructor(readonly maxBytes: number) {
+    super(413, "body_too_large", `the body is over ${maxBytes} bytes`);
+  }
 }
 
-export class NotFoundError extends BreakglassError {
-  override readonly name = "NotFoundError";
-  readonly status = 404;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class NotFoundError extends ServiceError {
+  override name = "NotFoundError";
+  constructor(code: string, detail: string) {
+    super(404, code, detail);
   }
 }
 
 /** The resource is busy or in the wrong state: a turn already runs, a mutating verb runs, … */
-export class ConflictError extends BreakglassError {
-  override readonly name = "ConflictError";
-  readonly status = 409;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class ConflictError extends ServiceError {
+  override name = "ConflictError";
+  constructor(code: string, detail: string) {
+    super(409, code, detail);
   }
 }
 
-export class TooManyTurnsError extends BreakglassError {
-  override readonly name = "TooManyTurnsError";
-  readonly status = 429;
-  readonly code = "too_many_turns";
-  constructor(readonly limit: number) {
-    super(`${limit} turns are running (the limit); stop one or wait`);
+/**
+ * When a client over the turn cap should try again. Turns take minutes, so this is only a polite
+ * pace for a retry loop, not a promise that a slot is free by then.
+ */
+export const TOO_MANY_TURNS_RETRY_AFTER_SECONDS = 10;
+
+export class TooManyTurnsError extends ServiceError {
+  override name = "TooManyTurnsError";
+  constructor(
+    readonly limit: number,
+    retryAfterSeconds = TOO_MANY_TURNS_RETRY_AFTER_SECONDS,
+  ) {
+    super(429, "too_many_turns", `${limit} turns are running (the limit); stop one or wait`, {
+      retryAfterSeconds,
+    });
   }
 }
 
 /** SSH is not configured or could not be set up: the VM verbs cannot run. */
-export class SshUnavailableError extends BreakglassError {
-  override readonly name = "SshUnavailableError";
-  readonly status = 503;
-  readonly code = "ssh_unavailable";
+export class SshUnavailableError extends ServiceError {
+  override name = "SshUnavailableError";
   constructor(
     readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`the VM verbs are unavailable: ${reason}`, options);
+    super(503, "ssh_unavailable", `the VM verbs are unavailable: ${reason}`, options ?? {});
   }
 }

@@ -107,6 +107,12 @@ const of = <T extends ChatEvent["type"]>(events: Array<{ event: ChatEvent }>, ty
 describe("chat over the real CLI", () => {
   let sessionId: string;
 
+  it("is ready: the CLI has a login (the stub's API key)", async () => {
+    const res = await fetch(`${bg.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ready: true });
+  });
+
   it("streams a turn with a tool call: session, text deltas, the call and its result, result, done", async () => {
     stub.enqueue(
       toolUse(
@@ -178,7 +184,12 @@ describe("chat over the real CLI", () => {
     );
     expect((await call("DELETE", `/api/sessions/${id}/current`)).status).toBe(202);
     const all = await reading;
-    expect(all.at(-2)?.event).toMatchObject({ type: "error", code: "cancelled" });
+    expect(all.at(-2)?.event).toMatchObject({
+      type: "error",
+      error: "cancelled",
+      detail: expect.stringContaining("cancelled"),
+      retryable: false,
+    });
     expect(all.at(-1)?.event).toEqual({ type: "done" });
     await eventually(async () => (await processesWithEnv({ HOME: cli.home })).length === 0, {
       what: "no CLI or tool process left",

@@ -320,6 +320,26 @@ describe("the web UI", () => {
     }
   });
 
+  it("a stopped turn shows its error event: Stopped, and the detail", async () => {
+    const { ctx, page } = await open({ width: 390, height: 844 }, true);
+    try {
+      stub.reset();
+      // Long enough to be stopped mid-way.
+      stub.enqueue(text("Still looking. ".repeat(40), { chunkSize: 3, delayMs: 100 }));
+      await page.getByLabel("Message").fill("Take your time.");
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      const last = page.locator('[data-role="assistant"]').last();
+      await expect.poll(() => last.locator(".text").count(), { timeout: 60_000 }).toBeGreaterThan(0);
+      await page.getByRole("button", { name: "Stop", exact: true }).click();
+      const alert = last.getByRole("alert");
+      await alert.waitFor({ timeout: 30_000 });
+      expect(await alert.textContent()).toMatch(/^Stopped: run cancelled/);
+      await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it("a reload re-syncs the conversation from the server", async () => {
     const { ctx, page } = await open({ width: 390, height: 844 }, true);
     try {

@@ -44,7 +44,7 @@ export function applyEvent(entry: AssistantEntry, ev: ChatEvent): void {
       entry.durationMs = ev.durationMs;
       return;
     case "error":
-      entry.error = { code: ev.code, message: ev.message };
+      entry.error = { error: ev.error, detail: ev.detail };
       return;
     case "done":
       entry.complete = true;

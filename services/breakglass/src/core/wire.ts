@@ -3,6 +3,7 @@
  * types only, so there is one definition of the SSE vocabulary and of the JSON bodies.
  */
 
+import type { ErrorEnvelope } from "@claude-gateway/service-kit/errors";
 import type { Verb } from "./verbs.js";
 
 /** A chat turn's server-sent events: `event:` is the `type`, `data:` the JSON of the whole object. */
@@ -34,8 +35,11 @@ export type ChatEvent =
       outputTokens: number;
       permissionDenials: Array<{ tool: string; input: unknown }>;
     }
-  /** The turn failed; `code` is stable (`cancelled`, `timeout`, `upstream_error`, …). */
-  | { type: "error"; code: string; message: string; retryable: boolean }
+  /**
+   * The turn failed: the error envelope (`error` a stable code: `cancelled`, `timeout`,
+   * `upstream_error`, …; `detail` one line), and whether the same message may succeed later.
+   */
+  | ({ type: "error"; retryable: boolean } & ErrorEnvelope)
   /** Always the last event of a turn. */
   | { type: "done" };
 
@@ -59,7 +63,8 @@ export type HistoryEntry =
       role: "assistant";
       parts: AssistantPart[];
       at: string;
-      error?: { code: string; message: string };
+      /** Why the turn failed: its `error` event's code and detail. */
+      error?: Pick<ErrorEnvelope, "error" | "detail">;
       costUsd?: number;
       durationMs?: number;
       /** False while the turn runs. */
@@ -107,6 +112,8 @@ export interface VmInfo {
   recent: Array<Omit<VerbResult, "output"> & { caller: string }>;
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
-}
+/**
+ * Every error answer (and a verb's body when it fails after its stream started): the services'
+ * error envelope `{ error, detail, retry_after_seconds?, issues? }`.
+ */
+export type ErrorBody = ErrorEnvelope;

@@ -1,29 +1,20 @@
+import { readJsonBody, sendError } from "@claude-gateway/service-kit";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
-import { BadRequestError, UnsupportedMediaTypeError } from "../errors.js";
+import { BadRequestError, BodyTooLargeError } from "../errors.js";
 
-/** Refuses bodies over `maxBytes` with the usual error shape. */
+/** Refuses bodies over `maxBytes` with a 413 `body_too_large` envelope. */
 export const limitBody = (maxBytes: number) =>
-  bodyLimit({
-    maxSize: maxBytes,
-    onError: (c) =>
-      c.json({ error: { code: "body_too_large", message: `the body is over ${maxBytes} bytes` } }, 413),
-  });
+  bodyLimit({ maxSize: maxBytes, onError: (c) => sendError(c, new BodyTooLargeError(maxBytes)) });
 
-/** The JSON body, or undefined when there is none. A body that is there must be JSON. */
-export async function readOptionalJson(c: Context): Promise<unknown> {
-  const raw = await c.req.text();
-  if (raw.trim() === "") return undefined;
-  const type = c.req.header("content-type") ?? "";
-  if (!type.toLowerCase().includes("application/json")) {
-    throw new UnsupportedMediaTypeError("send the body as application/json");
-  }
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new BadRequestError("invalid_json", "the body is not valid JSON");
-  }
+/**
+ * The JSON body, or undefined when there is none (a bare `POST /api/vm/status`). A body that is
+ * there must be JSON: 415 or 400 as `readJsonBody` answers.
+ */
+export async function readOptionalJson(c: Context, what = "the body"): Promise<unknown> {
+  if ((await c.req.text()).trim() === "") return undefined;
+  return readJsonBody(c, what);
 }
 
 export async function parseBody<T extends z.ZodType>(

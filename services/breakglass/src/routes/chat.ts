@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import type { Env } from "../app.js";
 import type { ChatService } from "../chat.js";
 import { isSessionId } from "../core/sessions.js";
 import type { NumberedEvent, TurnLog } from "../core/turn-log.js";
+import type { Env } from "../env.js";
 import { NotFoundError } from "../errors.js";
 import { limitBody, parseBody } from "./body.js";
 

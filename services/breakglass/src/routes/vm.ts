@@ -1,9 +1,9 @@
+import { errorBody, toServiceError } from "@claude-gateway/service-kit";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
-import type { Env } from "../app.js";
-import { errorBody } from "../app.js";
 import { confirmationProblem, parseVerb, VERBS } from "../core/verbs.js";
-import { BadRequestError, BreakglassError } from "../errors.js";
+import type { Env } from "../env.js";
+import { BadRequestError } from "../errors.js";
 import type { VmService } from "../vm.js";
 import { limitBody, readOptionalJson } from "./body.js";
 
@@ -31,12 +31,15 @@ export function vmRoutes(vm: VmService, opts: { keepaliveMs: number }) {
       try {
         await s.write(JSON.stringify(await running));
       } catch (err) {
-        const body =
-          err instanceof BreakglassError
-            ? errorBody(err.code, err.message)
-            : errorBody("internal", "internal error; see the service's logs");
-        if (!(err instanceof BreakglassError)) c.get("log").error({ err, verb }, "vm verb failed");
-        await s.write(JSON.stringify(body));
+        // The status is sent already: the envelope goes in the body, as `app.onError` would shape it.
+        const failure = toServiceError(err);
+        if (failure.status >= 500) {
+          c.get("log")[failure.status === 500 ? "error" : "warn"](
+            { err, verb, code: failure.code },
+            "vm verb failed",
+          );
+        }
+        await s.write(JSON.stringify(errorBody(failure)));
       } finally {
         clearInterval(ping);
       }

@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../../../src/core/wire.js";
+import { errorOf } from "./errors.js";
 
 const TOKEN_KEY = "breakglass.token";
 
@@ -48,7 +48,7 @@ export class Api {
     return res;
   }
 
-  /** A JSON answer, or an `ApiError` carrying the server's `{ error: { code, message } }`. */
+  /** A JSON answer, or an `ApiError` carrying the server's error envelope `{ error, detail }`. */
   async json<T>(path: string, init: RequestInit = {}): Promise<T> {
     const res = await this.raw(path, init);
     const text = await res.text();
@@ -58,9 +58,9 @@ export class Api {
     } catch {
       throw new ApiError(res.status, "bad_response", `Unexpected answer (HTTP ${res.status}).`);
     }
-    const error = (body as Partial<ErrorBody> | undefined)?.error;
+    const error = errorOf(body);
     if (!res.ok || error) {
-      throw new ApiError(res.status, error?.code ?? "http_error", error?.message ?? `HTTP ${res.status}`);
+      throw new ApiError(res.status, error?.error ?? "http_error", error?.detail || `HTTP ${res.status}`);
     }
     return body as T;
   }

@@ -1,6 +1,7 @@
 import { applyEvent, assistantEntry } from "../../../src/core/history.js";
 import type { ChatEvent, HistoryEntry, SessionView } from "../../../src/core/wire.js";
 import { type Api, ApiError, AuthRequired, messageOf } from "./api.svelte.js";
+import { errorOf } from "./errors.js";
 import { readSse } from "./sse.js";
 
 const SESSION_KEY = "breakglass.session";
@@ -88,8 +89,8 @@ export class ChatStore {
         });
       }
       if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-        this.problem = { message: body.error?.message ?? `HTTP ${res.status}`, reconnect: false };
+        const error = errorOf(await res.json().catch(() => undefined));
+        this.problem = { message: error?.detail || `HTTP ${res.status}`, reconnect: false };
         return false;
       }
       const at = new Date().toISOString();
