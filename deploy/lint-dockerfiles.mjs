@@ -1,38 +1,55 @@
 #!/usr/bin/env node
-// Lints every services/*/Dockerfile with dockerfile-utils, plus the project's rules: multi-stage,
-// a non-root USER, an init process, and `node dist/main.js` run directly.
+// Lints the one Dockerfile every service image is built from (deploy/Dockerfile) with
+// dockerfile-utils, plus the project's rules: multi-stage, a non-root USER, an init process,
+// `node dist/main.js` run directly, a turbo prune and a pnpm deploy --prod; and checks that
+// deploy/images.json gives build arguments for exactly the services there are.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validate } from "dockerfile-utils";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const file = "deploy/Dockerfile";
 const services = readdirSync(join(root, "services")).filter((s) =>
   existsSync(join(root, "services", s, "package.json")),
 );
+const images = JSON.parse(readFileSync(join(root, "deploy", "images.json"), "utf8"));
 const problems = [];
+
+const text = readFileSync(join(root, file), "utf8");
+for (const d of validate(text)) {
+  // Severity 1 = error, 2 = warning (dockerfile-utils' DiagnosticSeverity).
+  if (d.severity <= 2) problems.push(`${file}:${d.range.start.line + 1}: ${d.message}`);
+}
+if ((text.match(/^FROM /gm) ?? []).length < 2) problems.push(`${file}: must be multi-stage`);
+if (!/^USER (?!root|0\b)\S+/m.test(text)) problems.push(`${file}: must switch to a non-root USER`);
+if (!/ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/.test(text)) problems.push(`${file}: must run under tini`);
+if (!/CMD \["node", "dist\/main\.js"\]/.test(text)) problems.push(`${file}: must run node dist/main.js directly`);
+if (!/turbo prune "@claude-gateway\/\$\{SERVICE\}"/.test(text)) problems.push(`${file}: must build from a turbo prune`);
+if (!/deploy --prod/.test(text)) problems.push(`${file}: must ship a pnpm deploy --prod`);
+for (const leftover of services.filter((s) => existsSync(join(root, "services", s, "Dockerfile")))) {
+  problems.push(`services/${leftover}/Dockerfile: build from deploy/Dockerfile instead`);
+}
+
 for (const svc of services) {
-  const file = join("services", svc, "Dockerfile");
-  if (!existsSync(join(root, file))) {
-    problems.push(`${file}: missing`);
+  const args = images[svc];
+  if (!args) {
+    problems.push(`deploy/images.json: no entry for services/${svc}`);
     continue;
   }
-  const text = readFileSync(join(root, file), "utf8");
-  for (const d of validate(text)) {
-    // Severity 1 = error, 2 = warning (dockerfile-utils' DiagnosticSeverity).
-    if (d.severity <= 2) problems.push(`${file}:${d.range.start.line + 1}: ${d.message}`);
+  if (args.port !== undefined && !(Number.isInteger(args.port) && args.port > 0 && args.port < 65536)) {
+    problems.push(`deploy/images.json: ${svc}.port is not a port`);
   }
-  if ((text.match(/^FROM /gm) ?? []).length < 2) problems.push(`${file}: must be multi-stage`);
-  if (!/^USER (?!root|0\b)\S+/m.test(text)) problems.push(`${file}: must switch to a non-root USER`);
-  if (!/ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/.test(text)) problems.push(`${file}: must run under tini`);
-  if (!/CMD \["node", "dist\/main\.js"\]/.test(text))
-    problems.push(`${file}: must run node dist/main.js directly`);
-  if (!/turbo prune @claude-gateway\//.test(text)) problems.push(`${file}: must build from a turbo prune`);
-  if (!/deploy --prod/.test(text)) problems.push(`${file}: must ship a pnpm deploy --prod`);
+  if (!Array.isArray(args.runtimePackages) || args.runtimePackages.some((p) => !/^[a-z0-9][a-z0-9+.-]*$/.test(p))) {
+    problems.push(`deploy/images.json: ${svc}.runtimePackages must be Debian package names`);
+  }
+}
+for (const svc of Object.keys(images).filter((s) => !services.includes(s))) {
+  problems.push(`deploy/images.json: ${svc} is not a service`);
 }
 if (!existsSync(join(root, ".dockerignore"))) problems.push(".dockerignore: missing");
 if (problems.length) {
   console.error(`${problems.length} problem(s):\n- ${problems.join("\n- ")}`);
   process.exit(1);
 }
-console.log(`dockerfiles: ${services.length} linted, 0 problems`);
+console.log(`dockerfile: ${file} linted for ${services.length} services, 0 problems`);
