@@ -18,12 +18,14 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { buildChildEnv } from "@claude-gateway/claude";
 import { claudeTestEnv, realClaudeVersion, startMessagesStub, tempDir, text } from "@claude-gateway/testkit";
+import { positiveIntEnv } from "./lib/env.js";
 import { describeMachine } from "./lib/machine.js";
+import { timeRawRun } from "./lib/raw-cli.js";
 import { summarize } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
 
-const RUNS = positiveInt(process.env.BENCH_RUNS, 15);
-const WARM_TURNS = positiveInt(process.env.BENCH_WARM_TURNS, 30);
+const RUNS = positiveIntEnv("BENCH_RUNS", 15);
+const WARM_TURNS = positiveIntEnv("BENCH_WARM_TURNS", 30);
 const WARMUP = 2;
 const PROMPT = "Say ok.";
 const COLD_ARGS = ["-p", "--output-format", "json", "--no-session-persistence", "--tools", ""];
@@ -39,13 +41,6 @@ const WARM_ARGS = [
   "",
 ];
 const TIME_BIN = "/usr/bin/time";
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got '${value}'`);
-  return n;
-}
 
 /** A CLI version installed with npm into a cache folder, once. */
 function installedBin(version: string): string {
@@ -76,37 +71,17 @@ function installedBin(version: string): string {
   return bin;
 }
 
-/** Peak RSS in MiB from the kernel's accounting (GNU time's %M), and the wall time without it. */
-function coldRun(
+/** A cold run's wall time in ms, or (measureRss) its peak RSS in MiB from the kernel (GNU time's %M). */
+async function coldRun(
   bin: string,
   env: Record<string, string>,
   cwd: string,
   measureRss: boolean,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const rssFile = join(tmpdir(), `cg-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const [file, args] = measureRss
-      ? [TIME_BIN, ["-f", "%M", "-o", rssFile, bin, ...COLD_ARGS]]
-      : [bin, COLD_ARGS];
-    const started = performance.now();
-    const child = spawn(file, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const ms = performance.now() - started;
-      if (code !== 0 || !out.includes('"is_error":false')) {
-        reject(new Error(`${bin} failed (exit ${code}): ${out.slice(0, 300)}`));
-        return;
-      }
-      if (!measureRss) return resolve(ms);
-      const kib = Number(readFileSync(rssFile, "utf8").trim().split("\n").at(-1));
-      resolve(kib / 1024);
-    });
-    child.stdin.end(PROMPT);
-  });
+  if (!measureRss) return (await timeRawRun(bin, COLD_ARGS, { cwd, env, prompt: PROMPT })).ms;
+  const rssFile = join(tmpdir(), `cg-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  await timeRawRun(TIME_BIN, ["-f", "%M", "-o", rssFile, bin, ...COLD_ARGS], { cwd, env, prompt: PROMPT });
+  return Number(readFileSync(rssFile, "utf8").trim().split("\n").at(-1)) / 1024;
 }
 
 /** One warm process: per-turn latency after the first turn, then its RSS once idle. */

@@ -6,7 +6,6 @@
  *   pnpm bench                      (root: builds the workspace packages first)
  *   BENCH_RUNS=50 pnpm --filter ./bench bench
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -15,10 +14,12 @@ import { buildArgv, buildChildEnv, type Invocation, RUN_MARKER_VAR, runClaude } 
 import { claudeTestEnv, realClaudeVersion, startMessagesStub, tempDir, text } from "@claude-gateway/testkit";
 // Not public API: timed on its own because it is the /proc scan `runClaude` does after every run.
 import { reapRun } from "../packages/claude/dist/reaper.js";
+import { positiveIntEnv } from "./lib/env.js";
+import { timeRawRun } from "./lib/raw-cli.js";
 import { median, pairedDifferences, percentile, summarize } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
 
-const RUNS = positiveInt(process.env.BENCH_RUNS, 20);
+const RUNS = positiveIntEnv("BENCH_RUNS", 20);
 const WARMUP = 2;
 const REAP_CALLS = 50;
 const RUN_TIMEOUT_MS = 60_000;
@@ -33,46 +34,9 @@ const RAW_ARGS = [
 ];
 const invocation: Invocation = { profile: { kind: "tools" }, session: { kind: "ephemeral" }, output: "json" };
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${value}'`);
-  return n;
-}
-
-/** The bare CLI: spawn, prompt on stdin, wait until it has exited and closed its output. */
-function runRaw(bin: string, env: Record<string, string>, cwd: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(bin, RAW_ARGS, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("close", (code, sig) => {
-      const ms = performance.now() - started;
-      clearTimeout(timer);
-      // A failed run would time something else than the work being compared.
-      let isError = true;
-      try {
-        isError = (JSON.parse(stdout) as { is_error?: boolean }).is_error !== false;
-      } catch {}
-      if (code !== 0 || isError) {
-        reject(
-          new Error(`raw run failed (exit ${code ?? sig}): ${stdout.slice(0, 300)} ${stderr.slice(-300)}`),
-        );
-      } else {
-        resolve(ms);
-      }
-    });
-    child.stdin.end(PROMPT);
-  });
+/** The bare CLI with the same argv and variables as ours. */
+async function runRaw(bin: string, env: Record<string, string>, cwd: string): Promise<number> {
+  return (await timeRawRun(bin, RAW_ARGS, { cwd, env, prompt: PROMPT, timeoutMs: RUN_TIMEOUT_MS })).ms;
 }
 
 interface OursSample {

@@ -14,20 +14,13 @@ import { createTempRepo, tempDir } from "@claude-gateway/testkit";
 import { execa } from "execa";
 // The executor is a service, not a library: the bench reaches into its source (run with tsx).
 import { createWorkspaceManager } from "../services/executor/src/workspace/index.js";
+import { positiveIntEnv } from "./lib/env.js";
 import { summarize } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
 
-const RUNS = positiveInt("BENCH_RUNS", 10);
-const FILES = positiveInt("BENCH_FILES", 10_000);
+const RUNS = positiveIntEnv("BENCH_RUNS", 10);
+const FILES = positiveIntEnv("BENCH_FILES", 10_000);
 const COMMITS = 5;
-
-function positiveInt(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${value}'`);
-  return n;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

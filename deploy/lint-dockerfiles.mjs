@@ -24,8 +24,10 @@ for (const d of validate(text)) {
 if ((text.match(/^FROM /gm) ?? []).length < 2) problems.push(`${file}: must be multi-stage`);
 if (!/^USER (?!root|0\b)\S+/m.test(text)) problems.push(`${file}: must switch to a non-root USER`);
 if (!/ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/.test(text)) problems.push(`${file}: must run under tini`);
-if (!/CMD \["node", "dist\/main\.js"\]/.test(text)) problems.push(`${file}: must run node dist/main.js directly`);
-if (!/turbo prune "@claude-gateway\/\$\{SERVICE\}"/.test(text)) problems.push(`${file}: must build from a turbo prune`);
+if (!/CMD \["node", "dist\/main\.js"\]/.test(text))
+  problems.push(`${file}: must run node dist/main.js directly`);
+if (!/turbo prune "@claude-gateway\/\$\{SERVICE\}"/.test(text))
+  problems.push(`${file}: must build from a turbo prune`);
 if (!/deploy --prod/.test(text)) problems.push(`${file}: must ship a pnpm deploy --prod`);
 for (const leftover of services.filter((s) => existsSync(join(root, "services", s, "Dockerfile")))) {
   problems.push(`services/${leftover}/Dockerfile: build from deploy/Dockerfile instead`);
@@ -40,7 +42,10 @@ for (const svc of services) {
   if (args.port !== undefined && !(Number.isInteger(args.port) && args.port > 0 && args.port < 65536)) {
     problems.push(`deploy/images.json: ${svc}.port is not a port`);
   }
-  if (!Array.isArray(args.runtimePackages) || args.runtimePackages.some((p) => !/^[a-z0-9][a-z0-9+.-]*$/.test(p))) {
+  if (
+    !Array.isArray(args.runtimePackages) ||
+    args.runtimePackages.some((p) => !/^[a-z0-9][a-z0-9+.-]*$/.test(p))
+  ) {
     problems.push(`deploy/images.json: ${svc}.runtimePackages must be Debian package names`);
   }
 }

@@ -5,16 +5,12 @@ import {
   type LogLevel,
   loadConfig,
 } from "@claude-gateway/afk-core";
+import type { Logger } from "@claude-gateway/service-kit/log";
 import { type AdapterFactory, type Adapters, createAdapters } from "./create-adapters.js";
 import type { Fetch } from "./http.js";
 
-/** The logger methods a tick calls; a pino logger fits as is. */
-export interface TickLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The logger a tick calls (the workspace's one interface; a pino logger fits as is). */
+export type TickLogger = Logger;
 
 export interface RunIo {
   env: Readonly<Record<string, string | undefined>>;

@@ -25,7 +25,7 @@ function load(env: Record<string, string>): AfkConfig {
   return c;
 }
 
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>): readonly string[] {
   try {
     loadConfig(env);
   } catch (err) {

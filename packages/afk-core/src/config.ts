@@ -1,3 +1,4 @@
+import { ConfigError } from "@claude-gateway/service-kit/errors";
 import { z } from "zod";
 import { PROGRESS_PHASES, type ProgressPhase, type RunLimits } from "./types.js";
 import { workspaceTemplateProblems } from "./workspace-root.js";
@@ -64,12 +65,7 @@ export interface DisarmedConfig {
   warnings: string[];
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(readonly problems: string[]) {
-    super(`invalid AFK configuration:\n- ${problems.join("\n- ")}`);
-  }
-}
+export { ConfigError };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -160,7 +156,7 @@ export function loadConfig(env: Env = process.env): AfkConfig | DisarmedConfig {
     const labels = [e.AFK_LABEL_READY, e.AFK_LABEL_IN_PROGRESS, e.AFK_LABEL_HUMAN, e.AFK_LABEL_STALLED];
     if (new Set(labels).size !== labels.length) problems.push("AFK_LABEL_*: the four labels must differ");
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, "AFK configuration");
   const e = parsed.data;
   return {
     armed: true,

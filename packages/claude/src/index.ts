@@ -1,12 +1,3 @@
-// The model allowlist is a wire contract; re-exported here for callers that drive the CLI.
-export {
-  DEFAULT_MODEL,
-  DEFAULT_SUPPORTED_MODELS,
-  loadModelPolicy,
-  ModelNotSupportedError,
-  type ModelPolicy,
-  resolveModel,
-} from "@claude-gateway/contracts";
 export { type BuiltCommand, buildArgv, InvalidInvocationError } from "./argv.js";
 export { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 export {
@@ -60,8 +51,7 @@ export type {
   ToolsInvocation,
   ToolsProfile,
 } from "./invocation.js";
-export { type Logger, silentLogger } from "./logger.js";
-export { detectClaudeLogin, type LoginStatus } from "./login.js";
+export { detectClaudeLogin, type LoginStatus, loginProblem } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine } from "./parse.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";

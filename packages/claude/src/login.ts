@@ -29,3 +29,12 @@ export function detectClaudeLogin(
       "the claude CLI has no login: set CLAUDE_CODE_OAUTH_TOKEN (from `claude setup-token`) or log in under HOME (`claude /login`)",
   };
 }
+
+/** For a readiness check: why the CLI cannot run for lack of a login, or undefined. */
+export function loginProblem(
+  env: Readonly<Record<string, string | undefined>>,
+  fileExists?: (path: string) => boolean,
+): string | undefined {
+  const login = detectClaudeLogin(env, fileExists);
+  return login.ok ? undefined : `claude_not_authenticated: ${login.reason}`;
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
+import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
 import { execa } from "execa";
 import { buildArgv } from "./argv.js";
 import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
@@ -7,7 +8,6 @@ import { buildChildEnv, RUN_MARKER_VAR } from "./child-env.js";
 import { ClaudeCancelledError, type ClaudeError, ClaudeNotInstalledError } from "./errors.js";
 import type { MalformedLine, ParsedLine, ResultEvent } from "./events.js";
 import type { Invocation } from "./invocation.js";
-import { type Logger, silentLogger } from "./logger.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
 import { descendantPids, isAlive, reapRun, signal } from "./reaper.js";

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { apiError, DEFERRED_TOOL_PLACEHOLDER, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
 import { describe, expect, it } from "vitest";
 import {
   ClaudeApiError,
   ClaudeBudgetExceededError,
-  DEFAULT_SUPPORTED_MODELS,
   type Invocation,
   type ParsedLine,
   type RunOptions,

@@ -1,13 +1,13 @@
+import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
 import type { ConnectionOptions, NatsConnection, Status } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { type NatsLogger, silentLogger } from "./logger.js";
 
 export interface ConnectNatsOptions {
   /** One URL or several (`nats://host:4222`). */
   url: string | string[];
   /** Shows up in the server's connection list (`connz`). */
   name: string;
-  logger?: NatsLogger;
+  logger?: Logger;
   /** Anything else the client takes (auth, timeouts); wins over the defaults below. */
   options?: Partial<ConnectionOptions>;
 }
@@ -45,7 +45,12 @@ export function isConnected(nc: NatsConnection): boolean {
   return !nc.isClosed() && !nc.isDraining() && disconnected.get(nc) !== true;
 }
 
-async function watchStatus(nc: NatsConnection, logger: NatsLogger): Promise<void> {
+/** For a readiness check: why the connection cannot carry work, or undefined. */
+export function natsProblem(nc: NatsConnection): string | undefined {
+  return isConnected(nc) ? undefined : "NATS is not connected";
+}
+
+async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
   // The iterator ends when the connection closes.
   for await (const status of nc.status()) {
     if (status.type === "disconnect") disconnected.set(nc, true);

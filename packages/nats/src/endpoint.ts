@@ -1,10 +1,10 @@
 import { errorBody, ServiceError, toServiceError } from "@claude-gateway/service-kit/errors";
+import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { type Service, type ServiceGroup, type ServiceMsg, Svcm } from "@nats-io/services";
 import type { z } from "zod";
 import { check, decodeJson, encodeJson, headerSafe } from "./codec.js";
-import { type NatsLogger, silentLogger } from "./logger.js";
 
 export interface AddServiceOptions {
   name: string;
@@ -36,13 +36,24 @@ export interface EndpointSpec<Req extends z.ZodType, Res extends z.ZodType> {
   handler: (req: z.output<Req>, ctx: EndpointContext) => Promise<z.input<Res>> | z.input<Res>;
   metadata?: Record<string, string>;
   /** Replies with a 5xx are logged here. */
-  logger?: NatsLogger;
+  logger?: Logger;
 }
 
 export interface ServedEndpoint {
   subject: string;
   /** Resolves once no handler is running (for graceful shutdown after `service.stop()`). */
   idle(): Promise<void>;
+}
+
+const served = new WeakMap<object, ServedEndpoint[]>();
+
+/**
+ * Graceful stop of a micro service: stops taking requests, then waits until every handler served
+ * on it with `serveEndpoint` has replied (a reply to a request already taken is never lost).
+ */
+export async function stopService(service: Service): Promise<void> {
+  await service.stop().catch(() => {});
+  await Promise.all((served.get(service) ?? []).map((e) => e.idle()));
 }
 
 /**
@@ -92,12 +103,14 @@ export function serveEndpoint<Req extends z.ZodType, Res extends z.ZodType>(
     },
   });
 
-  return {
+  const endpoint: ServedEndpoint = {
     subject: spec.subject,
     idle: async () => {
       while (inFlight.size > 0) await Promise.all(inFlight);
     },
   };
+  served.set(group, [...(served.get(group) ?? []), endpoint]);
+  return endpoint;
 }
 
 type Answer = { data: Uint8Array } | { error: ServiceError; cause?: unknown };

@@ -1,9 +1,9 @@
 export type { Decoded, Issue } from "./codec.js";
 export { decodeJson, encodeJson, formatIssues } from "./codec.js";
 export type { ConnectNatsOptions } from "./connect.js";
-export { connectNats, isConnected, reconnectDefaults } from "./connect.js";
+export { connectNats, isConnected, natsProblem, reconnectDefaults } from "./connect.js";
 export type { AddServiceOptions, EndpointContext, EndpointSpec, ServedEndpoint } from "./endpoint.js";
-export { addService, serveEndpoint, serviceErrorFrom } from "./endpoint.js";
+export { addService, serveEndpoint, serviceErrorFrom, stopService } from "./endpoint.js";
 export {
   InvalidKvValueError,
   InvalidRequestError,
@@ -17,7 +17,6 @@ export {
 } from "./errors.js";
 export type { EnsureKvOptions, KvJsonEntry, KvUpdateOptions } from "./kv.js";
 export { ensureKv, isRevisionConflict, kvGetJson, kvPutJson, kvStreamName, kvUpdateJson } from "./kv.js";
-export type { NatsLogger } from "./logger.js";
 export type { EnsureObjectStoreOptions } from "./objectstore.js";
 export { ensureObjectStore, objectStoreStreamName } from "./objectstore.js";
 export type { RequestSpec } from "./request.js";

@@ -1,7 +1,7 @@
+import { recordingLogger } from "@claude-gateway/testkit";
 import { type NatsServer, startNatsServer } from "@claude-gateway/testkit/nats-server";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectNats, isConnected } from "../src/index.js";
-import { recordingLogger } from "./recording-logger.js";
 
 const servers: NatsServer[] = [];
 afterAll(async () => {
@@ -16,7 +16,7 @@ describe("connectNats", () => {
     const nc = await connectNats({
       url: first.url,
       name: "connect-test",
-      logger: log.logger,
+      logger: log,
       // Keep the test quick; production keeps the 1 s + jitter default.
       options: { reconnectTimeWait: 20, reconnectJitter: 20 },
     });

@@ -1,4 +1,5 @@
 import { ServiceError } from "@claude-gateway/service-kit";
+import { recordingLogger } from "@claude-gateway/testkit";
 import { type StartNatsServerOptions, startNatsServer } from "@claude-gateway/testkit/nats-server";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
@@ -16,8 +17,8 @@ import {
   request,
   ServiceUnavailableError,
   serveEndpoint,
+  stopService,
 } from "../src/index.js";
-import { recordingLogger } from "./recording-logger.js";
 
 const Add = {
   subject: "calc.add",
@@ -57,7 +58,7 @@ describe("serveEndpoint + request", () => {
     const service = await addService(await open(), { name: "calc", version: "1.0.0" });
     serveEndpoint(service, {
       ...Add,
-      logger: log.logger,
+      logger: log,
       handler: (req) => {
         calls.push(req);
         if (req.a === 409) {
@@ -159,6 +160,7 @@ describe("serveEndpoint + request", () => {
         msg.respondError(503, "down for maintenance");
       },
     });
+    await Promise.all(opened.map((c) => c.flush()));
     const err = await request(nc, { ...Add, subject: "legacy.v1", payload: { a: 1, b: 1 } }).catch(
       (e: unknown) => e,
     );
@@ -188,6 +190,45 @@ describe("serveEndpoint + request", () => {
     await expect(
       request(nc, { ...Add, subject: "calc.nobody", payload: { a: 1, b: 1 }, timeoutMs: 2_000 }),
     ).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe("stopService", () => {
+  it("stops taking requests, and resolves only after the handler in flight has replied", async () => {
+    const Slow = { subject: "slow.v1", request: z.object({}), response: z.object({ ok: z.boolean() }) };
+    let started: () => void = () => {};
+    const handlerStarted = new Promise<void>((r) => {
+      started = r;
+    });
+    let finish: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      finish = r;
+    });
+    const service = await addService(await open(), { name: "slow", version: "1.0.0" });
+    serveEndpoint(service, {
+      ...Slow,
+      handler: async () => {
+        started();
+        await gate;
+        return { ok: true };
+      },
+    });
+    await Promise.all(opened.map((c) => c.flush()));
+    const reply = request(nc, { ...Slow, payload: {}, timeoutMs: 10_000 });
+    await handlerStarted;
+    let stopped = false;
+    const stopping = stopService(service).then(() => {
+      stopped = true;
+    });
+    // Once it has stopped taking requests, a new one finds no responder; the one in flight still runs.
+    await service.stopped;
+    await nc.flush();
+    const late = await request(nc, { ...Slow, payload: {}, timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(ServiceUnavailableError);
+    expect(stopped).toBe(false);
+    finish();
+    await stopping;
+    await expect(reply).resolves.toEqual({ ok: true });
   });
 });
 

@@ -1,10 +1,9 @@
 import { type AuthConfig, loadAuthConfig } from "@claude-gateway/auth";
 import { loadModelPolicy, type ModelPolicy } from "@claude-gateway/contracts";
 import type { z } from "zod";
+import { ConfigError } from "./errors.js";
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export { ConfigError };
 
 export interface ServiceConfig<S extends z.ZodType> {
   env: z.output<S>;
@@ -41,7 +40,7 @@ export function loadServiceConfig<S extends z.ZodType>(
   }
   if (parsed.success && check) problems.push(...check(parsed.data));
   if (problems.length > 0 || !parsed.success || !auth || !models) {
-    throw new ConfigError(`invalid ${service} configuration:\n- ${problems.join("\n- ")}`);
+    throw new ConfigError(problems, `${service} configuration`);
   }
   return { env: parsed.data, auth, models };
 }

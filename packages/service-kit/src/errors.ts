@@ -36,6 +36,14 @@ export class ServiceError extends Error {
   }
 }
 
+/** The request is at fault (400): `code` says how, `issues` which fields. */
+export class BadRequestError extends ServiceError {
+  override name = "BadRequestError";
+  constructor(code: string, detail: string, issues?: readonly ErrorIssue[]) {
+    super(400, code, detail, issues ? { issues } : {});
+  }
+}
+
 /** The envelope `{error, detail, retry_after_seconds?, issues?}` of a service error. */
 export function errorBody(err: ServiceError): ErrorEnvelope {
   return {
@@ -82,4 +90,15 @@ function isErrorStatus(value: unknown): value is number {
 export function oneLine(text: string, max = 300): string {
   const flat = text.replace(/\s*[\r\n]+\s*/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A configuration that cannot start the process: every problem listed, never the first alone. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly problems: readonly string[],
+    what = "configuration",
+  ) {
+    super(`invalid ${what}:\n- ${problems.join("\n- ")}`);
+  }
 }

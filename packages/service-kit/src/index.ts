@@ -1,5 +1,6 @@
 export { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "./config.js";
 export {
+  BadRequestError,
   type ErrorEnvelope,
   type ErrorIssue,
   errorBody,
@@ -18,5 +19,14 @@ export {
   sendError,
   serviceErrorHandler,
 } from "./http.js";
+export {
+  type Listening,
+  listen,
+  type RunningService,
+  readinessOf,
+  type StartOptions,
+  settlesWithin,
+} from "./lifecycle.js";
+export { type Logger, silentLogger } from "./log.js";
 export { createLogger, REDACTED_PATHS } from "./logger.js";
 export { createServiceMetrics, type ModelSpend, type ServiceMetrics } from "./metrics.js";

@@ -26,6 +26,7 @@ export {
   startNatsServer,
 } from "./nats-server.js";
 export { descendantPids, eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
+export { type LogLine, type RecordingLogger, recordingLogger } from "./recording-logger.js";
 export {
   AGENTS_DIR,
   createServiceWorld,

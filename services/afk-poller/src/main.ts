@@ -1,4 +1,4 @@
-import { runPoller } from "./run.js";
+import { runPoller } from "./start.js";
 
 // One tick, then exit: a Kubernetes CronJob (concurrencyPolicy: Forbid) runs this.
 const { exitCode } = await runPoller({ env: process.env, fetch: globalThis.fetch });

@@ -1,4 +1,4 @@
 import { describeDisabledTick } from "@claude-gateway/afk-adapters/testing";
-import { runPoller } from "../src/run.js";
+import { runPoller } from "../src/start.js";
 
 describeDisabledTick("poller", runPoller);

@@ -2,7 +2,7 @@ import { type Adapters, createAdapters } from "@claude-gateway/afk-adapters";
 import { type AfkWorld, recordingLogger, startAfkWorld } from "@claude-gateway/afk-adapters/testing";
 import { decodeMarker, encodeMarker, IMPLEMENTER_PREAMBLE, type RunMarker } from "@claude-gateway/afk-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { runPoller } from "../src/run.js";
+import { runPoller } from "../src/start.js";
 
 let world: AfkWorld;
 afterEach(async () => world?.close());

@@ -1,4 +1,4 @@
-import { runWatcher } from "./run.js";
+import { runWatcher } from "./start.js";
 
 // One tick, then exit: a Kubernetes CronJob (concurrencyPolicy: Forbid) runs this.
 const { exitCode } = await runWatcher({ env: process.env, fetch: globalThis.fetch });

@@ -1,4 +1,4 @@
 import { describeDisabledTick } from "@claude-gateway/afk-adapters/testing";
-import { runWatcher } from "../src/run.js";
+import { runWatcher } from "../src/start.js";
 
 describeDisabledTick("watcher", runWatcher);

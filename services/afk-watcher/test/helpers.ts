@@ -1,7 +1,7 @@
 import { type AfkWorld, recordingLogger } from "@claude-gateway/afk-adapters/testing";
 import { decodeMarker, type RunMarker } from "@claude-gateway/afk-core";
 import { afterEach, beforeAll } from "vitest";
-import { runWatcher } from "../src/run.js";
+import { runWatcher } from "../src/start.js";
 
 type TickIo = {
   env: Record<string, string>;
@@ -16,7 +16,7 @@ export type PollerRun = (io: TickIo) => Promise<{ exitCode: number }>;
  * not depend on, so it is imported from source at run time (vitest compiles it); only the tests do this.
  */
 export async function loadPoller(): Promise<PollerRun> {
-  const url = new URL("../../afk-poller/src/run.ts", import.meta.url).href;
+  const url = new URL("../../afk-poller/src/start.ts", import.meta.url).href;
   const mod = await import(/* @vite-ignore */ url);
   return mod.runPoller as PollerRun;
 }

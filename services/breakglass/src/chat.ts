@@ -1,11 +1,5 @@
-import {
-  ClaudeError,
-  type Logger,
-  type ModelSpend,
-  type ResultEvent,
-  spendByModel,
-} from "@claude-gateway/claude";
-import { errorBody, toServiceError } from "@claude-gateway/service-kit";
+import { ClaudeError, type ModelSpend, type ResultEvent, spendByModel } from "@claude-gateway/claude";
+import { errorBody, type Logger, settlesWithin, toServiceError } from "@claude-gateway/service-kit";
 import { createChatTranslator } from "./core/chat-events.js";
 import { applyEvent } from "./core/history.js";
 import {
@@ -160,15 +154,10 @@ export function createChatService(deps: ChatDeps) {
       const live = sessions.all().flatMap((s) => (isRunning(s) && s.turn ? [s.turn] : []));
       if (live.length === 0) return;
       const all = Promise.all(live.map((t) => t.settled));
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), graceMs);
-      });
-      if (await Promise.race([all.then(() => false), expired])) {
+      if (!(await settlesWithin(all, graceMs))) {
         for (const t of live) t.controller.abort("the service is shutting down");
         await all;
       }
-      clearTimeout(timer);
     },
   };
 }

@@ -1,16 +1,11 @@
-import { type ErrorIssue, ServiceError } from "@claude-gateway/service-kit";
+import { ServiceError } from "@claude-gateway/service-kit";
 
 /**
  * Breakglass's failures, each a service error carrying its answer: rendered as the error envelope
  * in exactly one place, `app.onError` (and in a verb's body once its stream has started). The
  * claude package's errors carry their own answer (503, a client-safe detail).
  */
-export class BadRequestError extends ServiceError {
-  override name = "BadRequestError";
-  constructor(code: string, detail: string, issues?: readonly ErrorIssue[]) {
-    super(400, code, detail, issues ? { issues } : {});
-  }
-}
+export { BadRequestError } from "@claude-gateway/service-kit";
 
 export class BodyTooLargeError extends ServiceError {
   override name = "BodyTooLargeError";

@@ -1,5 +1,5 @@
-import { startBreakglass } from "./breakglass.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { startBreakglass } from "./start.js";
 
 try {
   const breakglass = await startBreakglass(loadConfig());

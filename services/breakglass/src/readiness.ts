@@ -1,5 +1,5 @@
-import { detectClaudeLogin } from "@claude-gateway/claude";
-import type { Readiness } from "@claude-gateway/service-kit";
+import { loginProblem } from "@claude-gateway/claude";
+import { type Readiness, readinessOf } from "@claude-gateway/service-kit";
 
 export interface ReadinessDeps {
   /** The environment the CLI's login comes from (its token, or `HOME` / `CLAUDE_CONFIG_DIR`). */
@@ -15,9 +15,8 @@ export interface ReadinessDeps {
  * VM verbs answer 503 with the reason).
  */
 export function breakglassReadiness(deps: ReadinessDeps): () => Readiness {
-  return () => {
-    if (deps.stopping()) return { ready: false, reason: "shutting down" };
-    const login = detectClaudeLogin(deps.claudeEnv, deps.fileExists);
-    return login.ok ? { ready: true } : { ready: false, reason: `claude_not_authenticated: ${login.reason}` };
-  };
+  return readinessOf(
+    () => deps.stopping() && "shutting down",
+    () => loginProblem(deps.claudeEnv, deps.fileExists),
+  );
 }

@@ -3,7 +3,7 @@ import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { createInterface } from "node:readline";
-import { type Logger, silentLogger } from "@claude-gateway/claude";
+import { type Logger, silentLogger } from "@claude-gateway/service-kit";
 import { execa, type ResultPromise } from "execa";
 import { type Alias, type HostSpec, renderSshConfig, renderSshWrapper } from "./core/ssh-files.js";
 

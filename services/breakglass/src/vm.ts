@@ -1,4 +1,4 @@
-import type { Logger } from "@claude-gateway/claude";
+import { type Logger, settlesWithin } from "@claude-gateway/service-kit";
 import { isMutating, MUTATING_VERBS, VERBS, type Verb } from "./core/verbs.js";
 import type { VerbResult, VmInfo } from "./core/wire.js";
 import { ConflictError, SshUnavailableError } from "./errors.js";
@@ -88,14 +88,7 @@ export function createVmService(deps: VmDeps) {
     /** Shutdown: waits up to `graceMs` for running verbs (a cycle cut in half is worse than a late exit). */
     async drain(graceMs: number): Promise<void> {
       if (inflight.size === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...inflight]),
-        new Promise<void>((r) => {
-          timer = setTimeout(r, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await settlesWithin(Promise.allSettled([...inflight]), graceMs);
     },
   };
 }

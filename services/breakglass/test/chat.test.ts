@@ -16,9 +16,9 @@ import {
 import { execa } from "execa";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningBreakglass, startBreakglass } from "../src/breakglass.js";
 import { loadConfig } from "../src/config.js";
 import type { ChatEvent, SessionView } from "../src/core/wire.js";
+import { type RunningBreakglass, startBreakglass } from "../src/start.js";
 import { kinds, readTurn } from "../src/test-support/sse-client.js";
 
 /**

@@ -21,8 +21,8 @@ import { execa } from "execa";
 import pino from "pino";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningBreakglass, startBreakglass } from "../src/breakglass.js";
 import { loadConfig } from "../src/config.js";
+import { type RunningBreakglass, startBreakglass } from "../src/start.js";
 import { processesMentioning } from "./support/procs.js";
 
 /**

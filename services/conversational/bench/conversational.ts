@@ -26,13 +26,15 @@ import {
   text,
 } from "@claude-gateway/testkit";
 import pino from "pino";
+import { positiveIntEnv } from "../../../bench/lib/env.js";
+import { timeRawRun } from "../../../bench/lib/raw-cli.js";
 import { median, summarize } from "../../../bench/lib/stats.js";
 import { formatTable } from "../../../bench/lib/table.js";
 import { loadConfig } from "../src/config.js";
 import { planTurn } from "../src/core/turn.js";
 import { AGENT_NAME, startConversational } from "../src/start.js";
 
-const RUNS = positiveInt(process.env.BENCH_RUNS, 20);
+const RUNS = positiveIntEnv("BENCH_RUNS", 20);
 const WARMUP = 2;
 const PROMPT = "Say ok.";
 const SHORT_REPLY = "Okay.";
@@ -46,13 +48,6 @@ const CHUNK = 8;
 const CHUNK_DELAY_MS = 15;
 const TOKEN = "bench-token-0123456789";
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${value}'`);
-  return n;
-}
 
 const stub = await startMessagesStub();
 stub.setDefault(text(SHORT_REPLY));
@@ -98,22 +93,8 @@ function rawArgs(resume?: { conversationId: string; sessionId: string }): string
 }
 
 /** The bare CLI: spawn, prompt on stdin, until it has exited and closed its output. */
-function runRaw(args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(cli.bin, args, { cwd, env: rawEnv, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      out += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const ms = performance.now() - started;
-      if (code !== 0 || !out.includes('"is_error":false')) reject(new Error(`raw run failed (exit ${code})`));
-      else resolve(ms);
-    });
-    child.stdin.end(PROMPT);
-  });
+async function runRaw(args: string[]): Promise<number> {
+  return (await timeRawRun(cli.bin, args, { cwd, env: rawEnv, prompt: PROMPT })).ms;
 }
 
 async function serviceTurn(

@@ -1,5 +1,5 @@
-import { ClaudeApiError, ClaudeAuthError, ModelNotSupportedError } from "@claude-gateway/claude";
-import type { ConversationalReply } from "@claude-gateway/contracts";
+import { ClaudeApiError, ClaudeAuthError } from "@claude-gateway/claude";
+import { type ConversationalReply, ModelNotSupportedError } from "@claude-gateway/contracts";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { conversationalAuth, createApp } from "./app.js";

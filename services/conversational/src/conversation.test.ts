@@ -3,12 +3,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAgentFile } from "@claude-gateway/agents";
-import {
-  ClaudeApiError,
-  ClaudeCancelledError,
-  ModelNotSupportedError,
-  transcriptPath,
-} from "@claude-gateway/claude";
+import { ClaudeApiError, ClaudeCancelledError, transcriptPath } from "@claude-gateway/claude";
+import { ModelNotSupportedError } from "@claude-gateway/contracts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type ConversationDeps,

@@ -1,20 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
-  type Logger,
-  type ModelPolicy,
   type ModelSpend,
   type ResultEvent,
-  resolveModel,
   sha256File,
-  silentLogger,
   spendByModel,
   tokenUsage,
   transcriptPath,
   translateLine,
 } from "@claude-gateway/claude";
-import type { ConversationalReply } from "@claude-gateway/contracts";
-import { ServiceError, toServiceError } from "@claude-gateway/service-kit";
+import { type ConversationalReply, type ModelPolicy, resolveModel } from "@claude-gateway/contracts";
+import {
+  type Logger,
+  ServiceError,
+  settlesWithin,
+  silentLogger,
+  toServiceError,
+} from "@claude-gateway/service-kit";
 import { type ConversationRecord, newRecord, recordTurn } from "./core/record.js";
 import { SentenceSplitter } from "./core/sentences.js";
 import { planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
@@ -256,14 +258,8 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     },
     async shutdown(graceMs) {
       closing = true;
-      const settled = () => Promise.allSettled([...running].map((r) => r.done)).then(() => true);
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      });
-      const finished = await Promise.race([settled(), grace]);
-      clearTimeout(timer);
-      if (finished) return;
+      const settled = () => Promise.allSettled([...running].map((r) => r.done));
+      if (await settlesWithin(settled(), graceMs)) return;
       log.warn({ active: running.size }, "cancelling turns still running after the shutdown grace");
       for (const r of running) r.controller.abort(new ShuttingDownError());
       await settled();

@@ -4,8 +4,8 @@ import {
   ClaudeCrashedError,
   ClaudeSessionNotFoundError,
   ClaudeTimeoutError,
-  ModelNotSupportedError,
 } from "@claude-gateway/claude";
+import { ModelNotSupportedError } from "@claude-gateway/contracts";
 import { errorBody as envelope, toServiceError } from "@claude-gateway/service-kit";
 import { describe, expect, it } from "vitest";
 import {

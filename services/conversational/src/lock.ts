@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Logger, silentLogger } from "@claude-gateway/claude";
+import { type Logger, silentLogger } from "@claude-gateway/service-kit";
 import { z } from "zod";
 import type { ConversationLock, Release } from "./ports.js";
 

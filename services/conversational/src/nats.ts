@@ -1,5 +1,6 @@
 import { ConversationalReply, ConversationalRequest, services, subjects } from "@claude-gateway/contracts";
-import { addService, type NatsLogger, serveEndpoint } from "@claude-gateway/nats";
+import { addService, serveEndpoint } from "@claude-gateway/nats";
+import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ConversationService } from "./conversation.js";
 import { fromWire } from "./core/turn.js";
@@ -15,7 +16,7 @@ export const NATS_CALLER = "nats";
  */
 export async function serveConversationalNats(
   nc: NatsConnection,
-  deps: { conversations: Pick<ConversationService, "turn">; logger: NatsLogger },
+  deps: { conversations: Pick<ConversationService, "turn">; logger: Logger },
 ): Promise<Awaited<ReturnType<typeof addService>>> {
   const svc = await addService(nc, {
     ...services.conversational,

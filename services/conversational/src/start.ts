@@ -1,17 +1,22 @@
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
-import { claudeConfigDir, detectClaudeLogin, runClaude, transcriptStore } from "@claude-gateway/claude";
+import { claudeConfigDir, loginProblem, runClaude, transcriptStore } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import {
   connectNats,
   ensureKv,
   ensureObjectStore,
-  isConnected,
+  natsProblem,
   natsTranscriptBlobs,
+  stopService,
 } from "@claude-gateway/nats";
-import { createLogger } from "@claude-gateway/service-kit";
-import { serve } from "@hono/node-server";
+import {
+  createLogger,
+  listen,
+  type RunningService,
+  readinessOf,
+  type StartOptions,
+} from "@claude-gateway/service-kit";
 import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { natsConversationStore } from "./adapters/nats-conversations.js";
@@ -33,26 +38,12 @@ export const AGENT_NAME = "conversational";
  */
 export const TRANSCRIPTS_BUCKET = buckets.conversationTranscripts;
 
-export interface StartOptions {
-  /** Where the CLI's own variables come from (default `process.env`). */
-  claudeEnv?: Readonly<Record<string, string | undefined>>;
-  logger?: Logger;
-  /** Bind address; default all interfaces (a pod). Tests use 127.0.0.1. */
-  hostname?: string;
-  killGraceMs?: number;
-}
-
-export interface RunningConversational {
-  url: string;
-  port: number;
-  /** Graceful stop: no new turns, finish (or after the grace, cancel) running ones, drain NATS. */
-  stop(): Promise<void>;
-}
+export type RunningConversational = RunningService;
 
 /** Wires the real adapters (NATS KV and object store, the CLI) into the service and serves it. */
 export async function startConversational(
   config: ConversationalConfig,
-  opts: StartOptions = {},
+  opts: StartOptions<Logger> = {},
 ): Promise<RunningConversational> {
   const env = config.env;
   const logger = opts.logger ?? createLogger("conversational", env.LOG_LEVEL, { replica: env.REPLICA_ID });
@@ -109,36 +100,27 @@ export async function startConversational(
     auth: conversationalAuth(config.auth, logger),
     logger,
     metrics,
-    readiness: () => {
-      if (stopping) return { ready: false, reason: "shutting down" };
-      if (!isConnected(nc)) return { ready: false, reason: "NATS is not connected" };
-      const login = detectClaudeLogin(claudeEnv);
-      return login.ok
-        ? { ready: true }
-        : { ready: false, reason: `claude_not_authenticated: ${login.reason}` };
-    },
+    readiness: readinessOf(
+      () => stopping !== undefined && "shutting down",
+      () => natsProblem(nc),
+      () => loginProblem(claudeEnv),
+    ),
   });
 
-  const server = serve({
-    fetch: app.fetch,
-    port: env.PORT,
-    ...(opts.hostname ? { hostname: opts.hostname } : {}),
-  });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  logger.info({ port, model: config.models.defaultModel }, "conversational started");
+  const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
+  logger.info({ port: http.port, model: config.models.defaultModel }, "conversational started");
 
   return {
-    url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
-    port,
+    url: http.url,
+    port: http.port,
     stop: () => {
       stopping ??= (async () => {
         logger.info("conversational stopping");
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await natsService.stop().catch(() => {});
+        const closed = http.closed();
+        await stopService(natsService);
         await conversations.shutdown(env.SHUTDOWN_GRACE_SECONDS * 1000);
         // Keep-alive connections with no request in flight would hold `close` open.
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        http.server.closeIdleConnections();
         await closed;
         await nc.drain().catch(() => {});
         logger.info("conversational stopped");

@@ -1,16 +1,10 @@
-import type { ErrorIssue } from "@claude-gateway/contracts";
 import { ServiceError } from "@claude-gateway/service-kit";
 
 /**
  * The executor's failures, each a service error carrying its answer: rendered as the error
  * envelope in `app.onError` and, by the NATS endpoint helper, as a micro-service error.
  */
-export class BadRequestError extends ServiceError {
-  override name = "BadRequestError";
-  constructor(code: string, detail: string, issues?: readonly ErrorIssue[]) {
-    super(400, code, detail, issues ? { issues } : {});
-  }
-}
+export { BadRequestError } from "@claude-gateway/service-kit";
 
 export class JobNotFoundError extends ServiceError {
   override name = "JobNotFoundError";

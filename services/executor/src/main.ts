@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { startExecutor } from "./executor.js";
+import { startExecutor } from "./start.js";
 
 try {
   const executor = await startExecutor(loadConfig());

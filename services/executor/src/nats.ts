@@ -1,5 +1,6 @@
 import { JobRef, JobReply, JobSubmission, SubmitReply, services, subjects } from "@claude-gateway/contracts";
-import { addService, type NatsLogger, serveEndpoint } from "@claude-gateway/nats";
+import { addService, serveEndpoint } from "@claude-gateway/nats";
+import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ExecutorService } from "./service.js";
 
@@ -9,7 +10,7 @@ import type { ExecutorService } from "./service.js";
  */
 export async function serveExecutorNats(
   nc: NatsConnection,
-  deps: { service: ExecutorService; logger: NatsLogger },
+  deps: { service: ExecutorService; logger: Logger },
 ): Promise<Awaited<ReturnType<typeof addService>>> {
   const svc = await addService(nc, { ...services.executor, description: "Runs Claude agent jobs" });
   serveEndpoint(svc, {

@@ -65,3 +65,9 @@ export type ClaudeRunner = (opts: RunOptions) => ClaudeRun;
 export interface Clock {
   now(): Date;
 }
+
+/** Runs one job to its end; the worker injects it and aborts `signal` to cancel or hand back. */
+export type RunJob = (job: JobRecord, signal: AbortSignal) => Promise<void>;
+
+/** The abort reason that tells a job runner to hand its job back to the queue, not cancel it. */
+export const HAND_BACK = "executor shutting down: job handed back to the queue";

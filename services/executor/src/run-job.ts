@@ -1,7 +1,6 @@
 import {
   ClaudeCancelledError,
   type Invocation,
-  type Logger,
   type ModelSpend,
   placeTranscriptLocally,
   spendByModel,
@@ -9,19 +8,20 @@ import {
   transcriptPath,
 } from "@claude-gateway/claude";
 import type { JobRecord } from "@claude-gateway/contracts";
+import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
 import { type FinishOutcome, finishJob, requeueJob, startJob } from "./core/records.js";
 import { eventSequencer, translateLine } from "./core/translate.js";
-import type {
-  ClaudeRunner,
-  Clock,
-  EventPublisher,
-  JobStore,
-  TranscriptStore,
-  Workspace,
-  Workspaces,
+import {
+  type ClaudeRunner,
+  type Clock,
+  type EventPublisher,
+  HAND_BACK,
+  type JobStore,
+  type TranscriptStore,
+  type Workspace,
+  type Workspaces,
 } from "./ports.js";
-import { HAND_BACK } from "./worker.js";
 
 export interface RunJobDeps {
   store: JobStore;

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type { LoginStatus } from "@claude-gateway/claude";
 import {
-  type LoginStatus,
+  isTerminal,
+  type JobRecord,
+  type JobSubmission,
   ModelNotSupportedError,
   type ModelPolicy,
   resolveModel,
-} from "@claude-gateway/claude";
-import { isTerminal, type JobRecord, type JobSubmission } from "@claude-gateway/contracts";
+} from "@claude-gateway/contracts";
 import { cancelQueuedJob, InvalidTransitionError, newJobRecord } from "./core/records.js";
 import {
   BadRequestError,

@@ -1,10 +1,13 @@
-import type { Logger } from "@claude-gateway/claude";
-import type { JobRecord } from "@claude-gateway/contracts";
+import { type Logger, settlesWithin } from "@claude-gateway/service-kit";
 import { decideDelivery, loseJob } from "./core/records.js";
-import type { Clock, Delivery, JobStore, QueueConsumer } from "./ports.js";
-
-/** The abort reason that tells a job runner to hand its job back to the queue, not cancel it. */
-export const HAND_BACK = "executor shutting down: job handed back to the queue";
+import {
+  type Clock,
+  type Delivery,
+  HAND_BACK,
+  type JobStore,
+  type QueueConsumer,
+  type RunJob,
+} from "./ports.js";
 
 export interface WorkerDeps {
   consumer: QueueConsumer;
@@ -15,7 +18,7 @@ export interface WorkerDeps {
   /** How often a running job tells the queue it is still ours (well under the ack wait). */
   heartbeatMs: number;
   /** Runs one job to its end (never throws for a job failure; records it). */
-  runJob: (job: JobRecord, signal: AbortSignal) => Promise<void>;
+  runJob: RunJob;
 }
 
 interface Active {
@@ -147,11 +150,7 @@ export function createWorker(deps: WorkerDeps) {
       slotFreed?.();
       await loop;
       const all = Promise.all([...active.values()].map((a) => a.done));
-      const finished = await Promise.race([
-        all.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs)),
-      ]);
-      if (finished) return;
+      if (await settlesWithin(all, graceMs)) return;
       for (const [id, a] of active) {
         handedBack.add(id);
         a.controller.abort(HAND_BACK);

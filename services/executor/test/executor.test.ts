@@ -6,7 +6,7 @@ import { RemoteServiceError, request } from "@claude-gateway/nats";
 import { eventually, messagesText, processesWithEnv, text } from "@claude-gateway/testkit";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningExecutor } from "../src/executor.js";
+import type { RunningExecutor } from "../src/start.js";
 import { AUTH, createWorld, getJob, type Json, submit, type World, waitForJob } from "./harness.js";
 
 let world: World;

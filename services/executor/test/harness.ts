@@ -7,7 +7,7 @@ import {
 } from "@claude-gateway/testkit";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
-import { type RunningExecutor, startExecutor } from "../src/executor.js";
+import { type RunningExecutor, startExecutor } from "../src/start.js";
 
 export { type Json, TEST_AUTH as AUTH, TEST_TOKEN as TOKEN } from "@claude-gateway/testkit";
 

@@ -12,7 +12,7 @@ import {
   toolUse,
 } from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningExecutor } from "../src/executor.js";
+import type { RunningExecutor } from "../src/start.js";
 import { createWorld, submit, type World, waitForJob } from "./harness.js";
 
 // The `general` agent (Bash enabled, permissions skipped inside its own checkout) on real repos.

@@ -24,10 +24,11 @@ import {
   text,
 } from "@claude-gateway/testkit";
 import OpenAI from "openai";
+import { positiveIntEnv } from "../../../bench/lib/env.js";
 import { median, pairedDifferences, percentile } from "../../../bench/lib/stats.js";
 import { formatTable } from "../../../bench/lib/table.js";
 
-const RUNS = positiveInt(process.env.BENCH_RUNS, 50);
+const RUNS = positiveIntEnv("BENCH_RUNS", 50);
 const WARMUP = 2;
 const MODEL = "claude-haiku-4-5";
 const AGENT = "recruiter-triage";
@@ -38,14 +39,6 @@ const EXECUTOR_MAIN = fileURLToPath(new URL("../../executor/dist/main.js", impor
 const GATEWAY_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_RUNS must be a positive integer, got '${value}'`);
-  return n;
-}
-
-/** Starts a service and resolves with its port once it logs `startedMsg`. */
 async function startService(main: string, env: Record<string, string>, startedMsg: string) {
   const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,3 +1,5 @@
+import { settlesWithin } from "@claude-gateway/service-kit";
+
 /** Work still running for clients (a request, a stream, a cancel), so shutdown can wait for it. */
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
@@ -17,19 +19,10 @@ export class InFlight {
   }
 
   /** Resolves true once nothing runs, or false after `timeoutMs` with work still running. */
-  async idle(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
+  idle(timeoutMs: number): Promise<boolean> {
     const drained = (async () => {
       while (this.#running.size > 0) await Promise.all(this.#running);
-      return true as const;
     })();
-    try {
-      return await Promise.race([drained, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return settlesWithin(drained, timeoutMs);
   }
 }

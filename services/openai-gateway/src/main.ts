@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
-import { startGateway } from "./gateway.js";
+import { startGateway } from "./start.js";
 
 try {
   const gateway = await startGateway(loadConfig());

@@ -28,7 +28,7 @@ import { connect } from "@nats-io/transport-node";
 import OpenAI from "openai";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
-import { type RunningGateway, startGateway } from "../src/gateway.js";
+import { type RunningGateway, startGateway } from "../src/start.js";
 
 export interface World {
   nats: NatsServer;

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { recordingLogger } from "@claude-gateway/testkit";
 import { describe, expect, it } from "vitest";
 import type { RunIo, RunResult } from "../run-tick.js";
 import { forbiddenFetch } from "./guarded-fetch.js";
-import { recordingLogger } from "./recording-logger.js";
 
 const noAdapters = () => {
   throw new Error("a disabled tick must not build adapters");
@@ -63,7 +63,7 @@ export function describeDisabledTick(name: string, run: (io: RunIo) => Promise<R
       expect(result.exitCode).toBe(1);
       expect(fetch.calls).toEqual([]);
       const line = logger.lines.find((l) => l.level === "error");
-      expect(JSON.stringify(line?.obj)).toContain("T3_URL");
+      expect(JSON.stringify(line?.fields)).toContain("T3_URL");
     });
   });
 }

@@ -1,3 +1,4 @@
+export { type LogLine, recordingLogger } from "@claude-gateway/testkit";
 export { describeDisabledMain, describeDisabledTick } from "./disabled-tick.js";
 export { type FakeForgejo, startFakeForgejo } from "./fake-forgejo.js";
 export { type FakeGithub, startFakeGithub } from "./fake-github.js";
@@ -10,7 +11,6 @@ export {
   startFakeT3,
 } from "./fake-t3.js";
 export { type ForbiddenFetch, forbiddenFetch } from "./guarded-fetch.js";
-export { type LogLine, recordingLogger } from "./recording-logger.js";
 export { type Listening, listen, type SeenRequest } from "./serve.js";
 export {
   AFK_LABELS,

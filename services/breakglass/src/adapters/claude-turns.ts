@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { type AgentSpec, agentInvocation } from "@claude-gateway/agents";
-import { claudeConfigDir, type Logger, runClaude, transcriptPath } from "@claude-gateway/claude";
+import { claudeConfigDir, runClaude, transcriptPath } from "@claude-gateway/claude";
+import type { Logger } from "@claude-gateway/service-kit";
 import type { ClaudeTurns, TurnRequest } from "../ports.js";
 
 export interface ClaudeTurnsOptions {

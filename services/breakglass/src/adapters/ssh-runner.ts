@@ -1,4 +1,4 @@
-import type { Logger } from "@claude-gateway/claude";
+import type { Logger } from "@claude-gateway/service-kit";
 import { execa } from "execa";
 import { type PveCommandOptions, pveVerbCommand, type Verb } from "../core/verbs.js";
 import type { VerbResult } from "../core/wire.js";

@@ -1,5 +1,6 @@
 import { parseAgentFile } from "@claude-gateway/agents";
-import { buildArgv, type Invocation, ModelNotSupportedError } from "@claude-gateway/claude";
+import { buildArgv, type Invocation } from "@claude-gateway/claude";
+import { ModelNotSupportedError } from "@claude-gateway/contracts";
 import { describe, expect, it } from "vitest";
 import { ConversationNotFoundError, UnsafeAgentError } from "../errors.js";
 import type { ConversationRecord } from "./record.js";

@@ -1,11 +1,11 @@
 import { type AgentSpec, agentInvocation } from "@claude-gateway/agents";
+import type { Invocation, NoToolsInvocation } from "@claude-gateway/claude";
 import {
-  type Invocation,
+  type ConversationalRequest,
+  type Language,
   type ModelPolicy,
-  type NoToolsInvocation,
   resolveModel,
-} from "@claude-gateway/claude";
-import type { ConversationalRequest, Language } from "@claude-gateway/contracts";
+} from "@claude-gateway/contracts";
 import { ConversationNotFoundError, UnsafeAgentError } from "../errors.js";
 import type { ConversationRecord } from "./record.js";
 

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { Logger } from "@claude-gateway/service-kit";
 import {
   type Command,
   checkoutBranch,
@@ -23,11 +24,8 @@ import { baseDirName, isFullSha, isValidJobId, refProblem } from "./names.js";
 import { removeTree } from "./remove.js";
 import { redactCredentials, repoUrlProblem } from "./repo-url.js";
 
-/** The logger methods the manager calls; a pino logger fits as is. */
-export interface WorkspaceLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** The logger methods the manager calls. */
+export type WorkspaceLogger = Pick<Logger, "info" | "warn">;
 
 export interface WorkspaceJob {
   jobId: string;

@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { createAuth } from "@claude-gateway/auth";
-import { serve } from "@hono/node-server";
+import {
+  type StartOptions as BaseStartOptions,
+  listen,
+  type RunningService,
+} from "@claude-gateway/service-kit";
 import type { Logger } from "pino";
 import { claudeTurns } from "./adapters/claude-turns.js";
 import { sshPveRunner } from "./adapters/ssh-runner.js";
@@ -20,27 +23,18 @@ import { breakglassReadiness } from "./readiness.js";
 import { type SshSetup, setupSsh } from "./ssh-setup.js";
 import { createVmService } from "./vm.js";
 
-export interface StartOptions {
-  /** Where the CLI's own variables come from (default `process.env`). */
-  claudeEnv?: Readonly<Record<string, string | undefined>>;
-  logger?: Logger;
-  /** Bind address; default all interfaces (a pod). Tests use 127.0.0.1. */
-  hostname?: string;
+export interface StartOptions extends BaseStartOptions<Logger> {
   /** The built UI; default `dist/ui` next to this file. */
   uiDir?: string;
   /** Replace the adapters (tests). */
   pve?: PveRunner;
   turns?: ClaudeTurns;
-  killGraceMs?: number;
   keepaliveMs?: number;
 }
 
-export interface RunningBreakglass {
-  url: string;
-  port: number;
+/** `stop()`: stops accepting, lets running turns finish (grace), stops the rest, then the ssh-agent. */
+export interface RunningBreakglass extends RunningService {
   ssh: SshSetup;
-  /** Stops accepting, lets running turns finish (grace), stops the rest, then the ssh-agent. */
-  stop(): Promise<void>;
 }
 
 /** Wires SSH, the CLI and the HTTP app together and starts serving. */
@@ -137,32 +131,32 @@ export async function startBreakglass(
     ...(opts.keepaliveMs !== undefined ? { keepaliveMs: opts.keepaliveMs } : {}),
   });
 
-  const server = serve({
-    fetch: app.fetch,
-    port: env.PORT,
-    ...(opts.hostname ? { hostname: opts.hostname } : {}),
-  });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const port = (server.address() as AddressInfo).port;
+  const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
   logger.info(
-    { port, vmid: env.PVE_VMID, ssh: ssh.aliases, sshProblems: ssh.problems, workDir: config.workDir },
+    {
+      port: http.port,
+      vmid: env.PVE_VMID,
+      ssh: ssh.aliases,
+      sshProblems: ssh.problems,
+      workDir: config.workDir,
+    },
     "breakglass started",
   );
 
   return {
-    url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
-    port,
+    url: http.url,
+    port: http.port,
     ssh,
     stop: () => {
       stopping ??= (async () => {
         logger.info("breakglass stopping");
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = http.closed();
         await Promise.all([
           chat.drain(env.SHUTDOWN_GRACE_SECONDS * 1000),
           vm.drain(env.SHUTDOWN_GRACE_SECONDS * 1000),
         ]);
         // Every turn is over: drop the sockets left (idle keep-alives, reattached streams).
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        http.server.closeAllConnections();
         await closed;
         await ssh.stop();
         logger.info("breakglass stopped");

@@ -1,17 +1,28 @@
-import type { AddressInfo } from "node:net";
 import { type AgentRegistry, agentInvocation, findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { createAuth } from "@claude-gateway/auth";
-import { claudeConfigDir, detectClaudeLogin, runClaude, transcriptStore } from "@claude-gateway/claude";
+import {
+  claudeConfigDir,
+  detectClaudeLogin,
+  loginProblem,
+  runClaude,
+  transcriptStore,
+} from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import {
   connectNats,
   ensureKv,
   ensureObjectStore,
-  isConnected,
+  natsProblem,
   natsTranscriptBlobs,
+  stopService,
 } from "@claude-gateway/nats";
-import { createLogger } from "@claude-gateway/service-kit";
-import { serve } from "@hono/node-server";
+import {
+  createLogger,
+  listen,
+  type RunningService,
+  readinessOf,
+  type StartOptions,
+} from "@claude-gateway/service-kit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { natsCancelBus, natsEventPublisher, onCancelBroadcast } from "./adapters/nats-events.js";
@@ -26,27 +37,14 @@ import { createExecutorService } from "./service.js";
 import { createWorker } from "./worker.js";
 import { createWorkspaceManager } from "./workspace/index.js";
 
-export interface StartOptions {
-  /** Where the CLI's own variables come from (default `process.env`). */
-  claudeEnv?: Readonly<Record<string, string | undefined>>;
-  logger?: Logger;
-  /** Bind address; default all interfaces (a pod). Tests use 127.0.0.1. */
-  hostname?: string;
-  killGraceMs?: number;
-}
-
-export interface RunningExecutor {
-  url: string;
-  port: number;
+export interface RunningExecutor extends RunningService {
   agents: AgentRegistry;
-  /** Graceful stop: no new work, finish or hand back running jobs, drain NATS. */
-  stop(): Promise<void>;
 }
 
 /** Wires the real adapters (NATS, git, the CLI) into the executor and starts serving. */
 export async function startExecutor(
   config: ExecutorConfig,
-  opts: StartOptions = {},
+  opts: StartOptions<Logger> = {},
 ): Promise<RunningExecutor> {
   const env = config.env;
   const logger = opts.logger ?? createLogger("executor", env.LOG_LEVEL, { executor: env.EXECUTOR_ID });
@@ -168,35 +166,26 @@ export async function startExecutor(
         capacity: worker.capacity,
       };
     },
-    readiness: () => {
-      if (!isConnected(nc)) return { ready: false, reason: "NATS is not connected" };
-      const login = detectClaudeLogin(claudeEnv);
-      return login.ok
-        ? { ready: true }
-        : { ready: false, reason: `claude_not_authenticated: ${login.reason}` };
-    },
+    readiness: readinessOf(
+      () => natsProblem(nc),
+      () => loginProblem(claudeEnv),
+    ),
   });
 
-  const server = serve({
-    fetch: app.fetch,
-    port: env.PORT,
-    ...(opts.hostname ? { hostname: opts.hostname } : {}),
-  });
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-  const port = (server.address() as AddressInfo).port;
+  const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
   worker.start();
-  logger.info({ port, capacity: env.MAX_CONCURRENCY }, "executor started");
+  logger.info({ port: http.port, capacity: env.MAX_CONCURRENCY }, "executor started");
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${opts.hostname ?? "127.0.0.1"}:${port}`,
-    port,
+    url: http.url,
+    port: http.port,
     agents,
     stop: () => {
       stopping ??= (async () => {
         logger.info("executor stopping");
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await natsService.stop().catch(() => {});
+        await http.closed();
+        await stopService(natsService);
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
         stopCancels();
         await nc.drain().catch(() => {});
