@@ -9,20 +9,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import {
-  claudeTestEnv,
-  realClaudeVersion,
-  startMessagesStub,
-  startNatsServer,
-  tempDir,
-  text,
-} from "@claude-gateway/testkit";
+import { tempDir, text } from "@claude-gateway/testkit";
+import { startServiceProcess, stopServiceProcess } from "./lib/service-process.js";
 import { median, percentile } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
+import { startBenchWorld } from "./lib/world.js";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 100);
 const N = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -49,10 +42,8 @@ async function rawCli(bin: string, env: Record<string, string>, cwd: string): Pr
 }
 
 async function main() {
-  const nats = await startNatsServer();
-  const stub = await startMessagesStub();
-  stub.setDefault(text("Relevant: a staff role, remote.", { firstByteDelayMs: D }));
-  const cli = await claudeTestEnv(stub.url);
+  const world = await startBenchWorld(text("Relevant: a staff role, remote.", { firstByteDelayMs: D }));
+  const { nats, cli } = world;
   const ws = await tempDir("cg-bench-ws-");
   const cwd = await tempDir("cg-bench-cwd-");
   let exec: ChildProcess | undefined;
@@ -61,28 +52,23 @@ async function main() {
     const raw: number[] = [];
     for (let i = 0; i < RAW_RUNS; i++) raw.push(await rawCli(cli.bin, cli.env, cwd.dir));
 
-    exec = spawn(process.execPath, [MAIN], {
-      env: {
+    const started = await startServiceProcess(
+      MAIN,
+      {
         ...cli.env,
         NATS_URL: nats.url,
         AUTH_TOKENS: `bench=${TOKEN}`,
         AGENTS_DIR: AGENTS,
         WORKSPACE_ROOT: ws.dir,
-        PORT: "18082",
+        PORT: "0",
         MAX_CONCURRENCY: String(N),
         MAX_QUEUE_DEPTH: String(JOBS * 2),
         LOG_LEVEL: "info",
       },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: exec!.stdout! }).on(
-        "line",
-        (l) => l.includes('"executor started"') && resolve(),
-      );
-      exec!.once("exit", (c) => reject(new Error(`executor exited ${c}`)));
-    });
-    const url = "http://127.0.0.1:18082";
+      "executor started",
+    );
+    exec = started.child;
+    const url = `http://127.0.0.1:${started.port}`;
     await new Promise((r) => setTimeout(r, 1000));
     const idleRss = rssKb(exec.pid!);
 
@@ -150,9 +136,7 @@ async function main() {
     console.log(
       "executor throughput and memory: real executor process, real nats-server, real CLI on the stub",
     );
-    console.log(
-      `claude ${realClaudeVersion(cli.bin)} · node ${process.version} · ${cpus().length} CPUs · ${new Date().toISOString()}`,
-    );
+    console.log(world.describe());
     console.log(
       `${JOBS} jobs, MAX_CONCURRENCY N=${N}, stub delay D=${D} ms; outcomes ${JSON.stringify(status)}\n`,
     );
@@ -183,11 +167,8 @@ async function main() {
       "does; 'overhead (alone)' is what the executor adds per job: NATS, KV writes, workspace, agent flags, events.",
     );
   } finally {
-    exec?.kill("SIGTERM");
-    if (exec) await new Promise((r) => exec!.once("exit", r));
-    await stub.close();
-    await nats.stop();
-    await cli.cleanup();
+    await stopServiceProcess(exec);
+    await world.close();
     await ws.cleanup();
     await cwd.cleanup();
   }

@@ -2,7 +2,7 @@ import type { AfkConfig } from "@claude-gateway/afk-core";
 import { createForgejoChecks } from "./ci/forgejo.js";
 import { createGithubChecks } from "./ci/github.js";
 import type { CommitChecks } from "./ci/port.js";
-import type { Fetch } from "./http.js";
+import type { ApiOptions, Fetch } from "./http.js";
 import { createSlackDoorbell, type Doorbell } from "./notify/slack.js";
 import { createT3Client, type T3Client } from "./t3/client.js";
 import { createForgejoTracker } from "./tracker/forgejo.js";
@@ -25,7 +25,7 @@ export interface AdapterIo {
 /** The real adapters for an armed configuration. Only an armed tick ever calls this. */
 export function createAdapters(config: AfkConfig, io: AdapterIo): Adapters {
   const timeoutMs = config.httpTimeoutMs;
-  const trackerOptions = {
+  const trackerOptions: ApiOptions = {
     baseUrl: config.tracker.url,
     token: config.tracker.token,
     fetch: io.fetch,

@@ -3,6 +3,15 @@ import { type System, UpstreamContractError, UpstreamHttpError, UpstreamUnreacha
 
 export type Fetch = typeof globalThis.fetch;
 
+/** How an adapter reaches an API: where, with which token, through which `fetch`, within what time. */
+export interface ApiOptions {
+  baseUrl: string;
+  token: string;
+  fetch: Fetch;
+  /** The deadline of each call. */
+  timeoutMs: number;
+}
+
 export interface HttpOptions {
   system: System;
   baseUrl: string;

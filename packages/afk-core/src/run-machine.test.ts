@@ -25,6 +25,17 @@ const ci = (over: Partial<CiSummary>): CiSummary => ({
   ...over,
 });
 const red = ci({ ci: "failure", failures: [fail("test")] });
+/** A run whose commit is in CI (`ci-running`), the agent `agent`, CI saying `summary`. */
+const inCi = (
+  agent: "running" | "idle",
+  summary: CiSummary,
+  over: Omit<Parameters<typeof runState>[0], "marker" | "observation"> = {},
+) =>
+  runState({
+    marker: { sha: SHA, phase: "ci-running" },
+    observation: { thread: thread(agent), ci: summary },
+    ...over,
+  });
 
 describe("derivePhase", () => {
   it.each([
@@ -153,10 +164,7 @@ describe("nextAction", () => {
     // fix-forward, bounded
     {
       name: "CI red, agent idle: first corrective turn",
-      s: runState({
-        marker: { sha: SHA, phase: "ci-running" },
-        observation: { thread: thread("idle"), ci: red },
-      }),
+      s: inCi("idle", red),
       action: { kind: "fix-forward", sha: SHA, attempt: 1, failures: [fail("test")] },
     },
     {
@@ -181,10 +189,7 @@ describe("nextAction", () => {
     },
     {
       name: "CI red while the agent is still running: let it work",
-      s: runState({
-        marker: { sha: SHA, phase: "ci-running" },
-        observation: { thread: thread("running"), ci: red },
-      }),
+      s: inCi("running", red),
       action: { kind: "wait" },
     },
     {
@@ -198,27 +203,17 @@ describe("nextAction", () => {
     // close
     {
       name: "CI green, nothing deploys, agent idle: close",
-      s: runState({
-        marker: { sha: SHA, phase: "ci-running" },
-        observation: { thread: thread("idle"), ci: ci({ ci: "success" }) },
-      }),
+      s: inCi("idle", ci({ ci: "success" })),
       action: { kind: "close" },
     },
     {
       name: "CI green but the agent is still running: wait for it",
-      s: runState({
-        marker: { sha: SHA, phase: "ci-running" },
-        observation: { thread: thread("running"), ci: ci({ ci: "success" }) },
-      }),
+      s: inCi("running", ci({ ci: "success" })),
       action: { kind: "refresh-checklist", from: "ci-running", to: "ci-green" },
     },
     {
       name: "CI green, deploy configured but not reported yet",
-      s: runState({
-        deployConfigured: true,
-        marker: { sha: SHA, phase: "ci-running" },
-        observation: { thread: thread("idle"), ci: ci({ ci: "success", deploy: "absent" }) },
-      }),
+      s: inCi("idle", ci({ ci: "success", deploy: "absent" }), { deployConfigured: true }),
       action: { kind: "refresh-checklist", from: "ci-running", to: "ci-green" },
     },
     {
@@ -272,11 +267,7 @@ describe("nextAction", () => {
     },
     {
       name: "a per-phase stall limit (ci-running: 30)",
-      s: runState({
-        marker: { phase: "ci-running", sha: SHA },
-        now: at(30),
-        observation: { thread: thread("idle"), ci: ci({ ci: "pending" }) },
-      }),
+      s: inCi("idle", ci({ ci: "pending" }), { now: at(30) }),
       action: { kind: "escalate" },
       reason: /ci-running for 30 minutes \(limit 30\)/,
     },
@@ -292,11 +283,7 @@ describe("nextAction", () => {
     },
     {
       name: "CI red with the agent running forever stalls too",
-      s: runState({
-        marker: { phase: "ci-running", sha: SHA },
-        now: at(45),
-        observation: { thread: thread("running"), ci: red },
-      }),
+      s: inCi("running", red, { now: at(45) }),
       action: { kind: "escalate" },
       reason: /no progress in phase ci-running/,
     },

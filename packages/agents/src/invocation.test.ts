@@ -6,6 +6,11 @@ import { parseAgentFile } from "./parse.js";
 const agent = (front: string, prompt = "You are a test agent.") =>
   parseAgentFile("agents/a.md", `---\nname: a\ndescription: An agent.\n${front}\n---\n${prompt}\n`);
 const run = { session: { kind: "ephemeral" }, output: "json" } as const;
+/** How an invocation carries the agent `agent()` parses: inline, with these extra fields. */
+const inline = (extra: Record<string, unknown>) => ({
+  name: "a",
+  definition: { name: "a", description: "An agent.", prompt: "You are a test agent.", ...extra },
+});
 
 describe("agentInvocation", () => {
   it("no-tools: the no-tools profile, no tools, the agent inline", () => {
@@ -14,16 +19,7 @@ describe("agentInvocation", () => {
       session: { kind: "ephemeral" },
       output: "json",
       model: "claude-haiku-4-5",
-      agent: {
-        name: "a",
-        definition: {
-          name: "a",
-          description: "An agent.",
-          prompt: "You are a test agent.",
-          tools: [],
-          model: "claude-haiku-4-5",
-        },
-      },
+      agent: inline({ tools: [], model: "claude-haiku-4-5" }),
       profile: { kind: "no-tools" },
       tools: [],
       permissionMode: "plan",
@@ -38,15 +34,7 @@ describe("agentInvocation", () => {
     expect(inv).toEqual({
       session: { kind: "ephemeral" },
       output: "json",
-      agent: {
-        name: "a",
-        definition: {
-          name: "a",
-          description: "An agent.",
-          prompt: "You are a test agent.",
-          tools: ["Bash", "Read"],
-        },
-      },
+      agent: inline({ tools: ["Bash", "Read"] }),
       profile: { kind: "tools", dangerouslySkipPermissions: false },
       tools: ["Bash", "Read"],
       allowedTools: ["Bash(git:*)"],

@@ -1,40 +1,16 @@
 import { runClaude } from "@claude-gateway/claude";
-import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  type MessagesStub,
-  offeredToolNames,
-  type RecordedRequest,
-  startMessagesStub,
-  systemText,
-  tempDir,
-  text,
-} from "@claude-gateway/testkit";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { offeredToolNames, type RecordedRequest, systemText, text } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type AgentRegistry, agentInvocation, findAgentsDir, loadAgents } from "../src/index.js";
 
 // The repo's agent files through the real pinned CLI, against a Messages API stub: what the API
 // receives (system prompt, offered tools, model) is what is asserted.
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
-let work: { dir: string; cleanup(): Promise<void> };
+const world = useClaudeWorld({ workPrefix: "cg-agent-cwd-" });
 let registry: AgentRegistry;
 
 beforeAll(async () => {
-  stub = await startMessagesStub();
   registry = await loadAgents(await findAgentsDir(import.meta.dirname));
-});
-afterAll(async () => {
-  await stub.close();
-});
-beforeEach(async () => {
-  stub.reset();
-  cli = await claudeTestEnv(stub.url);
-  work = await tempDir("cg-agent-cwd-");
-});
-afterEach(async () => {
-  await cli.cleanup();
-  await work.cleanup();
 });
 
 async function runAgent(
@@ -46,13 +22,13 @@ async function runAgent(
   await runClaude({
     invocation,
     prompt,
-    cwd: work.dir,
+    cwd: world.work.dir,
     timeoutMs: 30_000,
-    bin: cli.bin,
-    sourceEnv: cli.env,
+    bin: world.cli.bin,
+    sourceEnv: world.cli.env,
     ...(setEnv ? { setEnv } : {}),
   }).done;
-  const [request] = stub.turnRequests();
+  const [request] = world.stub.turnRequests();
   if (!request) throw new Error("the CLI sent no request");
   return request;
 }
@@ -61,7 +37,7 @@ const offered = (req: RecordedRequest) => offeredToolNames(req.body).sort();
 
 describe("agents with the real CLI", () => {
   it("recruiter-triage: its prompt is the system prompt and no tool is offered", async () => {
-    stub.enqueue(text("Classification: maybe"));
+    world.stub.enqueue(text("Classification: maybe"));
     const req = await runAgent(
       "recruiter-triage",
       "Hi! We have an exciting Senior Go role at Acme, remote EU.",
@@ -71,7 +47,7 @@ describe("agents with the real CLI", () => {
   });
 
   it("general: its prompt is the system prompt and exactly its six tools are offered", async () => {
-    stub.enqueue(text("Nothing to change."));
+    world.stub.enqueue(text("Nothing to change."));
     // The skip flag refuses to run as root without IS_SANDBOX; the executor runs as non-root.
     const req = await runAgent("general", "Summarise this checkout.", { IS_SANDBOX: "1" });
     expect(systemText(req.body)).toContain(registry.get("general").prompt);
@@ -79,7 +55,7 @@ describe("agents with the real CLI", () => {
   });
 
   it("conversational: no tools, and its frontmatter model crosses the wire", async () => {
-    stub.enqueue(text("Здравей!"));
+    world.stub.enqueue(text("Здравей!"));
     const req = await runAgent("conversational", "Здрасти, как си?");
     expect(systemText(req.body)).toContain(registry.get("conversational").prompt);
     expect(offered(req)).toEqual([]);

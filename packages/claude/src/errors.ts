@@ -7,6 +7,8 @@ import type { ResultEvent } from "./events.js";
  * fault), and `detail` the one line a client may see.
  */
 export abstract class ClaudeError extends Error {
+  /** The concrete class's name: no subclass spells it again. */
+  override readonly name: string = this.constructor.name;
   abstract readonly code: string;
   abstract readonly retryable: boolean;
   readonly status: number = 503;
@@ -18,9 +20,17 @@ export abstract class ClaudeError extends Error {
   stderrTail?: string;
 }
 
+/** The base of a `ClaudeError` that is nothing but its data (`new X(message)`). */
+function claudeError<const Code extends string>(code: Code, retryable: boolean, status = 503) {
+  return class extends ClaudeError {
+    readonly code = code;
+    readonly retryable = retryable;
+    override readonly status = status;
+  };
+}
+
 /** The CLI has no valid credentials (no login, expired OAuth token, API 401/403). */
 export class ClaudeAuthError extends ClaudeError {
-  override readonly name = "ClaudeAuthError";
   readonly code = "claude_not_authenticated";
   readonly retryable = false;
   constructor(
@@ -36,7 +46,6 @@ export type ApiErrorKind = "rate_limited" | "overloaded" | "server_error" | "cli
 
 /** The Messages API failed after the CLI's own retries. */
 export class ClaudeApiError extends ClaudeError {
-  override readonly name = "ClaudeApiError";
   readonly code = "upstream_error";
   readonly kind: ApiErrorKind;
   readonly retryable: boolean;
@@ -61,7 +70,6 @@ export function apiErrorKind(status: number | null): ApiErrorKind {
 
 /** Our own wall-clock deadline passed; the process tree was stopped. */
 export class ClaudeTimeoutError extends ClaudeError {
-  override readonly name = "ClaudeTimeoutError";
   readonly code = "timeout";
   readonly retryable = true;
   constructor(readonly timeoutMs: number) {
@@ -71,7 +79,6 @@ export class ClaudeTimeoutError extends ClaudeError {
 
 /** The caller aborted the run; the process tree was stopped. */
 export class ClaudeCancelledError extends ClaudeError {
-  override readonly name = "ClaudeCancelledError";
   readonly code = "cancelled";
   readonly retryable = false;
   constructor(reason?: string) {
@@ -81,7 +88,6 @@ export class ClaudeCancelledError extends ClaudeError {
 
 /** `--resume` of a session the CLI cannot find under this cwd. */
 export class ClaudeSessionNotFoundError extends ClaudeError {
-  override readonly name = "ClaudeSessionNotFoundError";
   readonly code = "session_not_found";
   readonly retryable = false;
   constructor(readonly sessionId: string | undefined) {
@@ -90,59 +96,33 @@ export class ClaudeSessionNotFoundError extends ClaudeError {
 }
 
 /** The run hit `--max-budget-usd`. */
-export class ClaudeBudgetExceededError extends ClaudeError {
-  override readonly name = "ClaudeBudgetExceededError";
-  readonly code = "budget_exceeded";
-  readonly retryable = false;
-}
+export class ClaudeBudgetExceededError extends claudeError("budget_exceeded", false) {}
 
 /** The run hit its turn limit. */
-export class ClaudeMaxTurnsError extends ClaudeError {
-  override readonly name = "ClaudeMaxTurnsError";
-  readonly code = "max_turns";
-  readonly retryable = false;
-}
+export class ClaudeMaxTurnsError extends claudeError("max_turns", false) {}
 
 /** The CLI reported an error of its own during execution. */
-export class ClaudeExecutionError extends ClaudeError {
-  override readonly name = "ClaudeExecutionError";
-  readonly code = "execution_error";
-  readonly retryable = false;
-}
+export class ClaudeExecutionError extends claudeError("execution_error", false) {}
 
 /**
  * The CLI refused an argument before any API call (e.g. `--json-schema` that is not a valid JSON
  * Schema: 2.1.2xx and later exit 1 with `Error: --json-schema is not a valid JSON Schema: …`).
  * The same request fails the same way again.
  */
-export class ClaudeInvalidRequestError extends ClaudeError {
-  override readonly name = "ClaudeInvalidRequestError";
-  readonly code = "invalid_request";
-  readonly retryable = false;
-  override readonly status = 400;
-}
+export class ClaudeInvalidRequestError extends claudeError("invalid_request", false, 400) {}
 
 /**
  * Structured output was asked for (`--json-schema`) and the run ended without it: the model
  * answered in prose even after the CLI's enforcement turn (the CLI still reports `success`), or
  * the CLI gave up (`error_max_structured_output_retries`).
  */
-export class ClaudeStructuredOutputError extends ClaudeError {
-  override readonly name = "ClaudeStructuredOutputError";
-  readonly code = "structured_output_missing";
-  readonly retryable = true;
-}
+export class ClaudeStructuredOutputError extends claudeError("structured_output_missing", true) {}
 
 /** The binary is missing, or is the placeholder left when its install script did not run. */
-export class ClaudeNotInstalledError extends ClaudeError {
-  override readonly name = "ClaudeNotInstalledError";
-  readonly code = "claude_not_installed";
-  readonly retryable = false;
-}
+export class ClaudeNotInstalledError extends claudeError("claude_not_installed", false) {}
 
 /** The process ended without a usable result. */
 export class ClaudeCrashedError extends ClaudeError {
-  override readonly name = "ClaudeCrashedError";
   readonly code = "crashed";
   readonly retryable = true;
   constructor(

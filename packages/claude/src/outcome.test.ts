@@ -242,5 +242,6 @@ describe("classifyOutcome", () => {
     expect(!out.ok && out.error.message).toBe("claude crashed (exit code 3); stderr: b | c | d");
     expect(!out.ok && out.error.detail).toBe("claude crashed (exit code 3)");
     expect(!out.ok && out.error.status).toBe(503);
+    expect(!out.ok && out.error.name).toBe("ClaudeCrashedError");
   });
 });

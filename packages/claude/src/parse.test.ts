@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseJsonOutput, parseLine } from "./parse.js";
+import { apiRetryLine } from "./test-support/cli-lines.js";
 
 const result = {
   type: "result",
@@ -58,19 +59,10 @@ describe("parseLine", () => {
         }),
       ),
     ).toMatchObject({ subtype: "init", tools: [] });
-    expect(
-      parseLine(
-        JSON.stringify({
-          type: "system",
-          subtype: "api_retry",
-          attempt: 1,
-          max_retries: 2,
-          retry_delay_ms: 500,
-          error_status: 529,
-          error: "overloaded",
-        }),
-      ),
-    ).toMatchObject({ subtype: "api_retry", error_status: 529 });
+    expect(parseLine(JSON.stringify(apiRetryLine))).toMatchObject({
+      subtype: "api_retry",
+      error_status: 529,
+    });
     expect(
       parseLine(JSON.stringify({ type: "system", subtype: "status", status: "requesting" })),
     ).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ParsedLine } from "./events.js";
 import { parseLine } from "./parse.js";
+import { apiRetryLine } from "./test-support/cli-lines.js";
 import { contentText, type RunEvent, translateLine } from "./translate.js";
 
 const line = (v: unknown): ParsedLine => {
@@ -125,15 +126,7 @@ describe("translateLine", () => {
     ],
     [
       "an API retry",
-      {
-        type: "system",
-        subtype: "api_retry",
-        attempt: 1,
-        max_retries: 2,
-        retry_delay_ms: 500,
-        error_status: 529,
-        error: "overloaded",
-      },
+      apiRetryLine,
       [
         {
           type: "api_retry",

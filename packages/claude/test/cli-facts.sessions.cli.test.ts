@@ -1,14 +1,8 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  claudeTestEnv,
-  messagesText,
-  systemText,
-  tempDir,
-  text,
-  useClaudeWorld,
-} from "@claude-gateway/testkit";
+import { claudeTestEnv, messagesText, systemText, tempDir, text } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ClaudeSessionNotFoundError,

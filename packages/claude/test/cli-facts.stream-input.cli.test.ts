@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { messagesText, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { messagesText, text, toolUse } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildChildEnv, parseLine } from "../src/index.js";
 import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";

@@ -1,4 +1,5 @@
-import { messagesText, offeredToolNames, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { messagesText, offeredToolNames, text, toolUse } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import {
   ClaudeInvalidRequestError,

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
-import { apiError, DEFERRED_TOOL_PLACEHOLDER, text, toolUse, useClaudeWorld } from "@claude-gateway/testkit";
+import { apiError, DEFERRED_TOOL_PLACEHOLDER, text, toolUse } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import {
   ClaudeApiError,

@@ -1,15 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  apiError,
-  messagesText,
-  offeredToolNames,
-  systemText,
-  text,
-  toolUse,
-  useClaudeWorld,
-} from "@claude-gateway/testkit";
+import { apiError, messagesText, offeredToolNames, systemText, text, toolUse } from "@claude-gateway/testkit";
+import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import {
   ClaudeApiError,

@@ -19,27 +19,30 @@ export class RemoteServiceError extends ServiceError {
   }
 }
 
-/** The caller's payload does not match the request schema; nothing was sent. */
-export class InvalidRequestError extends Error {
-  override name = "InvalidRequestError";
+/** A payload on `subject` that does not match its schema; `issues` say where. */
+abstract class InvalidPayloadError extends Error {
   constructor(
     readonly subject: string,
     readonly issues: readonly Issue[],
     message: string,
   ) {
-    super(`invalid request for ${subject}: ${message}`);
+    super(message);
+  }
+}
+
+/** The caller's payload does not match the request schema; nothing was sent. */
+export class InvalidRequestError extends InvalidPayloadError {
+  override name = "InvalidRequestError";
+  constructor(subject: string, issues: readonly Issue[], message: string) {
+    super(subject, issues, `invalid request for ${subject}: ${message}`);
   }
 }
 
 /** The reply is not JSON or does not match the response schema. */
-export class InvalidResponseError extends Error {
+export class InvalidResponseError extends InvalidPayloadError {
   override name = "InvalidResponseError";
-  constructor(
-    readonly subject: string,
-    readonly issues: readonly Issue[],
-    message: string,
-  ) {
-    super(`invalid response from ${subject}: ${message}`);
+  constructor(subject: string, issues: readonly Issue[], message: string) {
+    super(subject, issues, `invalid response from ${subject}: ${message}`);
   }
 }
 

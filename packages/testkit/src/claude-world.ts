@@ -14,6 +14,9 @@ export interface ClaudeWorld {
 }
 
 /**
+ * (Its own entry point, `@claude-gateway/testkit/vitest`: it imports vitest, which benchmarks and
+ * other plain scripts that use the rest of the test kit must not load.)
+ *
  * Registers the vitest hooks every real-CLI test file repeats: a stub for the file, and per test
  * a reset stub, a new HOME and a new working directory, removed afterwards. Call at the top level
  * of a test file and read the fields inside tests.

@@ -1,5 +1,4 @@
 export { type ClaudeTestEnv, claudeTestEnv, realClaudeBin, realClaudeVersion } from "./claude-cli.js";
-export { type ClaudeWorld, useClaudeWorld } from "./claude-world.js";
 export { createTempRepo, type TempRepo, tempDir } from "./git.js";
 export {
   apiError,

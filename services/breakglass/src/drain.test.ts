@@ -10,24 +10,26 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A chat service with one turn running, held mid-way until `turns.release()`. */
+async function heldTurn() {
+  const turns = fakeTurns();
+  const chat = createChatService({
+    turns,
+    sessions: new SessionTable({ maxSessions: 5, now: () => new Date(), mintId: () => crypto.randomUUID() }),
+    maxConcurrentTurns: 2,
+    logger,
+  });
+  const { view } = chat.create("alice");
+  turns.hold();
+  const log = chat.startTurn(view.id, "alice", "go");
+  await vi.waitFor(() => expect(turns.calls).toHaveLength(1));
+  return { turns, chat, log };
+}
+
 describe("shutdown", () => {
   it("running turns get the grace period, then are stopped (cancelled) and awaited", async () => {
     vi.useFakeTimers();
-    const turns = fakeTurns();
-    const chat = createChatService({
-      turns,
-      sessions: new SessionTable({
-        maxSessions: 5,
-        now: () => new Date(),
-        mintId: () => crypto.randomUUID(),
-      }),
-      maxConcurrentTurns: 2,
-      logger,
-    });
-    const { view } = chat.create("alice");
-    turns.hold();
-    const log = chat.startTurn(view.id, "alice", "go");
-    await vi.waitFor(() => expect(turns.calls).toHaveLength(1));
+    const { chat, log } = await heldTurn();
     let drained = false;
     const draining = chat.drain(30_000).then(() => {
       drained = true;
@@ -43,21 +45,7 @@ describe("shutdown", () => {
   });
 
   it("a turn that ends within the grace period is not stopped", async () => {
-    const turns = fakeTurns();
-    const chat = createChatService({
-      turns,
-      sessions: new SessionTable({
-        maxSessions: 5,
-        now: () => new Date(),
-        mintId: () => crypto.randomUUID(),
-      }),
-      maxConcurrentTurns: 2,
-      logger,
-    });
-    const { view } = chat.create("alice");
-    turns.hold();
-    const log = chat.startTurn(view.id, "alice", "go");
-    await vi.waitFor(() => expect(turns.calls).toHaveLength(1));
+    const { turns, chat, log } = await heldTurn();
     const draining = chat.drain(60_000);
     turns.release();
     await draining;

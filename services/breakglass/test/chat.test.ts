@@ -1,43 +1,26 @@
-import { chmod, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  eventually,
-  type MessagesStub,
-  messagesText,
-  processesWithEnv,
-  startMessagesStub,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
-import { execa } from "execa";
+import { eventually, messagesText, processesWithEnv, text, toolUse } from "@claude-gateway/testkit";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import type { ChatEvent, SessionView } from "../src/core/wire.js";
 import { type RunningBreakglass, startBreakglass } from "../src/start.js";
 import { kinds, readTurn } from "../src/test-support/sse-client.js";
+import { type CliWorld, startCliWorld } from "./support/cli-world.js";
 
 /**
  * The chat end to end: HTTP in, the real CLI running the breakglass agent on the Messages stub,
  * its stream-json translated into the SSE vocabulary, out over a real socket.
  */
 
-const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
 const TOKEN = "tester-token-0123456789";
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
+let world: CliWorld;
 let bg: RunningBreakglass;
 let env: Record<string, string>;
 
 async function start(): Promise<RunningBreakglass> {
   return startBreakglass(loadConfig(env), {
-    claudeEnv: cli.env,
+    claudeEnv: world.cli.env,
     hostname: "127.0.0.1",
     logger: pino({ level: "silent" }),
     killGraceMs: 2000,
@@ -45,48 +28,30 @@ async function start(): Promise<RunningBreakglass> {
 }
 
 beforeAll(async () => {
-  dir = await tempDir("bg-chat-");
-  stub = await startMessagesStub();
-  cli = await claudeTestEnv(stub.url);
   // The host side is a fake ssh client: it answers like `uptime` would and shows the agent socket.
-  const fakeSsh = join(dir.dir, "fake-ssh");
-  await writeFile(
-    fakeSsh,
-    `#!/bin/sh
+  world = await startCliWorld(
+    "bg-chat-",
+    () => `#!/bin/sh
 case "$*" in *sleep*) exec sleep 600 ;; esac
 echo " 10:00:00 up 3 days,  load average: 0.00 (sock=$SSH_AUTH_SOCK)"
 `,
   );
-  await chmod(fakeSsh, 0o755);
-  const key = join(dir.dir, "id_ed25519");
-  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-  await writeFile(join(dir.dir, "known_hosts"), "");
   env = {
-    PORT: "0",
-    HOME: cli.home,
-    WORK_DIR: join(dir.dir, "work"),
+    ...world.env,
     AUTH_TOKENS: `tester=${TOKEN}`,
-    AGENTS_DIR,
-    CLAUDE_BIN: cli.bin,
     LOG_LEVEL: "silent",
     SSH_DEVVM_HOST: "127.0.0.1",
     SSH_PVE_HOST: "127.0.0.1",
-    SSH_KEY_FILE: key,
-    SSH_KNOWN_HOSTS_FILE: join(dir.dir, "known_hosts"),
-    SSH_BIN: fakeSsh,
   };
   bg = await start();
 });
 
 afterAll(async () => {
   await bg?.stop();
-  await stub?.close();
-  expect(await processesWithEnv({ HOME: cli.home })).toEqual([]);
-  await cli?.cleanup();
-  await dir?.cleanup();
+  await world?.close();
 });
 
-beforeEach(() => stub.reset());
+beforeEach(() => world.stub.reset());
 
 const call = (method: string, path: string, body?: unknown) =>
   fetch(`${bg.url}${path}`, {
@@ -114,7 +79,7 @@ describe("chat over the real CLI", () => {
   });
 
   it("streams a turn with a tool call: session, text deltas, the call and its result, result, done", async () => {
-    stub.enqueue(
+    world.stub.enqueue(
       toolUse(
         "Bash",
         { command: "ssh devvm uptime", description: "Is the guest up?" },
@@ -147,19 +112,19 @@ describe("chat over the real CLI", () => {
     expect(summary?.costUsd).toBeGreaterThan(0);
     expect(summary?.durationMs).toBeGreaterThan(0);
     // `--session-id` on the first turn: the CLI ran under our id.
-    expect(stub.turnRequests()[0]?.headers["x-claude-code-session-id"]).toBe(sessionId);
-    expect(stub.turnRequests()[0]?.body.model).toBe("claude-sonnet-4-6");
+    expect(world.stub.turnRequests()[0]?.headers["x-claude-code-session-id"]).toBe(sessionId);
+    expect(world.stub.turnRequests()[0]?.body.model).toBe("claude-sonnet-4-6");
     // The agent's commands may run for AGENT_COMMAND_TIMEOUT_SECONDS (600), not the CLI's 2 minutes.
-    const bashTool = stub.turnRequests()[0]?.body.tools?.find((t) => t.name === "Bash");
+    const bashTool = world.stub.turnRequests()[0]?.body.tools?.find((t) => t.name === "Bash");
     expect(bashTool?.description).toContain("By default, your command will timeout after 600000ms");
   });
 
   it("the next turn resumes the session (--resume): the model sees the earlier turn", async () => {
-    stub.enqueue(text("You asked whether the VM is up."));
+    world.stub.enqueue(text("You asked whether the VM is up."));
     const events = await readTurn(await send(sessionId, "What did I ask?"));
     expect(events[0]?.event).toEqual({ type: "session", sessionId, resumed: true });
     expect(kinds(events).slice(-2)).toEqual(["result", "done"]);
-    const req = stub.turnRequests()[0]!;
+    const req = world.stub.turnRequests()[0]!;
     expect(req.headers["x-claude-code-session-id"]).toBe(sessionId);
     expect(messagesText(req.body)).toContain("Is the VM up?");
     expect(messagesText(req.body)).toContain("up 3 days");
@@ -168,7 +133,7 @@ describe("chat over the real CLI", () => {
   });
 
   it("a stop kills the turn and its tool processes; the stream ends with a cancelled error", async () => {
-    stub.enqueue(toolUse("Bash", { command: "ssh devvm 'sleep 600'", description: "wait" }));
+    world.stub.enqueue(toolUse("Bash", { command: "ssh devvm 'sleep 600'", description: "wait" }));
     const id = await newSession();
     const res = await send(id, "Wait a while.");
     const events: ChatEvent[] = [];
@@ -176,7 +141,8 @@ describe("chat over the real CLI", () => {
     // The tool is running once its `sleep` is.
     await eventually(
       async () =>
-        (await processesWithEnv({ HOME: cli.home })).length > 1 && events.some((e) => e.type === "tool"),
+        (await processesWithEnv({ HOME: world.cli.home })).length > 1 &&
+        events.some((e) => e.type === "tool"),
       {
         what: "the tool to run",
         timeoutMs: 60_000,
@@ -191,7 +157,7 @@ describe("chat over the real CLI", () => {
       retryable: false,
     });
     expect(all.at(-1)?.event).toEqual({ type: "done" });
-    await eventually(async () => (await processesWithEnv({ HOME: cli.home })).length === 0, {
+    await eventually(async () => (await processesWithEnv({ HOME: world.cli.home })).length === 0, {
       what: "no CLI or tool process left",
       timeoutMs: 30_000,
     });
@@ -211,9 +177,9 @@ describe("chat over the real CLI", () => {
     bg = await start();
     expect((await call("GET", `/api/sessions/${sessionId}`)).status).toBe(404);
     expect((await call("POST", "/api/sessions", { id: sessionId })).status).toBe(201);
-    stub.enqueue(text("Still here."));
+    world.stub.enqueue(text("Still here."));
     const events = await readTurn(await send(sessionId, "Are you there?"));
     expect(events[0]?.event).toEqual({ type: "session", sessionId, resumed: true });
-    expect(messagesText(stub.turnRequests()[0]!.body)).toContain("What did I ask?");
+    expect(messagesText(world.stub.turnRequests()[0]!.body)).toContain("What did I ask?");
   });
 });

@@ -3,26 +3,16 @@
 // page.evaluate callbacks run in the browser.
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type ClaudeTestEnv,
-  claudeTestEnv,
-  eventually,
-  type MessagesStub,
-  processesWithEnv,
-  startMessagesStub,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
-import { execa } from "execa";
+import { eventually, text, toolUse } from "@claude-gateway/testkit";
 import pino from "pino";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { type RunningBreakglass, startBreakglass } from "../src/start.js";
+import { type CliWorld, startCliWorld } from "./support/cli-world.js";
 import { processesMentioning } from "./support/procs.js";
 
 /**
@@ -33,14 +23,11 @@ import { processesMentioning } from "./support/procs.js";
 const PKG = fileURLToPath(new URL("..", import.meta.url));
 const UI_DIR = join(PKG, "dist", "ui");
 const ARTIFACTS = join(PKG, "test-artifacts");
-const AGENTS_DIR = join(PKG, "..", "..", "agents");
 const TOKEN = "phone-token-0123456789";
 /** An unknown switch Chromium ignores: finds its processes after the test. */
 const MARKER = `--breakglass-ui-test=${randomUUID()}`;
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let stub: MessagesStub;
-let cli: ClaudeTestEnv;
+let world: CliWorld;
 let bg: RunningBreakglass;
 let browser: Browser;
 let sshLog: string;
@@ -49,17 +36,12 @@ beforeAll(async () => {
   if (!existsSync(join(UI_DIR, "index.html")))
     throw new Error("the UI is not built: run the package's build first");
   await mkdir(ARTIFACTS, { recursive: true });
-  dir = await tempDir("bg-ui-");
-  stub = await startMessagesStub();
-  cli = await claudeTestEnv(stub.url);
-  sshLog = join(dir.dir, "ssh.log");
-  const fakeSsh = join(dir.dir, "fake-ssh");
   // Answers like the hosts would: the last two arguments are the alias and the command.
-  await writeFile(
-    fakeSsh,
-    `#!/bin/sh
+  world = await startCliWorld(
+    "bg-ui-",
+    (dir) => `#!/bin/sh
 for last; do :; done
-echo "$*" >> '${sshLog}'
+echo "$*" >> '${join(dir, "ssh.log")}'
 case "$last" in
   status) printf 'status: running\\ncpus: 4\\nmaxmem: 8589934592\\nqmpstatus: running\\nuptime: 273018\\npve-verb: status done (VM 102)\\n' ;;
   forensics) i=0; while [ $i -lt 120 ]; do echo "line $i of the task log"; i=$((i+1)); done ;;
@@ -68,25 +50,15 @@ case "$last" in
 esac
 `,
   );
-  await chmod(fakeSsh, 0o755);
-  const key = join(dir.dir, "id_ed25519");
-  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-  await writeFile(join(dir.dir, "known_hosts"), "");
+  sshLog = join(world.dir, "ssh.log");
   bg = await startBreakglass(
     loadConfig({
-      PORT: "0",
-      HOME: cli.home,
-      WORK_DIR: join(dir.dir, "work"),
+      ...world.env,
       AUTH_TOKENS: `owner=${TOKEN}`,
-      AGENTS_DIR,
-      CLAUDE_BIN: cli.bin,
       SSH_DEVVM_HOST: "devvm.internal",
       SSH_PVE_HOST: "pve.internal",
-      SSH_KEY_FILE: key,
-      SSH_KNOWN_HOSTS_FILE: join(dir.dir, "known_hosts"),
-      SSH_BIN: fakeSsh,
     }),
-    { claudeEnv: cli.env, hostname: "127.0.0.1", logger: pino({ level: "silent" }), uiDir: UI_DIR },
+    { claudeEnv: world.cli.env, hostname: "127.0.0.1", logger: pino({ level: "silent" }), uiDir: UI_DIR },
   );
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
@@ -107,11 +79,8 @@ esac
 afterAll(async () => {
   await browser?.close();
   await bg?.stop();
-  await stub?.close();
   expect(await processesMentioning(MARKER)).toEqual([]);
-  if (cli) expect(await processesWithEnv({ HOME: cli.home })).toEqual([]);
-  await cli?.cleanup();
-  await dir?.cleanup();
+  await world?.close();
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -151,8 +120,8 @@ async function inViewport(page: Page, selector: string) {
 
 /** Sends a message and checks the reply arrives in pieces, as it streams. */
 async function chat(page: Page, message: string, reply: string) {
-  stub.reset();
-  stub.enqueue(
+  world.stub.reset();
+  world.stub.enqueue(
     toolUse(
       "Bash",
       { command: "ssh devvm uptime", description: "Is the guest up?" },
@@ -323,9 +292,9 @@ describe("the web UI", () => {
   it("a stopped turn shows its error event: Stopped, and the detail", async () => {
     const { ctx, page } = await open({ width: 390, height: 844 }, true);
     try {
-      stub.reset();
+      world.stub.reset();
       // Long enough to be stopped mid-way.
-      stub.enqueue(text("Still looking. ".repeat(40), { chunkSize: 3, delayMs: 100 }));
+      world.stub.enqueue(text("Still looking. ".repeat(40), { chunkSize: 3, delayMs: 100 }));
       await page.getByLabel("Message").fill("Take your time.");
       await page.getByRole("button", { name: "Send", exact: true }).click();
       const last = page.locator('[data-role="assistant"]').last();

@@ -11,25 +11,18 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { loadAgents } from "@claude-gateway/agents";
 import { buildArgv, buildChildEnv } from "@claude-gateway/claude";
-import {
-  claudeTestEnv,
-  realClaudeVersion,
-  startMessagesStub,
-  startNatsServer,
-  tempDir,
-  text,
-} from "@claude-gateway/testkit";
+import { tempDir, text } from "@claude-gateway/testkit";
 import pino from "pino";
 import { positiveIntEnv } from "../../../bench/lib/env.js";
 import { timeRawRun } from "../../../bench/lib/raw-cli.js";
 import { median, summarize } from "../../../bench/lib/stats.js";
 import { formatTable } from "../../../bench/lib/table.js";
+import { startBenchWorld } from "../../../bench/lib/world.js";
 import { loadConfig } from "../src/config.js";
 import { planTurn } from "../src/core/turn.js";
 import { AGENT_NAME, startConversational } from "../src/start.js";
@@ -49,10 +42,8 @@ const CHUNK_DELAY_MS = 15;
 const TOKEN = "bench-token-0123456789";
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
 
-const stub = await startMessagesStub();
-stub.setDefault(text(SHORT_REPLY));
-const nats = await startNatsServer();
-const cli = await claudeTestEnv(stub.url);
+const world = await startBenchWorld(text(SHORT_REPLY));
+const { stub, nats, cli } = world;
 const work = await tempDir("cg-bench-conv-");
 const cwd = join(work.dir, "cwd");
 const config = loadConfig({
@@ -209,12 +200,8 @@ try {
     const s = summarize(xs);
     return [label, s.median, s.p95, s.min, s.max];
   };
-  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   console.log("conversational: the service vs the bare CLI, Messages API stub (no model latency)");
-  console.log(
-    `claude ${realClaudeVersion(cli.bin)} · node ${process.version} · ${availableParallelism()} CPUs (${cpu}) · ` +
-      `load ${loadavg()[0]?.toFixed(2)} · ${new Date().toISOString()}`,
-  );
+  console.log(world.describe());
   console.log(`${RUNS} runs each, interleaved, after ${WARMUP} warm-up runs; times in ms\n`);
   console.log(
     formatTable(
@@ -246,8 +233,6 @@ try {
   );
 } finally {
   await service.stop();
-  await stub.close();
-  await nats.stop();
-  await cli.cleanup();
+  await world.close();
   await work.cleanup();
 }

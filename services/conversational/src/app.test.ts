@@ -7,6 +7,7 @@ import type { ConversationService, TurnHooks } from "./conversation.js";
 import type { TurnRequest } from "./core/turn.js";
 import { ConversationNotFoundError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { parseSseBlock } from "./test-support/sse.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 const json = async (res: Response): Promise<any> => res.json();
@@ -61,15 +62,7 @@ function parseSse(text: string): Array<{ event: string; data: unknown }> {
   return text
     .split("\n\n")
     .filter((block) => block.trim() !== "")
-    .map((block) => {
-      const lines = block.split("\n");
-      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
-      const data = lines
-        .filter((l) => l.startsWith("data: "))
-        .map((l) => l.slice(6))
-        .join("\n");
-      return { event, data: JSON.parse(data) };
-    });
+    .map(parseSseBlock);
 }
 
 /** A turn that speaks the given sentences, then answers (or fails). */

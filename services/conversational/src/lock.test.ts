@@ -33,14 +33,20 @@ async function settlesSoon(p: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+/** Two replicas' locks on one KV and one clock: A holds conversation c1, B waits for it. */
+async function aHoldsBWaits() {
+  const kv = memoryLockKv();
+  const time = manualTime();
+  const a = kvLock(kv, { owner: "a", staleAfterMs: 90_000, ...time });
+  const b = kvLock(kv, { owner: "b", staleAfterMs: 90_000, ...time });
+  const releaseA = await a.acquire("c1");
+  const bWaits = b.acquire("c1");
+  return { kv, time, a, b, releaseA, bWaits };
+}
+
 describe("kvLock (two replicas on one KV)", () => {
   it("excludes: B waits while A holds the conversation, and gets it once A releases", async () => {
-    const kv = memoryLockKv();
-    const time = manualTime();
-    const a = kvLock(kv, { owner: "a", staleAfterMs: 90_000, ...time });
-    const b = kvLock(kv, { owner: "b", staleAfterMs: 90_000, ...time });
-    const releaseA = await a.acquire("c1");
-    const bWaits = b.acquire("c1");
+    const { kv, b, releaseA, bWaits } = await aHoldsBWaits();
     expect(await settlesSoon(bWaits)).toBe(false);
     // Other conversations are not blocked.
     const other = await b.acquire("c2");
@@ -53,12 +59,7 @@ describe("kvLock (two replicas on one KV)", () => {
   });
 
   it("a lock older than the stale limit is taken over; the old holder's release then frees nothing", async () => {
-    const kv = memoryLockKv();
-    const time = manualTime();
-    const a = kvLock(kv, { owner: "a", staleAfterMs: 90_000, ...time });
-    const b = kvLock(kv, { owner: "b", staleAfterMs: 90_000, ...time });
-    const releaseA = await a.acquire("c1");
-    const bWaits = b.acquire("c1");
+    const { kv, time, a, releaseA, bWaits } = await aHoldsBWaits();
     time.advance(60_000);
     expect(await settlesSoon(bWaits)).toBe(false);
     time.advance(31_000);

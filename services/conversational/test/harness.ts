@@ -5,9 +5,9 @@ import {
   type ServiceWorld,
   TEST_AUTH,
 } from "@claude-gateway/testkit";
-import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { type RunningConversational, startConversational } from "../src/start.js";
+import { parseSseBlock } from "../src/test-support/sse.js";
 
 export { type Json, TEST_AUTH as AUTH, TEST_TOKEN as TOKEN } from "@claude-gateway/testkit";
 
@@ -21,14 +21,8 @@ export async function createWorld(): Promise<World> {
   const world = await createServiceWorld({
     tmpPrefix: "cg-conv-",
     env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd` }),
-    start: (env, claudeEnv) => {
-      const config = loadConfig(env);
-      return startConversational(config, {
-        ...IN_PROCESS,
-        claudeEnv,
-        logger: pino({ level: config.env.LOG_LEVEL }),
-      });
-    },
+    // The service's own logger, at the world's LOG_LEVEL.
+    start: (env, claudeEnv) => startConversational(loadConfig(env), { ...IN_PROCESS, claudeEnv }),
   });
   return { ...world, cwd: `${world.dir}/cwd` };
 }
@@ -79,15 +73,9 @@ export async function streamTurn(
     buffer += decoder.decode(chunk, { stream: true });
     let end = buffer.indexOf("\n\n");
     while (end >= 0) {
-      const block = buffer.slice(0, end);
+      const { event, data } = parseSseBlock(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
-      const lines = block.split("\n");
-      const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
-      const data = lines
-        .filter((l) => l.startsWith("data: "))
-        .map((l) => l.slice(6))
-        .join("\n");
-      events.push({ event, data: JSON.parse(data) as Json, at });
+      events.push({ event, data: data as Json, at });
       end = buffer.indexOf("\n\n");
     }
   }

@@ -7,7 +7,7 @@ import {
   QueueFullError,
   UnavailableError,
 } from "./errors.js";
-import { createExecutorService, type SubmitLimits } from "./service.js";
+import { createExecutorService, type ServiceDeps, type SubmitLimits } from "./service.js";
 import { memoryQueue, memoryStore, recordingCancelBus } from "./test-support/memory.js";
 
 const limits: SubmitLimits = {
@@ -19,7 +19,7 @@ const limits: SubmitLimits = {
 };
 const now = new Date("2026-01-01T00:00:00Z");
 
-function setup(over: Partial<SubmitLimits> = {}) {
+function setup(over: Partial<SubmitLimits> = {}, login?: ServiceDeps["login"]) {
   const store = memoryStore();
   const queue = memoryQueue();
   const cancelBus = recordingCancelBus();
@@ -37,6 +37,7 @@ function setup(over: Partial<SubmitLimits> = {}) {
     limits: { ...limits, ...over },
     clock: { now: () => now },
     onSubmitted: (j) => submitted.push(j.id),
+    ...(login ? { login } : {}),
   });
   return { store, queue, cancelBus, service, submitted };
 }
@@ -109,18 +110,7 @@ describe("submit", () => {
 
 describe("without a CLI login", () => {
   it("refuses with 503 claude_not_authenticated and queues nothing", async () => {
-    const store = memoryStore();
-    const queue = memoryQueue();
-    const service = createExecutorService({
-      store,
-      queue,
-      cancelBus: recordingCancelBus(),
-      agents: { has: () => true, names: () => ["general"], modelOf: () => undefined },
-      models: { supported: ["m"], defaultModel: "m" },
-      limits,
-      clock: { now: () => now },
-      login: () => ({ ok: false, reason: "set CLAUDE_CODE_OAUTH_TOKEN" }),
-    });
+    const { service, queue, store } = setup({}, () => ({ ok: false, reason: "set CLAUDE_CODE_OAUTH_TOKEN" }));
     const err = await service.submit({ agent: "general", prompt: "x" }, "a").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect(err).toMatchObject({ status: 503, code: "claude_not_authenticated" });

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
-import { request } from "@claude-gateway/nats";
+import type { JobRecord } from "@claude-gateway/contracts";
 import { descendantPids, eventually, messagesText, text } from "@claude-gateway/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorld, type World } from "./harness.js";
+import { createWorld, overNats, type World } from "./harness.js";
 
 // Real executor processes (the built `dist/main.js`), so one can really be SIGKILLed mid-job.
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -37,8 +36,19 @@ function startProcess(id: string): Promise<ChildProcess> {
   });
 }
 
-const getJob = (id: string) =>
-  request(nc, { subject: subjects.jobs.get, request: JobRef, response: JobReply, payload: { id } });
+const getJob = (id: string) => overNats(nc).get(id);
+const submitJob = (prompt: string) => overNats(nc).submit({ agent: "recruiter-triage", prompt });
+
+/** The job's record once `reached` holds for it. */
+const jobOnce = (
+  id: string,
+  reached: (job: JobRecord) => boolean,
+  wait: { what: string; timeoutMs?: number },
+) =>
+  eventually(async () => {
+    const { job } = await getJob(id);
+    return reached(job) ? job : undefined;
+  }, wait);
 
 beforeAll(async () => {
   world = await createWorld();
@@ -61,19 +71,10 @@ describe("two executor processes share one queue", () => {
     world.stub.setHandler((req) =>
       messagesText(req.body).includes("[hang]") ? { kind: "hang" } : text("fine"),
     );
-    const submitted = await request(nc, {
-      subject: subjects.jobs.submit,
-      request: JobSubmission,
-      response: SubmitReply,
-      payload: { agent: "recruiter-triage", prompt: "[hang] crash me" },
+    const submitted = await submitJob("[hang] crash me");
+    const running = await jobOnce(submitted.job.id, (job) => job.status === "running", {
+      what: "the job to run",
     });
-    const running = await eventually(
-      async () => {
-        const { job } = await getJob(submitted.job.id);
-        return job.status === "running" ? job : undefined;
-      },
-      { what: "the job to run" },
-    );
     await world.stub.waitForTurnRequests(1);
     const victimIndex = running.executor === "exec-a" ? 0 : 1;
     const victim = procs[victimIndex]!;
@@ -84,13 +85,10 @@ describe("two executor processes share one queue", () => {
     await new Promise((r) => victim.once("exit", r));
     for (const pid of orphans) process.kill(pid, "SIGKILL");
 
-    const lost = await eventually(
-      async () => {
-        const { job } = await getJob(submitted.job.id);
-        return job.status !== "running" ? job : undefined;
-      },
-      { what: "the lost job to end", timeoutMs: 30_000 },
-    );
+    const lost = await jobOnce(submitted.job.id, (job) => job.status !== "running", {
+      what: "the lost job to end",
+      timeoutMs: 30_000,
+    });
     expect(lost).toMatchObject({
       status: "failed",
       error: { reason: "executor_lost" },
@@ -100,34 +98,19 @@ describe("two executor processes share one queue", () => {
     expect(lost.error?.message).toContain(running.executor);
 
     // The survivor still takes work.
-    const next = await request(nc, {
-      subject: subjects.jobs.submit,
-      request: JobSubmission,
-      response: SubmitReply,
-      payload: { agent: "recruiter-triage", prompt: "after the crash" },
+    const next = await submitJob("after the crash");
+    const done = await jobOnce(next.job.id, (job) => job.status === "succeeded", {
+      what: "the next job",
+      timeoutMs: 30_000,
     });
-    const done = await eventually(
-      async () => {
-        const { job } = await getJob(next.job.id);
-        return job.status === "succeeded" ? job : undefined;
-      },
-      { what: "the next job", timeoutMs: 30_000 },
-    );
     expect(done.executor).toBe(victimIndex === 0 ? "exec-b" : "exec-a");
   });
 
   it("SIGTERM stops a replica gracefully: it finishes its running job first", async () => {
     const survivor = procs.find((p) => p.exitCode === null && p.signalCode === null)!;
     world.stub.setHandler(() => text("finished during shutdown", { firstByteDelayMs: 1500 }));
-    const submitted = await request(nc, {
-      subject: subjects.jobs.submit,
-      request: JobSubmission,
-      response: SubmitReply,
-      payload: { agent: "recruiter-triage", prompt: "slow" },
-    });
-    await eventually(async () => (await getJob(submitted.job.id)).job.status === "running", {
-      what: "running",
-    });
+    const submitted = await submitJob("slow");
+    await jobOnce(submitted.job.id, (job) => job.status === "running", { what: "running" });
     survivor.kill("SIGTERM");
     const code = await new Promise((r) => survivor.once("exit", (c) => r(c)));
     expect(code).toBe(0);

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { JobEvent, JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
-import { RemoteServiceError, request } from "@claude-gateway/nats";
+import { JobEvent, subjects } from "@claude-gateway/contracts";
+import { RemoteServiceError } from "@claude-gateway/nats";
 import { eventually, messagesText, processesWithEnv, text } from "@claude-gateway/testkit";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningExecutor } from "../src/start.js";
-import { AUTH, createWorld, getJob, type Json, submit, type World, waitForJob } from "./harness.js";
+import { AUTH, createWorld, getJob, type Json, overNats, submit, type World, waitForJob } from "./harness.js";
 
 let world: World;
 let ex: RunningExecutor;
@@ -136,14 +136,11 @@ describe("executor: queue, concurrency, FIFO", () => {
     // Over NATS the same refusal comes back as a typed error, rebuilt from the envelope.
     const nc = await connect({ servers: world.nats.url });
     try {
-      const overNats = await request(nc, {
-        subject: subjects.jobs.submit,
-        request: JobSubmission,
-        response: SubmitReply,
-        payload: { agent: "recruiter-triage", prompt: "[hang] [tag:over-nats]", caller: "portal" },
-      }).catch((e: unknown) => e);
-      expect(overNats).toBeInstanceOf(RemoteServiceError);
-      expect(overNats).toMatchObject({ status: 429, code: "queue_full", retryAfterSeconds: 30 });
+      const refusedOverNats = await overNats(nc)
+        .submit({ agent: "recruiter-triage", prompt: "[hang] [tag:over-nats]", caller: "portal" })
+        .catch((e: unknown) => e);
+      expect(refusedOverNats).toBeInstanceOf(RemoteServiceError);
+      expect(refusedOverNats).toMatchObject({ status: 429, code: "queue_full", retryAfterSeconds: 30 });
     } finally {
       await nc.close();
     }
@@ -283,22 +280,17 @@ describe("executor: agents, sessions, events, NATS", () => {
   it("NATS request-reply: submit, get, cancel; an invalid payload gets an error reply", async () => {
     scriptByPrompt();
     const nc = await connect({ servers: world.nats.url });
+    const jobs = overNats(nc);
     try {
-      const submitted = await request(nc, {
-        subject: subjects.jobs.submit,
-        request: JobSubmission,
-        response: SubmitReply,
-        payload: { agent: "recruiter-triage", prompt: "[tag:nats]", caller: "portal" },
+      const submitted = await jobs.submit({
+        agent: "recruiter-triage",
+        prompt: "[tag:nats]",
+        caller: "portal",
       });
       expect(submitted.job).toMatchObject({ status: "queued", caller: "portal" });
       const job = await waitForJob(ex, submitted.job.id);
       expect(job.result.text).toBe("reply for nats");
-      const got = await request(nc, {
-        subject: subjects.jobs.get,
-        request: JobRef,
-        response: JobReply,
-        payload: { id: job.id },
-      });
+      const got = await jobs.get(job.id);
       expect(got.job.status).toBe("succeeded");
 
       const bad = await nc.request(
@@ -306,12 +298,7 @@ describe("executor: agents, sessions, events, NATS", () => {
         new TextEncoder().encode('{"agent":"recruiter-triage"}'),
       );
       expect(bad.headers?.get("Nats-Service-Error-Code")).toBe("400");
-      const unknown = await request(nc, {
-        subject: subjects.jobs.get,
-        request: JobRef,
-        response: JobReply,
-        payload: { id: "nope" },
-      }).catch((e: unknown) => e);
+      const unknown = await jobs.get("nope").catch((e: unknown) => e);
       expect(unknown).toBeInstanceOf(RemoteServiceError);
       expect(unknown).toMatchObject({ status: 404, code: "job_not_found" });
     } finally {

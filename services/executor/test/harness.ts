@@ -1,3 +1,5 @@
+import { JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
+import { request } from "@claude-gateway/nats";
 import {
   createServiceWorld,
   IN_PROCESS,
@@ -5,7 +7,8 @@ import {
   type ServiceWorld,
   TEST_AUTH,
 } from "@claude-gateway/testkit";
-import pino from "pino";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { z } from "zod";
 import { loadConfig } from "../src/config.js";
 import { type RunningExecutor, startExecutor } from "../src/start.js";
 
@@ -22,14 +25,8 @@ export async function createWorld(): Promise<World> {
     env: (dir) => ({ WORKSPACE_ROOT: dir, ACK_WAIT_SECONDS: "30" }),
     // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
     claudeEnv: (cli) => ({ ...cli.env, IS_SANDBOX: "1" }),
-    start: (env, claudeEnv) => {
-      const config = loadConfig(env);
-      return startExecutor(config, {
-        ...IN_PROCESS,
-        claudeEnv,
-        logger: pino({ level: config.env.LOG_LEVEL }),
-      });
-    },
+    // The service's own logger, at the world's LOG_LEVEL.
+    start: (env, claudeEnv) => startExecutor(loadConfig(env), { ...IN_PROCESS, claudeEnv }),
   });
   return { ...world, workspaceRoot: world.dir };
 }
@@ -62,4 +59,14 @@ export async function waitForJob(ex: RunningExecutor, id: string, timeoutMs = 60
     if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The executor's NATS endpoints, called as another service calls them. */
+export function overNats(nc: NatsConnection) {
+  return {
+    submit: (payload: z.input<typeof JobSubmission>) =>
+      request(nc, { subject: subjects.jobs.submit, request: JobSubmission, response: SubmitReply, payload }),
+    get: (id: string) =>
+      request(nc, { subject: subjects.jobs.get, request: JobRef, response: JobReply, payload: { id } }),
+  };
 }

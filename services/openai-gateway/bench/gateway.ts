@@ -10,23 +10,17 @@
  *   cd services/openai-gateway && BENCH_RUNS=50 ../../node_modules/.bin/tsx bench/gateway.ts
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { buildChildEnv } from "@claude-gateway/claude";
-import {
-  claudeTestEnv,
-  realClaudeVersion,
-  startMessagesStub,
-  startNatsServer,
-  tempDir,
-  text,
-} from "@claude-gateway/testkit";
+import { tempDir, text } from "@claude-gateway/testkit";
 import OpenAI from "openai";
 import { positiveIntEnv } from "../../../bench/lib/env.js";
+import { startServiceProcess, stopServiceProcess } from "../../../bench/lib/service-process.js";
 import { median, pairedDifferences, percentile } from "../../../bench/lib/stats.js";
 import { formatTable } from "../../../bench/lib/table.js";
+import { startBenchWorld } from "../../../bench/lib/world.js";
 
 const RUNS = positiveIntEnv("BENCH_RUNS", 50);
 const WARMUP = 2;
@@ -38,26 +32,6 @@ const TOKEN = "bench-token-0123456789";
 const EXECUTOR_MAIN = fileURLToPath(new URL("../../executor/dist/main.js", import.meta.url));
 const GATEWAY_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
-
-async function startService(main: string, env: Record<string, string>, startedMsg: string) {
-  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === startedMsg && entry.port) resolve(entry.port);
-    });
-    child.once("exit", (code) => reject(new Error(`${main} exited ${code}`)));
-  });
-  child.stdout!.resume();
-  return { child, port };
-}
-
-async function stopService(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 /** One raw CLI turn; resolves with the time to the first text delta (stream) or to exit (json). */
 function rawCli(
@@ -130,17 +104,15 @@ async function firstChunk(client: OpenAI): Promise<number> {
 
 const row = (name: string, xs: number[]) => [name, median(xs), percentile(xs, 95), percentile(xs, 99)];
 
-const nats = await startNatsServer();
-const stub = await startMessagesStub();
-stub.setDefault(text(ANSWER, { chunkSize: 8 }));
-const cli = await claudeTestEnv(stub.url);
+const world = await startBenchWorld(text(ANSWER, { chunkSize: 8 }));
+const { nats, cli } = world;
 const ws = await tempDir("cg-bench-oai-ws-");
 const cwd = await tempDir("cg-bench-oai-cwd-");
 let executor: ChildProcess | undefined;
 let gateway: ChildProcess | undefined;
 try {
   executor = (
-    await startService(
+    await startServiceProcess(
       EXECUTOR_MAIN,
       {
         ...cli.env,
@@ -156,7 +128,7 @@ try {
     )
   ).child;
   // The gateway gets no CLI variables: it spawns nothing.
-  const gw = await startService(
+  const gw = await startServiceProcess(
     GATEWAY_MAIN,
     {
       PATH: process.env.PATH ?? "",
@@ -193,9 +165,7 @@ try {
   console.log(
     "openai-gateway vs the raw CLI: real nats-server, executor and gateway processes, real CLI on the stub",
   );
-  console.log(
-    `claude ${realClaudeVersion(cli.bin)} · node ${process.version} · ${cpus().length} CPUs · ${RUNS} runs each, interleaved · ${new Date().toISOString()}`,
-  );
+  console.log(`${world.describe()} · ${RUNS} runs each, interleaved`);
   console.log(
     `agent ${AGENT} (no tools), model ${MODEL}, stub answers at once in ${Math.ceil(ANSWER.length / 8)} deltas\n`,
   );
@@ -213,11 +183,9 @@ try {
     ),
   );
 } finally {
-  await stopService(gateway);
-  await stopService(executor);
-  await stub.close();
-  await nats.stop();
-  await cli.cleanup();
+  await stopServiceProcess(gateway);
+  await stopServiceProcess(executor);
+  await world.close();
   await ws.cleanup();
   await cwd.cleanup();
 }

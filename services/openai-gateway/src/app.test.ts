@@ -7,6 +7,7 @@ import { createApp, onAuthError } from "./app.js";
 import { InFlight } from "./inflight.js";
 import { createMetrics } from "./metrics.js";
 import { type FakeExecutor, fakeExecutor } from "./test-support/fake-executor.js";
+import { helloCompletion } from "./test-support/records.js";
 
 const TOKEN = "test-token-0123456789";
 const MODELS = { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" };
@@ -164,26 +165,9 @@ describe("app: non-streaming completions", () => {
     const res = await post(chat({ temperature: 0.3, max_tokens: 50, user: "end-user" }));
     expect(res.status).toBe(200);
     expect(res.headers.get("x-job-id")).toBe("oai-u1");
-    expect(await json(res)).toEqual({
-      id: "chatcmpl-u1",
-      object: "chat.completion",
-      created: CREATED,
-      model: "claude-haiku-4-5",
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: "Hello there.", refusal: null },
-          logprobs: null,
-          finish_reason: "stop",
-        },
-      ],
-      usage: {
-        prompt_tokens: 130,
-        completion_tokens: 5,
-        total_tokens: 135,
-        prompt_tokens_details: { cached_tokens: 100 },
-      },
-    });
+    expect(await json(res)).toEqual(
+      helloCompletion({ id: "chatcmpl-u1", created: CREATED, model: "claude-haiku-4-5" }),
+    );
     expect(executor.submissions).toEqual([
       {
         id: "oai-u1",

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { normaliseRoot, type SentTurn } from "@claude-gateway/afk-core";
 import { AdapterPreconditionError } from "../errors.js";
-import { createHttp, type Fetch } from "../http.js";
+import { type ApiOptions, createHttp } from "../http.js";
 import {
   Command,
   DispatchReceipt,
@@ -12,11 +12,7 @@ import {
   ThreadReading as ThreadReadingSchema,
 } from "./schemas.js";
 
-export interface T3ClientOptions {
-  baseUrl: string;
-  token: string;
-  fetch: Fetch;
-  timeoutMs: number;
+export interface T3ClientOptions extends ApiOptions {
   /** Mints command, project, thread and message ids (UUID v4 by default). */
   newId?: () => string;
   now?: () => Date;

@@ -1,20 +1,9 @@
-import { type Context, Hono } from "hono";
-import type {
-  ForgejoCombinedStatus,
-  ForgejoComment,
-  ForgejoIssue,
-  ForgejoLabel,
-} from "../tracker/forgejo-schemas.js";
-import { type Listening, listen, type SeenRequest } from "./serve.js";
-import { type FakeComment, type FakeIssue, TrackerStore } from "./tracker-store.js";
+import type { Context } from "hono";
+import type { ForgejoCombinedStatus, ForgejoIssue, ForgejoLabel } from "../tracker/forgejo-schemas.js";
+import { commentJson, type FakeTracker, type FakeTrackerOptions, fakeTracker } from "./fake-rest.js";
+import type { FakeIssue } from "./tracker-store.js";
 
-export interface FakeForgejo {
-  url: string;
-  token: string;
-  store: TrackerStore;
-  requests: SeenRequest[];
-  close(): Promise<void>;
-}
+export type FakeForgejo = FakeTracker;
 
 const STATUS_STATES = new Set(["pending", "success", "error", "failure", "warning"]);
 
@@ -23,29 +12,24 @@ const STATUS_STATES = new Set(["pending", "success", "error", "failure", "warnin
  * unknown repo or issue → 404, a label removed by name instead of numeric id → 422. `labels=`
  * matches ANY of the listed labels; the issue list includes pull requests unless `type=issues`.
  */
-export async function startFakeForgejo(
-  options: { token?: string; store?: TrackerStore; now?: () => Date } = {},
-): Promise<FakeForgejo> {
-  const token = options.token ?? "test-forgejo-token";
-  const store = options.store ?? new TrackerStore(options.now);
-  const requests: SeenRequest[] = [];
-  const app = new Hono().basePath("/api/v1");
+export async function startFakeForgejo(options: FakeTrackerOptions = {}): Promise<FakeForgejo> {
   const base = (c: Context) => new URL(c.req.url).origin;
-
-  app.use("*", async (c, next) => {
-    requests.push({ method: c.req.method, path: new URL(c.req.url).pathname });
-    const auth = c.req.header("authorization") ?? "";
-    const given = /^(?:token|Bearer) (.+)$/.exec(auth)?.[1];
-    if (given !== token) return c.json({ message: "token is required", url: `${base(c)}/api/swagger` }, 401);
-    await next();
-  });
-
   const notFound = (c: Context) =>
     c.json({ errors: null, message: "The target couldn't be found.", url: base(c) }, 404);
+  const unprocessable = (c: Context, message: string) => c.json({ message, url: base(c) }, 422);
+  const tracker = fakeTracker(options, {
+    token: "test-forgejo-token",
+    basePath: "/api/v1",
+    notFound,
+    pageSize: { param: "limit", default: 20, max: 50 },
+    jsonNeedsContentType: true,
+  });
+  const { app, store, repoApp, issueApp, page, issuePage, jsonBody, authorized } = tracker;
 
-  function repoOf(c: Context) {
-    return store.repos.get(`${c.req.param("owner")}/${c.req.param("repo")}`);
-  }
+  app.use("*", async (c, next) => {
+    if (!authorized(c)) return c.json({ message: "token is required", url: `${base(c)}/api/swagger` }, 401);
+    await next();
+  });
 
   function labelJson(repo: string, id: number): ForgejoLabel {
     const label = store.repo(repo).labels.find((l) => l.id === id)!;
@@ -67,144 +51,34 @@ export async function startFakeForgejo(
     };
   }
 
-  function commentJson(comment: FakeComment): ForgejoComment {
-    return {
-      id: comment.id,
-      body: comment.body,
-      user: { login: comment.user },
-      created_at: comment.createdAt,
-      updated_at: comment.updatedAt,
-    };
-  }
-
-  async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
-    if (!(c.req.header("content-type") ?? "").includes("application/json")) return null;
-    try {
-      const body = await c.req.json();
-      return typeof body === "object" && body !== null && !Array.isArray(body) ? body : null;
-    } catch {
-      return null;
-    }
-  }
-  const unprocessable = (c: Context, message: string) => c.json({ message, url: base(c) }, 422);
-
-  const issuePath = "/repos/:owner/:repo/issues/:number{[0-9]+}";
-
-  app.get("/repos/:owner/:repo/issues", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const state = c.req.query("state") ?? "open";
+  repoApp.get("/issues", (c) => {
     const type = c.req.query("type");
     const wanted = (c.req.query("labels") ?? "").split(",").filter(Boolean);
-    const limit = Math.min(Number(c.req.query("limit") ?? 20), 50);
-    const page = Number(c.req.query("page") ?? 1);
-    const matching = repo.issues.filter((i) => {
-      if (state !== "all" && i.state !== state) return false;
+    const listed = issuePage(c, (i) => {
       if (type === "issues" && i.isPull) return false;
       if (type === "pulls" && !i.isPull) return false;
-      const names = store.labelsOf(repo.name, i.number);
+      const names = store.labelsOf(c.var.repo.name, i.number);
       // ANY: an issue with at least one of the labels matches.
       return wanted.length === 0 || wanted.some((w) => names.includes(w));
     });
-    matching.sort((a, b) => b.number - a.number);
-    return c.json(matching.slice((page - 1) * limit, page * limit).map((i) => issueJson(c, repo.name, i)));
+    return c.json(listed.map((i) => issueJson(c, c.var.repo.name, i)));
   });
 
-  app.get(issuePath, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    return c.json(issueJson(c, repo.name, issue));
-  });
+  repoApp.get("/labels", (c) =>
+    c.json(page(c, c.var.repo.labels).map((l) => labelJson(c.var.repo.name, l.id))),
+  );
 
-  app.patch(issuePath, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body) return unprocessable(c, "invalid JSON body");
-    if (body.state !== undefined) {
-      if (body.state !== "open" && body.state !== "closed") return unprocessable(c, "invalid state");
-      issue.state = body.state;
-    }
-    store.touch(issue);
-    return c.json(issueJson(c, repo.name, issue), 201);
-  });
-
-  app.get("/repos/:owner/:repo/labels", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const limit = Math.min(Number(c.req.query("limit") ?? 20), 50);
-    const page = Number(c.req.query("page") ?? 1);
-    return c.json(repo.labels.slice((page - 1) * limit, page * limit).map((l) => labelJson(repo.name, l.id)));
-  });
-
-  app.post(`${issuePath}/labels`, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body || !Array.isArray(body.labels)) return unprocessable(c, "labels must be an array");
-    const ids: number[] = [];
-    for (const l of body.labels) {
-      const id = typeof l === "number" ? l : typeof l === "string" ? store.labelId(repo.name, l) : null;
-      if (id === null || !repo.labels.some((x) => x.id === id))
-        return unprocessable(c, `label does not exist [id: ${l}]`);
-      ids.push(id);
-    }
-    for (const id of ids) if (!issue.labelIds.includes(id)) issue.labelIds.push(id);
-    store.touch(issue);
-    return c.json(issue.labelIds.map((id) => labelJson(repo.name, id)));
-  });
-
-  app.delete(`${issuePath}/labels/:id`, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const raw = c.req.param("id");
-    // Forgejo parses the id as an integer: a name (or an unknown id) is "label does not exist".
-    const id = /^[0-9]+$/.test(raw) ? Number(raw) : 0;
-    if (!repo.labels.some((l) => l.id === id)) return unprocessable(c, `label does not exist [id: ${raw}]`);
-    issue.labelIds = issue.labelIds.filter((x) => x !== id);
-    store.touch(issue);
-    return c.body(null, 204);
-  });
-
-  app.get(`${issuePath}/comments`, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    return c.json(issue.comments.map(commentJson));
-  });
-
-  app.post(`${issuePath}/comments`, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body || typeof body.body !== "string" || body.body === "")
-      return unprocessable(c, "body is required");
-    return c.json(commentJson(store.addComment(repo.name, issue.number, body.body)), 201);
-  });
-
-  app.patch("/repos/:owner/:repo/issues/comments/:id{[0-9]+}", async (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const id = Number(c.req.param("id"));
-    const comment = repo.issues.flatMap((i) => i.comments).find((x) => x.id === id);
+  repoApp.patch("/issues/comments/:id{[0-9]+}", async (c) => {
+    const comment = store.commentById(c.var.repo.name, Number(c.req.param("id")));
     if (!comment) return notFound(c);
     const body = await jsonBody(c);
     if (!body || typeof body.body !== "string") return unprocessable(c, "body is required");
-    comment.body = body.body;
-    comment.updatedAt = new Date().toISOString();
-    return c.json(commentJson(comment));
+    return c.json(commentJson(store.editComment(comment, body.body)));
   });
 
-  app.get("/repos/:owner/:repo/commits/:ref/status", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
+  repoApp.get("/commits/:ref/status", (c) => {
     const sha = c.req.param("ref");
-    const statuses = store.latestStatuses(repo.name, sha).filter((s) => STATUS_STATES.has(s.state));
+    const statuses = store.latestStatuses(c.var.repo.name, sha).filter((s) => STATUS_STATES.has(s.state));
     const worst = ["error", "failure", "pending", "warning", "success"].find((s) =>
       statuses.some((x) => x.state === s),
     );
@@ -224,8 +98,54 @@ export async function startFakeForgejo(
     return c.json(body);
   });
 
-  app.notFound((c) => notFound(c));
+  issueApp.get("/", (c) => c.json(issueJson(c, c.var.repo.name, c.var.issue)));
 
-  const server: Listening = await listen(app as unknown as Hono);
-  return { url: server.url, token, store, requests, close: () => server.close() };
+  issueApp.patch("/", async (c) => {
+    const body = await jsonBody(c);
+    if (!body) return unprocessable(c, "invalid JSON body");
+    if (body.state !== undefined) {
+      if (body.state !== "open" && body.state !== "closed") return unprocessable(c, "invalid state");
+      c.var.issue.state = body.state;
+    }
+    store.touch(c.var.issue);
+    return c.json(issueJson(c, c.var.repo.name, c.var.issue), 201);
+  });
+
+  issueApp.post("/labels", async (c) => {
+    const { repo, issue } = c.var;
+    const body = await jsonBody(c);
+    if (!body || !Array.isArray(body.labels)) return unprocessable(c, "labels must be an array");
+    const ids: number[] = [];
+    for (const l of body.labels) {
+      const id = typeof l === "number" ? l : typeof l === "string" ? store.labelId(repo.name, l) : null;
+      if (id === null || !repo.labels.some((x) => x.id === id))
+        return unprocessable(c, `label does not exist [id: ${l}]`);
+      ids.push(id);
+    }
+    for (const id of ids) if (!issue.labelIds.includes(id)) issue.labelIds.push(id);
+    store.touch(issue);
+    return c.json(issue.labelIds.map((id) => labelJson(repo.name, id)));
+  });
+
+  issueApp.delete("/labels/:id", (c) => {
+    const raw = c.req.param("id");
+    // Forgejo parses the id as an integer: a name (or an unknown id) is "label does not exist".
+    const id = /^[0-9]+$/.test(raw) ? Number(raw) : 0;
+    if (!c.var.repo.labels.some((l) => l.id === id))
+      return unprocessable(c, `label does not exist [id: ${raw}]`);
+    c.var.issue.labelIds = c.var.issue.labelIds.filter((x) => x !== id);
+    store.touch(c.var.issue);
+    return c.body(null, 204);
+  });
+
+  issueApp.get("/comments", (c) => c.json(c.var.issue.comments.map(commentJson)));
+
+  issueApp.post("/comments", async (c) => {
+    const body = await jsonBody(c);
+    if (!body || typeof body.body !== "string" || body.body === "")
+      return unprocessable(c, "body is required");
+    return c.json(commentJson(store.addComment(c.var.repo.name, c.var.issue.number, body.body)), 201);
+  });
+
+  return tracker.serve();
 }

@@ -1,21 +1,14 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import type {
   GithubCheckRuns,
   GithubCombinedStatus,
-  GithubComment,
   GithubIssue,
   GithubStatus,
 } from "../tracker/github-schemas.js";
-import { type Listening, listen, type SeenRequest } from "./serve.js";
-import { type FakeComment, type FakeIssue, TrackerStore } from "./tracker-store.js";
+import { commentJson, type FakeTracker, type FakeTrackerOptions, fakeTracker } from "./fake-rest.js";
+import type { FakeIssue } from "./tracker-store.js";
 
-export interface FakeGithub {
-  url: string;
-  token: string;
-  store: TrackerStore;
-  requests: SeenRequest[];
-  close(): Promise<void>;
-}
+export type FakeGithub = FakeTracker;
 
 /**
  * GitHub's REST API as the AFK loop uses it, rejecting what GitHub rejects: no User-Agent → 403,
@@ -23,38 +16,34 @@ export interface FakeGithub {
  * labels, and the issues list includes pull requests (with a `pull_request` key). The combined
  * status says `pending` when there are no statuses, as GitHub's does.
  */
-export async function startFakeGithub(
-  options: { token?: string; store?: TrackerStore; now?: () => Date } = {},
-): Promise<FakeGithub> {
-  const token = options.token ?? "test-github-token";
-  const store = options.store ?? new TrackerStore(options.now);
-  const requests: SeenRequest[] = [];
-  const app = new Hono();
+export async function startFakeGithub(options: FakeTrackerOptions = {}): Promise<FakeGithub> {
   const base = (c: Context) => new URL(c.req.url).origin;
   const docs = "https://docs.github.com/rest";
 
+  const notFound = (c: Context) =>
+    c.json({ message: "Not Found", documentation_url: docs, status: "404" }, 404);
+  const invalid = (c: Context, message: string) =>
+    c.json({ message, documentation_url: docs, status: "422" }, 422);
+  const badJson = (c: Context) =>
+    c.json({ message: "Problems parsing JSON", documentation_url: docs, status: "400" }, 400);
+  const tracker = fakeTracker(options, {
+    token: "test-github-token",
+    notFound,
+    pageSize: { param: "per_page", default: 30, max: 100 },
+  });
+  const { app, store, repoApp, issueApp, page, issuePage, jsonBody, authorized } = tracker;
+
   app.use("*", async (c, next) => {
-    requests.push({ method: c.req.method, path: new URL(c.req.url).pathname });
     if (!c.req.header("user-agent")) {
       return c.text(
         "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
         403,
       );
     }
-    const given = /^(?:token|Bearer) (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-    if (given !== token)
+    if (!authorized(c))
       return c.json({ message: "Bad credentials", documentation_url: docs, status: "401" }, 401);
     await next();
   });
-
-  const notFound = (c: Context) =>
-    c.json({ message: "Not Found", documentation_url: docs, status: "404" }, 404);
-  const invalid = (c: Context, message: string) =>
-    c.json({ message, documentation_url: docs, status: "422" }, 422);
-
-  function repoOf(c: Context) {
-    return store.repos.get(`${c.req.param("owner")}/${c.req.param("repo")}`);
-  }
 
   function labelsJson(repo: string, issue: FakeIssue) {
     return issue.labelIds.map((id) => {
@@ -79,144 +68,28 @@ export async function startFakeGithub(
     return json;
   }
 
-  function commentJson(comment: FakeComment): GithubComment {
-    return {
-      id: comment.id,
-      body: comment.body,
-      user: { login: comment.user },
-      created_at: comment.createdAt,
-      updated_at: comment.updatedAt,
-    };
-  }
-
-  async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
-    try {
-      const body = await c.req.json();
-      return typeof body === "object" && body !== null && !Array.isArray(body) ? body : null;
-    } catch {
-      return null;
-    }
-  }
-  const badJson = (c: Context) =>
-    c.json({ message: "Problems parsing JSON", documentation_url: docs, status: "400" }, 400);
-
-  function page<T>(c: Context, items: T[]): T[] {
-    const perPage = Math.min(Number(c.req.query("per_page") ?? 30), 100);
-    const p = Number(c.req.query("page") ?? 1);
-    return items.slice((p - 1) * perPage, p * perPage);
-  }
-
-  const issuePath = "/repos/:owner/:repo/issues/:number{[0-9]+}";
-
-  app.get("/repos/:owner/:repo/issues", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const state = c.req.query("state") ?? "open";
+  repoApp.get("/issues", (c) => {
     const wanted = (c.req.query("labels") ?? "").split(",").filter(Boolean);
-    const matching = repo.issues.filter((i) => {
-      if (state !== "all" && i.state !== state) return false;
-      const names = store.labelsOf(repo.name, i.number);
+    const listed = issuePage(c, (i) => {
+      const names = store.labelsOf(c.var.repo.name, i.number);
       // ALL: an issue must carry every listed label.
       return wanted.every((w) => names.includes(w));
     });
-    matching.sort((a, b) => b.number - a.number);
-    return c.json(page(c, matching).map((i) => issueJson(c, repo.name, i)));
+    return c.json(listed.map((i) => issueJson(c, c.var.repo.name, i)));
   });
 
-  app.get(issuePath, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    return c.json(issueJson(c, repo.name, issue));
-  });
-
-  app.patch(issuePath, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body) return badJson(c);
-    if (body.state !== undefined) {
-      if (body.state !== "open" && body.state !== "closed") return invalid(c, "Validation Failed");
-      issue.state = body.state;
-    }
-    if (
-      body.state_reason !== undefined &&
-      !["completed", "not_planned", "reopened", null].includes(body.state_reason as string)
-    ) {
-      return invalid(c, "Validation Failed");
-    }
-    store.touch(issue);
-    return c.json(issueJson(c, repo.name, issue));
-  });
-
-  app.post(`${issuePath}/labels`, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body) return badJson(c);
-    const labels = body.labels;
-    if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string" || l === ""))
-      return invalid(c, "Invalid request.");
-    // GitHub creates a label that does not exist yet.
-    for (const name of labels as string[]) {
-      const id = store.labelId(repo.name, name, true)!;
-      if (!issue.labelIds.includes(id)) issue.labelIds.push(id);
-    }
-    store.touch(issue);
-    return c.json(labelsJson(repo.name, issue));
-  });
-
-  app.delete(`${issuePath}/labels/:name`, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const id = store.labelId(repo.name, c.req.param("name"));
-    if (id === null || !issue.labelIds.includes(id)) {
-      return c.json({ message: "Label does not exist", documentation_url: docs, status: "404" }, 404);
-    }
-    issue.labelIds = issue.labelIds.filter((x) => x !== id);
-    store.touch(issue);
-    return c.json(labelsJson(repo.name, issue));
-  });
-
-  app.get(`${issuePath}/comments`, (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    return c.json(page(c, issue.comments).map(commentJson));
-  });
-
-  app.post(`${issuePath}/comments`, async (c) => {
-    const repo = repoOf(c);
-    const issue = repo && store.issue(repo.name, Number(c.req.param("number")));
-    if (!repo || !issue) return notFound(c);
-    const body = await jsonBody(c);
-    if (!body) return badJson(c);
-    if (typeof body.body !== "string" || body.body === "") return invalid(c, "Validation Failed");
-    return c.json(commentJson(store.addComment(repo.name, issue.number, body.body)), 201);
-  });
-
-  app.patch("/repos/:owner/:repo/issues/comments/:id{[0-9]+}", async (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const id = Number(c.req.param("id"));
-    const comment = repo.issues.flatMap((i) => i.comments).find((x) => x.id === id);
+  repoApp.patch("/issues/comments/:id{[0-9]+}", async (c) => {
+    const comment = store.commentById(c.var.repo.name, Number(c.req.param("id")));
     if (!comment) return notFound(c);
     const body = await jsonBody(c);
     if (!body) return badJson(c);
     if (typeof body.body !== "string") return invalid(c, "Validation Failed");
-    comment.body = body.body;
-    comment.updatedAt = new Date().toISOString();
-    return c.json(commentJson(comment));
+    return c.json(commentJson(store.editComment(comment, body.body)));
   });
 
-  app.get("/repos/:owner/:repo/commits/:ref/status", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
+  repoApp.get("/commits/:ref/status", (c) => {
     const sha = c.req.param("ref");
-    const statuses = store.latestStatuses(repo.name, sha);
+    const statuses = store.latestStatuses(c.var.repo.name, sha);
     const worst = ["error", "failure", "pending", "success"].find((s) => statuses.some((x) => x.state === s));
     const body: GithubCombinedStatus = {
       // GitHub's quirk: no statuses at all reads `pending`.
@@ -234,10 +107,8 @@ export async function startFakeGithub(
     return c.json(body);
   });
 
-  app.get("/repos/:owner/:repo/commits/:ref/check-runs", (c) => {
-    const repo = repoOf(c);
-    if (!repo) return notFound(c);
-    const runs = repo.checkRuns.get(c.req.param("ref")) ?? [];
+  repoApp.get("/commits/:ref/check-runs", (c) => {
+    const runs = c.var.repo.checkRuns.get(c.req.param("ref")) ?? [];
     const body: GithubCheckRuns = {
       total_count: runs.length,
       check_runs: page(c, runs).map((r) => ({
@@ -252,8 +123,60 @@ export async function startFakeGithub(
     return c.json(body);
   });
 
-  app.notFound((c) => notFound(c));
+  issueApp.get("/", (c) => c.json(issueJson(c, c.var.repo.name, c.var.issue)));
 
-  const server: Listening = await listen(app);
-  return { url: server.url, token, store, requests, close: () => server.close() };
+  issueApp.patch("/", async (c) => {
+    const body = await jsonBody(c);
+    if (!body) return badJson(c);
+    if (body.state !== undefined) {
+      if (body.state !== "open" && body.state !== "closed") return invalid(c, "Validation Failed");
+      c.var.issue.state = body.state;
+    }
+    if (
+      body.state_reason !== undefined &&
+      !["completed", "not_planned", "reopened", null].includes(body.state_reason as string)
+    ) {
+      return invalid(c, "Validation Failed");
+    }
+    store.touch(c.var.issue);
+    return c.json(issueJson(c, c.var.repo.name, c.var.issue));
+  });
+
+  issueApp.post("/labels", async (c) => {
+    const { repo, issue } = c.var;
+    const body = await jsonBody(c);
+    if (!body) return badJson(c);
+    const labels = body.labels;
+    if (!Array.isArray(labels) || labels.some((l) => typeof l !== "string" || l === ""))
+      return invalid(c, "Invalid request.");
+    // GitHub creates a label that does not exist yet.
+    for (const name of labels as string[]) {
+      const id = store.labelId(repo.name, name, true)!;
+      if (!issue.labelIds.includes(id)) issue.labelIds.push(id);
+    }
+    store.touch(issue);
+    return c.json(labelsJson(repo.name, issue));
+  });
+
+  issueApp.delete("/labels/:name", (c) => {
+    const { repo, issue } = c.var;
+    const id = store.labelId(repo.name, c.req.param("name"));
+    if (id === null || !issue.labelIds.includes(id)) {
+      return c.json({ message: "Label does not exist", documentation_url: docs, status: "404" }, 404);
+    }
+    issue.labelIds = issue.labelIds.filter((x) => x !== id);
+    store.touch(issue);
+    return c.json(labelsJson(repo.name, issue));
+  });
+
+  issueApp.get("/comments", (c) => c.json(page(c, c.var.issue.comments).map(commentJson)));
+
+  issueApp.post("/comments", async (c) => {
+    const body = await jsonBody(c);
+    if (!body) return badJson(c);
+    if (typeof body.body !== "string" || body.body === "") return invalid(c, "Validation Failed");
+    return c.json(commentJson(store.addComment(c.var.repo.name, c.var.issue.number, body.body)), 201);
+  });
+
+  return tracker.serve();
 }

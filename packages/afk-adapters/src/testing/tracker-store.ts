@@ -151,6 +151,18 @@ export class TrackerStore {
     return comment;
   }
 
+  commentById(repoName: string, id: number): FakeComment | undefined {
+    return this.repo(repoName)
+      .issues.flatMap((i) => i.comments)
+      .find((c) => c.id === id);
+  }
+
+  editComment(comment: FakeComment, body: string): FakeComment {
+    comment.body = body;
+    comment.updatedAt = this.now().toISOString();
+    return comment;
+  }
+
   /** A commit status as CI posts it (the latest per context wins in the combined view). */
   setStatus(
     repoName: string,

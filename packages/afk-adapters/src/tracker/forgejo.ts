@@ -1,20 +1,15 @@
-import { type Issue, priorityFromLabels } from "@claude-gateway/afk-core";
+import type { Issue } from "@claude-gateway/afk-core";
 import { z } from "zod";
 import { AdapterPreconditionError } from "../errors.js";
-import { createHttp, type Fetch, type Http, repoPath } from "../http.js";
+import { type ApiOptions, createHttp, type Http, repoPath } from "../http.js";
 import { ForgejoComment, ForgejoIssue, ForgejoLabel } from "./forgejo-schemas.js";
-import type { IssueComment, TrackedIssue, Tracker } from "./port.js";
+import type { Tracker } from "./port.js";
+import { commentWrites, listedIssue, paged, toComment, trackedIssue } from "./rest-issues.js";
 
-export interface ForgejoOptions {
-  /** The server's base URL (`https://git.example`); the API lives under `/api/v1`. */
-  baseUrl: string;
-  token: string;
-  fetch: Fetch;
-  timeoutMs: number;
-}
+/** `baseUrl` is the server's (`https://git.example`); the API lives under `/api/v1`. */
+export type ForgejoOptions = ApiOptions;
 
-const PAGE = 50;
-const MAX_PAGES = 20;
+const PAGING = { size: 50, maxPages: 20 };
 
 export function forgejoHttp(options: ForgejoOptions): Http {
   return createHttp({
@@ -24,35 +19,6 @@ export function forgejoHttp(options: ForgejoOptions): Http {
     headers: { authorization: `token ${options.token}` },
     timeoutMs: options.timeoutMs,
   });
-}
-
-function toIssue(repo: string, raw: ForgejoIssue): TrackedIssue {
-  const labels = raw.labels.map((l) => l.name);
-  return {
-    repo,
-    number: raw.number,
-    title: raw.title,
-    body: raw.body ?? "",
-    labels,
-    priority: priorityFromLabels(labels),
-    createdAt: raw.created_at,
-    url: raw.html_url,
-    open: raw.state === "open",
-  };
-}
-
-function toComment(raw: ForgejoComment): IssueComment {
-  return { id: raw.id, body: raw.body, author: raw.user?.login ?? null, createdAt: raw.created_at };
-}
-
-async function paged<T>(fetchPage: (page: number) => Promise<T[]>, size: number): Promise<T[]> {
-  const all: T[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const items = await fetchPage(page);
-    all.push(...items);
-    if (items.length < size) break;
-  }
-  return all;
 }
 
 /**
@@ -65,14 +31,14 @@ export function createForgejoTracker(options: ForgejoOptions): Tracker {
 
   async function getIssue(repo: string, number: number) {
     const raw = await http.jsonOrNull("GET", `${repoPath(repo)}/issues/${number}`, ForgejoIssue);
-    return raw ? toIssue(repo, raw) : null;
+    return raw ? trackedIssue(repo, raw) : null;
   }
 
   async function labelId(repo: string, name: string): Promise<number> {
-    const labels = await paged(
-      (page) =>
-        http.json("GET", `${repoPath(repo)}/labels`, z.array(ForgejoLabel), { query: { page, limit: PAGE } }),
-      PAGE,
+    const labels = await paged(PAGING, (page) =>
+      http.json("GET", `${repoPath(repo)}/labels`, z.array(ForgejoLabel), {
+        query: { page, limit: PAGING.size },
+      }),
     );
     const found = labels.find((l) => l.name === name);
     if (!found)
@@ -82,19 +48,14 @@ export function createForgejoTracker(options: ForgejoOptions): Tracker {
 
   return {
     async listOpenIssues(repo, label): Promise<Issue[]> {
-      const raw = await paged(
-        (page) =>
-          http.json("GET", `${repoPath(repo)}/issues`, z.array(ForgejoIssue), {
-            query: { state: "open", type: "issues", labels: label, page, limit: PAGE },
-          }),
-        PAGE,
+      const raw = await paged(PAGING, (page) =>
+        http.json("GET", `${repoPath(repo)}/issues`, z.array(ForgejoIssue), {
+          query: { state: "open", type: "issues", labels: label, page, limit: PAGING.size },
+        }),
       );
       return raw
         .filter((i) => !i.pull_request && i.labels.some((l) => l.name === label))
-        .map((i) => {
-          const { open: _, ...issue } = toIssue(repo, i);
-          return issue;
-        });
+        .map((i) => listedIssue(repo, i));
     },
     getIssue,
     async addLabel(repo, number, label) {
@@ -118,18 +79,7 @@ export function createForgejoTracker(options: ForgejoOptions): Tracker {
       );
       return raw.map(toComment);
     },
-    async createComment(repo, number, body) {
-      return toComment(
-        await http.json("POST", `${repoPath(repo)}/issues/${number}/comments`, ForgejoComment, {
-          body: { body },
-        }),
-      );
-    },
-    async editComment(repo, commentId, body) {
-      await http.json("PATCH", `${repoPath(repo)}/issues/comments/${commentId}`, ForgejoComment, {
-        body: { body },
-      });
-    },
+    ...commentWrites(http, ForgejoComment),
     async closeIssue(repo, number) {
       await http.json("PATCH", `${repoPath(repo)}/issues/${number}`, ForgejoIssue, {
         body: { state: "closed" },

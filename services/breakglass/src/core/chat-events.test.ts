@@ -19,6 +19,10 @@ const translateAll = (lines: ParsedLine[]) => {
   return lines.flatMap((l) => t(l));
 };
 const line = (v: unknown) => parseLine(JSON.stringify(v))!;
+/** The user line the CLI writes with what the tools returned. */
+const toolResults = (...content: object[]) =>
+  line({ type: "user", session_id: "s", message: { role: "user", content } });
+const texts = (...parts: string[]) => parts.map((text) => ({ type: "text", text }));
 
 describe("stream-json → chat events, on real CLI output", () => {
   it("a turn with a tool call: text deltas, the call, its result with the tool's name, more text, the result", () => {
@@ -139,19 +143,6 @@ describe("stream-json → chat events, line by line", () => {
       },
       [],
     ],
-    [
-      "system init",
-      {
-        type: "system",
-        subtype: "init",
-        session_id: "s",
-        cwd: "/",
-        tools: [],
-        model: "m",
-        permissionMode: "dontAsk",
-      },
-      [],
-    ],
     ["status", { type: "system", subtype: "status", status: "requesting", session_id: "s" }, []],
     [
       "a user message with plain text",
@@ -162,6 +153,14 @@ describe("stream-json → chat events, line by line", () => {
     expect(t()(line(value))).toEqual(expected);
   });
 
+  it("system init, as the CLI recorded it ⇒ nothing", () => {
+    const inits = ["turn-tool-call.jsonl", "turn-denied.jsonl"].flatMap((name) =>
+      fixture(name).filter((l) => l.type === "system" && l.subtype === "init"),
+    );
+    expect(inits).toHaveLength(2);
+    for (const init of inits) expect(t()(init)).toEqual([]);
+  });
+
   it("malformed and unknown lines ⇒ nothing", () => {
     expect(t()({ type: "malformed", line: "x", reason: "y" })).toEqual([]);
     expect(t()({ type: "unknown", raw: { type: "future" } })).toEqual([]);
@@ -169,29 +168,15 @@ describe("stream-json → chat events, line by line", () => {
 
   it("tool results: block content joined, long output clipped, unknown call ⇒ name null", () => {
     const out = t()(
-      line({
-        type: "user",
-        session_id: "s",
-        message: {
-          role: "user",
-          content: [
-            {
-              type: "tool_result",
-              tool_use_id: "a",
-              content: [
-                { type: "text", text: "one" },
-                { type: "text", text: "two" },
-              ],
-            },
-            {
-              type: "tool_result",
-              tool_use_id: "b",
-              content: "x".repeat(MAX_TOOL_OUTPUT_CHARS + 10),
-              is_error: true,
-            },
-          ],
+      toolResults(
+        { type: "tool_result", tool_use_id: "a", content: texts("one", "two") },
+        {
+          type: "tool_result",
+          tool_use_id: "b",
+          content: "x".repeat(MAX_TOOL_OUTPUT_CHARS + 10),
+          is_error: true,
         },
-      }),
+      ),
     );
     expect(out[0]).toEqual({
       type: "tool",

@@ -21,27 +21,13 @@ export function fixtureLines(name: "turn-tool-call.jsonl" | "turn-denied.jsonl")
     });
 }
 
-/** A held turn stops after the fixture's first text delta (init, status, message start, block start, delta). */
-const HELD_AFTER = 5;
-
 /**
- * A `ClaudeTurns` replaying captured CLI output. `hold()` makes the next turns wait (mid-way,
- * after their first lines) until `release()` or their abort signal, which ends them the way the
- * runner does: `ClaudeCancelledError`.
+ * What `hold()` and `release()` of a fake share: after `hold()`, `held()` is a promise that
+ * `release()` resolves; otherwise undefined (nothing to wait for).
  */
-export function fakeTurns(lines: ParsedLine[] = fixtureLines("turn-tool-call.jsonl")) {
-  const calls: TurnRequest[] = [];
-  const transcripts = new Set<string>();
+function holdGate() {
   let gate: { promise: Promise<void>; release: () => void } | undefined;
-  let failNext: Error | undefined;
-  const turns: ClaudeTurns & {
-    calls: TurnRequest[];
-    hold(): void;
-    release(): void;
-    failNext(err: Error): void;
-  } = {
-    model: "claude-sonnet-4-6",
-    calls,
+  return {
     hold() {
       let release!: () => void;
       const promise = new Promise<void>((r) => {
@@ -53,6 +39,33 @@ export function fakeTurns(lines: ParsedLine[] = fixtureLines("turn-tool-call.jso
       gate?.release();
       gate = undefined;
     },
+    held: (): Promise<void> | undefined => gate?.promise,
+  };
+}
+
+/** A held turn stops after the fixture's first text delta (init, status, message start, block start, delta). */
+const HELD_AFTER = 5;
+
+/**
+ * A `ClaudeTurns` replaying captured CLI output. `hold()` makes the next turns wait (mid-way,
+ * after their first lines) until `release()` or their abort signal, which ends them the way the
+ * runner does: `ClaudeCancelledError`.
+ */
+export function fakeTurns(lines: ParsedLine[] = fixtureLines("turn-tool-call.jsonl")) {
+  const calls: TurnRequest[] = [];
+  const transcripts = new Set<string>();
+  const gate = holdGate();
+  let failNext: Error | undefined;
+  const turns: ClaudeTurns & {
+    calls: TurnRequest[];
+    hold(): void;
+    release(): void;
+    failNext(err: Error): void;
+  } = {
+    model: "claude-sonnet-4-6",
+    calls,
+    hold: gate.hold,
+    release: gate.release,
     failNext(err) {
       failNext = err;
     },
@@ -66,14 +79,14 @@ export function fakeTurns(lines: ParsedLine[] = fixtureLines("turn-tool-call.jso
       if (!result) throw new Error("fixture without a result line");
       const head = lines.slice(0, HELD_AFTER);
       for (const l of head) req.onLine(l);
-      if (gate) {
-        const g = gate;
+      const held = gate.held();
+      if (held) {
         await new Promise<void>((resolve, reject) => {
           if (req.signal.aborted) reject(new ClaudeCancelledError(String(req.signal.reason)));
           req.signal.addEventListener("abort", () =>
             reject(new ClaudeCancelledError(String(req.signal.reason))),
           );
-          g.promise.then(resolve);
+          held.then(resolve);
         });
       }
       if (failNext) {
@@ -101,23 +114,15 @@ export const upstreamError = () => new ClaudeApiError("API Error: 529 Overloaded
 /** A `PveRunner` recording the verbs it was asked to run. `hold()` keeps the next ones running. */
 export function fakePve(exitCode = 0) {
   const calls: Verb[] = [];
-  let gate: { promise: Promise<void>; release: () => void } | undefined;
+  const gate = holdGate();
   const runner: PveRunner & { calls: Verb[]; hold(): void; release(): void } = {
     calls,
-    hold() {
-      let release!: () => void;
-      const promise = new Promise<void>((r) => {
-        release = r;
-      });
-      gate = { promise, release };
-    },
-    release() {
-      gate?.release();
-      gate = undefined;
-    },
+    hold: gate.hold,
+    release: gate.release,
     async run(verb): Promise<Omit<VerbResult, "vmid">> {
       calls.push(verb);
-      if (gate) await gate.promise;
+      const held = gate.held();
+      if (held) await held;
       return {
         verb,
         ok: exitCode === 0,

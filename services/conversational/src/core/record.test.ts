@@ -5,14 +5,19 @@ const session = "33333333-3333-4333-8333-333333333333";
 const t0 = new Date("2026-01-01T10:00:00.000Z");
 const t1 = new Date("2026-01-01T10:05:00.000Z");
 
+/** conv-1's record after alice's first turn. */
+const firstTurn = (turn: Partial<Parameters<typeof newRecord>[2]> = {}) =>
+  newRecord("conv-1", "alice", {
+    sessionId: session,
+    model: "claude-haiku-4-5",
+    at: t0,
+    transcriptSha256: "ab",
+    ...turn,
+  });
+
 describe("ConversationRecord", () => {
   it("a new conversation: one turn, created and updated now, who started it", () => {
-    const r = newRecord("conv-1", "alice", {
-      sessionId: session,
-      model: "claude-haiku-4-5",
-      at: t0,
-      transcriptSha256: "ab",
-    });
+    const r = firstTurn();
     expect(r).toEqual({
       conversationId: "conv-1",
       sessionId: session,
@@ -27,12 +32,7 @@ describe("ConversationRecord", () => {
   });
 
   it("a turn counts up, moves updatedAt and the model, keeps createdAt, replaces the digest", () => {
-    const r0 = newRecord("conv-1", "alice", {
-      sessionId: session,
-      model: "claude-haiku-4-5",
-      at: t0,
-      transcriptSha256: "ab",
-    });
+    const r0 = firstTurn();
     const r1 = recordTurn(r0, {
       sessionId: session,
       model: "claude-sonnet-4-6",
@@ -63,12 +63,7 @@ describe("ConversationRecord", () => {
     ["a date that is not ISO", { createdAt: "yesterday" }],
     ["no model", { model: "" }],
   ])("rejects %s", (_, patch) => {
-    const r = newRecord("conv-1", "alice", {
-      sessionId: session,
-      model: "m",
-      at: t0,
-      transcriptSha256: undefined,
-    });
+    const r = firstTurn({ model: "m", transcriptSha256: undefined });
     expect(ConversationRecord.safeParse({ ...r, ...patch }).success).toBe(false);
   });
 });

@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import { eventSequencer, translateLine } from "./translate.js";
 
 const line = (v: unknown) => parseLine(JSON.stringify(v))!;
+/** The user line the CLI writes with what the tools returned. */
+const toolResults = (...content: object[]) =>
+  line({ type: "user", session_id: "s", message: { role: "user", content } });
+const texts = (...parts: string[]) => parts.map((text) => ({ type: "text", text }));
 
 describe("translateLine", () => {
   it("text deltas from partial messages", () => {
@@ -33,24 +37,10 @@ describe("translateLine", () => {
     ]);
   });
   it("tool results from user lines, clipped, string or block content", () => {
-    const ev = line({
-      type: "user",
-      session_id: "s",
-      message: {
-        role: "user",
-        content: [
-          { type: "tool_result", tool_use_id: "t1", content: "x".repeat(5000), is_error: true },
-          {
-            type: "tool_result",
-            tool_use_id: "t2",
-            content: [
-              { type: "text", text: "a" },
-              { type: "text", text: "b" },
-            ],
-          },
-        ],
-      },
-    });
+    const ev = toolResults(
+      { type: "tool_result", tool_use_id: "t1", content: "x".repeat(5000), is_error: true },
+      { type: "tool_result", tool_use_id: "t2", content: texts("a", "b") },
+    );
     const [a, b] = translateLine(ev) as Array<{ type: string; content: string; isError: boolean }>;
     expect(a).toMatchObject({ type: "tool_result", toolUseId: "t1", isError: true });
     expect(a!.content.length).toBeLessThan(4200);
@@ -58,22 +48,10 @@ describe("translateLine", () => {
     expect(b).toMatchObject({ toolUseId: "t2", isError: false, content: "a\nb" });
   });
   it("tool results keep non-text blocks, as JSON", () => {
-    const ev = line({
-      type: "user",
-      session_id: "s",
-      message: {
-        role: "user",
-        content: [
-          {
-            type: "tool_result",
-            tool_use_id: "t1",
-            content: [
-              { type: "text", text: "a" },
-              { type: "image", source: { type: "base64", data: "AA" } },
-            ],
-          },
-        ],
-      },
+    const ev = toolResults({
+      type: "tool_result",
+      tool_use_id: "t1",
+      content: [...texts("a"), { type: "image", source: { type: "base64", data: "AA" } }],
     });
     expect(translateLine(ev)).toEqual([
       {

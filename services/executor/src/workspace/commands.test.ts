@@ -12,36 +12,20 @@ import {
 } from "./commands.js";
 
 describe("commands", () => {
+  // Expected argv as one string, split on spaces (no argument here has one).
   it.each([
     [
       cloneBase("https://h/r.git", "/w/bases/ab.partial"),
-      [
-        "clone",
-        "--bare",
-        "--no-local",
-        "--quiet",
-        "-c",
-        "gc.auto=0",
-        "-c",
-        "maintenance.auto=false",
-        "-c",
-        "fetch.unpackLimit=1",
-        "--",
-        "https://h/r.git",
-        "/w/bases/ab.partial",
-      ],
+      "clone --bare --no-local --quiet -c gc.auto=0 -c maintenance.auto=false -c fetch.unpackLimit=1 -- https://h/r.git /w/bases/ab.partial",
     ],
-    [fetchBase(), ["fetch", "--prune", "--prune-tags", "--quiet", "origin"]],
-    [resolveCommit("v1"), ["rev-parse", "--verify", "--quiet", "--end-of-options", "v1^{commit}"]],
-    [
-      cloneJob("/w/bases/ab", "/w/jobs/j1"),
-      ["clone", "--local", "--no-checkout", "--quiet", "--", "/w/bases/ab", "/w/jobs/j1"],
-    ],
-    [setOriginUrl("git@h:r"), ["config", "remote.origin.url", "git@h:r"]],
-    [checkoutBranch("job/j1", "abc"), ["checkout", "--quiet", "-B", "job/j1", "abc", "--"]],
-    [setUpstream("feature/x"), ["branch", "--quiet", "--set-upstream-to=origin/feature/x", "feature/x"]],
-  ])("git %#", (command, args) => {
-    expect(command).toEqual({ file: "git", args });
+    [fetchBase(), "fetch --prune --prune-tags --quiet origin"],
+    [resolveCommit("v1"), "rev-parse --verify --quiet --end-of-options v1^{commit}"],
+    [cloneJob("/w/bases/ab", "/w/jobs/j1"), "clone --local --no-checkout --quiet -- /w/bases/ab /w/jobs/j1"],
+    [setOriginUrl("git@h:r"), "config remote.origin.url git@h:r"],
+    [checkoutBranch("job/j1", "abc"), "checkout --quiet -B job/j1 abc --"],
+    [setUpstream("feature/x"), "branch --quiet --set-upstream-to=origin/feature/x feature/x"],
+  ])("git %#", (command, argv) => {
+    expect(command).toEqual({ file: "git", args: argv.split(" ") });
   });
 
   it("never asks for shared objects or a shell", () => {

@@ -1,7 +1,7 @@
 import type { JobEvent } from "@claude-gateway/contracts";
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { failedJob, jobRecord } from "../test-support/records.js";
+import { CHAT_USAGE, failedJob, jobRecord } from "../test-support/records.js";
 import { type ChatCompletionChunk, createChunker } from "./chunks.js";
 import { JobTimedOutError } from "./errors.js";
 
@@ -56,12 +56,7 @@ describe("createChunker", () => {
       created: 1_700_000_000,
       model: "claude-haiku-4-5",
       choices: [],
-      usage: {
-        prompt_tokens: 130,
-        completion_tokens: 5,
-        total_tokens: 135,
-        prompt_tokens_details: { cached_tokens: 100 },
-      },
+      usage: CHAT_USAGE,
     });
   });
 

@@ -1,71 +1,38 @@
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { failedJob, jobRecord } from "../test-support/records.js";
+import { failedJob, helloCompletion, jobRecord } from "../test-support/records.js";
 import { completionFromJob, usageFrom } from "./completion.js";
 import { JobFailedError, JobTimedOutError } from "./errors.js";
 
 const ctx = { id: "chatcmpl-1", created: 1_700_000_000, model: "claude-haiku-4-5" };
 
 describe("usageFrom", () => {
-  it.each<[string, Parameters<typeof usageFrom>[0], ReturnType<typeof usageFrom>]>([
+  it.each<[string, Parameters<typeof usageFrom>[0], [prompt: number, completion: number, cached: number]]>([
     [
       "prompt = input + cache read + cache creation; completion = output",
       { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 100, cacheCreationInputTokens: 20 },
-      {
-        prompt_tokens: 130,
-        completion_tokens: 5,
-        total_tokens: 135,
-        prompt_tokens_details: { cached_tokens: 100 },
-      },
+      [130, 5, 100],
     ],
     [
       "no cache",
       { inputTokens: 3, outputTokens: 4, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-      {
-        prompt_tokens: 3,
-        completion_tokens: 4,
-        total_tokens: 7,
-        prompt_tokens_details: { cached_tokens: 0 },
-      },
+      [3, 4, 0],
     ],
-    [
-      "unknown usage counts as zero",
-      undefined,
-      {
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        total_tokens: 0,
-        prompt_tokens_details: { cached_tokens: 0 },
-      },
-    ],
-  ])("%s", (_name, usage, expected) => {
-    expect(usageFrom(usage)).toEqual(expected);
+    ["unknown usage counts as zero", undefined, [0, 0, 0]],
+  ])("%s", (_name, usage, [prompt, completion, cached]) => {
+    expect(usageFrom(usage)).toEqual({
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+      prompt_tokens_details: { cached_tokens: cached },
+    });
   });
 });
 
 describe("completionFromJob", () => {
   it("builds the chat completion of a succeeded job, in the SDK's type", () => {
     const completion: OpenAI.ChatCompletion = completionFromJob(ctx, jobRecord());
-    expect(completion).toEqual({
-      id: "chatcmpl-1",
-      object: "chat.completion",
-      created: 1_700_000_000,
-      model: "claude-haiku-4-5",
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: "Hello there.", refusal: null },
-          logprobs: null,
-          finish_reason: "stop",
-        },
-      ],
-      usage: {
-        prompt_tokens: 130,
-        completion_tokens: 5,
-        total_tokens: 135,
-        prompt_tokens_details: { cached_tokens: 100 },
-      },
-    });
+    expect(completion).toEqual(helloCompletion(ctx));
   });
 
   it("cuts the answer at a stop sequence", () => {

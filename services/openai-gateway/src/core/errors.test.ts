@@ -27,6 +27,9 @@ const remote = (status: number, code: string, detail: string, retryAfterSeconds?
     retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
   );
 
+/** What the client gets when the executor is unavailable or failed: a 503 `api_error`. */
+const unavailable = (code: string) => ({ status: 503, type: "api_error", code });
+
 describe("fromExecutorError", () => {
   it.each<[string, unknown, { status: number; type: string; code: string | null; param?: string | null }]>([
     [
@@ -44,36 +47,20 @@ describe("fromExecutorError", () => {
       remote(400, "unknown_agent", "unknown agent 'x'; agents: general"),
       { status: 400, type: "invalid_request_error", code: "job_rejected" },
     ],
-    [
-      "a vanished job",
-      remote(404, "job_not_found", "no job x"),
-      { status: 503, type: "api_error", code: "job_not_found" },
-    ],
-    [
-      "an executor failure",
-      remote(500, "internal", "internal error"),
-      { status: 503, type: "api_error", code: "executor_error" },
-    ],
+    ["a vanished job", remote(404, "job_not_found", "no job x"), unavailable("job_not_found")],
+    ["an executor failure", remote(500, "internal", "internal error"), unavailable("executor_error")],
     [
       "its own 503",
       remote(503, "queue_unavailable", "the job queue did not accept the job"),
-      { status: 503, type: "api_error", code: "executor_error" },
+      unavailable("executor_error"),
     ],
-    [
-      "no responders",
-      new ServiceUnavailableError(subjects.jobs.submit),
-      { status: 503, type: "api_error", code: "executor_unavailable" },
-    ],
+    ["no responders", new ServiceUnavailableError(subjects.jobs.submit), unavailable("executor_unavailable")],
     [
       "a closed connection",
       new RequestFailedError(subjects.jobs.submit),
-      { status: 503, type: "api_error", code: "executor_unavailable" },
+      unavailable("executor_unavailable"),
     ],
-    [
-      "no reply in time",
-      new RequestTimeoutError(subjects.jobs.submit, 10),
-      { status: 503, type: "api_error", code: "executor_timeout" },
-    ],
+    ["no reply in time", new RequestTimeoutError(subjects.jobs.submit, 10), unavailable("executor_timeout")],
   ])("%s", (_name, err, expected) => {
     const mapped = fromExecutorError(err);
     expect(mapped).toMatchObject(expected);

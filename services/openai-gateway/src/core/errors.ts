@@ -14,15 +14,31 @@ export interface OpenAIErrorBody {
 
 export type ErrorStatus = 400 | 401 | 404 | 413 | 429 | 499 | 500 | 503 | 504;
 
+/** What a client is told besides the message: HTTP status and OpenAI's `type`, `param` and `code`. */
+export interface ErrorAnswer {
+  status: ErrorStatus;
+  type: string;
+  code: string | null;
+  param?: string | null;
+}
+
 /**
- * A failure with the answer it deserves: HTTP status and the OpenAI `type`, `param` and `code`.
- * Rendered in exactly one place (`app.onError`, or an SSE error event once a stream has begun).
+ * A failure with the answer it deserves. Rendered in exactly one place (`app.onError`, or an SSE
+ * error event once a stream has begun).
  */
 export abstract class GatewayError extends Error {
-  abstract readonly status: ErrorStatus;
-  abstract readonly type: string;
-  abstract readonly code: string | null;
-  readonly param: string | null = null;
+  readonly status: ErrorStatus;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+
+  constructor(message: string, answer: ErrorAnswer, options?: ErrorOptions) {
+    super(message, options);
+    this.status = answer.status;
+    this.type = answer.type;
+    this.code = answer.code;
+    this.param = answer.param ?? null;
+  }
 
   body(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
@@ -32,141 +48,117 @@ export abstract class GatewayError extends Error {
 /** The request cannot be served as sent; `param` names the offending field. */
 export class InvalidRequestError extends GatewayError {
   override readonly name = "InvalidRequestError";
-  readonly status = 400;
-  readonly type = "invalid_request_error";
-  constructor(
-    message: string,
-    override readonly param: string | null = null,
-    readonly code: string | null = null,
-  ) {
-    super(message);
+  constructor(message: string, param: string | null = null, code: string | null = null) {
+    super(message, { status: 400, type: "invalid_request_error", code, param });
   }
 }
 
 /** A model outside the allowlist: 400 on a completion (as the issue asks), 404 on `GET /v1/models/:id`. */
 export class ModelNotFoundError extends GatewayError {
   override readonly name = "ModelNotFoundError";
-  readonly type = "invalid_request_error";
-  readonly code = "model_not_found";
-  override readonly param = "model";
-  constructor(
-    message: string,
-    readonly status: 400 | 404 = 400,
-  ) {
-    super(message);
+  constructor(message: string, status: 400 | 404 = 400) {
+    super(message, { status, type: "invalid_request_error", code: "model_not_found", param: "model" });
   }
 }
 
 export class RouteNotFoundError extends GatewayError {
   override readonly name = "RouteNotFoundError";
-  readonly status = 404;
-  readonly type = "invalid_request_error";
-  readonly code = "unknown_url";
   constructor(method: string, path: string) {
-    super(`Invalid URL (${method} ${path})`);
+    super(`Invalid URL (${method} ${path})`, {
+      status: 404,
+      type: "invalid_request_error",
+      code: "unknown_url",
+    });
   }
 }
 
 export class PayloadTooLargeError extends GatewayError {
   override readonly name = "PayloadTooLargeError";
-  readonly status = 413;
-  readonly type = "invalid_request_error";
-  readonly code = "request_too_large";
   constructor(maxBytes: number) {
-    super(`The request body is larger than ${maxBytes} bytes.`);
+    super(`The request body is larger than ${maxBytes} bytes.`, {
+      status: 413,
+      type: "invalid_request_error",
+      code: "request_too_large",
+    });
   }
 }
 
 export class AuthenticationError extends GatewayError {
   override readonly name = "AuthenticationError";
-  readonly type: string;
-  readonly code: string;
-  constructor(
-    message: string,
-    readonly status: 401 | 503,
-  ) {
-    super(message);
-    // OpenAI answers a bad key with `invalid_request_error` / `invalid_api_key`.
-    this.type = status === 401 ? "invalid_request_error" : "api_error";
-    this.code = status === 401 ? "invalid_api_key" : "auth_not_configured";
+  constructor(message: string, status: 401 | 503) {
+    super(
+      message,
+      // OpenAI answers a bad key with `invalid_request_error` / `invalid_api_key`.
+      status === 401
+        ? { status, type: "invalid_request_error", code: "invalid_api_key" }
+        : { status, type: "api_error", code: "auth_not_configured" },
+    );
   }
 }
 
 /** The executor's queue is at its limit: the client should come back after `retryAfterSeconds`. */
 export class QueueFullError extends GatewayError {
   override readonly name = "QueueFullError";
-  readonly status = 429;
-  // OpenAI names the kind of limit hit; ours is a count of waiting requests.
-  readonly type = "requests";
-  readonly code = "rate_limit_exceeded";
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    // OpenAI names the kind of limit hit; ours is a count of waiting requests.
+    super(message, { status: 429, type: "requests", code: "rate_limit_exceeded" }, options);
   }
 }
 
 /** The executor could not be reached or failed to answer. */
 export class UnavailableError extends GatewayError {
   override readonly name = "UnavailableError";
-  readonly status = 503;
-  readonly type = "api_error";
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, { status: 503, type: "api_error", code }, options);
   }
 }
 
 /** The job ran and did not succeed; `code` is its failure reason. */
 export class JobFailedError extends GatewayError {
   override readonly name = "JobFailedError";
-  readonly status = 503;
-  readonly type = "api_error";
   constructor(
     readonly jobId: string,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(message, { status: 503, type: "api_error", code });
   }
 }
 
 export class JobTimedOutError extends GatewayError {
   override readonly name = "JobTimedOutError";
-  readonly status = 504;
-  readonly type = "api_error";
-  readonly code = "timeout";
   constructor(
     readonly jobId: string,
     message: string,
   ) {
-    super(message);
+    super(message, { status: 504, type: "api_error", code: "timeout" });
   }
 }
 
 /** The client went away; nobody reads this answer, but logs and metrics do. */
 export class ClientClosedError extends GatewayError {
   override readonly name = "ClientClosedError";
-  readonly status = 499;
-  readonly type = "invalid_request_error";
-  readonly code = "client_closed_request";
   constructor() {
-    super("The client closed the connection; its job was cancelled.");
+    super("The client closed the connection; its job was cancelled.", {
+      status: 499,
+      type: "invalid_request_error",
+      code: "client_closed_request",
+    });
   }
 }
 
 export class InternalError extends GatewayError {
   override readonly name = "InternalError";
-  readonly status = 500;
-  readonly type = "api_error";
-  readonly code = "internal_error";
   constructor() {
-    super("Internal error; see the gateway's logs.");
+    super("Internal error; see the gateway's logs.", {
+      status: 500,
+      type: "api_error",
+      code: "internal_error",
+    });
   }
 }
 

@@ -27,3 +27,28 @@ export function failedJob(status: JobRecord["status"], reason?: string, message?
     ...(reason ? { error: { reason, message: message ?? `${reason} happened` } as JobRecord["error"] } : {}),
   };
 }
+
+/** `USAGE` in OpenAI's terms: what a client is told a job spent. */
+export const CHAT_USAGE = {
+  prompt_tokens: 130,
+  completion_tokens: 5,
+  total_tokens: 135,
+  prompt_tokens_details: { cached_tokens: 100 },
+};
+
+/** The chat completion a client gets for a job that answered "Hello there." and spent `USAGE`. */
+export function helloCompletion(ctx: { id: string; created: number; model: string }) {
+  return {
+    ...ctx,
+    object: "chat.completion",
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: "Hello there.", refusal: null },
+        logprobs: null,
+        finish_reason: "stop",
+      },
+    ],
+    usage: CHAT_USAGE,
+  };
+}
