@@ -1,3 +1,4 @@
+import { principalId } from "@claude-gateway/contracts";
 import type { Principal } from "./principal.js";
 import {
   AUTHENTIK_EMAIL_HEADER,
@@ -45,7 +46,7 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
     const entry = findToken(token);
     return entry === undefined
       ? fail("invalid_token")
-      : { ok: true, principal: { name: entry.name, via: "bearer" } };
+      : { ok: true, principal: { id: principalId("tok", entry.name), name: entry.name, via: "bearer" } };
   };
 
   return (headers) => {
@@ -73,7 +74,7 @@ function carriesForwardAuth(headers: Headers, secretHeader: string | undefined):
 function authentikPrincipal(headers: Headers): Principal | undefined {
   const name = headers.get(AUTHENTIK_USERNAME_HEADER)?.trim();
   if (!name) return undefined;
-  const principal: Principal = { name, via: "authentik" };
+  const principal: Principal = { id: principalId("ak", name), name, via: "authentik" };
   const email = headers.get(AUTHENTIK_EMAIL_HEADER)?.trim();
   if (email) principal.email = email;
   const groups = headers.get(AUTHENTIK_GROUPS_HEADER);

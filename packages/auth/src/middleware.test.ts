@@ -83,12 +83,12 @@ describe("bearer tokens", () => {
   it("accepts the right token and names the principal after it", async () => {
     const res = await app.request("/whoami", { headers: bearer(CI_TOKEN) });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: "ci", via: "bearer" });
+    expect(await res.json()).toEqual({ id: "tok_ci", name: "ci", via: "bearer" });
   });
 
   it("tells configured tokens apart", async () => {
     const res = await app.request("/whoami", { headers: bearer(BOT_TOKEN) });
-    expect(await res.json()).toEqual({ name: "bot", via: "bearer" });
+    expect(await res.json()).toEqual({ id: "tok_bot", name: "bot", via: "bearer" });
   });
 
   it("accepts the scheme in any case", async () => {
@@ -135,6 +135,7 @@ describe("authentik forward-auth", () => {
     const res = await app.request("/whoami", { headers });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
+      id: "ak_alice",
       name: "alice",
       via: "authentik",
       email: "alice@example.com",
@@ -145,6 +146,7 @@ describe("authentik forward-auth", () => {
   it("needs only the username; email and groups are optional", async () => {
     const headers = { "x-authentik-username": "bob", "x-authentik-proxy-secret": PROXY_SECRET };
     expect(await (await app.request("/whoami", { headers })).json()).toEqual({
+      id: "ak_bob",
       name: "bob",
       via: "authentik",
     });
@@ -163,6 +165,7 @@ describe("authentik forward-auth", () => {
   it("falls back to the bearer token when the proxy names no user", async () => {
     const withToken = { "x-authentik-proxy-secret": PROXY_SECRET, ...bearer(BOT_TOKEN) };
     expect(await (await app.request("/whoami", { headers: withToken })).json()).toEqual({
+      id: "tok_bot",
       name: "bot",
       via: "bearer",
     });

@@ -6,6 +6,13 @@ export {
 } from "./conversational.js";
 export { ErrorEnvelope, ErrorIssue, issuesOf } from "./errors.js";
 export {
+  PRINCIPAL_KINDS,
+  PrincipalId,
+  type PrincipalKind,
+  parsePrincipalId,
+  principalId,
+} from "./principal.js";
+export {
   CancelBroadcast,
   isTerminal,
   JobFailureReason,

@@ -49,6 +49,12 @@ export const buckets = {
   transcripts: "agent_transcripts",
   /** Transcripts of voice conversations (their TTL is the conversation idle TTL). */
   conversationTranscripts: "agent_conversation_transcripts",
+  /** Caller policy counters: in-flight leases per caller. */
+  policyInFlight: "agent_policy_inflight",
+  /** Caller policy counters: requests per caller and minute. */
+  policyRate: "agent_policy_rate",
+  /** Caller policy counters: spend per caller and UTC day. */
+  policySpend: "agent_policy_spend",
 } as const;
 
 export const services = {
