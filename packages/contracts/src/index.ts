@@ -17,6 +17,7 @@ export {
   isTerminal,
   JobFailureReason,
   JobId,
+  JobList,
   JobRecord,
   JobRef,
   JobReply,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PrincipalId } from "./principal.js";
 import { SUBJECT_TOKEN } from "./subjects.js";
 
 export const JobId = z.string().regex(SUBJECT_TOKEN, "letters, digits, '_' and '-' only, at most 128");
@@ -16,7 +17,11 @@ export const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 /** What a caller submits. Unknown fields are refused: a typo must not be silently ignored. */
 export const JobSubmission = z
   .object({
-    /** Client-supplied ids make submission idempotent. */
+    /**
+     * A client-chosen id makes submission idempotent: the same id from the same caller is the same
+     * job. It is scoped per caller (another caller's id never matches) and kept as `clientId`; the
+     * job's own id is minted by the executor.
+     */
     id: JobId.optional(),
     agent: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "an agent name"),
     prompt: z.string().min(1).max(MAX_PROMPT_CHARS),
@@ -31,8 +36,17 @@ export const JobSubmission = z
     timeoutSeconds: z.number().int().positive().max(MAX_TIMEOUT_SECONDS).optional(),
     budgetUsd: z.number().positive().max(1000).optional(),
     session: JobSession.optional(),
-    /** Whom to bill: set by the service from the authenticated principal, never trusted from a client body. */
-    caller: z.string().min(1).max(128).optional(),
+    /**
+     * Over NATS: the principal the job runs for and is billed to — the submitting service sets it
+     * from whom it authenticated. Over HTTP it is refused: the executor takes it from the credentials.
+     */
+    caller: PrincipalId.optional(),
+    /**
+     * Over NATS: the submitting service already checked and counted this request against the
+     * caller's policy (the OpenAI gateway does, per completion); the executor then checks the
+     * agent and model only, and does not count it again.
+     */
+    admitted: z.boolean().optional(),
   })
   .strict()
   .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
@@ -77,10 +91,14 @@ export const JobResult = z.object({
 });
 
 export const JobRecord = z.object({
+  /** Minted by the executor (a UUID). */
   id: JobId,
+  /** The id the client chose, if any (unique per caller). */
+  clientId: JobId.optional(),
   status: JobStatus,
   agent: z.string(),
   model: z.string(),
+  /** The principal that owns the job: only it (and admins) may read, list or cancel it. */
   caller: z.string(),
   submission: JobSubmission,
   queuedAt: z.string(),
@@ -99,6 +117,8 @@ export const JobRecord = z.object({
   executor: z.string().optional(),
   /** Deliveries by the queue (more than 1 after a replica was lost). */
   attempts: z.number().int().nonnegative(),
+  /** The caller-policy in-flight lease this job holds (released when it ends). */
+  lease: z.string().optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -106,14 +126,22 @@ export type JobRecord = z.infer<typeof JobRecord>;
 export const SubmitReply = z.object({ job: JobRecord, duplicate: z.boolean() });
 export type SubmitReply = z.infer<typeof SubmitReply>;
 
-export const JobRef = z.object({ id: JobId }).strict();
+/**
+ * A job asked for by its id (or the caller's own `clientId`) on behalf of `caller`: another
+ * caller's job is "not found" (admins see every job).
+ */
+export const JobRef = z.object({ id: JobId, caller: PrincipalId }).strict();
 export type JobRef = z.infer<typeof JobRef>;
+
+/** One page of a caller's jobs, newest first. */
+export const JobList = z.object({ jobs: z.array(JobRecord), next: z.string().optional() });
+export type JobList = z.infer<typeof JobList>;
 
 export const JobReply = z.object({ job: JobRecord });
 export type JobReply = z.infer<typeof JobReply>;
 
-/** The queue message: only the id; the record in KV is the truth. */
-export const QueueMessage = z.object({ id: JobId });
+/** The queue message: the job and its owner (the record's key); the record in KV is the truth. */
+export const QueueMessage = z.object({ id: JobId, caller: z.string() });
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 export const CancelBroadcast = z.object({ id: JobId, reason: z.string().optional() });

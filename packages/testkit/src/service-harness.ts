@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
+import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { type ClaudeTestEnv, claudeTestEnv } from "./claude-cli.js";
 import { tempDir } from "./git.js";
 import { type MessagesStub, startMessagesStub } from "./messages-stub.js";
 import { type NatsServer, startNatsServer } from "./nats-server.js";
+import { writePermissivePolicy } from "./policy-file.js";
 
 /** The repository's agent definitions, which the services load. */
 export const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
@@ -60,9 +62,12 @@ export async function createServiceWorld<S extends { stop(): Promise<void> }>(
   const cli = await claudeTestEnv(stub.url);
   const tmp = await tempDir(options.tmpPrefix);
   const services: S[] = [];
+  // Tests that are not about the caller policy run under one that allows everything.
+  const policy = await writePermissivePolicy(tmp.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });
   const baseEnv = () => ({
     ...serviceTestEnv(nats.url),
     AGENTS_DIR,
+    CALLER_POLICY_FILE: policy,
     SHUTDOWN_GRACE_SECONDS: "5",
     ...options.env?.(tmp.dir),
   });
