@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Renders every kustomize overlay and validates each object offline: the Kubernetes schema
 // (kubernetes-models: types and required fields) plus this project's own rules (probes,
-// non-root, read-only root, no committed secrets, CronJobs that never overlap, AFK shipped disabled).
+// non-root, read-only root, no committed secrets, CronJobs that never overlap, AFK shipped disabled,
+// breakglass on its own token secret, every scraped service with a metrics token).
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,18 @@ function podSpecOf(obj) {
   return undefined;
 }
 
+/** Every Secret a pod spec names: volumes, env `secretKeyRef`s and `envFrom` secret refs. */
+function secretsOf(pod) {
+  const names = new Set();
+  for (const v of pod?.volumes ?? []) if (v.secret?.secretName) names.add(v.secret.secretName);
+  for (const c of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) {
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+    for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
+  }
+  return names;
+}
+
 function rules(obj, where) {
   const say = (msg) => problems.push(`${where}: ${obj.kind}/${obj.metadata?.name}: ${msg}`);
   if (obj.kind === "Secret") say("secrets are referenced, never committed");
@@ -43,6 +56,23 @@ function rules(obj, where) {
         if (c.readinessProbe?.httpGet?.path !== "/readyz") say(`${c.name}: readiness probe on /readyz`);
         if (c.livenessProbe?.httpGet?.path !== "/healthz") say(`${c.name}: liveness probe on /healthz`);
       }
+    }
+  }
+  if (obj.kind === "Deployment") {
+    const secrets = secretsOf(pod);
+    // A gateway caller's token must never open the console that can reset the dev VM.
+    if (obj.metadata?.name === "breakglass") {
+      for (const shared of ["claude-gateway-auth", "claude-gateway-metrics"])
+        if (secrets.has(shared))
+          say(`must not use the shared secret ${shared} (it has its own, breakglass-auth)`);
+    }
+    const env = new Set((pod?.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => e.name)));
+    if (
+      obj.spec?.template?.metadata?.annotations?.["prometheus.io/scrape"] === "true" &&
+      !env.has("METRICS_TOKEN") &&
+      !env.has("METRICS_TOKEN_FILE")
+    ) {
+      say("scraped but sets no METRICS_TOKEN(_FILE): its /metrics would answer 503");
     }
   }
   if (obj.kind === "CronJob") {

@@ -75,12 +75,23 @@ if (!natsUrl) {
   await waitForPort(port);
   natsUrl = `nats://127.0.0.1:${port}`;
 }
+// Breakglass never takes the callers' tokens (a gateway caller must not open the console that can
+// reset the dev VM): only its own, from BREAKGLASS_AUTH_TOKENS(_FILE). Without them its protected
+// routes answer 503 auth_not_configured. Empty values count as unset.
+function breakglassAuth() {
+  return {
+    AUTH_TOKENS: process.env.BREAKGLASS_AUTH_TOKENS ?? "",
+    AUTH_TOKENS_FILE: process.env.BREAKGLASS_AUTH_TOKENS_FILE ?? "",
+  };
+}
+
 for (const s of SERVICES) {
   if (!existsSync(join(root, s.dir, "dist", "main.js"))) {
     console.log(`[stack] ${s.name}: not built, skipped`);
     continue;
   }
   run(s.name, process.execPath, [join(s.dir, "dist", "main.js")], {
+    ...(s.name === "breakglass" ? breakglassAuth() : {}),
     NATS_URL: natsUrl,
     PORT: process.env[`${s.name.toUpperCase().replaceAll("-", "_")}_PORT`] ?? String(s.port),
     WORKSPACE_ROOT:

@@ -20,6 +20,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TOKEN = "e2e-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+/** Breakglass has tokens of its own (`BREAKGLASS_AUTH_TOKENS`): the callers' do not open it. */
+const BREAKGLASS_TOKEN = "e2e-breakglass-token-0123456789";
+const breakglassAuth = { authorization: `Bearer ${BREAKGLASS_TOKEN}`, "content-type": "application/json" };
+const METRICS_TOKEN = "e2e-metrics-token-0123456789";
 
 let stub: MessagesStub;
 let cli: ClaudeTestEnv;
@@ -52,6 +56,8 @@ beforeAll(async () => {
       ...cli.env,
       IS_SANDBOX: "1",
       AUTH_TOKENS: `e2e=${TOKEN}`,
+      BREAKGLASS_AUTH_TOKENS: `owner=${BREAKGLASS_TOKEN}`,
+      METRICS_TOKEN,
       STACK_NATS_PORT: String(ports.nats),
       STACK_DATA_DIR: data.dir,
       OPENAI_GATEWAY_PORT: String(ports["openai-gateway"]),
@@ -150,17 +156,23 @@ describe("the stack as `pnpm start` runs it", () => {
     expect(sent).toContain("e2e-conv first");
   });
 
-  it("breakglass: a chat turn streams over SSE; VM verbs say SSH is not configured", async () => {
+  it("breakglass: its own tokens only; a chat turn streams over SSE; VM verbs say SSH is not configured", async () => {
     stub.setHandler((req) =>
       messagesText(req.body).includes("e2e-bg") ? text("The VM looks fine.") : undefined,
     );
     const base = url("breakglass");
-    const created = await fetch(`${base}/api/sessions`, { method: "POST", headers: auth, body: "{}" });
+    const shared = await fetch(`${base}/api/sessions`, { method: "POST", headers: auth, body: "{}" });
+    expect(shared.status).toBe(401);
+    const created = await fetch(`${base}/api/sessions`, {
+      method: "POST",
+      headers: breakglassAuth,
+      body: "{}",
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     const res = await fetch(`${base}/api/sessions/${id}/messages`, {
       method: "POST",
-      headers: auth,
+      headers: breakglassAuth,
       body: JSON.stringify({ text: "e2e-bg" }),
     });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -168,9 +180,14 @@ describe("the stack as `pnpm start` runs it", () => {
     expect(body).toContain("event: session");
     expect(body).toContain("The VM looks fine.");
     expect(body).toContain("event: done");
-    const vm = await fetch(`${base}/api/vm/status`, { method: "POST", headers: auth, body: "{}" });
+    const vm = await fetch(`${base}/api/vm/status`, { method: "POST", headers: breakglassAuth, body: "{}" });
     expect(vm.status).toBe(503);
-    expect((await fetch(`${base}/api/vm`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${base}/api/vm`, { headers: breakglassAuth })).status).toBe(200);
+    // /metrics: the metrics token only, not the console's own.
+    expect((await fetch(`${base}/metrics`, { headers: breakglassAuth })).status).toBe(401);
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('breakglass_turns_total{caller="owner",outcome="ok"} 1');
   });
 
   it("a clean stop on Ctrl-C (SIGINT): services first, then NATS, exit 0", async () => {

@@ -12,6 +12,10 @@ const files =
     return content === undefined ? noFiles(path) : content;
   };
 
+/** Tokens of the minimum length and more (16 characters). */
+const CI = "ci-token-0123456789";
+const BOT = "bot-token-0123456789";
+
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
     fn();
@@ -38,20 +42,20 @@ describe("loadAuthConfig", () => {
   });
 
   it("reads AUTH_TOKENS", () => {
-    expect(loadAuthConfig({ AUTH_TOKENS: "ci=abc,bot=def" }, noFiles).tokens).toEqual([
-      { name: "ci", token: "abc" },
-      { name: "bot", token: "def" },
+    expect(loadAuthConfig({ AUTH_TOKENS: `ci=${CI},bot=${BOT}` }, noFiles).tokens).toEqual([
+      { name: "ci", token: CI },
+      { name: "bot", token: BOT },
     ]);
   });
 
   it("reads AUTH_TOKENS_FILE through the injected reader", () => {
-    const readFile = files({ "/run/secrets/tokens": "# k8s secret\nci=abc\nbot=def\n" });
+    const readFile = files({ "/run/secrets/tokens": `# k8s secret\nci=${CI}\nbot=${BOT}\n` });
     const config = loadAuthConfig({ AUTH_TOKENS_FILE: "/run/secrets/tokens" }, readFile);
     expect(config.tokens.map((t) => t.name)).toEqual(["ci", "bot"]);
   });
 
   it("locates file problems by path and line", () => {
-    const readFile = files({ "/t": "ci=abc\noops\n" });
+    const readFile = files({ "/t": `ci=${CI}\noops\n` });
     expect(problemsOf(() => loadAuthConfig({ AUTH_TOKENS_FILE: "/t" }, readFile))).toEqual([
       'AUTH_TOKENS_FILE (/t) line 2: expected name=token (no "=" found)',
     ]);
@@ -64,15 +68,15 @@ describe("loadAuthConfig", () => {
   });
 
   it("refuses both AUTH_TOKENS and AUTH_TOKENS_FILE", () => {
-    const env = { AUTH_TOKENS: "ci=abc", AUTH_TOKENS_FILE: "/t" };
-    expect(problemsOf(() => loadAuthConfig(env, files({ "/t": "bot=def" })))).toEqual([
+    const env = { AUTH_TOKENS: `ci=${CI}`, AUTH_TOKENS_FILE: "/t" };
+    expect(problemsOf(() => loadAuthConfig(env, files({ "/t": `bot=${BOT}` })))).toEqual([
       "set AUTH_TOKENS or AUTH_TOKENS_FILE, not both",
     ]);
   });
 
   it("throws one AuthConfigError listing every problem, without token values", () => {
     const env = {
-      AUTH_TOKENS: "ci=sekrit-one,bot=sekrit-one,bare-sekrit",
+      AUTH_TOKENS: "ci=sekrit-one-0123456789,bot=sekrit-one-0123456789,bare-sekrit,ops=sekrit-short",
       AUTHENTIK_PROXY_SECRET: "proxy-sekrit\n",
     };
     let caught: unknown;
@@ -85,6 +89,7 @@ describe("loadAuthConfig", () => {
     const error = caught as AuthConfigError;
     expect(error.problems).toEqual([
       'AUTH_TOKENS entry 3: expected name=token (no "=" found)',
+      'AUTH_TOKENS entry 4: token of "ops" is shorter than 16 characters (make one with `openssl rand -hex 16`)',
       'AUTH_TOKENS entry 2 ("bot"): same token as AUTH_TOKENS entry 1 ("ci")',
       "AUTHENTIK_PROXY_SECRET has leading or trailing whitespace",
     ]);
@@ -106,7 +111,7 @@ describe("loadAuthConfig", () => {
     });
 
     it("combines with bearer tokens", () => {
-      const config = loadAuthConfig({ AUTH_TOKENS: "ci=abc", AUTHENTIK_PROXY_SECRET: "s3cret" }, noFiles);
+      const config = loadAuthConfig({ AUTH_TOKENS: `ci=${CI}`, AUTHENTIK_PROXY_SECRET: "s3cret" }, noFiles);
       expect(config.tokens).toHaveLength(1);
       expect(config.authentik).toBeDefined();
     });
@@ -144,7 +149,7 @@ describe("loadAuthConfig", () => {
 
 describe("parseAuthConfig", () => {
   it("accepts what loadAuthConfig produces", () => {
-    const config = loadAuthConfig({ AUTH_TOKENS: "ci=abc", AUTHENTIK_PROXY_SECRET: "s" }, noFiles);
+    const config = loadAuthConfig({ AUTH_TOKENS: `ci=${CI}`, AUTHENTIK_PROXY_SECRET: "s" }, noFiles);
     expect(parseAuthConfig(config)).toEqual(config);
   });
 
@@ -152,9 +157,10 @@ describe("parseAuthConfig", () => {
     const problems = problemsOf(() =>
       parseAuthConfig({
         tokens: [
-          { name: "ci", token: "sekrit" },
-          { name: "ci", token: "sekrit" },
-          { name: "bad name", token: "has space" },
+          { name: "ci", token: "sekrit-0123456789" },
+          { name: "ci", token: "sekrit-0123456789" },
+          { name: "bad name", token: "has space-0123456789" },
+          { name: "ops", token: "sekrit-short" },
         ],
         authentik: { proxySecret: "", secretHeader: "authorization" },
       }),
@@ -164,6 +170,7 @@ describe("parseAuthConfig", () => {
       "tokens.2.token: token must be printable ASCII without spaces or commas",
       "authentik.proxySecret: proxySecret must not be empty",
       'authentik.secretHeader: must not be "authorization"',
+      'tokens[3]: token of "ops" is shorter than 16 characters (make one with `openssl rand -hex 16`)',
       'tokens[1]: duplicate name "ci" (first at tokens[0])',
       'tokens[1] ("ci"): same token as tokens[0] ("ci")',
     ]);
@@ -174,8 +181,8 @@ describe("parseAuthConfig", () => {
     const problems = problemsOf(() =>
       parseAuthConfig({
         tokens: [
-          { name: "ci", token: "sekrit" },
-          { name: "ci", token: "sekrit" },
+          { name: "ci", token: "sekrit-0123456789" },
+          { name: "ci", token: "sekrit-0123456789" },
         ],
       }),
     );

@@ -10,6 +10,7 @@ export type ReadTextFile = (path: string, encoding: "utf8") => string;
  * Builds the auth configuration from the environment:
  * - `AUTH_TOKENS`: comma-separated `name=token` pairs, or
  * - `AUTH_TOKENS_FILE`: a file of such pairs (e.g. a mounted Kubernetes secret);
+ *   every token at least `MIN_TOKEN_LENGTH` (16) characters, a shorter one refused by name;
  * - `AUTHENTIK_PROXY_SECRET`: enables Authentik forward-auth; the proxy must send it in
  *   `AUTHENTIK_PROXY_SECRET_HEADER` (default `x-authentik-proxy-secret`).
  * Nothing configured is valid here and yields `{ tokens: [] }`: the middleware then refuses every

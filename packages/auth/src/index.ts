@@ -9,4 +9,11 @@ export {
   DEFAULT_PUBLIC_PATHS,
 } from "./middleware.js";
 export type { AuthEnv, AuthVariables, Principal } from "./principal.js";
-export { AuthConfig, AuthentikConfig, AuthToken } from "./schema.js";
+export {
+  AuthConfig,
+  AuthentikConfig,
+  AuthToken,
+  MIN_TOKEN_LENGTH,
+  TOKEN_VALUE_PATTERN,
+} from "./schema.js";
+export { secretChecker } from "./secret.js";

@@ -344,8 +344,14 @@ describe("logging", () => {
 
 describe("createAuth", () => {
   it("refuses an invalid hand-built config", () => {
-    const duplicate = { tokens: [...tokensOnly.tokens, { name: "ci", token: "other" }] };
+    const duplicate = { tokens: [...tokensOnly.tokens, { name: "ci", token: "other-token-0123456789" }] };
     expect(() => createAuth(duplicate)).toThrow(AuthConfigError);
+  });
+
+  it("refuses a token shorter than 16 characters, naming it and not quoting it", () => {
+    const short = { tokens: [{ name: "ops", token: "ops-token-12345" }] };
+    expect(() => createAuth(short)).toThrow(/tokens\[0\]: token of "ops" is shorter than 16 characters/);
+    expect(() => createAuth(short)).not.toThrow(/ops-token-12345/);
   });
 
   it("types c.var.principal inside a service's own Env", async () => {

@@ -4,6 +4,11 @@ import { z } from "zod";
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._@-]+$/;
 /** Printable ASCII without spaces or commas: what fits in `Authorization: Bearer <token>` and in the list syntax. */
 export const TOKEN_VALUE_PATTERN = /^[\x21-\x2b\x2d-\x7e]+$/;
+/**
+ * Anything shorter was typed by hand or can be guessed; `openssl rand -hex 16` gives 32 characters.
+ * The same floor applies to every bearer secret a service accepts (callers' tokens, the metrics token).
+ */
+export const MIN_TOKEN_LENGTH = 16;
 /** An RFC 9110 field name. */
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -35,9 +40,18 @@ export const AuthConfig = z
   .superRefine((config, ctx) => {
     // Messages already say where (`tokens[1]: …`), so the issues carry no path of their own.
     const located = config.tokens.map((value, i) => ({ value, where: `tokens[${i}]` }));
+    for (const { value, where } of located) {
+      if (value.token.length < MIN_TOKEN_LENGTH)
+        ctx.addIssue({ code: "custom", message: `${where}: ${shortTokenProblem(value.name)}` });
+    }
     for (const message of duplicateProblems(located)) ctx.addIssue({ code: "custom", message });
   });
 export type AuthConfig = z.infer<typeof AuthConfig>;
+
+/** What is wrong with the token called `name` when it is too short: names the token, never quotes it. */
+export function shortTokenProblem(name: string): string {
+  return `token of "${name}" is shorter than ${MIN_TOKEN_LENGTH} characters (make one with \`openssl rand -hex 16\`)`;
+}
 
 /** Why `name` cannot carry the proxy secret, if it cannot. */
 export function headerNameProblem(name: string): string | undefined {

@@ -2,6 +2,8 @@ import {
   type AuthToken,
   duplicateProblems,
   type Located,
+  MIN_TOKEN_LENGTH,
+  shortTokenProblem,
   TOKEN_NAME_PATTERN,
   TOKEN_VALUE_PATTERN,
 } from "./schema.js";
@@ -67,5 +69,6 @@ function parseEntry(entry: string): AuthToken | string {
   if (!TOKEN_NAME_PATTERN.test(name)) return 'name may only contain letters, digits, ".", "_", "@" and "-"';
   if (token === "") return "empty token";
   if (!TOKEN_VALUE_PATTERN.test(token)) return "token must be printable ASCII without spaces or commas";
+  if (token.length < MIN_TOKEN_LENGTH) return shortTokenProblem(name);
   return { name, token };
 }

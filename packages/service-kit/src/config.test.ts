@@ -37,6 +37,22 @@ describe("loadServiceConfig", () => {
       expect(msg).not.toMatch(/custom rule/); // cross-field checks run only on a valid env
     }
   });
+  it("carries the metrics token, or none", () => {
+    const token = "metrics-token-0123456789";
+    expect(loadServiceConfig("svc", Schema, { ...auth, METRICS_TOKEN: token }).metricsToken).toBe(token);
+    expect(loadServiceConfig("svc", Schema, auth).metricsToken).toBeUndefined();
+  });
+  it("refuses short tokens and a metrics token that is a caller's, naming them, never quoting them", () => {
+    const env = { AUTH_TOKENS: "svc=token-0123456789,ops=ops-1234", METRICS_TOKEN: "metrics-1" };
+    expect(() => loadServiceConfig("svc", Schema, env)).toThrow(
+      /token of "ops" is shorter than 16 characters/,
+    );
+    expect(() => loadServiceConfig("svc", Schema, env)).toThrow(/METRICS_TOKEN: shorter than 16 characters/);
+    expect(() => loadServiceConfig("svc", Schema, env)).not.toThrow(/ops-1234|metrics-1/);
+    expect(() => loadServiceConfig("svc", Schema, { ...auth, METRICS_TOKEN: "token-0123456789" })).toThrow(
+      /METRICS_TOKEN: the same as the token of "svc"; give it its own/,
+    );
+  });
   it("runs cross-field checks on a valid env", () => {
     expect(() => loadServiceConfig("svc", Schema, auth, () => ["PORT must not be 8080"])).toThrow(
       /PORT must not be 8080/,

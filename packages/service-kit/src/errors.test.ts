@@ -118,6 +118,23 @@ describe("HTTP: serviceErrorHandler, routeNotFound, readJsonBody", () => {
     ["JSON", { "content-type": "application/json" }, '{"a":1}', 200, { got: { a: 1 } }],
     ["not JSON", { "content-type": "text/plain" }, "a=1", 415, { error: "unsupported_media_type" }],
     [
+      "a simple (no-preflight) type naming JSON in a parameter",
+      { "content-type": "text/plain; charset=application/json" },
+      '{"a":1}',
+      415,
+      { error: "unsupported_media_type" },
+    ],
+    [
+      "another JSON format",
+      { "content-type": "application/json-patch+json" },
+      "[]",
+      415,
+      { error: "unsupported_media_type" },
+    ],
+    // Sent as bytes below: a string body would get `text/plain` from fetch itself.
+    ["no content type", {}, '{"a":1}', 415, { error: "unsupported_media_type" }],
+    ["JSON in capitals", { "content-type": "APPLICATION/JSON" }, '{"a":1}', 200, { got: { a: 1 } }],
+    [
       "broken JSON",
       { "content-type": "application/json; charset=utf-8" },
       "{nope",
@@ -125,7 +142,8 @@ describe("HTTP: serviceErrorHandler, routeNotFound, readJsonBody", () => {
       { error: "invalid_json" },
     ],
   ])("readJsonBody: %s", async (_n, headers, body, status, expected) => {
-    const res = await app.request("/json", { method: "POST", headers, body });
+    const bytes = "content-type" in headers ? body : new TextEncoder().encode(body);
+    const res = await app.request("/json", { method: "POST", headers, body: bytes });
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject(expected as object);
   });

@@ -3,7 +3,9 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
 import { errorBody, ServiceError, toServiceError } from "./errors.js";
+import { isJsonMediaType } from "./media-type.js";
 import type { ServiceMetrics } from "./metrics.js";
+import { metricsGuard } from "./metrics-access.js";
 
 /** What `requestContext` puts on `c.var`. */
 export interface RequestVariables {
@@ -39,18 +41,27 @@ export interface Readiness {
   reason?: string;
 }
 
-/** `/healthz` (alive), `/readyz` (ready to take work, or why not) and `/metrics`, all open. */
+/**
+ * `/healthz` (alive) and `/readyz` (ready to take work, or why not), open to probes; `/metrics`
+ * only with the metrics token (`metricsGuard`: without `metricsToken` it answers 503). Mount them
+ * outside the callers' auth: the scraper is not a caller.
+ */
 export function operationalRoutes<E extends object>(
   // biome-ignore lint/suspicious/noExplicitAny: any app env; these routes read nothing from it
   app: Hono<E & any>,
-  deps: { readiness: () => Readiness; metrics: Pick<ServiceMetrics, "registry"> },
+  deps: {
+    readiness: () => Readiness;
+    metrics: Pick<ServiceMetrics, "registry">;
+    /** `ServiceConfig.metricsToken`: the scraper's bearer token; absent, nobody reads `/metrics`. */
+    metricsToken?: string | undefined;
+  },
 ): void {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", (c) => {
     const r = deps.readiness();
     return c.json(r, r.ready ? 200 : 503);
   });
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", metricsGuard(deps.metricsToken), async (c) => {
     c.header("content-type", deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
@@ -84,12 +95,11 @@ export function routeNotFound(c: Context): Response {
 }
 
 /**
- * The JSON body of a request: 415 `unsupported_media_type` unless it says it is JSON, 400
- * `invalid_json` when it does not parse.
+ * The JSON body of a request: 415 `unsupported_media_type` unless its media type is
+ * `application/json` (`isJsonMediaType`), 400 `invalid_json` when it does not parse.
  */
 export async function readJsonBody(c: Context, what = "the body"): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.toLowerCase().includes("application/json")) {
+  if (!isJsonMediaType(c.req.header("content-type"))) {
     throw new ServiceError(415, "unsupported_media_type", `send ${what} as application/json`);
   }
   try {

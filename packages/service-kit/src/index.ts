@@ -29,4 +29,6 @@ export {
 } from "./lifecycle.js";
 export { type Logger, silentLogger } from "./log.js";
 export { createLogger, REDACTED_PATHS } from "./logger.js";
+export { isJsonMediaType } from "./media-type.js";
 export { createServiceMetrics, type ModelSpend, type ServiceMetrics } from "./metrics.js";
+export { loadMetricsToken, metricsGuard, type ReadTextFile } from "./metrics-access.js";

@@ -37,5 +37,7 @@ export {
   serviceTestEnv,
   TEST_AUTH,
   TEST_LOG_LEVEL,
+  TEST_METRICS_AUTH,
+  TEST_METRICS_TOKEN,
   TEST_TOKEN,
 } from "./service-harness.js";

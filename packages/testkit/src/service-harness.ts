@@ -12,6 +12,10 @@ export const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.u
 export const TEST_TOKEN = "test-token-0123456789";
 /** Headers of an authenticated JSON request to such a service. */
 export const TEST_AUTH = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+/** The scraper's token for `/metrics` of the services of a test world (`METRICS_TOKEN`). */
+export const TEST_METRICS_TOKEN = "test-metrics-token-0123456789";
+/** Headers of a `/metrics` scrape of such a service. */
+export const TEST_METRICS_AUTH = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 /** Quiet unless a test run asks for logs. */
 export const TEST_LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 /** What every service's in-process start takes in tests: loopback only, a short kill grace. */
@@ -20,9 +24,15 @@ export const IN_PROCESS = { hostname: "127.0.0.1", killGraceMs: 1000 } as const;
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 export type Json = Record<string, any>;
 
-/** The env every service shares in tests: this NATS, the test token, any free port, quiet logs. */
+/** The env every service shares in tests: this NATS, the test and metrics tokens, any free port, quiet logs. */
 export function serviceTestEnv(natsUrl: string): Record<string, string> {
-  return { NATS_URL: natsUrl, AUTH_TOKENS: `tester=${TEST_TOKEN}`, PORT: "0", LOG_LEVEL: TEST_LOG_LEVEL };
+  return {
+    NATS_URL: natsUrl,
+    AUTH_TOKENS: `tester=${TEST_TOKEN}`,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
+    PORT: "0",
+    LOG_LEVEL: TEST_LOG_LEVEL,
+  };
 }
 
 export interface ServiceWorldOptions<S> {

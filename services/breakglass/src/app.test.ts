@@ -19,6 +19,13 @@ import { createVmService } from "./vm.js";
 
 const TOKEN = "alice-token-0123456789";
 const PROXY_SECRET = "proxy-secret-0123456789";
+const METRICS_TOKEN = "metrics-token-0123456789";
+/** Signed in through Authentik (the browser's cookie, vouched for by the trusted proxy). */
+const VIA_AUTHENTIK = {
+  authorization: "",
+  "x-authentik-username": "owner",
+  "x-authentik-proxy-secret": PROXY_SECRET,
+};
 const authConfig: AuthConfig = {
   tokens: [
     { name: "alice", token: TOKEN },
@@ -44,6 +51,9 @@ function setup(
     claudeEnv?: Record<string, string>;
     stopping?: () => boolean;
     runner?: PveRunner;
+    /** `null`: none configured. */
+    metricsToken?: string | null;
+    publicOrigin?: string;
   } = {},
 ) {
   const turns = fakeTurns();
@@ -77,6 +87,8 @@ function setup(
     }),
     uiDir,
     keepaliveMs: 60_000,
+    metricsToken: opts.metricsToken === null ? undefined : (opts.metricsToken ?? METRICS_TOKEN),
+    ...(opts.publicOrigin ? { publicOrigin: opts.publicOrigin } : {}),
   });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {
@@ -97,7 +109,7 @@ function setup(
 const json = async (res: Response): Promise<any> => JSON.parse(await res.text());
 
 const SID = "6f1c2a3b-1111-4222-8333-944445555666";
-/** Every route, with what it would do if it ran. */
+/** Every route behind the callers' auth, with what it would do if it ran (`/metrics` has its own token). */
 const ROUTES: Array<[string, string, unknown?]> = [
   ["GET", "/api/me"],
   ["GET", "/api/sessions"],
@@ -110,7 +122,6 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ["POST", "/api/vm/status"],
   ["POST", "/api/vm/reset", { confirm: "reset" }],
   ["POST", "/api/vm/nope"],
-  ["GET", "/metrics"],
   ["GET", "/api/nowhere"],
   ["GET", "/nowhere"],
   ["POST", "/"],
@@ -156,6 +167,22 @@ describe("auth gating", () => {
       "x-authentik-proxy-secret": PROXY_SECRET,
     });
     expect(await json(viaProxy)).toEqual({ name: "owner", via: "authentik" });
+  });
+
+  it("/metrics: the metrics token only; no caller's credentials open it", async () => {
+    const { call } = setup();
+    const ok = await call("GET", "/metrics", undefined, { authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("http_request_duration_seconds");
+    for (const headers of [{ authorization: "" }, VIA_AUTHENTIK, { authorization: "Basic eDp5" }]) {
+      const res = await call("GET", "/metrics", undefined, headers);
+      expect(res.status).toBe(401);
+      expect((await json(res)).error).toBe("unauthorized");
+    }
+    const none = setup({ metricsToken: null, auth: { tokens: [] } });
+    const res = await none.call("GET", "/metrics", undefined, { authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(res.status).toBe(503);
+    expect((await json(res)).error).toBe("metrics_not_configured");
   });
 
   it("open: /healthz, /readyz and the UI's static shell (no secret in it)", async () => {
@@ -512,9 +539,99 @@ describe("chat", () => {
     const id = await newSession();
     await readTurn(await call("POST", `/api/sessions/${id}/messages`, { text: "go" }));
     await call("POST", "/api/vm/status");
-    const text = await (await call("GET", "/metrics")).text();
+    const text = await (
+      await call("GET", "/metrics", undefined, { authorization: `Bearer ${METRICS_TOKEN}` })
+    ).text();
     expect(text).toContain('claude_cost_usd_total{caller="alice",model="claude-opus-4-8"} 0.00224');
     expect(text).toContain('claude_tokens_total{caller="alice",model="claude-opus-4-8",kind="input"} 323');
     expect(text).toContain('breakglass_vm_verbs_total{caller="alice",verb="status",outcome="ok"} 1');
+  });
+});
+
+describe("cross-site requests: Authentik's cookie rides along, so changes must come from the console's page", () => {
+  const evil = "https://evil.example";
+
+  it.each<[string, Record<string, string>]>([
+    ["another site's Origin", { origin: evil }],
+    ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site", origin: evil }],
+    ["Sec-Fetch-Site: same-site (another host of the domain)", { "sec-fetch-site": "same-site" }],
+    ["Sec-Fetch-Site: none (no page)", { "sec-fetch-site": "none" }],
+    ["Origin: null (a sandboxed frame, a redirect)", { origin: "null" }],
+    ["neither Origin nor Sec-Fetch-Site", {}],
+    ["an Origin on another port", { origin: "http://localhost:8080" }],
+  ])("%s ⇒ 403 cross_site_request on every change, and nothing runs", async (_n, headers) => {
+    const { call, turns, pve, newSession } = setup();
+    const id = await newSession();
+    const changes: Array<[string, string, unknown]> = [
+      ["POST", "/api/sessions", {}],
+      ["POST", `/api/sessions/${id}/messages`, { text: "hi" }],
+      ["DELETE", `/api/sessions/${id}/current`, undefined],
+      ["POST", "/api/vm/status", undefined],
+      ["POST", "/api/vm/reset", { confirm: "reset" }],
+      ["PUT", "/api/vm", {}],
+      ["PATCH", "/api/sessions", {}],
+    ];
+    for (const [method, path, body] of changes) {
+      const res = await call(method, path, body, { ...VIA_AUTHENTIK, ...headers });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect((await json(res)).error).toBe("cross_site_request");
+    }
+    expect(turns.calls).toEqual([]);
+    expect(pve.calls).toEqual([]);
+    expect((await json(await call("GET", "/api/sessions", undefined, VIA_AUTHENTIK))).sessions).toEqual([]);
+  });
+
+  it("the classic attack, a text/plain form post to a power verb, is refused before anything runs", async () => {
+    const { app, pve } = setup();
+    const res = await app.request("/api/vm/cycle", {
+      method: "POST",
+      headers: {
+        ...VIA_AUTHENTIK,
+        "content-type": "text/plain",
+        origin: evil,
+        "sec-fetch-site": "cross-site",
+      },
+      body: '{"confirm":"cycle"}',
+    });
+    expect(res.status).toBe(403);
+    expect(pve.calls).toEqual([]);
+  });
+
+  it.each<[string, Record<string, string>, string?]>([
+    ["Sec-Fetch-Site: same-origin", { "sec-fetch-site": "same-origin" }],
+    ["an Origin equal to the host it was sent to", { origin: "http://localhost" }],
+    [
+      "an Origin equal to the ingress's X-Forwarded-Host (default port)",
+      { origin: "https://bg.example.com", "x-forwarded-host": "bg.example.com:443" },
+    ],
+    [
+      "the configured BREAKGLASS_PUBLIC_ORIGIN",
+      { origin: "https://bg.example.com" },
+      "https://bg.example.com",
+    ],
+  ])("same origin passes: %s", async (_n, headers, publicOrigin) => {
+    const { call } = setup(publicOrigin ? { publicOrigin } : {});
+    const res = await call("POST", "/api/sessions", {}, { ...VIA_AUTHENTIK, ...headers });
+    expect(res.status).toBe(201);
+  });
+
+  it("with BREAKGLASS_PUBLIC_ORIGIN set, only that origin passes (not merely the request's host)", async () => {
+    const { call } = setup({ publicOrigin: "https://bg.example.com" });
+    for (const origin of ["http://localhost", "http://bg.example.com", "https://bg.example.com:8443"]) {
+      const res = await call("POST", "/api/sessions", {}, { ...VIA_AUTHENTIK, origin });
+      expect(res.status, origin).toBe(403);
+    }
+  });
+
+  it("reads are not checked; nor is a bearer token, which no browser sends by itself", async () => {
+    const { call, pve } = setup();
+    const read = await call("GET", "/api/vm", undefined, { ...VIA_AUTHENTIK, origin: evil });
+    expect(read.status).toBe(200);
+    const bearer = await call("POST", "/api/vm/status", undefined, {
+      origin: evil,
+      "sec-fetch-site": "cross-site",
+    });
+    expect(bearer.status).toBe(200);
+    expect(pve.calls).toHaveLength(1);
   });
 });

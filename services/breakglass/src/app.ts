@@ -17,6 +17,7 @@ import type { Env } from "./env.js";
 import type { Metrics } from "./metrics.js";
 import { chatRoutes } from "./routes/chat.js";
 import { vmRoutes } from "./routes/vm.js";
+import { sameOriginForCookies } from "./same-origin.js";
 import type { VmService } from "./vm.js";
 
 export interface AppDeps {
@@ -34,18 +35,27 @@ export interface AppDeps {
   uiDir?: string;
   /** Comment lines sent on quiet streams so proxies keep them open. */
   keepaliveMs?: number;
+  /** The scraper's token for `/metrics` (`METRICS_TOKEN`); without it `/metrics` is a 503. */
+  metricsToken?: string | undefined;
+  /** `BREAKGLASS_PUBLIC_ORIGIN`: the one origin cookie-authenticated changes may come from. */
+  publicOrigin?: string | undefined;
 }
 
 /**
  * Open without credentials: liveness, readiness and the UI's static shell (it holds no secret and
- * must load to ask a bearer user for a token). Everything else, unknown paths included, is
+ * must load to ask a bearer user for a token). `/metrics` skips the callers' auth for its own: the
+ * metrics token only, which no caller holds. Everything else, unknown paths included, is
  * authenticated first: fail closed.
  */
 function isPublic(method: string, path: string): boolean {
   if (path === "/healthz" || path === "/readyz") return true;
   if (method !== "GET" && method !== "HEAD") return false;
   return (
-    path === "/" || path === "/index.html" || path === "/favicon.svg" || /^\/assets\/[\w.-]+$/.test(path)
+    path === "/metrics" ||
+    path === "/" ||
+    path === "/index.html" ||
+    path === "/favicon.svg" ||
+    /^\/assets\/[\w.-]+$/.test(path)
   );
 }
 
@@ -70,8 +80,9 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use(except((c) => isPublic(c.req.method, c.req.path), deps.auth));
+  app.use(sameOriginForCookies({ publicOrigin: deps.publicOrigin }));
 
-  // `/metrics` is not public: it names callers and their spend.
+  // `/metrics` names callers and their spend: the metrics token only.
   operationalRoutes(app, deps);
   app.get("/api/me", (c) => c.json({ name: c.get("principal").name, via: c.get("principal").via }));
   app.route("/api/sessions", chatRoutes(deps.chat, { keepaliveMs }));

@@ -77,6 +77,36 @@ describe("loadConfig", () => {
       expect(message).toContain(name);
   });
 
+  it("BREAKGLASS_PUBLIC_ORIGIN is an http(s) origin, kept normalized", () => {
+    expect(loadConfig({ HOME: "/h" }).env.BREAKGLASS_PUBLIC_ORIGIN).toBeUndefined();
+    for (const [given, kept] of [
+      ["https://bg.example.com", "https://bg.example.com"],
+      ["https://BG.example.com:443/", "https://bg.example.com"],
+      ["http://localhost:8083", "http://localhost:8083"],
+    ])
+      expect(loadConfig({ HOME: "/h", BREAKGLASS_PUBLIC_ORIGIN: given }).env.BREAKGLASS_PUBLIC_ORIGIN).toBe(
+        kept,
+      );
+    for (const bad of [
+      "bg.example.com",
+      "https://bg.example.com/console",
+      "ftp://bg.example.com",
+      "https://x@bg",
+    ])
+      expect(() => loadConfig({ HOME: "/h", BREAKGLASS_PUBLIC_ORIGIN: bad }), bad).toThrow(
+        /BREAKGLASS_PUBLIC_ORIGIN/,
+      );
+  });
+
+  it("the metrics token is its own, at least 16 characters", () => {
+    expect(loadConfig({ HOME: "/h", METRICS_TOKEN: "metrics-token-0123456789" }).metricsToken).toBe(
+      "metrics-token-0123456789",
+    );
+    expect(() => loadConfig({ HOME: "/h", METRICS_TOKEN: "short" })).toThrow(
+      /METRICS_TOKEN: shorter than 16/,
+    );
+  });
+
   it("needs a HOME or WORK_DIR", () => {
     expect(() => loadConfig({})).toThrow(/WORK_DIR/);
     expect(loadConfig({ WORK_DIR: "/w" }).workDir).toBe("/w");

@@ -47,7 +47,39 @@ export const BreakglassEnv = z.object({
   /** A cycle waits for a clean shutdown on the host (up to its own timeout) and then a start. */
   VM_VERB_TIMEOUT_SECONDS: int(300),
   VM_OUTPUT_MAX_BYTES: int(64 * 1024, 1024),
+  /**
+   * The console's origin as browsers see it (`https://breakglass.example.com`): cookie-authenticated
+   * changes must come from it. Unset: the host the request was sent to.
+   */
+  BREAKGLASS_PUBLIC_ORIGIN: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = originProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((v) => new URL(v).origin)
+    .optional(),
 });
+
+/** Why `value` is not a bare http(s) origin (scheme, host, optional port; no path, query or fragment). */
+function originProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "not a URL; expected an origin such as https://breakglass.example.com";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an http(s) origin";
+  if (
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  )
+    return "must be an origin only (scheme, host, port), without a path";
+  return undefined;
+}
 
 export type BreakglassEnvValues = z.infer<typeof BreakglassEnv>;
 

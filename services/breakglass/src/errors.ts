@@ -14,6 +14,14 @@ export class BodyTooLargeError extends ServiceError {
   }
 }
 
+/** A cookie-authenticated (Authentik) state-changing request from another site's page. */
+export class CrossSiteRequestError extends ServiceError {
+  override name = "CrossSiteRequestError";
+  constructor(detail: string) {
+    super(403, "cross_site_request", detail);
+  }
+}
+
 export class NotFoundError extends ServiceError {
   override name = "NotFoundError";
   constructor(code: string, detail: string) {

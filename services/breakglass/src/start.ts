@@ -127,6 +127,8 @@ export async function startBreakglass(
     logger,
     metrics,
     readiness: breakglassReadiness({ claudeEnv, stopping: () => stopping !== undefined }),
+    metricsToken: config.metricsToken,
+    publicOrigin: env.BREAKGLASS_PUBLIC_ORIGIN,
     ...(uiDir ? { uiDir } : {}),
     ...(opts.keepaliveMs !== undefined ? { keepaliveMs: opts.keepaliveMs } : {}),
   });

@@ -13,6 +13,7 @@ import { type CliWorld, startCliWorld } from "./support/cli-world.js";
  */
 
 const TOKEN = "tester-token-0123456789";
+const METRICS_TOKEN = "metrics-token-0123456789";
 
 let world: CliWorld;
 let bg: RunningBreakglass;
@@ -39,6 +40,7 @@ echo " 10:00:00 up 3 days,  load average: 0.00 (sock=$SSH_AUTH_SOCK)"
   env = {
     ...world.env,
     AUTH_TOKENS: `tester=${TOKEN}`,
+    METRICS_TOKEN,
     LOG_LEVEL: "silent",
     SSH_DEVVM_HOST: "127.0.0.1",
     SSH_PVE_HOST: "127.0.0.1",
@@ -164,7 +166,11 @@ describe("chat over the real CLI", () => {
   });
 
   it("records spend per caller and model", async () => {
-    const text = await (await call("GET", "/metrics")).text();
+    const metrics = await fetch(`${bg.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
     expect(text).toMatch(/claude_cost_usd_total\{caller="tester",model="claude-sonnet-4-6"\} [0-9.]+/);
     expect(text).toMatch(
       /claude_tokens_total\{caller="tester",model="claude-sonnet-4-6",kind="output"\} [1-9]/,

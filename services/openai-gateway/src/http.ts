@@ -1,14 +1,17 @@
 import type { AuthEnv } from "@claude-gateway/auth";
-import type { RequestVariables } from "@claude-gateway/service-kit";
+import { isJsonMediaType, type RequestVariables } from "@claude-gateway/service-kit";
 import type { Context } from "hono";
 import { InvalidRequestError } from "./core/errors.js";
 
 /** What the app's middleware puts on `c.var`. */
 export type AppEnv = AuthEnv & { Variables: RequestVariables };
 
+/**
+ * The request's JSON body. Its media type must be `application/json` (parameters allowed), not
+ * merely mention it: `text/plain; charset=application/json` crosses sites without a preflight.
+ */
 export async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.toLowerCase().includes("application/json")) {
+  if (!isJsonMediaType(c.req.header("content-type"))) {
     throw new InvalidRequestError(
       "Send the request body as application/json.",
       null,
