@@ -3,15 +3,10 @@ export {
   ConversationalRequest,
   ConversationId,
   Language,
+  LanguageTag,
+  languageOfTag,
 } from "./conversational.js";
 export { ErrorEnvelope, ErrorIssue, issuesOf } from "./errors.js";
-export {
-  PRINCIPAL_KINDS,
-  PrincipalId,
-  type PrincipalKind,
-  parsePrincipalId,
-  principalId,
-} from "./principal.js";
 export {
   CancelBroadcast,
   isTerminal,
@@ -25,6 +20,7 @@ export {
   JobSession,
   JobStatus,
   JobSubmission,
+  jobIdFor,
   MAX_PROMPT_CHARS,
   MAX_TIMEOUT_SECONDS,
   QueueMessage,
@@ -41,6 +37,13 @@ export {
   type ModelPolicy,
   resolveModel,
 } from "./models.js";
+export {
+  PRINCIPAL_KINDS,
+  PrincipalId,
+  type PrincipalKind,
+  parsePrincipalId,
+  principalId,
+} from "./principal.js";
 export {
   API_VERSION,
   buckets,

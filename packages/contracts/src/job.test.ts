@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, JobEvent, JobSubmission } from "./index.js";
+import { isTerminal, JobEvent, JobSubmission, jobIdFor } from "./index.js";
 
 const ok = { agent: "general", prompt: "fix the tests" };
 
@@ -48,5 +48,17 @@ describe("JobEvent", () => {
   it("knows the terminal statuses", () => {
     expect(["queued", "running"].map((s) => isTerminal(s as never))).toEqual([false, false]);
     expect(["succeeded", "failed", "timed_out", "cancelled"].every((s) => isTerminal(s as never))).toBe(true);
+  });
+});
+
+describe("jobIdFor", () => {
+  it("is a v5 UUID, the same for the same caller and id, different across callers and ids", () => {
+    const a = jobIdFor("tok_alice", "order-1");
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(jobIdFor("tok_alice", "order-1")).toBe(a);
+    expect(jobIdFor("tok_bob", "order-1")).not.toBe(a);
+    expect(jobIdFor("tok_alice", "order-2")).not.toBe(a);
+    // The separator keeps (caller, id) pairs apart.
+    expect(jobIdFor("tok_a", "bc")).not.toBe(jobIdFor("tok_ab", "c"));
   });
 });

@@ -1,8 +1,27 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PrincipalId } from "./principal.js";
 import { SUBJECT_TOKEN } from "./subjects.js";
 
 export const JobId = z.string().regex(SUBJECT_TOKEN, "letters, digits, '_' and '-' only, at most 128");
+
+/** The namespace of job ids derived from a caller's own id (a fixed, random UUID). */
+const JOB_ID_NAMESPACE = "8d3c6f0e-2b4a-4f7e-9c1d-5a6b7c8d9e0f";
+
+/**
+ * The job id of a caller's own id: a name-based UUID (v5) of the caller and its id, so the same
+ * caller and id are always the same job (idempotent submits) and two callers' same id are two
+ * jobs. A service that submits on a caller's behalf computes it to subscribe to the job's events
+ * before submitting. Jobs without a client id get a random UUID.
+ */
+export function jobIdFor(caller: string, clientId: string): string {
+  const ns = Buffer.from(JOB_ID_NAMESPACE.replaceAll("-", ""), "hex");
+  const hash = createHash("sha1").update(ns).update(`${caller}\u0000${clientId}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 const Uuid = z.string().uuid();
 
 export const JobSession = z.discriminatedUnion("kind", [

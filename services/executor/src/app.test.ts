@@ -1,4 +1,6 @@
 import { createAuth } from "@claude-gateway/auth";
+import { createPolicyGate } from "@claude-gateway/policy";
+import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createApp } from "./app.js";
@@ -12,7 +14,16 @@ const json = async (res: Response): Promise<any> => res.json();
 function setup(opts: { maxQueueDepth?: number; ready?: boolean } = {}) {
   const store = memoryStore();
   const queue = memoryQueue();
+  const gate = createPolicyGate({
+    policy: staticPolicy({
+      defaults: { agents: ["general"], models: ["claude-sonnet-4-6"], maxConcurrent: 100 },
+      callers: { ops: { admin: true } },
+    }),
+    counters: memoryPolicyCounters(),
+  });
   const service = createExecutorService({
+    gate,
+    jobLeaseMs: 60_000,
     store,
     queue,
     cancelBus: recordingCancelBus(),
@@ -29,18 +40,30 @@ function setup(opts: { maxQueueDepth?: number; ready?: boolean } = {}) {
   });
   const app = createApp({
     service,
-    auth: createAuth({ tokens: [{ name: "alice", token: "alice-token-123" }] }),
+    gate,
+    auth: createAuth({
+      tokens: [
+        { name: "alice", token: "alice-token-1234567" },
+        { name: "bob", token: "bob-token-4567890" },
+        { name: "ops", token: "ops-token-4567890" },
+      ],
+    }),
     logger: pino({ level: "silent" }),
     metrics: createMetrics(),
     health: async () => ({ busy: false, active: 0, queued: queue.ids.length, capacity: 2 }),
     readiness: () =>
       opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
     maxBodyBytes: 1024,
+    metricsToken: "scraper-token-0123456789",
   });
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {
       method,
-      headers: { authorization: "Bearer alice-token-123", "content-type": "application/json", ...headers },
+      headers: {
+        authorization: "Bearer alice-token-1234567",
+        "content-type": "application/json",
+        ...headers,
+      },
       ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
     });
   return { app, call, queue, store };
@@ -52,11 +75,44 @@ describe("executor HTTP", () => {
     const res = await call("POST", "/execute", { agent: "general", prompt: "hi" });
     expect(res.status).toBe(202);
     const body = await json(res);
-    expect(body).toMatchObject({ status: "queued", duplicate: false, job: { caller: "alice" } });
+    expect(body).toMatchObject({ status: "queued", duplicate: false, job: { caller: "tok_alice" } });
     expect(typeof body.jobId).toBe("string");
     const got = await call("GET", `/jobs/${body.jobId}`);
     expect(got.status).toBe(200);
     expect((await json(got)).job.id).toBe(body.jobId);
+  });
+
+  it("ownership over HTTP: bob gets 404 for alice's job, cannot cancel it, and lists only his own; ops (admin) sees all", async () => {
+    const { call } = setup();
+    const bob = { authorization: "Bearer bob-token-4567890" };
+    const ops = { authorization: "Bearer ops-token-4567890" };
+    const { jobId } = await json(await call("POST", "/execute", { agent: "general", prompt: "alice only" }));
+    expect((await call("GET", `/jobs/${jobId}`, undefined, bob)).status).toBe(404);
+    expect((await json(await call("GET", `/jobs/${jobId}`, undefined, bob))).error).toBe("job_not_found");
+    expect((await call("DELETE", `/jobs/${jobId}`, undefined, bob)).status).toBe(404);
+    expect((await json(await call("GET", "/jobs", undefined, bob))).jobs).toEqual([]);
+    const mine = await json(await call("GET", "/jobs"));
+    expect(mine.jobs.map((j: { id: string }) => j.id)).toEqual([jobId]);
+    expect((await json(await call("GET", "/jobs", undefined, ops))).jobs).toHaveLength(1);
+    expect((await call("GET", `/jobs/${jobId}`, undefined, ops)).status).toBe(200);
+    expect((await call("GET", "/jobs?limit=0")).status).toBe(400);
+  });
+
+  it("GET /v1/usage shows the caller its limits and use", async () => {
+    const { call } = setup();
+    await call("POST", "/execute", { agent: "general", prompt: "x" });
+    const usage = await json(await call("GET", "/v1/usage"));
+    expect(usage).toMatchObject({
+      caller: "tok_alice",
+      inFlight: 1,
+      requestsThisMinute: 1,
+      maxConcurrent: 100,
+    });
+  });
+
+  it("admitted is for services over NATS, never an HTTP body", async () => {
+    const res = await setup().call("POST", "/execute", { agent: "general", prompt: "x", admitted: true });
+    expect(res.status).toBe(400);
   });
 
   it.each<[string, string | object, Record<string, string>, number, string]>([
@@ -119,10 +175,13 @@ describe("executor HTTP", () => {
     expect((await app.request("/readyz")).status).toBe(200);
     // Without credentials nothing reveals which routes exist.
     expect((await app.request("/nope")).status).toBe(401);
-    const nf = await app.request("/nope", { headers: { authorization: "Bearer alice-token-123" } });
+    const nf = await app.request("/nope", { headers: { authorization: "Bearer alice-token-1234567" } });
     expect(nf.status).toBe(404);
     expect((await json(nf)).error).toBe("not_found");
-    const m = await app.request("/metrics");
+    expect((await app.request("/metrics")).status).toBe(401);
+    const m = await app.request("/metrics", {
+      headers: { authorization: "Bearer scraper-token-0123456789" },
+    });
     expect(await m.text()).toContain("executor_jobs_submitted_total");
   });
 

@@ -1,5 +1,6 @@
 import type { AuthEnv } from "@claude-gateway/auth";
 import { issuesOf, JobSubmission } from "@claude-gateway/contracts";
+import { type PolicyGate, usageHandler } from "@claude-gateway/policy";
 import {
   operationalRoutes,
   type Readiness,
@@ -27,6 +28,9 @@ export interface HealthSnapshot {
 
 export interface AppDeps {
   service: ExecutorService;
+  gate: PolicyGate;
+  /** The scraper's bearer token for `/metrics` (without it `/metrics` answers 503). */
+  metricsToken?: string | undefined;
   auth: MiddlewareHandler<AuthEnv>;
   logger: Logger;
   metrics: Metrics;
@@ -64,23 +68,51 @@ export function createApp(deps: AppDeps) {
           { path: "caller", message: "not allowed over HTTP" },
         ]);
       }
+      if (parsed.data.admitted !== undefined) {
+        throw new BadRequestError("invalid_request", "admitted is for services over NATS, not the body", [
+          { path: "admitted", message: "not allowed over HTTP" },
+        ]);
+      }
       const principal = c.get("principal");
-      const { job, duplicate } = await deps.service.submit(parsed.data, principal.name);
+      const { job, duplicate } = await deps.service.submit(parsed.data, principal.id);
       c.get("log").info(
-        { jobId: job.id, caller: principal.name, agent: job.agent, duplicate },
+        { jobId: job.id, clientId: job.clientId, caller: principal.id, agent: job.agent, duplicate },
         "job submitted",
       );
       return c.json({ jobId: job.id, status: job.status, duplicate, job }, 202);
     },
   );
-  jobs.get("/jobs/:id", async (c) => c.json({ job: await deps.service.get(c.req.param("id")) }));
+  jobs.get("/jobs", async (c) => {
+    const limit = c.req.query("limit");
+    const page = await deps.service.list(c.get("principal").id, {
+      ...(limit !== undefined ? { limit: positiveInt(limit, "limit") } : {}),
+      ...(c.req.query("after") !== undefined ? { after: c.req.query("after")! } : {}),
+      ...(c.req.query("caller") !== undefined ? { caller: c.req.query("caller")! } : {}),
+    });
+    return c.json(page);
+  });
+  jobs.get("/jobs/:id", async (c) =>
+    c.json({ job: await deps.service.get(c.req.param("id"), c.get("principal").id) }),
+  );
   jobs.delete("/jobs/:id", async (c) => {
-    const job = await deps.service.cancel(c.req.param("id"), `cancelled by ${c.get("principal").name}`);
+    const principal = c.get("principal");
+    const job = await deps.service.cancel(c.req.param("id"), principal.id, `cancelled by ${principal.id}`);
     return c.json({ job }, 202);
   });
+  jobs.get("/v1/usage", usageHandler(deps.gate));
   app.route("/", jobs);
 
   app.notFound(routeNotFound);
   app.onError(serviceErrorHandler(deps.logger));
   return app;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new BadRequestError("invalid_request", `${name} must be a positive integer`, [
+      { path: name, message: "a positive integer" },
+    ]);
+  }
+  return n;
 }

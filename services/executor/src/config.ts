@@ -29,6 +29,8 @@ export const ExecutorEnv = z.object({
   /** The identity agents commit with in job checkouts. */
   GIT_USER_NAME: z.string().min(1).default("claude-gateway agent"),
   GIT_USER_EMAIL: z.string().min(3).default("agent@claude-gateway.invalid"),
+  /** The caller policy (YAML or JSON); without it the built-in safe defaults apply. */
+  CALLER_POLICY_FILE: z.string().optional(),
 });
 
 export type ExecutorConfig = ServiceConfig<typeof ExecutorEnv>;

@@ -13,6 +13,14 @@ export class JobNotFoundError extends ServiceError {
   }
 }
 
+/** `--resume` of a session no job of this caller recorded (another caller's is not revealed). */
+export class SessionNotFoundError extends ServiceError {
+  override name = "SessionNotFoundError";
+  constructor(readonly sessionId: string) {
+    super(404, "session_not_found", `no session ${sessionId}`);
+  }
+}
+
 export class JobFinishedError extends ServiceError {
   override name = "JobFinishedError";
   constructor(

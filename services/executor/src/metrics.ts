@@ -4,7 +4,14 @@ import { createServiceMetrics } from "@claude-gateway/service-kit";
 import { Counter, Gauge, Histogram } from "prom-client";
 
 /** The executor's metrics on top of every service's (HTTP latency, spend per caller and model). */
-export function createMetrics(opts: { queueStats?: () => Promise<{ queued: number }> } = {}) {
+export function createMetrics(
+  opts: {
+    queueStats?: () => Promise<{ queued: number }>;
+    /** A caller's metric label: itself if the policy names it, else `other` (labels stay bounded). */
+    callerLabel?: (principal: string) => string;
+  } = {},
+) {
+  const callerLabel = opts.callerLabel ?? ((p: string) => p);
   const base = createServiceMetrics();
   const registry = base.registry;
   const submitted = new Counter({
@@ -52,7 +59,7 @@ export function createMetrics(opts: { queueStats?: () => Promise<{ queued: numbe
     ...base,
     running,
     jobSubmitted(job: JobRecord) {
-      submitted.inc({ caller: job.caller, agent: job.agent });
+      submitted.inc({ caller: callerLabel(job.caller), agent: job.agent });
     },
     jobStarted(job: JobRecord) {
       if (job.queueWaitMs !== undefined) queueWait.observe(job.queueWaitMs / 1000);
@@ -61,7 +68,7 @@ export function createMetrics(opts: { queueStats?: () => Promise<{ queued: numbe
       finished.inc({ status: job.status, reason: job.error?.reason ?? "", agent: job.agent });
       if (job.runMs !== undefined)
         runDuration.observe({ agent: job.agent, status: job.status }, job.runMs / 1000);
-      base.recordSpend(job.caller, spend);
+      base.recordSpend(callerLabel(job.caller), spend);
     },
   };
 }

@@ -2,6 +2,7 @@ import { JobRef, JobReply, JobSubmission, SubmitReply, services, subjects } from
 import { addService, serveEndpoint } from "@claude-gateway/nats";
 import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { BadRequestError } from "./errors.js";
 import type { ExecutorService } from "./service.js";
 
 /**
@@ -19,8 +20,16 @@ export async function serveExecutorNats(
     request: JobSubmission,
     response: SubmitReply,
     logger: deps.logger,
-    // NATS callers are internal services; they may name the end user as `caller`.
-    handler: (req) => deps.service.submit(req, req.caller ?? "nats"),
+    // Until the bus authenticates its users, a NATS submit names the principal it is for (the
+    // service that authenticated that caller sets it; see the README).
+    handler: (req) => {
+      if (req.caller === undefined) {
+        throw new BadRequestError("invalid_request", "a NATS submit names its caller (a principal)", [
+          { path: "caller", message: "required over NATS" },
+        ]);
+      }
+      return deps.service.submit(req, req.caller, { admitted: req.admitted === true });
+    },
   });
   serveEndpoint(svc, {
     subject: subjects.jobs.get,
@@ -28,7 +37,7 @@ export async function serveExecutorNats(
     request: JobRef,
     response: JobReply,
     logger: deps.logger,
-    handler: async (req) => ({ job: await deps.service.get(req.id) }),
+    handler: async (req) => ({ job: await deps.service.get(req.id, req.caller) }),
   });
   serveEndpoint(svc, {
     subject: subjects.jobs.cancel,
@@ -36,7 +45,9 @@ export async function serveExecutorNats(
     request: JobRef,
     response: JobReply,
     logger: deps.logger,
-    handler: async (req) => ({ job: await deps.service.cancel(req.id, "cancelled over NATS") }),
+    handler: async (req) => ({
+      job: await deps.service.cancel(req.id, req.caller, `cancelled over NATS by ${req.caller}`),
+    }),
   });
   return svc;
 }

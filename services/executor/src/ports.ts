@@ -1,14 +1,30 @@
 import type { ClaudeRun, RunOptions } from "@claude-gateway/claude";
 import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
 
-/** Job records, shared by every replica (NATS KV in production). */
+/**
+ * Job records, shared by every replica (NATS KV in production), each under its owner: a record is
+ * found by its owner and id, so another caller's job is simply not there.
+ */
 export interface JobStore {
-  get(id: string): Promise<JobRecord | null>;
-  /** Writes the record only if the id is new; otherwise returns the existing one. */
+  get(caller: string, id: string): Promise<JobRecord | null>;
+  /** A job of any caller (admins; the rare path that knows no owner). */
+  find(id: string): Promise<JobRecord | null>;
+  /** Writes the record if its id is new for its owner; otherwise returns the existing one. */
   create(record: JobRecord): Promise<{ created: boolean; record: JobRecord }>;
   /** Optimistic read-change-write; `fn` may run more than once and may throw to abort. */
-  update(id: string, fn: (current: JobRecord) => JobRecord): Promise<JobRecord>;
-  delete(id: string): Promise<void>;
+  update(caller: string, id: string, fn: (current: JobRecord) => JobRecord): Promise<JobRecord>;
+  delete(caller: string, id: string): Promise<void>;
+  /** Every record of one caller, or of every caller (in no particular order). */
+  list(caller: string | undefined): Promise<JobRecord[]>;
+  /** Remembers that a caller's job recorded this CLI session (only its owner may resume it). */
+  addSession(caller: string, sessionId: string): Promise<void>;
+  hasSession(caller: string, sessionId: string): Promise<boolean>;
+}
+
+/** What the queue carries: a job and its owner (the record's key). */
+export interface QueuedJob {
+  id: string;
+  caller: string;
 }
 
 export interface QueueStats {
@@ -18,13 +34,15 @@ export interface QueueStats {
 
 /** The durable FIFO (a JetStream work-queue stream in production). */
 export interface JobQueue {
-  enqueue(id: string): Promise<void>;
+  /** Deduplicated by the job id (minted by the executor, never a client's). */
+  enqueue(job: QueuedJob): Promise<void>;
   stats(): Promise<QueueStats>;
 }
 
 /** One job handed to this replica by the queue. */
 export interface Delivery {
   id: string;
+  caller: string;
   /** 1 on first delivery; more after a replica was lost or a job was handed back. */
   deliveryCount: number;
   /** Keeps the message ours while the job runs. */

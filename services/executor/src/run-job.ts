@@ -55,7 +55,7 @@ export function createJobRunner(deps: RunJobDeps) {
 
     let job: JobRecord;
     try {
-      job = await deps.store.update(queued.id, (r) =>
+      job = await deps.store.update(queued.caller, queued.id, (r) =>
         startJob(r, { executor: deps.executorId, now: deps.clock.now() }),
       );
     } catch (err) {
@@ -105,11 +105,17 @@ export function createJobRunner(deps: RunJobDeps) {
         costUsd: out.costUsd,
         usage,
       };
-      if (s.session) await saveTranscript(deps, out.sessionId, workspace.dir);
+      if (s.session) {
+        // Only the caller whose job recorded the session may resume it.
+        await deps.store.addSession(job.caller, out.sessionId);
+        await saveTranscript(deps, out.sessionId, workspace.dir);
+      }
       publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
     } catch (err) {
       if (err instanceof ClaudeCancelledError && signal.reason === HAND_BACK) {
-        await deps.store.update(job.id, (r) => (r.status === "running" ? requeueJob(r) : r)).catch(() => {});
+        await deps.store
+          .update(job.caller, job.id, (r) => (r.status === "running" ? requeueJob(r) : r))
+          .catch(() => {});
         publish({ type: "status", status: "queued" });
         await workspace?.release().catch(() => {});
         log.info({ jobId: job.id }, "job handed back to the queue");
@@ -129,7 +135,7 @@ export function createJobRunner(deps: RunJobDeps) {
         .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not remove checkout"));
     }
 
-    const final = await deps.store.update(job.id, (r) => finishJob(r, outcome, deps.clock.now()));
+    const final = await deps.store.update(job.caller, job.id, (r) => finishJob(r, outcome, deps.clock.now()));
     publish({ type: "status", status: final.status });
     deps.onFinished?.(final, spend);
     log.info(

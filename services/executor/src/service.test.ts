@@ -1,3 +1,5 @@
+import { createPolicyGate } from "@claude-gateway/policy";
+import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import { describe, expect, it } from "vitest";
 import { startJob } from "./core/records.js";
 import {
@@ -5,6 +7,7 @@ import {
   JobFinishedError,
   JobNotFoundError,
   QueueFullError,
+  SessionNotFoundError,
   UnavailableError,
 } from "./errors.js";
 import { createExecutorService, type ServiceDeps, type SubmitLimits } from "./service.js";
@@ -19,12 +22,33 @@ const limits: SubmitLimits = {
 };
 const now = new Date("2026-01-01T00:00:00Z");
 
-function setup(over: Partial<SubmitLimits> = {}, login?: ServiceDeps["login"]) {
+/** Callers `a`, `b` (defaults: both agents, both models, 2 at a time), `ops` (admin). */
+const POLICY = {
+  defaults: {
+    agents: ["general", "triage"],
+    models: ["claude-haiku-4-5", "claude-sonnet-4-6"],
+    maxConcurrent: 2,
+    budgetUsdPerDay: 3,
+  },
+  callers: { ops: { admin: true, maxConcurrent: 100 }, many: { maxConcurrent: 100 } },
+};
+
+function setup(
+  over: Partial<SubmitLimits> = {},
+  login?: ServiceDeps["login"],
+  policy: Parameters<typeof staticPolicy>[0] = POLICY,
+) {
   const store = memoryStore();
   const queue = memoryQueue();
   const cancelBus = recordingCancelBus();
   const submitted: string[] = [];
+  const ended: string[] = [];
+  const counters = memoryPolicyCounters();
+  const gate = createPolicyGate({ policy: staticPolicy(policy), counters, now: () => now });
   const service = createExecutorService({
+    gate,
+    jobLeaseMs: 3_600_000,
+    onEnded: (j) => ended.push(j.id),
     store,
     queue,
     cancelBus,
@@ -39,37 +63,52 @@ function setup(over: Partial<SubmitLimits> = {}, login?: ServiceDeps["login"]) {
     onSubmitted: (j) => submitted.push(j.id),
     ...(login ? { login } : {}),
   });
-  return { store, queue, cancelBus, service, submitted };
+  return { store, queue, cancelBus, service, submitted, ended, gate };
 }
 
 describe("submit", () => {
   it("queues a job with defaults filled in and the caller recorded", async () => {
     const { service, queue, submitted } = setup();
-    const { job, duplicate } = await service.submit({ agent: "general", prompt: "hi" }, "alice");
+    const { job, duplicate } = await service.submit({ agent: "general", prompt: "hi" }, "tok_alice");
     expect(duplicate).toBe(false);
     expect(job).toMatchObject({
       status: "queued",
-      caller: "alice",
+      caller: "tok_alice",
       model: "claude-sonnet-4-6",
       agent: "general",
     });
-    expect(job.submission).toMatchObject({ budgetUsd: 5, timeoutSeconds: 900, caller: "alice" });
+    // The asked-for (default) budget, capped at what is left of the caller's day ($3).
+    expect(job.submission).toMatchObject({ budgetUsd: 3, timeoutSeconds: 900, caller: "tok_alice" });
+    expect(job.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(job.lease).toBe(job.id);
     expect(queue.ids).toEqual([job.id]);
     expect(submitted).toEqual([job.id]);
   });
   it("uses the agent's model when none is asked for, the asked one otherwise", async () => {
     const { service } = setup();
-    expect((await service.submit({ agent: "triage", prompt: "x" }, "a")).job.model).toBe("claude-haiku-4-5");
+    expect((await service.submit({ agent: "triage", prompt: "x" }, "tok_many")).job.model).toBe(
+      "claude-haiku-4-5",
+    );
     expect(
-      (await service.submit({ agent: "triage", prompt: "x", model: "claude-sonnet-4-6" }, "a")).job.model,
+      (await service.submit({ agent: "triage", prompt: "x", model: "claude-sonnet-4-6" }, "tok_many")).job
+        .model,
     ).toBe("claude-sonnet-4-6");
   });
-  it("is idempotent on the job id", async () => {
+  it("is idempotent on the caller's own id, which is scoped per caller", async () => {
     const { service, queue } = setup();
-    const a = await service.submit({ id: "same", agent: "general", prompt: "1" }, "a");
-    const b = await service.submit({ id: "same", agent: "general", prompt: "2" }, "a");
+    const a = await service.submit({ id: "same", agent: "general", prompt: "1" }, "tok_many");
+    const b = await service.submit({ id: "same", agent: "general", prompt: "2" }, "tok_many");
     expect(b).toEqual({ job: a.job, duplicate: true });
-    expect(queue.ids).toEqual(["same"]);
+    expect(a.job).toMatchObject({ clientId: "same" });
+    expect(a.job.id).not.toBe("same");
+    // Another caller's same id is another job.
+    const other = await service.submit({ id: "same", agent: "general", prompt: "3" }, "tok_bob");
+    expect(other.duplicate).toBe(false);
+    expect(other.job.id).not.toBe(a.job.id);
+    expect(queue.ids).toEqual([a.job.id, other.job.id]);
+    // Each gets its own job by that id.
+    expect((await service.get("same", "tok_many")).id).toBe(a.job.id);
+    expect((await service.get("same", "tok_bob")).id).toBe(other.job.id);
   });
   it.each([
     [{ agent: "nope", prompt: "x" }, "unknown_agent", /agents: general, triage/],
@@ -81,7 +120,7 @@ describe("submit", () => {
     [{ agent: "general", prompt: "x", budgetUsd: 11 }, "budget_too_high", /limit of 10 USD/],
   ])("refuses %j before queueing anything", async (sub, code, message) => {
     const { service, queue, store } = setup();
-    const err = await service.submit(sub, "a").catch((e: unknown) => e);
+    const err = await service.submit(sub, "tok_many").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err).toMatchObject({ code, status: 400 });
     expect((err as Error).message).toMatch(message);
@@ -90,9 +129,9 @@ describe("submit", () => {
   });
   it("answers 429 with a retry hint when the queue is full, and loses nothing", async () => {
     const { service, queue } = setup({ maxQueueDepth: 2 });
-    await service.submit({ agent: "general", prompt: "1" }, "a");
-    await service.submit({ agent: "general", prompt: "2" }, "a");
-    const err = await service.submit({ agent: "general", prompt: "3" }, "a").catch((e: unknown) => e);
+    await service.submit({ agent: "general", prompt: "1" }, "tok_many");
+    await service.submit({ agent: "general", prompt: "2" }, "tok_many");
+    const err = await service.submit({ agent: "general", prompt: "3" }, "tok_many").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueueFullError);
     expect(err).toMatchObject({ status: 429, retryAfterSeconds: 30 });
     expect(queue.ids).toHaveLength(2);
@@ -101,17 +140,20 @@ describe("submit", () => {
     const { service, queue, store } = setup();
     queue.failNext = true;
     const err = await service
-      .submit({ id: "x", agent: "general", prompt: "1" }, "a")
+      .submit({ id: "x", agent: "general", prompt: "1" }, "tok_many")
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
-    expect(store.records.has("x")).toBe(false);
+    expect(store.records.size).toBe(0);
+    // The caller's id and its in-flight slot are free again.
+    const again = await service.submit({ id: "x", agent: "general", prompt: "1" }, "tok_many");
+    expect(again.duplicate).toBe(false);
   });
 });
 
 describe("without a CLI login", () => {
   it("refuses with 503 claude_not_authenticated and queues nothing", async () => {
     const { service, queue, store } = setup({}, () => ({ ok: false, reason: "set CLAUDE_CODE_OAUTH_TOKEN" }));
-    const err = await service.submit({ agent: "general", prompt: "x" }, "a").catch((e: unknown) => e);
+    const err = await service.submit({ agent: "general", prompt: "x" }, "tok_many").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect(err).toMatchObject({ status: 503, code: "claude_not_authenticated" });
     expect(queue.ids).toEqual([]);
@@ -121,28 +163,126 @@ describe("without a CLI login", () => {
 
 describe("get and cancel", () => {
   it("get: 404 for an unknown id", async () => {
-    await expect(setup().service.get("nope")).rejects.toBeInstanceOf(JobNotFoundError);
+    await expect(setup().service.get("nope", "tok_many")).rejects.toBeInstanceOf(JobNotFoundError);
   });
   it("cancel of a queued job is immediate and final", async () => {
     const { service, cancelBus } = setup();
-    const { job } = await service.submit({ agent: "general", prompt: "x" }, "a");
-    const cancelled = await service.cancel(job.id, "changed my mind");
+    const { job } = await service.submit({ agent: "general", prompt: "x" }, "tok_many");
+    const cancelled = await service.cancel(job.id, "tok_many", "changed my mind");
     expect(cancelled).toMatchObject({
       status: "cancelled",
       error: { reason: "cancelled", message: "changed my mind" },
     });
     expect(cancelBus.sent).toEqual([]);
-    await expect(service.cancel(job.id)).rejects.toBeInstanceOf(JobFinishedError);
+    await expect(service.cancel(job.id, "tok_many")).rejects.toBeInstanceOf(JobFinishedError);
   });
   it("cancel of a running job is broadcast to the replica running it", async () => {
     const { service, store, cancelBus } = setup();
-    const { job } = await service.submit({ agent: "general", prompt: "x" }, "a");
-    await store.update(job.id, (r) => startJob(r, { executor: "e1", now }));
-    const r = await service.cancel(job.id, "stop");
+    const { job } = await service.submit({ agent: "general", prompt: "x" }, "tok_many");
+    await store.update(job.caller, job.id, (r) => startJob(r, { executor: "e1", now }));
+    const r = await service.cancel(job.id, "tok_many", "stop");
     expect(r.status).toBe("running");
     expect(cancelBus.sent).toEqual([{ id: job.id, reason: "stop" }]);
   });
   it("cancel of an unknown job is a 404", async () => {
-    await expect(setup().service.cancel("nope")).rejects.toBeInstanceOf(JobNotFoundError);
+    await expect(setup().service.cancel("nope", "tok_many")).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+});
+
+describe("ownership", () => {
+  it("another caller cannot read or cancel a job: 404, as if it did not exist", async () => {
+    const { service } = setup();
+    const { job } = await service.submit({ agent: "general", prompt: "alice's secret" }, "tok_alice");
+    await expect(service.get(job.id, "tok_bob")).rejects.toBeInstanceOf(JobNotFoundError);
+    await expect(service.cancel(job.id, "tok_bob")).rejects.toBeInstanceOf(JobNotFoundError);
+    expect((await service.get(job.id, "tok_alice")).status).toBe("queued");
+  });
+
+  it("an admin reads, lists and cancels anyone's", async () => {
+    const { service } = setup();
+    const { job } = await service.submit({ agent: "general", prompt: "x" }, "tok_alice");
+    expect((await service.get(job.id, "tok_ops")).caller).toBe("tok_alice");
+    expect((await service.list("tok_ops")).jobs.map((j) => j.id)).toEqual([job.id]);
+    expect((await service.cancel(job.id, "tok_ops")).status).toBe("cancelled");
+  });
+
+  it("list: the caller's own jobs, newest first, paged", async () => {
+    const { service, store } = setup({ maxQueueDepth: 10 });
+    const ids: string[] = [];
+    for (const p of ["1", "2", "3"]) {
+      const { job } = await service.submit({ agent: "general", prompt: p }, "tok_many");
+      // Distinct times, so the order is by time.
+      await store.update(job.caller, job.id, (r) => ({ ...r, queuedAt: `2026-01-01T00:00:0${p}.000Z` }));
+      ids.push(job.id);
+    }
+    await service.submit({ agent: "general", prompt: "not mine" }, "tok_bob");
+    const first = await service.list("tok_many", { limit: 2 });
+    expect(first.jobs.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    const second = await service.list("tok_many", { limit: 2, after: first.next! });
+    expect(second).toEqual({ jobs: [expect.objectContaining({ id: ids[0] })] });
+    // Only an admin may name another caller.
+    expect((await service.list("tok_bob", { caller: "tok_many" })).jobs).toHaveLength(1);
+  });
+
+  it("a session is resumable only by the caller whose job recorded it", async () => {
+    const { service, store } = setup();
+    const session = "6d1f4c1e-9a51-4a43-9f0e-5d7e4c1b2a33";
+    await store.addSession("tok_alice", session);
+    const resume = { agent: "general", prompt: "go on", session: { kind: "resume" as const, id: session } };
+    await expect(service.submit(resume, "tok_bob")).rejects.toBeInstanceOf(SessionNotFoundError);
+    expect((await service.submit(resume, "tok_alice")).job.submission.session).toEqual(resume.session);
+  });
+});
+
+describe("the caller policy", () => {
+  it("an agent or a model outside it: 403, nothing queued", async () => {
+    const { service, queue } = setup({}, undefined, { defaults: { agents: ["triage"] } });
+    await expect(service.submit({ agent: "general", prompt: "x" }, "tok_a")).rejects.toMatchObject({
+      status: 403,
+      code: "agent_not_allowed",
+    });
+    await expect(
+      service.submit({ agent: "triage", prompt: "x", model: "claude-sonnet-4-6" }, "tok_a", {
+        admitted: true,
+      }),
+    ).resolves.toBeDefined();
+    await expect(
+      service.submit({ agent: "triage", prompt: "x", model: "claude-opus-5-5" }, "tok_a"),
+    ).rejects.toMatchObject({ status: 400, code: "model_not_supported" });
+    expect(queue.ids).toHaveLength(1);
+  });
+
+  it("in flight: the caller's queued and running jobs count; an ended job gives its slot back", async () => {
+    const { service, ended } = setup();
+    const one = await service.submit({ agent: "general", prompt: "1" }, "tok_a");
+    await service.submit({ agent: "general", prompt: "2" }, "tok_a");
+    await expect(service.submit({ agent: "general", prompt: "3" }, "tok_a")).rejects.toMatchObject({
+      status: 429,
+      code: "too_many_in_flight",
+    });
+    await service.cancel(one.job.id, "tok_a");
+    expect(ended).toEqual([one.job.id]);
+    // The cancelled job's lease is dropped once its record says it has ended.
+    await service.submit({ agent: "general", prompt: "3" }, "tok_a");
+  });
+
+  it("an admitted submission (the gateway counted it) is not counted again", async () => {
+    const { service, gate } = setup();
+    for (const p of ["1", "2", "3"]) {
+      await service.submit({ agent: "general", prompt: p }, "tok_a", { admitted: true });
+    }
+    expect((await gate.usage("tok_a")).inFlight).toBe(0);
+  });
+
+  it("over the day's budget: 429 daily_budget_exceeded; a job's budget is capped at what is left", async () => {
+    const { service, gate } = setup();
+    await gate.recordSpend("tok_a", 2.5);
+    const { job } = await service.submit({ agent: "general", prompt: "x", budgetUsd: 2 }, "tok_a");
+    expect(job.submission.budgetUsd).toBeCloseTo(0.5);
+    await gate.recordSpend("tok_a", 0.5);
+    await expect(service.submit({ agent: "general", prompt: "y" }, "tok_a")).rejects.toMatchObject({
+      status: 429,
+      code: "daily_budget_exceeded",
+    });
   });
 });

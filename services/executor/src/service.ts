@@ -4,16 +4,25 @@ import {
   isTerminal,
   type JobRecord,
   type JobSubmission,
+  jobIdFor,
   ModelNotSupportedError,
   type ModelPolicy,
   resolveModel,
 } from "@claude-gateway/contracts";
-import { cancelQueuedJob, InvalidTransitionError, newJobRecord } from "./core/records.js";
+import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
+import {
+  cancelQueuedJob,
+  InvalidTransitionError,
+  newestFirst,
+  newJobRecord,
+  pageOf,
+} from "./core/records.js";
 import {
   BadRequestError,
   JobFinishedError,
   JobNotFoundError,
   QueueFullError,
+  SessionNotFoundError,
   UnavailableError,
 } from "./errors.js";
 import type { CancelBus, Clock, JobQueue, JobStore } from "./ports.js";
@@ -36,6 +45,10 @@ export interface SubmitLimits {
 }
 
 export interface ServiceDeps {
+  /** The caller policy: access, limits and counting; admins. */
+  gate: PolicyGate;
+  /** How long a job's in-flight lease holds if nobody releases it (its record's TTL). */
+  jobLeaseMs: number;
   store: JobStore;
   queue: JobQueue;
   cancelBus: CancelBus;
@@ -46,12 +59,33 @@ export interface ServiceDeps {
   /** Whether the CLI can log in at all; without a login nothing is queued. */
   login?: () => LoginStatus;
   onSubmitted?: (job: JobRecord) => void;
+  /** A job ended without running (cancelled while queued): its lease goes back. */
+  onEnded?: (job: JobRecord) => void;
+}
+
+export interface SubmitOptions {
+  /**
+   * The submitting service already checked and counted this request against the caller's policy
+   * (the OpenAI gateway): access is checked again, nothing is counted again.
+   */
+  admitted?: boolean;
 }
 
 export interface ExecutorService {
-  submit(submission: JobSubmission, caller: string): Promise<{ job: JobRecord; duplicate: boolean }>;
-  get(id: string): Promise<JobRecord>;
-  cancel(id: string, reason?: string): Promise<JobRecord>;
+  /** Submits a job owned by `caller` (a principal). */
+  submit(
+    submission: JobSubmission,
+    caller: string,
+    opts?: SubmitOptions,
+  ): Promise<{ job: JobRecord; duplicate: boolean }>;
+  /** A job by its id or the requester's own client id; another caller's is not found (admins see all). */
+  get(id: string, requester: string): Promise<JobRecord>;
+  cancel(id: string, requester: string, reason?: string): Promise<JobRecord>;
+  /** The requester's jobs, newest first (an admin's: everyone's, or one caller's). */
+  list(
+    requester: string,
+    opts?: { limit?: number; after?: string; caller?: string },
+  ): Promise<{ jobs: JobRecord[]; next?: string }>;
 }
 
 /** Submit, read and cancel jobs: the logic behind both the HTTP and the NATS interface. */
@@ -85,32 +119,87 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
     };
   };
 
+  const isAdmin = (principal: string) => deps.gate.limitsFor(principal).admin;
+
+  /** The requester's job by its id or the requester's own id; an admin's: anyone's. */
+  const find = async (id: string, requester: string): Promise<JobRecord> => {
+    const job = (await store.get(requester, id)) ?? (await store.get(requester, jobIdFor(requester, id)));
+    if (job) return job;
+    if (isAdmin(requester)) {
+      const any = await store.find(id);
+      if (any) return any;
+    }
+    throw new JobNotFoundError(id);
+  };
+
   return {
-    async submit(raw, caller) {
+    async submit(raw, caller, opts = {}) {
       const { model, submission } = validate(raw);
+      checkAccess(deps.gate.limitsFor(caller), { agent: submission.agent, model });
       const login = deps.login?.();
       if (login && !login.ok) throw new UnavailableError("claude_not_authenticated", login.reason);
-      const id = raw.id ?? randomUUID();
-      const existing = await store.get(id);
-      if (existing) return { job: existing, duplicate: true };
+      if (submission.session?.kind === "resume" && !(await store.hasSession(caller, submission.session.id))) {
+        throw new SessionNotFoundError(submission.session.id);
+      }
 
-      const { queued } = await queue.stats();
-      if (queued >= limits.maxQueueDepth) throw new QueueFullError(queued, limits.retryAfterSeconds);
+      // A caller's own id names one job of that caller (and only of that caller).
+      const id = raw.id === undefined ? randomUUID() : jobIdFor(caller, raw.id);
+      if (raw.id !== undefined) {
+        const existing = await store.get(caller, id);
+        if (existing) return { job: existing, duplicate: true };
+      }
+      let ticket: Ticket | undefined;
+      const giveBack = async () => {
+        await ticket?.release().catch(() => {});
+      };
+      try {
+        const { queued } = await queue.stats();
+        if (queued >= limits.maxQueueDepth) throw new QueueFullError(queued, limits.retryAfterSeconds);
+        if (!opts.admitted) {
+          ticket = await deps.gate.admit(caller, {
+            agent: submission.agent,
+            model,
+            leaseId: id,
+            leaseMs: deps.jobLeaseMs,
+            // A queued job's lease stands while its record says it may still run.
+            isLive: async (leaseId) => {
+              const job = await store.get(caller, leaseId);
+              return job !== null && !isTerminal(job.status);
+            },
+          });
+        }
+      } catch (err) {
+        await giveBack();
+        throw err;
+      }
 
+      const budgetUsd = ticket ? ticket.capBudget(submission.budgetUsd) : submission.budgetUsd;
       const record = newJobRecord({
         id,
-        submission: { ...submission, caller },
+        submission: { ...submission, caller, ...(budgetUsd !== undefined ? { budgetUsd } : {}) },
         model,
         caller,
+        ...(ticket ? { lease: ticket.leaseId } : {}),
         now: deps.clock.now(),
       });
-      const created = await store.create(record);
-      if (!created.created) return { job: created.record, duplicate: true };
+      let created: { created: boolean; record: JobRecord };
       try {
-        await queue.enqueue(id);
+        created = await store.create(record);
+      } catch (err) {
+        await giveBack();
+        throw err;
+      }
+      if (!created.created) {
+        // The same id submitted twice at once: the other submission won.
+        await giveBack();
+        return { job: created.record, duplicate: true };
+      }
+      try {
+        await queue.enqueue({ id, caller });
       } catch (err) {
         // Not queued means not accepted: remove the record so nothing claims to wait forever.
-        await store.delete(id).catch(() => {});
+        await store.delete(caller, id).catch(() => {});
+        await giveBack();
         throw new UnavailableError("queue_unavailable", "the job queue did not accept the job", {
           cause: err,
         });
@@ -119,28 +208,31 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
       return { job: record, duplicate: false };
     },
 
-    async get(id) {
-      const job = await store.get(id);
-      if (!job) throw new JobNotFoundError(id);
-      return job;
-    },
+    get: (id, requester) => find(id, requester),
 
-    async cancel(id, reason = "cancelled by request") {
-      const job = await store.get(id);
-      if (!job) throw new JobNotFoundError(id);
-      if (isTerminal(job.status)) throw new JobFinishedError(id, job.status);
+    async cancel(id, requester, reason = "cancelled by request") {
+      const job = await find(id, requester);
+      if (isTerminal(job.status)) throw new JobFinishedError(job.id, job.status);
       let updated: JobRecord;
       try {
-        updated = await store.update(id, (current) =>
+        updated = await store.update(job.caller, job.id, (current) =>
           current.status === "queued" ? cancelQueuedJob(current, reason, deps.clock.now()) : current,
         );
       } catch (err) {
         if (!(err instanceof InvalidTransitionError)) throw err;
-        updated = (await store.get(id)) ?? job;
+        updated = (await store.get(job.caller, job.id)) ?? job;
       }
+      if (updated.status === "cancelled") deps.onEnded?.(updated);
       // Whoever runs it stops it; the record turns `cancelled` when the process is gone.
-      if (updated.status === "running") await deps.cancelBus.broadcast(id, reason);
+      if (updated.status === "running") await deps.cancelBus.broadcast(job.id, reason);
       return updated;
+    },
+
+    async list(requester, opts = {}) {
+      const limit = Math.min(Math.max(1, opts.limit ?? 50), 200);
+      const scope = isAdmin(requester) ? opts.caller : requester;
+      const jobs = (await store.list(scope)).sort(newestFirst);
+      return pageOf(jobs, { limit, ...(opts.after !== undefined ? { after: opts.after } : {}) });
     },
   };
 }

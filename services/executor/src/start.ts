@@ -7,7 +7,7 @@ import {
   runClaude,
   transcriptStore,
 } from "@claude-gateway/claude";
-import { buckets } from "@claude-gateway/contracts";
+import { buckets, type JobRecord } from "@claude-gateway/contracts";
 import {
   connectNats,
   ensureKv,
@@ -16,6 +16,13 @@ import {
   natsTranscriptBlobs,
   stopService,
 } from "@claude-gateway/nats";
+import {
+  createPolicyGate,
+  ensureCounterBuckets,
+  natsPolicyCounters,
+  registerPolicyMetrics,
+  watchPolicy,
+} from "@claude-gateway/policy";
 import {
   createLogger,
   listen,
@@ -65,7 +72,24 @@ export async function startExecutor(
   const store = natsJobStore(kv);
   const queue = natsJobQueue(js, jsm);
   const clock = { now: () => new Date() };
-  const metrics = createMetrics({ queueStats: () => queue.stats() });
+  const policy = await watchPolicy(env.CALLER_POLICY_FILE, { logger });
+  const gate = createPolicyGate({
+    policy,
+    counters: natsPolicyCounters(await ensureCounterBuckets(js)),
+    now: clock.now,
+  });
+  const metrics = createMetrics({ queueStats: () => queue.stats(), callerLabel: gate.metricLabel });
+  registerPolicyMetrics(metrics.registry, gate);
+  /** A job that ended gives its caller's in-flight slot back. */
+  const releaseLease = (job: JobRecord) => {
+    if (job.lease) {
+      gate
+        .release(job.caller, job.lease)
+        .catch((err: unknown) =>
+          logger.warn({ jobId: job.id, err }, "could not release the job's policy lease (it lapses)"),
+        );
+    }
+  };
   const workspaces = createWorkspaceManager({
     root: env.WORKSPACE_ROOT,
     ...(env.GIT_CRYPT_KEY_FILE ? { gitCryptKeyFile: env.GIT_CRYPT_KEY_FILE } : {}),
@@ -75,6 +99,9 @@ export async function startExecutor(
   if (swept.length) logger.warn({ swept }, "removed checkouts left by a previous run");
 
   const service = createExecutorService({
+    gate,
+    jobLeaseMs: env.JOB_TTL_SECONDS * 1000,
+    onEnded: releaseLease,
     store,
     queue,
     cancelBus: natsCancelBus(nc),
@@ -135,6 +162,13 @@ export async function startExecutor(
     onFinished: (job, spend) => {
       metrics.running.dec();
       metrics.jobFinished(job, spend);
+      releaseLease(job);
+      // Every run's cost counts toward its caller's day, failed runs too.
+      if (job.costUsd) {
+        gate
+          .recordSpend(job.caller, job.costUsd)
+          .catch((err: unknown) => logger.error({ jobId: job.id, err }, "could not record the job's spend"));
+      }
     },
   });
 
@@ -146,6 +180,7 @@ export async function startExecutor(
     capacity: env.MAX_CONCURRENCY,
     heartbeatMs: Math.max(500, Math.floor((env.ACK_WAIT_SECONDS * 1000) / 4)),
     runJob,
+    onLost: releaseLease,
   });
   const stopCancels = onCancelBroadcast(nc, ({ id, reason }) => {
     if (worker.cancel(id, reason ?? "cancelled")) logger.info({ jobId: id }, "cancelling a running job");
@@ -154,6 +189,8 @@ export async function startExecutor(
 
   const app = createApp({
     service,
+    gate,
+    metricsToken: config.metricsToken,
     auth: createAuth(config.auth, { logger }),
     logger,
     metrics,
@@ -188,6 +225,7 @@ export async function startExecutor(
         await stopService(natsService);
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
         stopCancels();
+        policy.close();
         await nc.drain().catch(() => {});
         logger.info("executor stopped");
       })();

@@ -1,3 +1,4 @@
+import type { JobRecord } from "@claude-gateway/contracts";
 import { type Logger, settlesWithin } from "@claude-gateway/service-kit";
 import { decideDelivery, loseJob } from "./core/records.js";
 import {
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   heartbeatMs: number;
   /** Runs one job to its end (never throws for a job failure; records it). */
   runJob: RunJob;
+  /** A job that was running on a replica that is gone ended as `executor_lost`. */
+  onLost?: (job: JobRecord) => void;
 }
 
 interface Active {
@@ -62,7 +65,7 @@ export function createWorker(deps: WorkerDeps) {
   };
 
   const handleDelivery = async (d: Delivery): Promise<void> => {
-    const record = await deps.store.get(d.id);
+    const record = await deps.store.get(d.caller, d.id);
     const decision = decideDelivery(record);
     if (decision.action === "drop" || decision.action === "skip") {
       deps.logger.info({ jobId: d.id, why: decision.why }, "queue message acknowledged without running");
@@ -70,7 +73,10 @@ export function createWorker(deps: WorkerDeps) {
       return;
     }
     if (decision.action === "lose") {
-      await deps.store.update(d.id, (r) => (r.status === "running" ? loseJob(r, deps.clock.now()) : r));
+      const lost = await deps.store.update(d.caller, d.id, (r) =>
+        r.status === "running" ? loseJob(r, deps.clock.now()) : r,
+      );
+      deps.onLost?.(lost);
       deps.logger.warn(
         { jobId: d.id, deliveryCount: d.deliveryCount, executor: record?.executor },
         "job marked executor_lost",

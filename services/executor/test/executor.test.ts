@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { JobEvent, subjects } from "@claude-gateway/contracts";
+import { JobEvent, jobIdFor, subjects } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
 import { eventually, messagesText, processesWithEnv, text } from "@claude-gateway/testkit";
 import { connect } from "@nats-io/transport-node";
@@ -93,7 +93,7 @@ describe("executor: queue, concurrency, FIFO", () => {
     for (const j of jobs) {
       expect(j.costUsd).toBeGreaterThan(0);
       expect(j.usage.inputTokens).toBeGreaterThan(0);
-      expect(j.caller).toBe("tester");
+      expect(j.caller).toBe("tok_tester");
     }
   });
 
@@ -136,8 +136,8 @@ describe("executor: queue, concurrency, FIFO", () => {
     // Over NATS the same refusal comes back as a typed error, rebuilt from the envelope.
     const nc = await connect({ servers: world.nats.url });
     try {
-      const refusedOverNats = await overNats(nc)
-        .submit({ agent: "recruiter-triage", prompt: "[hang] [tag:over-nats]", caller: "portal" })
+      const refusedOverNats = await overNats(nc, "tok_portal")
+        .submit({ agent: "recruiter-triage", prompt: "[hang] [tag:over-nats]" })
         .catch((e: unknown) => e);
       expect(refusedOverNats).toBeInstanceOf(RemoteServiceError);
       expect(refusedOverNats).toMatchObject({ status: 429, code: "queue_full", retryAfterSeconds: 30 });
@@ -253,7 +253,8 @@ describe("executor: agents, sessions, events, NATS", () => {
     const nc = await connect({ servers: world.nats.url });
     const id = "events-1";
     const events: JobEvent[] = [];
-    const sub = nc.subscribe(subjects.jobs.events(id));
+    // A caller's own id names its job: the job id is known before submitting, so nothing is missed.
+    const sub = nc.subscribe(subjects.jobs.events(jobIdFor("tok_tester", id)));
     const done = (async () => {
       for await (const m of sub) {
         const ev = JobEvent.parse(m.json());
@@ -282,16 +283,26 @@ describe("executor: agents, sessions, events, NATS", () => {
     const nc = await connect({ servers: world.nats.url });
     const jobs = overNats(nc);
     try {
+      // A service submits on behalf of the caller it authenticated (here the HTTP test caller).
       const submitted = await jobs.submit({
         agent: "recruiter-triage",
         prompt: "[tag:nats]",
-        caller: "portal",
+        caller: "tok_tester",
       });
-      expect(submitted.job).toMatchObject({ status: "queued", caller: "portal" });
+      expect(submitted.job).toMatchObject({ status: "queued", caller: "tok_tester" });
       const job = await waitForJob(ex, submitted.job.id);
       expect(job.result.text).toBe("reply for nats");
       const got = await jobs.get(job.id);
       expect(got.job.status).toBe("succeeded");
+      // On behalf of another caller the job does not exist.
+      const someoneElse = await jobs.get(job.id, "tok_portal").catch((e: unknown) => e);
+      expect(someoneElse).toMatchObject({ status: 404, code: "job_not_found" });
+      // A NATS submit names its caller.
+      const anonymous = await nc.request(
+        subjects.jobs.submit,
+        new TextEncoder().encode('{"agent":"recruiter-triage","prompt":"x"}'),
+      );
+      expect(anonymous.headers?.get("Nats-Service-Error-Code")).toBe("400");
 
       const bad = await nc.request(
         subjects.jobs.submit,

@@ -61,12 +61,26 @@ export async function waitForJob(ex: RunningExecutor, id: string, timeoutMs = 60
   }
 }
 
-/** The executor's NATS endpoints, called as another service calls them. */
-export function overNats(nc: NatsConnection) {
+/**
+ * The executor's NATS endpoints, called as another service calls them on behalf of `caller` (a
+ * principal; by default the HTTP test token's, so HTTP helpers see the same jobs).
+ */
+export function overNats(nc: NatsConnection, caller = "tok_tester") {
   return {
     submit: (payload: z.input<typeof JobSubmission>) =>
-      request(nc, { subject: subjects.jobs.submit, request: JobSubmission, response: SubmitReply, payload }),
-    get: (id: string) =>
-      request(nc, { subject: subjects.jobs.get, request: JobRef, response: JobReply, payload: { id } }),
+      request(nc, {
+        subject: subjects.jobs.submit,
+        request: JobSubmission,
+        response: SubmitReply,
+        payload: { caller, ...payload },
+      }),
+    /** Another caller's job is not found. */
+    get: (id: string, as = caller) =>
+      request(nc, {
+        subject: subjects.jobs.get,
+        request: JobRef,
+        response: JobReply,
+        payload: { id, caller: as },
+      }),
   };
 }

@@ -1,4 +1,4 @@
-import { subjects } from "@claude-gateway/contracts";
+import { QueueMessage, subjects } from "@claude-gateway/contracts";
 import { ensureStream } from "@claude-gateway/nats";
 import {
   AckPolicy,
@@ -55,8 +55,9 @@ export async function ensureJobQueue(jsm: JetStreamManager, setup: QueueSetup): 
 
 export function natsJobQueue(js: JetStreamClient, jsm: JetStreamManager): JobQueue {
   return {
-    async enqueue(id) {
-      await js.publish(subject, new TextEncoder().encode(JSON.stringify({ id })), { msgID: id });
+    async enqueue(job) {
+      const message = QueueMessage.parse(job);
+      await js.publish(subject, new TextEncoder().encode(JSON.stringify(message)), { msgID: message.id });
     },
     async stats() {
       const info = await jsm.consumers.info(stream, durable);
@@ -71,16 +72,16 @@ export async function natsQueueConsumer(js: JetStreamClient): Promise<QueueConsu
     async next(waitMs) {
       const msg = await consumer.next({ expires: Math.max(1000, waitMs) });
       if (!msg) return null;
-      let id: string;
+      let job: QueueMessage;
       try {
-        id = (msg.json() as { id: string }).id;
-        if (typeof id !== "string") throw new Error("no id");
+        job = QueueMessage.parse(msg.json());
       } catch {
         msg.term("not a job message");
         return null;
       }
       const delivery: Delivery = {
-        id,
+        id: job.id,
+        caller: job.caller,
         deliveryCount: msg.info.deliveryCount,
         working: () => msg.working(),
         ack: async () => {

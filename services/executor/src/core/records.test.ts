@@ -24,13 +24,27 @@ const queued = (): JobRecord =>
 const usage = { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
 
 describe("job record transitions", () => {
-  it("a new record is queued with its id in the submission", () => {
+  it("a new record is queued; a client's own id is kept as clientId, the lease when there is one", () => {
     expect(queued()).toMatchObject({
       id: "j1",
       status: "queued",
       queuedAt: t0.toISOString(),
       attempts: 0,
-      submission: { id: "j1" },
+    });
+    expect(queued().clientId).toBeUndefined();
+    const withClientId = newJobRecord({
+      id: "j2",
+      submission: { agent: "general", prompt: "x", id: "order-7" },
+      model: "m",
+      caller: "tok_a",
+      lease: "j2",
+      now: t0,
+    });
+    expect(withClientId).toMatchObject({
+      id: "j2",
+      clientId: "order-7",
+      lease: "j2",
+      submission: { id: "order-7" },
     });
   });
   it("start measures the queue wait and counts the attempt", () => {

@@ -20,22 +20,44 @@ export class InvalidTransitionError extends Error {
 }
 
 export function newJobRecord(input: {
+  /** Minted by the executor. */
   id: string;
   submission: JobSubmission;
   model: string;
   caller: string;
+  /** The caller-policy lease the job holds until it ends. */
+  lease?: string;
   now: Date;
 }): JobRecord {
+  const clientId = input.submission.id;
   return {
     id: input.id,
+    ...(clientId !== undefined ? { clientId } : {}),
     status: "queued",
     agent: input.submission.agent,
     model: input.model,
     caller: input.caller,
-    submission: { ...input.submission, id: input.id },
+    submission: input.submission,
     queuedAt: input.now.toISOString(),
     attempts: 0,
+    ...(input.lease !== undefined ? { lease: input.lease } : {}),
   };
+}
+
+/** Newest first (by when they were queued, then id), as `GET /jobs` pages them. */
+export function newestFirst(a: JobRecord, b: JobRecord): number {
+  return b.queuedAt.localeCompare(a.queuedAt) || b.id.localeCompare(a.id);
+}
+
+/** One page of jobs already sorted newest first: up to `limit` after the job `after` (a cursor). */
+export function pageOf(
+  sorted: readonly JobRecord[],
+  opts: { limit: number; after?: string },
+): { jobs: JobRecord[]; next?: string } {
+  const start = opts.after === undefined ? 0 : sorted.findIndex((j) => j.id === opts.after) + 1;
+  const jobs = start === 0 && opts.after !== undefined ? [] : sorted.slice(start, start + opts.limit);
+  const more = start + opts.limit < sorted.length && jobs.length === opts.limit;
+  return more ? { jobs, next: jobs.at(-1)!.id } : { jobs };
 }
 
 export function startJob(rec: JobRecord, at: { executor: string; now: Date }): JobRecord {

@@ -1,28 +1,36 @@
 import type { JobRecord } from "@claude-gateway/contracts";
-import type { CancelBus, JobQueue, JobStore } from "../ports.js";
+import type { CancelBus, JobQueue, JobStore, QueuedJob } from "../ports.js";
 
-/** In-memory adapters for unit tests of the service and the app. */
+/** In-memory adapters for unit tests of the service and the app. Records keyed `<caller>.<id>`. */
 export function memoryStore(): JobStore & { records: Map<string, JobRecord> } {
   const records = new Map<string, JobRecord>();
+  const sessions = new Set<string>();
+  const key = (caller: string, id: string) => `${caller}.${id}`;
   return {
     records,
-    get: async (id) => records.get(id) ?? null,
+    get: async (caller, id) => records.get(key(caller, id)) ?? null,
+    find: async (id) => [...records.values()].find((r) => r.id === id) ?? null,
     create: async (record) => {
-      const existing = records.get(record.id);
+      const existing = records.get(key(record.caller, record.id));
       if (existing) return { created: false, record: existing };
-      records.set(record.id, record);
+      records.set(key(record.caller, record.id), record);
       return { created: true, record };
     },
-    update: async (id, fn) => {
-      const current = records.get(id);
-      if (!current) throw new Error(`job ${id} has no record`);
+    update: async (caller, id, fn) => {
+      const current = records.get(key(caller, id));
+      if (!current) throw new Error(`job ${id} of ${caller} has no record`);
       const next = fn(current);
-      records.set(id, next);
+      records.set(key(caller, id), next);
       return next;
     },
-    delete: async (id) => {
-      records.delete(id);
+    delete: async (caller, id) => {
+      records.delete(key(caller, id));
     },
+    list: async (caller) => [...records.values()].filter((r) => caller === undefined || r.caller === caller),
+    addSession: async (caller, sessionId) => {
+      sessions.add(key(caller, sessionId));
+    },
+    hasSession: async (caller, sessionId) => sessions.has(key(caller, sessionId)),
   };
 }
 
@@ -30,12 +38,12 @@ export function memoryQueue(): JobQueue & { ids: string[]; failNext: boolean } {
   const q = {
     ids: [] as string[],
     failNext: false,
-    enqueue: async (id: string) => {
+    enqueue: async (job: QueuedJob) => {
       if (q.failNext) {
         q.failNext = false;
         throw new Error("stream unavailable");
       }
-      q.ids.push(id);
+      q.ids.push(job.id);
     },
     stats: async () => ({ queued: q.ids.length }),
   };
