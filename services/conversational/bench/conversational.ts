@@ -16,7 +16,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { loadAgents } from "@claude-gateway/agents";
 import { buildArgv, buildChildEnv } from "@claude-gateway/claude";
-import { tempDir, text } from "@claude-gateway/testkit";
+import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
+import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import pino from "pino";
 import { positiveIntEnv } from "../../../bench/lib/env.js";
 import { timeRawRun } from "../../../bench/lib/raw-cli.js";
@@ -46,9 +47,12 @@ const world = await startBenchWorld(text(SHORT_REPLY));
 const { stub, nats, cli } = world;
 const work = await tempDir("cg-bench-conv-");
 const cwd = join(work.dir, "cwd");
+// The bench measures turns, not the caller policy: limits it never reaches.
+const policy = await writePermissivePolicy(work.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });
 const config = loadConfig({
   NATS_URL: nats.url,
   AUTH_TOKENS: `bench=${TOKEN}`,
+  CALLER_POLICY_FILE: policy,
   AGENTS_DIR,
   CONVERSATION_CWD: cwd,
   PORT: "0",

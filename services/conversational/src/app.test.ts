@@ -1,11 +1,13 @@
 import { ClaudeApiError, ClaudeAuthError } from "@claude-gateway/claude";
 import { type ConversationalReply, ModelNotSupportedError } from "@claude-gateway/contracts";
+import { createPolicyGate, RateLimitedError } from "@claude-gateway/policy";
+import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { conversationalAuth, createApp } from "./app.js";
 import type { ConversationService, TurnHooks } from "./conversation.js";
 import type { TurnRequest } from "./core/turn.js";
-import { ConversationNotFoundError } from "./errors.js";
+import { ConversationNotFoundError, TooManyTurnsError } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { parseSseBlock } from "./test-support/sse.js";
 
@@ -13,6 +15,10 @@ import { parseSseBlock } from "./test-support/sse.js";
 const json = async (res: Response): Promise<any> => res.json();
 
 const TOKEN = "alice-token-0123456789";
+const OPS_TOKEN = "ops-token-0123456789";
+const METRICS_TOKEN = "metrics-token-0123456789";
+const scrape = async (app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }) =>
+  (await app.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
 const reply = (over: Partial<ConversationalReply> = {}): ConversationalReply => ({
   conversation_id: "conv-1",
   reply: "Hello there. How are you?",
@@ -33,7 +39,12 @@ type Turn = ConversationService["turn"];
 
 function setup(turn: Turn = async () => reply(), opts: { tokens?: boolean; ready?: boolean } = {}) {
   const calls: Array<{ request: TurnRequest; caller: string }> = [];
-  const metrics = createMetrics();
+  // alice is named (her principal is her metric label), ops is an admin, anyone else is `other`.
+  const gate = createPolicyGate({
+    policy: staticPolicy({ defaults: { budgetUsdPerDay: 3 }, callers: { alice: {}, ops: { admin: true } } }),
+    counters: memoryPolicyCounters(),
+  });
+  const metrics = createMetrics({ gate });
   const app = createApp({
     conversations: {
       turn: (request, caller, hooks) => {
@@ -41,9 +52,19 @@ function setup(turn: Turn = async () => reply(), opts: { tokens?: boolean; ready
         return turn(request, caller, hooks);
       },
     },
-    auth: conversationalAuth({ tokens: opts.tokens === false ? [] : [{ name: "alice", token: TOKEN }] }),
+    auth: conversationalAuth({
+      tokens:
+        opts.tokens === false
+          ? []
+          : [
+              { name: "alice", token: TOKEN },
+              { name: "ops", token: OPS_TOKEN },
+            ],
+    }),
     logger: pino({ level: "silent" }),
     metrics,
+    metricsToken: METRICS_TOKEN,
+    gate,
     readiness: () =>
       opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
     maxBodyBytes: 4096,
@@ -54,7 +75,7 @@ function setup(turn: Turn = async () => reply(), opts: { tokens?: boolean; ready
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
-  return { app, post, calls, metrics };
+  return { app, post, calls, metrics, gate };
 }
 
 /** The events of a finished SSE body, in order. */
@@ -88,9 +109,43 @@ describe("POST /v1/conversational (JSON)", () => {
     expect(calls).toEqual([
       {
         request: { conversationId: "conv-1", message: "Hi", language: "en", model: "claude-haiku-4-5" },
-        caller: "alice",
+        caller: "tok_alice",
       },
     ]);
+  });
+
+  it.each([
+    ["bg-BG", "bg"],
+    ["BG", "bg"],
+    ["en-GB", "en"],
+    ["en-us", "en"],
+  ])("language %s (BCP-47) ⇒ %s", async (tag, language) => {
+    const { post, calls } = setup();
+    expect((await post({ message: "Hi", language: tag })).status).toBe(200);
+    expect(calls[0]!.request.language).toBe(language);
+  });
+
+  it("a language it does not speak ⇒ 400 listing the accepted tags", async () => {
+    const { post, calls } = setup();
+    const res = await post({ message: "Hi", language: "fr-FR" });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error).toBe("invalid_request");
+    expect(body.detail).toMatch(
+      /^language: .*accepted: bg or en, optionally with a region \(bg-BG, en-US, en-GB/,
+    );
+    expect(calls).toHaveLength(0);
+  });
+
+  it("a caller field ⇒ 400: over HTTP the caller is who the credentials say", async () => {
+    const { post, calls } = setup();
+    const res = await post({ message: "Hi", caller: "tok_bob" });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toMatchObject({
+      error: "invalid_request",
+      detail: expect.stringContaining("caller"),
+    });
+    expect(calls).toHaveLength(0);
   });
 
   it.each([
@@ -158,6 +213,48 @@ describe("POST /v1/conversational (JSON)", () => {
   });
 });
 
+describe("429s carry Retry-After, as JSON and before a stream starts", () => {
+  it.each([
+    ["the replica's turn slots", new TooManyTurnsError(5, 2), "too_many_turns", 2],
+    ["the caller's rate", new RateLimitedError(30, 17), "rate_limited", 17],
+  ])("%s ⇒ 429 %s", async (_, err, code, seconds) => {
+    const { post } = setup(async () => {
+      throw err;
+    });
+    for (const headers of [{}, { accept: "text/event-stream" }] as Array<Record<string, string>>) {
+      const res = await post({ message: "hi" }, headers);
+      expect(res.status).toBe(429);
+      expect(res.headers.get("retry-after")).toBe(String(seconds));
+      expect(await json(res)).toMatchObject({ error: code, retry_after_seconds: seconds });
+    }
+  });
+});
+
+describe("GET /v1/usage", () => {
+  it("needs a token; shows the caller its limits and use; an admin sees every caller", async () => {
+    const { app, gate } = setup();
+    expect((await app.request("/v1/usage")).status).toBe(401);
+    await gate.recordSpend("tok_alice", 1.25);
+    const own = await app.request("/v1/usage", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(own.status).toBe(200);
+    const mine = await json(own);
+    expect(mine).toMatchObject({
+      caller: "tok_alice",
+      admin: false,
+      spentUsdToday: 1.25,
+      budgetUsdPerDay: 3,
+      budgetLeftUsd: 1.75,
+      agents: ["assistant", "conversational"],
+    });
+    expect(mine).not.toHaveProperty("callers");
+    const all = await json(
+      await app.request("/v1/usage", { headers: { authorization: `Bearer ${OPS_TOKEN}` } }),
+    );
+    expect(all).toMatchObject({ caller: "tok_ops", admin: true });
+    expect(all.callers.map((c: { caller: string }) => c.caller)).toEqual(["tok_alice", "tok_ops"]);
+  });
+});
+
 describe("auth", () => {
   it("missing or wrong credentials ⇒ 401 unauthorized in the { error, detail } shape, with a challenge", async () => {
     const { app, calls } = setup();
@@ -187,11 +284,17 @@ describe("auth", () => {
     expect((await json(res)).error).toBe("auth_not_configured");
   });
 
-  it("health, readiness and metrics need no token", async () => {
+  it("health and readiness need no token; /metrics only the metrics token, no caller's", async () => {
     const { app } = setup(undefined, { tokens: false });
     expect((await app.request("/healthz")).status).toBe(200);
     expect((await app.request("/readyz")).status).toBe(200);
-    expect((await app.request("/metrics")).status).toBe(200);
+    const metrics = await app.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    const { app: withCallers } = setup();
+    for (const token of [TOKEN, OPS_TOKEN]) {
+      const res = await withCallers.request("/metrics", { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+    }
   });
 });
 
@@ -286,7 +389,7 @@ describe("operations", () => {
   it("/metrics has spend per caller and model, turn latency and time to first sentence", async () => {
     const { app, metrics } = setup();
     metrics.turnFinished({
-      caller: "alice",
+      caller: "tok_alice",
       kind: "new",
       model: "claude-haiku-4-5",
       outcome: "ok",
@@ -300,12 +403,34 @@ describe("operations", () => {
         },
       ],
     });
-    const text = await (await app.request("/metrics")).text();
-    expect(text).toContain('claude_cost_usd_total{caller="alice",model="claude-haiku-4-5"} 0.25');
-    expect(text).toContain('claude_tokens_total{caller="alice",model="claude-haiku-4-5",kind="output"} 3');
-    expect(text).toContain('conversational_turns_total{caller="alice",kind="new",outcome="ok"} 1');
+    const text = await scrape(app);
+    expect(text).toContain('claude_cost_usd_total{caller="tok_alice",model="claude-haiku-4-5"} 0.25');
+    expect(text).toContain(
+      'claude_tokens_total{caller="tok_alice",model="claude-haiku-4-5",kind="output"} 3',
+    );
+    expect(text).toContain('conversational_turns_total{caller="tok_alice",kind="new",outcome="ok"} 1');
     expect(text).toContain("conversational_turn_duration_seconds_count");
     expect(text).toContain("conversational_first_sentence_seconds_count 1");
+    expect(text).toContain("conversational_turns_queued");
+  });
+
+  it("a caller the policy does not name is labelled other; the policy's callers get gauges", async () => {
+    const { app, metrics, gate } = setup();
+    metrics.turnFinished({
+      caller: "ak_someone",
+      kind: "resume",
+      model: "claude-haiku-4-5",
+      outcome: "ok",
+      durationMs: 900,
+      firstSentenceMs: undefined,
+      spend: [],
+    });
+    await gate.recordSpend("tok_alice", 0.5);
+    const text = await scrape(app);
+    expect(text).toContain('conversational_turns_total{caller="other",kind="resume",outcome="ok"} 1');
+    expect(text).not.toContain("ak_someone");
+    expect(text).toContain('caller_spend_usd_today{caller="tok_alice"} 0.5');
+    expect(text).toContain('caller_budget_usd_per_day{caller="tok_ops"} 3');
   });
 
   it("an unknown route ⇒ 404 in the same shape", async () => {

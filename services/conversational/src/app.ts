@@ -1,6 +1,7 @@
 import { type AuthConfig, type AuthEnv, type AuthLogger, createAuth } from "@claude-gateway/auth";
 import { ConversationalRequest } from "@claude-gateway/contracts";
 import { formatIssues } from "@claude-gateway/nats";
+import { type PolicyGate, usageHandler } from "@claude-gateway/policy";
 import {
   errorBody,
   operationalRoutes,
@@ -25,6 +26,10 @@ export interface AppDeps {
   auth: MiddlewareHandler<AuthEnv>;
   logger: Logger;
   metrics: Metrics;
+  /** The scraper's token for `/metrics` (`METRICS_TOKEN`); without it `/metrics` is a 503. */
+  metricsToken?: string | undefined;
+  /** The caller policy, for `GET /v1/usage` (the turns themselves are admitted by `conversations`). */
+  gate: PolicyGate;
   /** Ready to take turns: NATS connected, the CLI has a login, not shutting down. */
   readiness: () => { ready: boolean; reason?: string };
   maxBodyBytes?: number;
@@ -56,13 +61,19 @@ export function createApp(deps: AppDeps) {
     async (c) => {
       const body = ConversationalRequest.safeParse(await readJsonBody(c, "the turn"));
       if (!body.success) throw new InvalidRequestError(formatIssues(body.error.issues));
-      const caller = c.get("principal").name;
+      if (body.data.caller !== undefined) {
+        throw new InvalidRequestError(
+          "caller: not accepted over HTTP; the caller is who the credentials say",
+        );
+      }
+      const caller = c.get("principal").id;
       const request = fromWire(body.data);
       const stream = body.data.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");
       if (stream) return streamTurn(c, deps, request, caller);
       return c.json(await deps.conversations.turn(request, caller));
     },
   );
+  v1.get("/v1/usage", usageHandler(deps.gate));
   app.route("/", v1);
 
   app.notFound(routeNotFound);

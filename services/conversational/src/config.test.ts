@@ -12,9 +12,12 @@ describe("loadConfig", () => {
       CONVERSATION_CWD: "/tmp/claude-gateway-conversational/cwd",
       CONVERSATION_LOCK_GRACE_SECONDS: 30,
       SHUTDOWN_GRACE_SECONDS: 30,
+      CONVERSATIONAL_MAX_CONCURRENCY: 5,
+      CONVERSATIONAL_QUEUE_WAIT_SECONDS: 5,
       LOG_LEVEL: "info",
     });
     expect(env.REPLICA_ID).toMatch(/-\d+$/);
+    expect(env.CALLER_POLICY_FILE).toBeUndefined();
     expect(env.AGENTS_DIR).toBeUndefined();
     expect(env.CLAUDE_BIN).toBeUndefined();
     expect(auth.tokens.map((t) => t.name)).toEqual(["voice"]);
@@ -34,6 +37,9 @@ describe("loadConfig", () => {
       CLAUDE_BIN: "/usr/local/bin/claude",
       LOG_LEVEL: "debug",
       REPLICA_ID: "conv-0",
+      CONVERSATIONAL_MAX_CONCURRENCY: "3",
+      CONVERSATIONAL_QUEUE_WAIT_SECONDS: "0",
+      CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
       SUPPORTED_MODELS: "claude-haiku-4-5,claude-sonnet-4-6",
       DEFAULT_MODEL: "claude-haiku-4-5",
     });
@@ -45,6 +51,9 @@ describe("loadConfig", () => {
       SHUTDOWN_GRACE_SECONDS: 0,
       CLAUDE_BIN: "/usr/local/bin/claude",
       REPLICA_ID: "conv-0",
+      CONVERSATIONAL_MAX_CONCURRENCY: 3,
+      CONVERSATIONAL_QUEUE_WAIT_SECONDS: 0,
+      CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
     });
     expect(models).toEqual({
       supported: ["claude-haiku-4-5", "claude-sonnet-4-6"],
@@ -67,6 +76,8 @@ describe("loadConfig", () => {
         CONVERSATION_TTL_SECONDS: "0",
         CONVERSATIONAL_TIMEOUT_SECONDS: "-1",
         CONVERSATION_CWD: "relative/dir",
+        CONVERSATIONAL_MAX_CONCURRENCY: "0",
+        CONVERSATIONAL_QUEUE_WAIT_SECONDS: "-1",
         LOG_LEVEL: "loud",
         AUTH_TOKENS: "broken",
         SUPPORTED_MODELS: "claude-haiku-4-5",
@@ -82,6 +93,8 @@ describe("loadConfig", () => {
       "CONVERSATION_TTL_SECONDS",
       "CONVERSATIONAL_TIMEOUT_SECONDS",
       "CONVERSATION_CWD",
+      "CONVERSATIONAL_MAX_CONCURRENCY",
+      "CONVERSATIONAL_QUEUE_WAIT_SECONDS",
       "LOG_LEVEL",
       "AUTH_TOKENS",
       "claude-opus-4-7",

@@ -25,6 +25,15 @@ export const ConversationalEnv = z.object({
   CONVERSATION_LOCK_GRACE_SECONDS: int(30),
   /** On SIGTERM, how long running turns may finish before they are cancelled. */
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  /**
+   * CLI processes at once on this replica. One holds ~230 MB idle and peaks near 340 MB; a 2 GiB
+   * pod less ~150 MB for the service leaves ~1.9 GB: 5 peaks (1.7 GB) fit, 6 (2.04 GB) do not.
+   */
+  CONVERSATIONAL_MAX_CONCURRENCY: int(5),
+  /** How long a turn over that cap waits in line for a slot before a 429 `too_many_turns`. */
+  CONVERSATIONAL_QUEUE_WAIT_SECONDS: int(5, 0),
+  /** The caller policy (YAML or JSON), re-read on change; without it the built-in safe defaults. */
+  CALLER_POLICY_FILE: z.string().min(1).optional(),
   AGENTS_DIR: z.string().optional(),
   CLAUDE_BIN: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
+  ClaudeBudgetExceededError,
   type ModelSpend,
   type ResultEvent,
+  type RunResult,
   sha256File,
   spendByModel,
   tokenUsage,
@@ -10,6 +12,7 @@ import {
   translateLine,
 } from "@claude-gateway/claude";
 import { type ConversationalReply, type ModelPolicy, resolveModel } from "@claude-gateway/contracts";
+import type { PolicyGate, Ticket } from "@claude-gateway/policy";
 import {
   type Logger,
   ServiceError,
@@ -17,9 +20,10 @@ import {
   silentLogger,
   toServiceError,
 } from "@claude-gateway/service-kit";
-import { type ConversationRecord, newRecord, recordTurn } from "./core/record.js";
+import { type ConversationRecord, newRecord, ownedBy, recordTurn } from "./core/record.js";
 import { SentenceSplitter } from "./core/sentences.js";
-import { planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
+import type { TurnSlots } from "./core/slots.js";
+import { chooseModel, planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
 import { ConversationNotFoundError } from "./errors.js";
 import type { ClaudeRunner, Clock, ConversationLock, ConversationStore, TranscriptStore } from "./ports.js";
 
@@ -46,9 +50,16 @@ export interface ConversationDeps {
   killGraceMs?: number;
   /** Every finished turn, for metrics (failed ones too: they may have spent credit). */
   onTurn?: (turn: TurnReport) => void;
+  /** The caller policy: admits each turn (403/429), caps its budget, and is told its spend. */
+  gate: Pick<PolicyGate, "admit" | "recordSpend">;
+  /** How long a turn's in-flight lease holds if this replica dies before releasing it. */
+  leaseMs: number;
+  /** This replica's CLI processes: at most so many at once, the rest wait briefly in line. */
+  slots: TurnSlots;
 }
 
 export interface TurnReport {
+  /** The principal. */
   caller: string;
   kind: "new" | "resume" | "unknown";
   model: string | undefined;
@@ -66,6 +77,7 @@ export interface TurnHooks {
 }
 
 export interface ConversationService {
+  /** One turn on behalf of `caller` (a principal), who may continue only its own conversations. */
   turn(request: TurnRequest, caller: string, hooks?: TurnHooks): Promise<ConversationalReply>;
   /** Turns running now. */
   readonly active: number;
@@ -104,19 +116,33 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       firstSentenceMs: undefined,
       spend: [],
     };
+    let ticket: Ticket | undefined;
+    let costUsd = 0;
     try {
       // An unsupported model is the caller's mistake: say so before waiting on anything.
       if (request.model !== undefined) resolveModel(deps.models, request.model);
       const id = request.conversationId;
-      if (id === undefined) return await run(null);
-      // Unknown ids answer at once instead of queueing behind a lock nobody else holds.
-      if ((await deps.store.get(id)) === null) throw new ConversationNotFoundError(id);
+      // Another caller's conversation answers at once, as if it did not exist.
+      const known = id === undefined ? null : await deps.store.get(id);
+      if (id !== undefined && known !== null && !ownedBy(known, caller))
+        throw new ConversationNotFoundError(id);
+
+      // Admitted by the caller's policy for this model before anything waits or runs; the model is
+      // then fixed for the turn, so what runs is what was admitted.
+      const model = chooseModel(deps.models, request.model, known?.model, deps.agent.model);
+      report.model = model;
+      ticket = await deps.gate.admit(caller, { agent: deps.agent.name, model, leaseMs: deps.leaseMs });
+      const admitted: TurnRequest = { ...request, model };
+      const maxBudgetUsd = ticket.capBudget(undefined);
+
+      if (id === undefined) return await run(admitted, null, maxBudgetUsd);
+      // Caller-minted ids are claimed under the lock too, so two first turns cannot both start one.
       const release = await deps.lock.acquire(id, signal);
       try {
-        // Read again under the lock: the turn before ours may have changed it.
+        // Read again under the lock: the turn before ours may have changed (or created) it.
         const stored = await deps.store.get(id);
-        if (stored === null) throw new ConversationNotFoundError(id);
-        return await run(stored);
+        if (stored !== null && !ownedBy(stored, caller)) throw new ConversationNotFoundError(id);
+        return await run(admitted, stored, maxBudgetUsd);
       } finally {
         await release().catch((err: unknown) =>
           log.warn({ conversationId: id, err }, "could not release the conversation lock"),
@@ -125,51 +151,45 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     } catch (err) {
       report.outcome = toServiceError(err).code;
       const result = (err as { result?: ResultEvent }).result;
-      if (result) report.spend = spendByModel(result, report.model ?? "unknown");
+      if (result) {
+        report.spend = spendByModel(result, report.model ?? "unknown");
+        costUsd = result.total_cost_usd;
+      }
       throw err;
     } finally {
+      // Before the answer: the caller's next turn, on any replica, sees this spend and the lease back.
+      if (costUsd > 0) {
+        await deps.gate
+          .recordSpend(caller, costUsd)
+          .catch((err: unknown) => log.error({ caller, costUsd, err }, "could not record the turn's spend"));
+      }
+      await ticket
+        ?.release()
+        .catch((err: unknown) => log.warn({ caller, err }, "could not release the turn's in-flight lease"));
       report.durationMs = performance.now() - started;
       deps.onTurn?.(report);
     }
 
-    async function run(stored: ConversationRecord | null): Promise<ConversationalReply> {
+    async function run(
+      request: TurnRequest,
+      stored: ConversationRecord | null,
+      maxBudgetUsd: number | undefined,
+    ): Promise<ConversationalReply> {
       const plan = planTurn({ request, stored, agent: deps.agent, models: deps.models, mintId });
-      report.model = plan.model;
+      report.kind = plan.kind;
       const path = transcriptPath(deps.claudeConfigDir, deps.cwd, plan.sessionId);
       if (stored) await ensureTranscript(plan, path, stored.transcriptSha256);
 
-      const splitter = new SentenceSplitter();
-      const emit = (sentences: string[]) => {
-        for (const sentence of sentences) {
-          report.firstSentenceMs ??= performance.now() - started;
-          try {
-            hooks.onSentence?.(sentence);
-          } catch (err) {
-            log.warn({ err }, "sentence listener failed");
-          }
-        }
-      };
-      const claude = deps.runClaude({
-        invocation: plan.invocation,
-        prompt: plan.prompt,
-        cwd: deps.cwd,
-        timeoutMs: deps.timeoutMs,
-        signal,
-        sourceEnv: deps.claudeEnv,
-        logger: log,
-        ...(deps.bin ? { bin: deps.bin } : {}),
-        ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
-        onEvent: (line) => {
-          for (const ev of translateLine(line)) {
-            if (ev.type === "text_delta") emit(splitter.push(ev.text));
-            // The end of one API message: nothing can extend its last sentence any more.
-            else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
-          }
-        },
-      });
-      const out = await claude.done;
-      emit(splitter.flush());
+      // A CLI process holds hundreds of MB: only so many run at once on this replica.
+      const freeSlot = await deps.slots.acquire(signal);
+      let out: RunResult;
+      try {
+        out = await runCli(plan, maxBudgetUsd);
+      } finally {
+        freeSlot();
+      }
       report.spend = spendByModel(out.result, plan.model);
+      costUsd = out.costUsd;
 
       const transcriptSha256 = await saveTranscript(plan, path);
       const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
@@ -195,6 +215,55 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         usage: { ...tokenUsage(out.result), costUsd: out.costUsd },
         duration_ms: Math.round(performance.now() - started),
       };
+    }
+
+    /** The CLI run of the turn, its sentences passed on as soon as each is complete. */
+    async function runCli(plan: TurnPlan, maxBudgetUsd: number | undefined): Promise<RunResult> {
+      const splitter = new SentenceSplitter();
+      // The text of the latest API message: the reply, should the run need rescuing below.
+      let lastMessage = "";
+      const emit = (sentences: string[]) => {
+        for (const sentence of sentences) {
+          report.firstSentenceMs ??= performance.now() - started;
+          try {
+            hooks.onSentence?.(sentence);
+          } catch (err) {
+            log.warn({ err }, "sentence listener failed");
+          }
+        }
+      };
+      const claude = deps.runClaude({
+        invocation: maxBudgetUsd === undefined ? plan.invocation : { ...plan.invocation, maxBudgetUsd },
+        prompt: plan.prompt,
+        cwd: deps.cwd,
+        timeoutMs: deps.timeoutMs,
+        signal,
+        sourceEnv: deps.claudeEnv,
+        logger: log,
+        ...(deps.bin ? { bin: deps.bin } : {}),
+        ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+        onEvent: (line) => {
+          for (const ev of translateLine(line)) {
+            if (ev.type === "text_delta") {
+              lastMessage += ev.text;
+              emit(splitter.push(ev.text));
+            } else if (ev.type === "stream_event" && ev.event.type === "message_start") lastMessage = "";
+            // The end of one API message: nothing can extend its last sentence any more.
+            else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
+          }
+        },
+      });
+      const out = await claude.done.catch((err: unknown) => {
+        const kept = answeredDespiteCap(err, lastMessage);
+        if (!kept) throw err;
+        log.info(
+          { conversationId: plan.conversationId, maxBudgetUsd, costUsd: kept.costUsd },
+          "the reply was complete when the CLI reported the caller's budget cap reached: kept",
+        );
+        return kept;
+      });
+      emit(splitter.flush());
+      return out;
     }
   }
 
@@ -264,5 +333,24 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       for (const r of running) r.controller.abort(new ShuttingDownError());
       await settled();
     },
+  };
+}
+
+/**
+ * `--max-budget-usd` is checked after each API message, so a turn whose cost passes the cap still
+ * gets its whole reply, and then the CLI reports `error_max_budget_usd`. With the reply finished
+ * (`end_turn`), the credit is spent either way: the caller keeps what it paid for, and its next
+ * turn meets the daily budget (429). A reply cut short (a tool call pending, say) stays an error.
+ */
+export function answeredDespiteCap(err: unknown, reply: string): RunResult | undefined {
+  if (!(err instanceof ClaudeBudgetExceededError) || !err.result) return undefined;
+  if (err.result.stop_reason !== "end_turn" || reply.trim() === "") return undefined;
+  return {
+    result: err.result,
+    text: reply,
+    sessionId: err.result.session_id,
+    costUsd: err.result.total_cost_usd,
+    wallMs: err.result.duration_ms ?? 0,
+    malformed: [],
   };
 }

@@ -13,6 +13,7 @@ import {
   ConversationNotFoundError,
   InvalidRequestError,
   StoreUnavailableError,
+  TooManyTurnsError,
 } from "./errors.js";
 
 /** What the edge answers for a thrown error (HTTP, SSE `error` event and NATS alike). */
@@ -38,6 +39,17 @@ describe("the error envelope of every failure", () => {
     expect(s).toBe(status);
     expect(body.error).toBe(code);
     expect(body.detail).not.toMatch(/\n/);
+  });
+
+  it("a full replica is a 429 too_many_turns with when to retry", () => {
+    expect(errorBody(new TooManyTurnsError(5, 2))).toEqual({
+      status: 429,
+      body: {
+        error: "too_many_turns",
+        detail: "this replica is running 5 turns, its limit, and none finished in time; retry after 2 s",
+        retry_after_seconds: 2,
+      },
+    });
   });
 
   it("an unsupported model is a 400 whose detail lists the supported ids", () => {

@@ -19,13 +19,23 @@ export class BodyTooLargeError extends ServiceError {
   }
 }
 
+/** Another caller's conversation: answered as if it did not exist. */
 export class ConversationNotFoundError extends ServiceError {
   override name = "ConversationNotFoundError";
   constructor(readonly conversationId: string) {
+    super(404, "conversation_not_found", `no conversation ${conversationId} of yours`);
+  }
+}
+
+/** Every turn slot of this replica stayed taken for the whole queue wait: 429, retry shortly. */
+export class TooManyTurnsError extends ServiceError {
+  override name = "TooManyTurnsError";
+  constructor(max: number, retryAfterSeconds: number) {
     super(
-      404,
-      "conversation_not_found",
-      `no conversation ${conversationId} (unknown, or idle longer than its TTL)`,
+      429,
+      "too_many_turns",
+      `this replica is running ${max} turns, its limit, and none finished in time; retry after ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
     );
   }
 }

@@ -1,3 +1,4 @@
+import { type PolicyGate, registerPolicyMetrics } from "@claude-gateway/policy";
 import { createServiceMetrics } from "@claude-gateway/service-kit";
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { TurnReport } from "./conversation.js";
@@ -6,7 +7,20 @@ import type { TurnReport } from "./conversation.js";
  * Prometheus metrics. Spend is recorded per caller and model, because every turn draws on the
  * subscription's limited agent credit.
  */
-export function createMetrics(opts: { activeTurns?: () => number } = {}) {
+export function createMetrics(
+  opts: {
+    activeTurns?: () => number;
+    /** Turns waiting for one of this replica's CLI slots. */
+    queuedTurns?: () => number;
+    /**
+     * The caller policy: a principal is its own `caller` label only if the policy names it (else
+     * `other`: labels stay bounded), and the policy's per-caller gauges are registered too.
+     */
+    gate?: PolicyGate;
+  } = {},
+) {
+  const gate = opts.gate;
+  const label = (principal: string) => gate?.metricLabel(principal) ?? "other";
   const base = createServiceMetrics();
   const registry = base.registry;
   const turns = new Counter({
@@ -30,20 +44,31 @@ export function createMetrics(opts: { activeTurns?: () => number } = {}) {
   });
   new Gauge({
     name: "conversational_turns_active",
-    help: "Turns running on this replica",
+    help: "Turns running on this replica (waiting for a lock or a slot included)",
     registers: [registry],
     collect() {
       if (opts.activeTurns) this.set(opts.activeTurns());
     },
   });
+  new Gauge({
+    name: "conversational_turns_queued",
+    help: "Turns waiting for a CLI slot on this replica (CONVERSATIONAL_MAX_CONCURRENCY)",
+    registers: [registry],
+    collect() {
+      if (opts.queuedTurns) this.set(opts.queuedTurns());
+    },
+  });
+
+  if (gate) registerPolicyMetrics(registry, gate);
 
   return {
     ...base,
     turnFinished(turn: TurnReport) {
-      turns.inc({ caller: turn.caller, kind: turn.kind, outcome: turn.outcome });
+      const caller = label(turn.caller);
+      turns.inc({ caller, kind: turn.kind, outcome: turn.outcome });
       turnDuration.observe({ outcome: turn.outcome }, turn.durationMs / 1000);
       if (turn.firstSentenceMs !== undefined) firstSentence.observe(turn.firstSentenceMs / 1000);
-      base.recordSpend(turn.caller, turn.spend);
+      base.recordSpend(caller, turn.spend);
     },
   };
 }

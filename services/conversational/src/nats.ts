@@ -4,15 +4,17 @@ import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ConversationService } from "./conversation.js";
 import { fromWire } from "./core/turn.js";
-
-/** Who NATS turns are recorded for: internal services, already inside the cluster. */
-export const NATS_CALLER = "nats";
+import { InvalidRequestError } from "./errors.js";
 
 /**
  * The turn as a NATS micro-service endpoint (one queue group shared by replicas, `$SRV.*`
  * discovery). An error is a micro-service error whose code is the HTTP status and whose data is
  * the same envelope HTTP answers with (`request` in `@claude-gateway/nats` rebuilds it as a typed
  * error). Streaming is HTTP only.
+ *
+ * A request names its `caller` (the principal it runs for, is admitted, billed and owns its
+ * conversations as); one without is refused. The bus does not authenticate that claim yet: only
+ * the gateway's own services may reach it.
  */
 export async function serveConversationalNats(
   nc: NatsConnection,
@@ -28,7 +30,12 @@ export async function serveConversationalNats(
     request: ConversationalRequest,
     response: ConversationalReply,
     logger: deps.logger,
-    handler: (req) => deps.conversations.turn(fromWire(req), NATS_CALLER),
+    handler: (req) => {
+      if (req.caller === undefined) {
+        throw new InvalidRequestError("caller: required over NATS: the principal the turn runs for");
+      }
+      return deps.conversations.turn(fromWire(req), req.caller);
+    },
   });
   return svc;
 }

@@ -1,11 +1,14 @@
 import type { ClaudeRun, RunOptions } from "@claude-gateway/claude";
 import type { ConversationRecord } from "./core/record.js";
 
-/** Conversation id → CLI session, shared by every replica (NATS KV in production). */
+/** Conversation id → CLI session and owner, shared by every replica (NATS KV in production). */
 export interface ConversationStore {
   /** The record, or null for an unknown (or expired) conversation. */
   get(conversationId: string): Promise<ConversationRecord | null>;
-  /** Writes a new conversation; fails if the id exists (ids are minted, so that is a bug). */
+  /**
+   * Writes a new conversation; fails if the id exists (a bug: new ids are minted, or claimed by a
+   * caller under the conversation's lock).
+   */
   create(record: ConversationRecord): Promise<void>;
   /** Replaces the record after a turn; the caller holds the conversation's lock. */
   put(record: ConversationRecord): Promise<void>;

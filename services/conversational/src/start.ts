@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { findAgentsDir, loadAgents } from "@claude-gateway/agents";
+import { type AgentSpec, findAgentsDir, loadAgents } from "@claude-gateway/agents";
 import { claudeConfigDir, loginProblem, runClaude, transcriptStore } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import {
@@ -10,6 +10,13 @@ import {
   natsTranscriptBlobs,
   stopService,
 } from "@claude-gateway/nats";
+import {
+  createPolicyGate,
+  ensureCounterBuckets,
+  natsPolicyCounters,
+  type PolicySource,
+  watchPolicy,
+} from "@claude-gateway/policy";
 import {
   createLogger,
   listen,
@@ -24,6 +31,7 @@ import { natsLockKv } from "./adapters/nats-lock.js";
 import { conversationalAuth, createApp } from "./app.js";
 import type { ConversationalConfig } from "./config.js";
 import { createConversationService } from "./conversation.js";
+import { turnSlots } from "./core/slots.js";
 import { checkAgent } from "./core/turn.js";
 import { inProcessLock, kvLock } from "./lock.js";
 import { createMetrics } from "./metrics.js";
@@ -39,6 +47,9 @@ export const AGENT_NAME = "conversational";
 export const TRANSCRIPTS_BUCKET = buckets.conversationTranscripts;
 
 export type RunningConversational = RunningService;
+
+/** The `Retry-After` of a 429 `too_many_turns`: about one turn, after which a slot is likely free. */
+export const TOO_MANY_TURNS_RETRY_AFTER_SECONDS = 2;
 
 /** Wires the real adapters (NATS KV and object store, the CLI) into the service and serves it. */
 export async function startConversational(
@@ -58,6 +69,29 @@ export async function startConversational(
     "conversational starting",
   );
 
+  // A bad policy file stops the start with every problem listed, before anything connects.
+  const policy = await watchPolicy(env.CALLER_POLICY_FILE, { logger });
+  try {
+    return await serve(config, opts, { logger, claudeEnv, agent, configDir, policy });
+  } catch (err) {
+    policy.close();
+    throw err;
+  }
+}
+
+async function serve(
+  config: ConversationalConfig,
+  opts: StartOptions<Logger>,
+  ctx: {
+    logger: Logger;
+    claudeEnv: Readonly<Record<string, string | undefined>>;
+    agent: AgentSpec;
+    configDir: string;
+    policy: PolicySource;
+  },
+): Promise<RunningConversational> {
+  const env = config.env;
+  const { logger, claudeEnv, agent, configDir, policy } = ctx;
   const nc = await connectNats({ url: env.NATS_URL, name: `conversational-${env.REPLICA_ID}`, logger });
   const js = jetstream(nc);
   const ttlMs = env.CONVERSATION_TTL_SECONDS * 1000;
@@ -66,16 +100,28 @@ export async function startConversational(
     ttlMs,
     description: "Claude CLI session transcripts of conversations",
   });
+  const gate = createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(js)) });
 
   const timeoutMs = env.CONVERSATIONAL_TIMEOUT_SECONDS * 1000;
-  // The gauge is read at scrape time, after `conversations` exists.
-  const metrics = createMetrics({ activeTurns: () => conversations.active });
+  const lockStaleMs = timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000;
+  const queueWaitMs = env.CONVERSATIONAL_QUEUE_WAIT_SECONDS * 1000;
+  const slots = turnSlots({
+    max: env.CONVERSATIONAL_MAX_CONCURRENCY,
+    waitMs: queueWaitMs,
+    retryAfterSeconds: TOO_MANY_TURNS_RETRY_AFTER_SECONDS,
+  });
+  // The gauges are read at scrape time, after `conversations` exists.
+  const metrics = createMetrics({
+    activeTurns: () => conversations.active,
+    queuedTurns: () => slots.waiting,
+    gate,
+  });
   const conversations = createConversationService({
     store: natsConversationStore(kv),
     lock: inProcessLock(
       kvLock(natsLockKv(kv), {
         owner: env.REPLICA_ID,
-        staleAfterMs: timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000,
+        staleAfterMs: lockStaleMs,
         logger,
       }),
     ),
@@ -88,6 +134,10 @@ export async function startConversational(
     claudeEnv,
     timeoutMs,
     logger,
+    gate,
+    // A lease outlives a turn's longest wait and run, so only a dead replica's lapses.
+    leaseMs: lockStaleMs + queueWaitMs,
+    slots,
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
     onTurn: (turn) => metrics.turnFinished(turn),
@@ -100,6 +150,8 @@ export async function startConversational(
     auth: conversationalAuth(config.auth, logger),
     logger,
     metrics,
+    metricsToken: config.metricsToken,
+    gate,
     readiness: readinessOf(
       () => stopping !== undefined && "shutting down",
       () => natsProblem(nc),
@@ -108,7 +160,15 @@ export async function startConversational(
   });
 
   const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
-  logger.info({ port: http.port, model: config.models.defaultModel }, "conversational started");
+  logger.info(
+    {
+      port: http.port,
+      model: config.models.defaultModel,
+      maxConcurrency: env.CONVERSATIONAL_MAX_CONCURRENCY,
+      policy: policy.current().source,
+    },
+    "conversational started",
+  );
 
   return {
     url: http.url,
@@ -123,6 +183,7 @@ export async function startConversational(
         http.server.closeIdleConnections();
         await closed;
         await nc.drain().catch(() => {});
+        policy.close();
         logger.info("conversational stopped");
       })();
       return stopping;

@@ -20,7 +20,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { languageInstruction } from "../src/core/turn.js";
 import { type RunningConversational, TRANSCRIPTS_BUCKET } from "../src/start.js";
-import { AUTH, createWorld, streamTurn, TOKEN, turn, type World } from "./harness.js";
+import { AUTH, createWorld, scrape, streamTurn, TOKEN, turn, type World } from "./harness.js";
 
 // The real pinned CLI against the Messages API stub, a real nats-server, the service in-process.
 let world: World;
@@ -75,7 +75,7 @@ describe("a conversation over HTTP", () => {
     expect(await store.getBlob(`${r.body.session_id}.jsonl`)).not.toBeNull();
     const kv = await new Kvm(jetstream(nc)).open(buckets.conversations);
     const record = (await kv.get(r.body.conversation_id))?.json<Record<string, unknown>>();
-    expect(record).toMatchObject({ sessionId: r.body.session_id, turns: 1, createdBy: "tester" });
+    expect(record).toMatchObject({ sessionId: r.body.session_id, turns: 1, createdBy: "tok_tester" });
   });
 
   it("the next turns resume the session: turn 2 knows turn 1, and the reply follows the language", async () => {
@@ -117,10 +117,7 @@ describe("a conversation over HTTP", () => {
     }
   });
 
-  it("an unknown conversation_id ⇒ 404, an unsupported model ⇒ 400 listing the ids, bad input ⇒ 400; nothing runs", async () => {
-    const unknown = await turn(svc.url, { conversation_id: "no-such-conversation", message: "hello?" });
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error).toBe("conversation_not_found");
+  it("an unsupported model ⇒ 400 listing the ids, bad input ⇒ 400; nothing runs", async () => {
     const model = await turn(svc.url, { message: "hi", model: "gpt-4o" });
     expect(model.status).toBe(400);
     expect(model.body.error).toBe("model_not_supported");
@@ -130,6 +127,7 @@ describe("a conversation over HTTP", () => {
       { message: "" },
       { message: "hi", language: "fr" },
       { message: "hi", extra: 1 },
+      { message: "hi", caller: "tok_someone" },
     ]) {
       const bad = await turn(svc.url, body);
       expect(bad.status).toBe(400);
@@ -285,7 +283,7 @@ describe("streaming (server-sent events)", () => {
     const minGapMs = 0.5 * (chunks - deciding - 1) * DELAY;
     expect(done.at - events[0]!.at).toBeGreaterThan(minGapMs);
 
-    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    const metrics = await scrape(svc.url);
     expect(metrics).toMatch(/conversational_first_sentence_seconds_count [1-9]/);
   });
 
@@ -306,7 +304,7 @@ describe("NATS", () => {
       subject: subjects.conversational.turn,
       request: ConversationalRequest,
       response: ConversationalReply,
-      payload: { message: "Over NATS" },
+      payload: { message: "Over NATS", caller: "tok_tester" },
       timeoutMs: 60_000,
     });
     expect(reply).toMatchObject({ reply: "Hello from NATS.", model: "claude-haiku-4-5" });
@@ -318,18 +316,23 @@ describe("NATS", () => {
       subject: subjects.conversational.turn,
       request: ConversationalRequest,
       response: ConversationalReply,
-      payload: { conversation_id: "nope", message: "x" },
+      payload: { conversation_id: reply.conversation_id, message: "x", caller: "nats_someone-else" },
       timeoutMs: 30_000,
     }).catch((e: unknown) => e);
     // The envelope crossed NATS and came back as a typed error: status, code and detail as HTTP has them.
     expect(err).toBeInstanceOf(RemoteServiceError);
     expect(err).toMatchObject({ status: 404, code: "conversation_not_found" });
-    expect((err as RemoteServiceError).detail).toMatch(/^no conversation nope /);
+    expect((err as RemoteServiceError).detail).toMatch(
+      new RegExp(`^no conversation ${reply.conversation_id} `),
+    );
+    expect(world.stub.turnRequests()).toHaveLength(2);
 
-    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
-    expect(metrics).toMatch(/claude_cost_usd_total\{caller="nats",model="claude-haiku-4-5"\} [0-9.e-]+/);
-    expect(metrics).toMatch(/claude_cost_usd_total\{caller="tester",model="claude-haiku-4-5"\} [0-9.e-]+/);
-    expect(metrics).toContain('claude_tokens_total{caller="tester",model="claude-haiku-4-5",kind="input"}');
+    // The permissive policy names no caller: both turns are labelled `other` (labels stay bounded).
+    const metrics = await scrape(svc.url);
+    expect(metrics).toMatch(/claude_cost_usd_total\{caller="other",model="claude-haiku-4-5"\} [0-9.e-]+/);
+    expect(metrics).toContain('claude_tokens_total{caller="other",model="claude-haiku-4-5",kind="input"}');
+    expect(metrics).toMatch(/conversational_turns_total\{caller="other",kind="resume",outcome="ok"\} [1-9]/);
+    expect(metrics).not.toContain("tok_tester");
   });
 
   it("/readyz is ready with NATS connected and a CLI login; no CLI process is left behind", async () => {

@@ -1,3 +1,5 @@
+import { ConversationalReply, ConversationalRequest, subjects } from "@claude-gateway/contracts";
+import { request } from "@claude-gateway/nats";
 import {
   createServiceWorld,
   IN_PROCESS,
@@ -5,11 +7,15 @@ import {
   type ServiceWorld,
   TEST_AUTH,
 } from "@claude-gateway/testkit";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { loadConfig } from "../src/config.js";
 import { type RunningConversational, startConversational } from "../src/start.js";
 import { parseSseBlock } from "../src/test-support/sse.js";
 
 export { type Json, TEST_AUTH as AUTH, TEST_TOKEN as TOKEN } from "@claude-gateway/testkit";
+
+/** The scraper's token (`METRICS_TOKEN`) of every service a world starts: no caller holds it. */
+export const METRICS_TOKEN = "metrics-token-0123456789";
 
 export interface World extends ServiceWorld<RunningConversational> {
   /** The CONVERSATION_CWD every service of the world shares. */
@@ -20,7 +26,7 @@ export interface World extends ServiceWorld<RunningConversational> {
 export async function createWorld(): Promise<World> {
   const world = await createServiceWorld({
     tmpPrefix: "cg-conv-",
-    env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd` }),
+    env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd`, METRICS_TOKEN }),
     // The service's own logger, at the world's LOG_LEVEL.
     start: (env, claudeEnv) => startConversational(loadConfig(env), { ...IN_PROCESS, claudeEnv }),
   });
@@ -40,6 +46,24 @@ export async function turn(
   return { status: res.status, body: (await res.json()) as Json };
 }
 
+/** A service's `/metrics` text, read with the metrics token. */
+export async function scrape(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${await res.text()}`);
+  return res.text();
+}
+
+/** A turn over NATS; a refusal rejects with `RemoteServiceError` (status, code, detail). */
+export function natsTurn(nc: NatsConnection, payload: ConversationalRequest): Promise<ConversationalReply> {
+  return request(nc, {
+    subject: subjects.conversational.turn,
+    request: ConversationalRequest,
+    response: ConversationalReply,
+    payload,
+    timeoutMs: 60_000,
+  });
+}
+
 export interface SseEvent {
   event: string;
   data: Json;
@@ -51,11 +75,12 @@ export interface SseEvent {
 export async function streamTurn(
   url: string,
   body: Record<string, unknown>,
+  headers: Record<string, string> = TEST_AUTH,
 ): Promise<{ status: number; started: number; events: SseEvent[] }> {
   const started = performance.now();
   const res = await fetch(`${url}/v1/conversational`, {
     method: "POST",
-    headers: { ...TEST_AUTH, accept: "text/event-stream" },
+    headers: { ...headers, accept: "text/event-stream" },
     body: JSON.stringify(body),
   });
   if (!res.headers.get("content-type")?.includes("text/event-stream")) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConversationRecord, newRecord, recordTurn } from "./record.js";
+import { ConversationRecord, newRecord, ownedBy, recordTurn } from "./record.js";
 
 const session = "33333333-3333-4333-8333-333333333333";
 const t0 = new Date("2026-01-01T10:00:00.000Z");
@@ -7,7 +7,7 @@ const t1 = new Date("2026-01-01T10:05:00.000Z");
 
 /** conv-1's record after alice's first turn. */
 const firstTurn = (turn: Partial<Parameters<typeof newRecord>[2]> = {}) =>
-  newRecord("conv-1", "alice", {
+  newRecord("conv-1", "tok_alice", {
     sessionId: session,
     model: "claude-haiku-4-5",
     at: t0,
@@ -25,7 +25,7 @@ describe("ConversationRecord", () => {
       createdAt: t0.toISOString(),
       updatedAt: t0.toISOString(),
       turns: 1,
-      createdBy: "alice",
+      createdBy: "tok_alice",
       transcriptSha256: "ab",
     });
     expect(ConversationRecord.parse(r)).toEqual(r);
@@ -54,6 +54,17 @@ describe("ConversationRecord", () => {
     });
     expect(r2.turns).toBe(3);
     expect(r2).not.toHaveProperty("transcriptSha256");
+  });
+
+  it("belongs to the principal that started it and to no one else; a record without one to no one", () => {
+    const r = firstTurn();
+    expect(ownedBy(r, "tok_alice")).toBe(true);
+    expect(ownedBy(r, "tok_bob")).toBe(false);
+    expect(ownedBy(r, "ak_alice")).toBe(false);
+    const { createdBy: _, ...anonymous } = r;
+    expect(ownedBy(anonymous, "tok_alice")).toBe(false);
+    // Records from before principals name the token, not the principal: no one continues them.
+    expect(ownedBy({ ...r, createdBy: "alice" }, "tok_alice")).toBe(false);
   });
 
   it.each([

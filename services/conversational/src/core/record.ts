@@ -16,7 +16,10 @@ export const ConversationRecord = z.object({
   updatedAt: z.iso.datetime(),
   /** Turns that completed. */
   turns: z.number().int().positive(),
-  /** The caller that started it (for logs and audit). */
+  /**
+   * The principal that started it (`tok_…`, `ak_…`, `nats_…`): the only caller that may continue
+   * it. A record without one (or with a bare name, from before principals) belongs to no one.
+   */
   createdBy: z.string().optional(),
   /**
    * SHA-256 of the session transcript as saved after the last turn. A replica whose local copy
@@ -31,6 +34,11 @@ export interface CompletedTurn {
   model: string;
   at: Date;
   transcriptSha256: string | undefined;
+}
+
+/** Whether the stored conversation is `principal`'s: anyone else is told it does not exist. */
+export function ownedBy(record: ConversationRecord, principal: string): boolean {
+  return record.createdBy === principal;
 }
 
 export function newRecord(

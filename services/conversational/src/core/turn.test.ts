@@ -1,8 +1,8 @@
 import { parseAgentFile } from "@claude-gateway/agents";
 import { buildArgv, type Invocation } from "@claude-gateway/claude";
-import { ModelNotSupportedError } from "@claude-gateway/contracts";
+import { ConversationalRequest, ModelNotSupportedError } from "@claude-gateway/contracts";
 import { describe, expect, it } from "vitest";
-import { ConversationNotFoundError, UnsafeAgentError } from "../errors.js";
+import { UnsafeAgentError } from "../errors.js";
 import type { ConversationRecord } from "./record.js";
 import { checkAgent, chooseModel, fromWire, languageInstruction, planTurn, requireNoTools } from "./turn.js";
 
@@ -65,16 +65,16 @@ describe("planTurn", () => {
     expect(args).not.toContain("--fork-session");
   });
 
-  it("an id that is not stored: ConversationNotFoundError (a 404)", () => {
-    expect(() =>
-      planTurn({
-        request: { conversationId: "nope", message: "x" },
-        stored: null,
-        agent,
-        models,
-        mintId: minter(),
-      }),
-    ).toThrow(ConversationNotFoundError);
+  it("an id that is not stored (minted by the caller): a new conversation under that id, a new session", () => {
+    const plan = planTurn({
+      request: { conversationId: "voice-call-42", message: "x" },
+      stored: null,
+      agent,
+      models,
+      mintId: minter(),
+    });
+    expect(plan).toMatchObject({ conversationId: "voice-call-42", sessionId: ids[0], kind: "new" });
+    expect(argv(plan.invocation).slice(0, 3)).toEqual(["-p", "--session-id", ids[0]]);
   });
 
   it.each([
@@ -194,4 +194,31 @@ describe("fromWire", () => {
       fromWire({ conversation_id: "c", message: "hi", language: "bg", model: "m", stream: true }),
     ).toEqual({ conversationId: "c", message: "hi", language: "bg", model: "m" });
   });
+
+  it("leaves the NATS caller to the edge", () => {
+    expect(fromWire({ message: "hi", caller: "nats_voice" })).toEqual({ message: "hi" });
+  });
+
+  it.each([
+    ["bg", "bg"],
+    ["bg-BG", "bg"],
+    ["BG-bg", "bg"],
+    ["en", "en"],
+    ["en-US", "en"],
+    ["en-gb", "en"],
+    ["EN", "en"],
+    ["en-001", "en"],
+  ])("language tag %s ⇒ %s", (tag, language) => {
+    const wire = ConversationalRequest.parse({ message: "hi", language: tag });
+    expect(fromWire(wire).language).toBe(language);
+  });
+
+  it.each(["fr", "de-DE", "english", "bg_BG", "en-", "en-Latn-US", "bgr", "", "en-US-x"])(
+    "language tag %j is refused, naming what is accepted",
+    (tag) => {
+      const parsed = ConversationalRequest.safeParse({ message: "hi", language: tag });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toMatch(/accepted: bg or en.*bg-BG, en-US, en-GB/);
+    },
+  );
 });

@@ -3,10 +3,11 @@ import type { Invocation, NoToolsInvocation } from "@claude-gateway/claude";
 import {
   type ConversationalRequest,
   type Language,
+  languageOfTag,
   type ModelPolicy,
   resolveModel,
 } from "@claude-gateway/contracts";
-import { ConversationNotFoundError, UnsafeAgentError } from "../errors.js";
+import { UnsafeAgentError } from "../errors.js";
 import type { ConversationRecord } from "./record.js";
 
 /** One turn as the caller asked for it (HTTP body or NATS request, already schema-checked). */
@@ -17,12 +18,12 @@ export interface TurnRequest {
   model?: string | undefined;
 }
 
-/** The wire request (HTTP body or NATS payload) as a turn request. */
+/** The wire request (HTTP body or NATS payload) as a turn request; `caller` is the edge's to check. */
 export function fromWire(req: ConversationalRequest): TurnRequest {
   return {
     message: req.message,
     ...(req.conversation_id !== undefined ? { conversationId: req.conversation_id } : {}),
-    ...(req.language !== undefined ? { language: req.language } : {}),
+    ...(req.language !== undefined ? { language: languageOfTag(req.language) } : {}),
     ...(req.model !== undefined ? { model: req.model } : {}),
   };
 }
@@ -40,7 +41,10 @@ export interface TurnPlan {
 
 export interface PlanInput {
   request: TurnRequest;
-  /** The stored conversation, or null when the request names none (or it is unknown). */
+  /**
+   * The caller's stored conversation, or null: the request names none, or one unknown for this
+   * caller (which then starts under the id the caller minted).
+   */
   stored: ConversationRecord | null;
   agent: AgentSpec;
   models: ModelPolicy;
@@ -49,20 +53,18 @@ export interface PlanInput {
 }
 
 /**
- * A request and the stored conversation → the CLI invocation. A request without a conversation
- * starts one (a new session with a minted id); one with an id resumes its session, which must be
- * stored (`ConversationNotFoundError` otherwise). The invocation is always the no-tools profile.
+ * A request and the stored conversation → the CLI invocation. A stored conversation resumes its
+ * session; otherwise a new session starts, under the conversation id the caller minted or a new
+ * one. The invocation is always the no-tools profile. Whose conversation it is, the caller of
+ * `planTurn` has checked.
  */
 export function planTurn(input: PlanInput): TurnPlan {
   const { request, stored } = input;
-  if (request.conversationId !== undefined && stored === null) {
-    throw new ConversationNotFoundError(request.conversationId);
-  }
   if (stored && request.conversationId !== stored.conversationId) {
     throw new Error(`stored conversation ${stored.conversationId} does not match ${request.conversationId}`);
   }
   const model = chooseModel(input.models, request.model, stored?.model, input.agent.model);
-  const conversationId = stored?.conversationId ?? input.mintId();
+  const conversationId = stored?.conversationId ?? request.conversationId ?? input.mintId();
   const sessionId = stored?.sessionId ?? input.mintId();
   const invocation = agentInvocation(input.agent, {
     session: stored ? { kind: "resume", id: sessionId } : { kind: "new", id: sessionId },
