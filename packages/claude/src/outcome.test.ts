@@ -215,6 +215,37 @@ describe("classifyOutcome", () => {
     if (props) expect(out.error).toMatchObject(props);
   });
 
+  it("the budget reached by the message that finished the reply ⇒ the reply is kept (stream-json)", () => {
+    const capped = (over: Partial<ProcessEnd>, stop: string) =>
+      end({
+        exitCode: 1,
+        result: res({
+          subtype: "error_max_budget_usd",
+          is_error: true,
+          result: undefined,
+          stop_reason: stop,
+          total_cost_usd: 0.02,
+        }),
+        ...over,
+      });
+    expect(classifyOutcome(capped({ lastMessageText: "Sofia." }, "end_turn"))).toMatchObject({
+      ok: true,
+      text: "Sofia.",
+      budgetCapReached: true,
+      result: { total_cost_usd: 0.02 },
+    });
+    // A reply cut short (a tool call pending) or with nothing said stays a budget failure.
+    expect(classifyOutcome(capped({ lastMessageText: "Let me check." }, "tool_use"))).toMatchObject({
+      ok: false,
+      error: { code: "budget_exceeded" },
+    });
+    expect(classifyOutcome(capped({}, "end_turn"))).toMatchObject({
+      ok: false,
+      error: { code: "budget_exceeded" },
+    });
+    expect(classifyOutcome(capped({ lastMessageText: "  " }, "end_turn")).ok).toBe(false);
+  });
+
   it("structured output present ⇒ success", () => {
     const out = classifyOutcome(
       end({ expectStructuredOutput: true, result: res({ structured_output: { city: "Sofia" } }) }),

@@ -32,9 +32,20 @@ export interface ProcessEnd {
   outputProblem?: string;
   /** The run was given `--json-schema`: success needs `structured_output` in the result. */
   expectStructuredOutput?: boolean;
+  /** The text of the run's last top-level API message (stream-json only). */
+  lastMessageText?: string;
 }
 
-export type Outcome = { ok: true; result: ResultEvent } | { ok: false; error: ClaudeError };
+export type Outcome =
+  | {
+      ok: true;
+      result: ResultEvent;
+      /** The answer when the result line carries none (a reply finished as the budget ran out). */
+      text?: string;
+      /** `--max-budget-usd` was reached by the very message that finished the reply. */
+      budgetCapReached?: boolean;
+    }
+  | { ok: false; error: ClaudeError };
 
 const AUTH_TEXT =
   /not logged in|please run \/login|invalid api key|oauth token (has )?expired|authentication_error|failed to authenticate/i;
@@ -86,6 +97,11 @@ export function classifyOutcome(end: ProcessEnd): Outcome {
     if (NO_SESSION.test(text)) return fail(new ClaudeSessionNotFoundError(end.resumeId ?? r.session_id));
     switch (r.subtype) {
       case "error_max_budget_usd":
+        // The budget is checked after each API message: a reply whose last message ended the turn
+        // is whole although it passed the cap. The credit is spent either way; keep the answer.
+        if (r.stop_reason === "end_turn" && end.lastMessageText?.trim()) {
+          return { ok: true, result: r, text: end.lastMessageText, budgetCapReached: true };
+        }
         return fail(
           new ClaudeBudgetExceededError(firstLine(text) || "the run reached its budget (--max-budget-usd)"),
         );

@@ -6,7 +6,7 @@ import { buildArgv } from "./argv.js";
 import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 import { buildChildEnv, RUN_MARKER_VAR } from "./child-env.js";
 import { ClaudeCancelledError, type ClaudeError, ClaudeNotInstalledError } from "./errors.js";
-import type { MalformedLine, ParsedLine, ResultEvent } from "./events.js";
+import type { AssistantEvent, MalformedLine, ParsedLine, ResultEvent } from "./events.js";
 import type { Invocation } from "./invocation.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
@@ -46,6 +46,11 @@ export interface RunResult {
   /** Wall time from spawn to exit, measured by us. */
   wallMs: number;
   malformed: MalformedLine[];
+  /**
+   * The reply finished with the message that took the run past `--max-budget-usd` (the CLI says
+   * `error_max_budget_usd`; the answer is whole and paid for, so it is kept).
+   */
+  budgetCapReached?: boolean;
 }
 
 export interface ClaudeRun {
@@ -113,6 +118,8 @@ export function runClaude(opts: RunOptions): ClaudeRun {
   let jsonOutput = "";
   let outputProblem: string | undefined;
   const malformed: MalformedLine[] = [];
+  let lastMessageId: string | undefined;
+  let lastMessageText = "";
   const tailLimit = opts.stderrTailBytes ?? 8192;
   let stderrTail = "";
   child.stderr?.setEncoding("utf8");
@@ -142,6 +149,14 @@ export function runClaude(opts: RunOptions): ClaudeRun {
         sessionId = (ev as { session_id: string }).session_id;
       } else if (ev.type === "result") {
         result = ev as ResultEvent;
+      } else if (ev.type === "assistant" && !(ev as AssistantEvent).parent_tool_use_id) {
+        // One line per content block; the blocks of one API message share its id.
+        const message = (ev as AssistantEvent).message;
+        if (message.id !== lastMessageId) {
+          lastMessageId = message.id;
+          lastMessageText = "";
+        }
+        for (const block of message.content) if (block.type === "text") lastMessageText += block.text;
       }
       opts.onEvent?.(ev);
     });
@@ -227,6 +242,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       ...(opts.invocation.session.kind === "resume" ? { resumeId: opts.invocation.session.id } : {}),
       ...(outputProblem !== undefined ? { outputProblem } : {}),
       expectStructuredOutput: opts.invocation.jsonSchema !== undefined,
+      ...(lastMessageText !== "" ? { lastMessageText } : {}),
     });
     const wallMs = Date.now() - started;
     if (!outcome.ok) {
@@ -235,13 +251,20 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     }
     const r = outcome.result;
     log.debug({ runId, wallMs, costUsd: r.total_cost_usd, sessionId: r.session_id }, "claude run finished");
+    if (outcome.budgetCapReached) {
+      log.info(
+        { runId, costUsd: r.total_cost_usd },
+        "the reply finished as the run reached its budget: kept",
+      );
+    }
     return {
       result: r,
-      text: r.result ?? "",
+      text: outcome.text ?? r.result ?? "",
       sessionId: r.session_id,
       costUsd: r.total_cost_usd,
       wallMs,
       malformed,
+      ...(outcome.budgetCapReached ? { budgetCapReached: true } : {}),
     };
   })();
   // Callers that only watch events must not see an unhandled rejection.

@@ -71,6 +71,18 @@ describe("limits and the CLI's own retries", () => {
     expect(world.stub.turnRequests()).toHaveLength(1);
   });
 
+  it("a reply whose one message costs more than the budget: the CLI says error_max_budget_usd, the runner keeps the whole reply", async () => {
+    world.stub.enqueue(text("Sofia is the capital.", { usage: { output_tokens: 200_000 } }));
+    const out = await run({
+      invocation: { ...noTools, output: "stream-json", model: "claude-sonnet-4-6", maxBudgetUsd: 0.01 },
+    }).done;
+    expect(out.result.subtype).toBe("error_max_budget_usd");
+    expect(out.result.stop_reason).toBe("end_turn");
+    expect(out.text).toBe("Sofia is the capital.");
+    expect(out.budgetCapReached).toBe(true);
+    expect(out.costUsd).toBeGreaterThan(0.01);
+  });
+
   it.each([429, 500, 529])(
     "API %i with CLAUDE_CODE_MAX_RETRIES=2: three requests, two api_retry lines, then upstream_error",
     async (status) => {

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
-  ClaudeBudgetExceededError,
   type ModelSpend,
   type ResultEvent,
   type RunResult,
@@ -220,8 +219,6 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     /** The CLI run of the turn, its sentences passed on as soon as each is complete. */
     async function runCli(plan: TurnPlan, maxBudgetUsd: number | undefined): Promise<RunResult> {
       const splitter = new SentenceSplitter();
-      // The text of the latest API message: the reply, should the run need rescuing below.
-      let lastMessage = "";
       const emit = (sentences: string[]) => {
         for (const sentence of sentences) {
           report.firstSentenceMs ??= performance.now() - started;
@@ -244,24 +241,14 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
         onEvent: (line) => {
           for (const ev of translateLine(line)) {
-            if (ev.type === "text_delta") {
-              lastMessage += ev.text;
-              emit(splitter.push(ev.text));
-            } else if (ev.type === "stream_event" && ev.event.type === "message_start") lastMessage = "";
+            if (ev.type === "text_delta") emit(splitter.push(ev.text));
             // The end of one API message: nothing can extend its last sentence any more.
             else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
           }
         },
       });
-      const out = await claude.done.catch((err: unknown) => {
-        const kept = answeredDespiteCap(err, lastMessage);
-        if (!kept) throw err;
-        log.info(
-          { conversationId: plan.conversationId, maxBudgetUsd, costUsd: kept.costUsd },
-          "the reply was complete when the CLI reported the caller's budget cap reached: kept",
-        );
-        return kept;
-      });
+      // A reply finished as the caller's budget cap was passed comes back whole (packages/claude).
+      const out = await claude.done;
       emit(splitter.flush());
       return out;
     }
@@ -333,24 +320,5 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       for (const r of running) r.controller.abort(new ShuttingDownError());
       await settled();
     },
-  };
-}
-
-/**
- * `--max-budget-usd` is checked after each API message, so a turn whose cost passes the cap still
- * gets its whole reply, and then the CLI reports `error_max_budget_usd`. With the reply finished
- * (`end_turn`), the credit is spent either way: the caller keeps what it paid for, and its next
- * turn meets the daily budget (429). A reply cut short (a tool call pending, say) stays an error.
- */
-export function answeredDespiteCap(err: unknown, reply: string): RunResult | undefined {
-  if (!(err instanceof ClaudeBudgetExceededError) || !err.result) return undefined;
-  if (err.result.stop_reason !== "end_turn" || reply.trim() === "") return undefined;
-  return {
-    result: err.result,
-    text: reply,
-    sessionId: err.result.session_id,
-    costUsd: err.result.total_cost_usd,
-    wallMs: err.result.duration_ms ?? 0,
-    malformed: [],
   };
 }

@@ -172,6 +172,10 @@ describe("the caller policy, enforced by every replica alike", () => {
     const first = await call(r1, "thrifty", "POST", "/execute", job("one"));
     expect(first.status).toBe(202);
     const done = await finished(r1, "thrifty", first.body.jobId);
+    // Its budget was capped at what was left of the day; the one message that answered passed it,
+    // and the answer is kept.
+    expect(done).toMatchObject({ status: "succeeded", result: { text: "triaged" } });
+    expect(done.submission.budgetUsd).toBe(0.000001);
     expect(done.costUsd).toBeGreaterThan(0.000001);
     // The spend was recorded when the run ended; the other replica sees it.
     const second = await call(r2, "thrifty", "POST", "/execute", job("two"));
