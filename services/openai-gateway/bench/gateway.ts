@@ -14,7 +14,8 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { buildChildEnv } from "@claude-gateway/claude";
-import { tempDir, text } from "@claude-gateway/testkit";
+import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
+import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import OpenAI from "openai";
 import { positiveIntEnv } from "../../../bench/lib/env.js";
 import { startServiceProcess, stopServiceProcess } from "../../../bench/lib/service-process.js";
@@ -108,9 +109,12 @@ const world = await startBenchWorld(text(ANSWER, { chunkSize: 8 }));
 const { nats, cli } = world;
 const ws = await tempDir("cg-bench-oai-ws-");
 const cwd = await tempDir("cg-bench-oai-cwd-");
+const conf = await tempDir("cg-bench-oai-conf-");
 let executor: ChildProcess | undefined;
 let gateway: ChildProcess | undefined;
 try {
+  // Not about the caller policy (bench/policy.ts is): one that allows every agent and model.
+  const policy = await writePermissivePolicy(conf.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });
   executor = (
     await startServiceProcess(
       EXECUTOR_MAIN,
@@ -120,6 +124,7 @@ try {
         AUTH_TOKENS: `bench=${TOKEN}`,
         AGENTS_DIR,
         WORKSPACE_ROOT: ws.dir,
+        CALLER_POLICY_FILE: policy,
         PORT: "0",
         MAX_CONCURRENCY: "1",
         LOG_LEVEL: "info",
@@ -136,6 +141,7 @@ try {
       AUTH_TOKENS: `bench=${TOKEN}`,
       PORT: "0",
       GATEWAY_AGENT: AGENT,
+      CALLER_POLICY_FILE: policy,
       LOG_LEVEL: "info",
     },
     "gateway started",
@@ -188,4 +194,5 @@ try {
   await world.close();
   await ws.cleanup();
   await cwd.cleanup();
+  await conf.cleanup();
 }

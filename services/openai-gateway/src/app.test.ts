@@ -1,8 +1,10 @@
 import { type AuthConfig, createAuth } from "@claude-gateway/auth";
-import { subjects } from "@claude-gateway/contracts";
+import { jobIdFor, subjects } from "@claude-gateway/contracts";
 import { RemoteServiceError, ServiceUnavailableError } from "@claude-gateway/nats";
+import { type CallerPolicyFile, createPolicyGate } from "@claude-gateway/policy";
+import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp, onAuthError } from "./app.js";
 import { InFlight } from "./inflight.js";
 import { createMetrics } from "./metrics.js";
@@ -10,29 +12,55 @@ import { type FakeExecutor, fakeExecutor } from "./test-support/fake-executor.js
 import { helloCompletion } from "./test-support/records.js";
 
 const TOKEN = "test-token-0123456789";
+const METRICS_TOKEN = "metrics-token-0123456789";
 const MODELS = { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" };
 const NOW = new Date("2026-01-02T03:04:05Z");
+const TESTER = "tok_tester";
+/** The id the executor gives the first job (its client id `oai-u1`) of the test caller. */
+const JOB_1 = jobIdFor(TESTER, "oai-u1");
+/** Tests not about the policy run under one that lets the caller do everything they do. */
+const OPEN_POLICY: CallerPolicyFile = {
+  defaults: {
+    agents: ["assistant", "general"],
+    models: MODELS.supported,
+    maxConcurrent: 100,
+    requestsPerMinute: 1000,
+    budgetUsdPerDay: 1000,
+  },
+  callers: { tester: {} },
+};
 const CREATED = Math.floor(NOW.getTime() / 1000);
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = Record<string, any>;
 
 function setup(
-  opts: { auth?: AuthConfig; ready?: boolean; idleMs?: number; holdMs?: number; maxBodyBytes?: number } = {},
+  opts: {
+    auth?: AuthConfig;
+    ready?: boolean;
+    idleMs?: number;
+    holdMs?: number;
+    maxBodyBytes?: number;
+    policy?: CallerPolicyFile;
+  } = {},
 ) {
   const executor = fakeExecutor();
-  const metrics = createMetrics();
+  const counters = memoryPolicyCounters();
+  const gate = createPolicyGate({ policy: staticPolicy(opts.policy ?? OPEN_POLICY), counters });
+  const metrics = createMetrics(gate);
   const inflight = new InFlight();
   let n = 0;
   const app = createApp({
     executor,
+    gate,
     auth: createAuth(opts.auth ?? { tokens: [{ name: "tester", token: TOKEN }] }, { onError: onAuthError }),
     logger: pino({ level: "silent" }),
     metrics,
     models: MODELS,
-    job: { agent: "general", budgetUsd: 2, timeoutSeconds: 900 },
+    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900 },
     readiness: () =>
       opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
+    metricsToken: METRICS_TOKEN,
     inflight,
     idleMs: opts.idleMs ?? 60_000,
     holdMs: opts.holdMs ?? 60_000,
@@ -47,7 +75,7 @@ function setup(
       body: typeof body === "string" ? body : JSON.stringify(body),
       ...init,
     });
-  return { app, executor, metrics, inflight, post };
+  return { app, executor, metrics, inflight, post, gate, counters };
 }
 
 const json = async (res: Response): Promise<Json> => (await res.json()) as Json;
@@ -85,13 +113,16 @@ const assembled = (data: string[]) =>
     .join("");
 
 describe("app: operations", () => {
-  it("serves /healthz, /readyz and /metrics without credentials", async () => {
+  it("serves /healthz and /readyz without credentials, /metrics to the scraper's token only", async () => {
     const { app } = setup({ ready: false });
     expect(await json(await app.request("/healthz"))).toEqual({ ok: true });
     const ready = await app.request("/readyz");
     expect(ready.status).toBe(503);
     expect(await json(ready)).toEqual({ ready: false, reason: "NATS is not connected" });
-    const metrics = await app.request("/metrics");
+    expect((await app.request("/metrics")).status).toBe(401);
+    const asCaller = await app.request("/metrics", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(asCaller.status).toBe(401);
+    const metrics = await app.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain("http_request_duration_seconds");
   });
@@ -164,22 +195,24 @@ describe("app: non-streaming completions", () => {
     script(executor, (id) => executor.succeed(id, ["Hello", " there."]));
     const res = await post(chat({ temperature: 0.3, max_tokens: 50, user: "end-user" }));
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-job-id")).toBe("oai-u1");
+    expect(res.headers.get("x-job-id")).toBe(JOB_1);
     expect(await json(res)).toEqual(
       helloCompletion({ id: "chatcmpl-u1", created: CREATED, model: "claude-haiku-4-5" }),
     );
     expect(executor.submissions).toEqual([
       {
         id: "oai-u1",
-        agent: "general",
+        agent: "assistant",
         prompt: "Hi",
         model: "claude-haiku-4-5",
         budgetUsd: 2,
         timeoutSeconds: 900,
-        caller: "tester",
+        caller: TESTER,
+        admitted: true,
       },
     ]);
     expect(executor.subscribers()).toBe(0);
+    expect(executor.refs.every((r) => r.caller === TESTER)).toBe(true);
   });
 
   it("runs the default model when none is named, and says so", async () => {
@@ -340,21 +373,22 @@ describe("app: non-streaming completions", () => {
     // In-process there is no socket: the handler's answer is returned, not lost.
     expect((await post(chat(), { signal: client.signal })).status).toBe(499);
     await inflight.idle(1000);
-    expect(executor.cancelled).toEqual(["oai-u1"]);
+    expect(executor.cancelled).toEqual([JOB_1]);
+    expect(executor.refs.at(-1)).toEqual({ id: JOB_1, caller: TESTER });
     expect(executor.subscribers()).toBe(0);
   });
 
-  it("counts completions by model and outcome", async () => {
-    const { executor, post, app } = setup();
+  it("counts completions by caller, model and outcome", async () => {
+    const { executor, post, metrics } = setup();
     script(executor, (id) => executor.succeed(id, ["ok"]));
     await post(chat());
     await post(chat({ model: "nope" }));
-    const text = await (await app.request("/metrics")).text();
+    const text = await metrics.registry.metrics();
     expect(text).toContain(
-      'openai_gateway_completions_total{model="claude-haiku-4-5",stream="false",outcome="succeeded"} 1',
+      'openai_gateway_completions_total{caller="tok_tester",model="claude-haiku-4-5",stream="false",outcome="succeeded"} 1',
     );
     expect(text).toContain(
-      'openai_gateway_completions_total{model="unknown",stream="false",outcome="model_not_found"} 1',
+      'openai_gateway_completions_total{caller="tok_tester",model="unknown",stream="false",outcome="model_not_found"} 1',
     );
   });
 });
@@ -463,7 +497,240 @@ describe("app: streaming completions", () => {
     expect(first).toContain("assistant");
     await reader.cancel();
     await inflight.idle(1000);
-    expect(executor.cancelled).toEqual(["oai-u1"]);
+    expect(executor.cancelled).toEqual([JOB_1]);
+    expect(executor.refs.at(-1)).toEqual({ id: JOB_1, caller: TESTER });
     expect(executor.subscribers()).toBe(0);
+  });
+});
+
+describe("app: the caller policy", () => {
+  /** `tester` may run `assistant` and `general` on haiku only, one at a time, two a minute, $1 a day. */
+  const TIGHT: CallerPolicyFile = {
+    defaults: {
+      agents: ["assistant"],
+      models: ["claude-sonnet-4-6"],
+      maxConcurrent: 1,
+      requestsPerMinute: 2,
+      budgetUsdPerDay: 1,
+    },
+    callers: { tester: { agents: ["assistant", "general"], models: ["claude-haiku-4-5"] } },
+  };
+
+  it("runs the default agent unless the request asks for another, in metadata.agent or X-Claude-Agent", async () => {
+    const { executor, post } = setup();
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    expect((await post(chat())).status).toBe(200);
+    expect((await post(chat({ metadata: { agent: "general", other: "ignored" } }))).status).toBe(200);
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+    expect((await post(chat(), { headers: { ...headers, "x-claude-agent": "general" } })).status).toBe(200);
+    expect(executor.submissions.map((s) => s.agent)).toEqual(["assistant", "general", "general"]);
+  });
+
+  it.each<[string, Json, Record<string, string>, Json]>([
+    [
+      "an agent its policy does not list (403 agent_not_allowed, listing what it may run)",
+      chat({ metadata: { agent: "recruiter-triage" } }),
+      {},
+      {
+        type: "request_forbidden",
+        code: "agent_not_allowed",
+        message: "agent 'recruiter-triage' is not allowed for you; allowed: assistant, general",
+      },
+    ],
+    [
+      "the same through the header",
+      chat(),
+      { "x-claude-agent": "recruiter-triage" },
+      { type: "request_forbidden", code: "agent_not_allowed" },
+    ],
+    [
+      "a supported model its policy does not list (403 model_not_allowed)",
+      chat({ model: "claude-sonnet-4-6" }),
+      {},
+      {
+        type: "request_forbidden",
+        code: "model_not_allowed",
+        param: "model",
+        message: "model 'claude-sonnet-4-6' is not allowed for you; allowed: claude-haiku-4-5",
+      },
+    ],
+  ])("refuses %s without submitting or counting", async (_name, body, extra, error) => {
+    const { executor, post, gate } = setup({ policy: TIGHT });
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...extra };
+    const res = await post(body, { headers });
+    expect(res.status).toBe(403);
+    expect((await json(res)).error).toMatchObject(error);
+    expect(executor.submissions).toEqual([]);
+    expect(await gate.usage(TESTER)).toMatchObject({ requestsThisMinute: 0, inFlight: 0 });
+  });
+
+  it.each<[string, Json, Record<string, string>, Json]>([
+    [
+      "an agent name that cannot be one",
+      chat({ metadata: { agent: "../general" } }),
+      {},
+      { code: "invalid_value", param: "metadata.agent" },
+    ],
+    ["a bad header", chat(), { "x-claude-agent": "General!" }, { code: "invalid_value", param: null }],
+    [
+      "two different agents",
+      chat({ metadata: { agent: "general" } }),
+      { "x-claude-agent": "assistant" },
+      { code: "invalid_value", param: "metadata.agent" },
+    ],
+  ])("refuses %s with a 400", async (_name, body, extra, error) => {
+    const { executor, post } = setup({ policy: TIGHT });
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...extra };
+    const res = await post(body, { headers });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ type: "invalid_request_error", ...error });
+    expect(executor.submissions).toEqual([]);
+  });
+
+  it("holds an in-flight slot while the job runs and gives it back when it ends", async () => {
+    const { executor, post, gate, inflight } = setup({ policy: TIGHT });
+    let jobId = "";
+    script(executor, (id) => {
+      jobId = id;
+    });
+    const first = post(chat());
+    await vi.waitFor(() => expect(jobId).not.toBe(""));
+    expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 1, requestsThisMinute: 1 });
+    const second = await post(chat());
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toBe("5");
+    expect(second.headers.get("x-should-retry")).toBeNull();
+    expect((await json(second)).error).toMatchObject({ type: "requests", code: "too_many_in_flight" });
+    executor.succeed(jobId, ["ok"]);
+    expect((await first).status).toBe(200);
+    await inflight.idle(1000);
+    expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 0, requestsThisMinute: 1 });
+    expect(executor.submissions).toHaveLength(1);
+  });
+
+  it("gives the slot back before the answer: the next request at once finds it free, streamed or not", async () => {
+    const { executor, post, gate } = setup({ policy: TIGHT });
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    expect((await post(chat())).status).toBe(200);
+    expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 0 });
+    const streamed = await post(chat({ stream: true }));
+    expect(await streamed.text()).toContain("[DONE]");
+    expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 0, requestsThisMinute: 2 });
+  });
+
+  it.each<[string, (e: FakeExecutor, id: string, abort: () => void) => void]>([
+    [
+      "a failed job",
+      (e, id) => e.finish(id, { status: "failed", error: { reason: "upstream_error", message: "x" } }),
+    ],
+    [
+      "a client gone",
+      (e, id, abort) => {
+        e.emit(id, { type: "status", status: "running" });
+        abort();
+      },
+    ],
+    ["a stream", (e, id) => e.succeed(id, ["ok"])],
+  ])("gives the slot back after %s", async (name, end) => {
+    const { executor, post, gate, inflight } = setup({ policy: TIGHT });
+    const client = new AbortController();
+    script(executor, (id) => end(executor, id, () => client.abort()));
+    const res = await post(chat({ stream: name === "a stream" }), { signal: client.signal });
+    await res.text();
+    await inflight.idle(1000);
+    expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 0 });
+  });
+
+  it("a rate limit is a 429 rate_limited with Retry-After until the minute ends", async () => {
+    const { executor, post } = setup({ policy: TIGHT });
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    expect((await post(chat())).status).toBe(200);
+    expect((await post(chat())).status).toBe(200);
+    const res = await post(chat());
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(res.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    expect((await json(res)).error).toMatchObject({ type: "requests", code: "rate_limited", param: null });
+    expect(executor.submissions).toHaveLength(2);
+  });
+
+  it("a spent day is a 429 daily_budget_exceeded until midnight UTC, which SDKs should not retry", async () => {
+    const { executor, post, counters } = setup({ policy: TIGHT });
+    await counters.recordSpend(TESTER, 1.5, new Date());
+    const res = await post(chat());
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(res.headers.get("retry-after"))).toBeLessThanOrEqual(86_400);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect((await json(res)).error).toMatchObject({
+      type: "insufficient_quota",
+      code: "daily_budget_exceeded",
+    });
+    expect(executor.submissions).toEqual([]);
+  });
+
+  it("caps the job's budget at what is left of the caller's day", async () => {
+    const { executor, post, counters } = setup({ policy: TIGHT });
+    await counters.recordSpend(TESTER, 0.75, new Date());
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    expect((await post(chat())).status).toBe(200);
+    expect(executor.submissions[0]?.budgetUsd).toBe(0.25);
+  });
+
+  it("maps the executor's own 403 to the same answer", async () => {
+    const { executor, post } = setup();
+    executor.submitError = new RemoteServiceError(
+      subjects.jobs.submit,
+      403,
+      "agent_not_allowed",
+      "agent 'general' is not allowed for you; allowed: assistant",
+    );
+    const res = await post(chat());
+    expect(res.status).toBe(403);
+    expect((await json(res)).error).toMatchObject({
+      type: "request_forbidden",
+      code: "agent_not_allowed",
+      message: "agent 'general' is not allowed for you; allowed: assistant",
+    });
+  });
+
+  it("GET /v1/usage shows the caller its limits and use, behind auth", async () => {
+    const { app, counters } = setup({ policy: TIGHT });
+    await counters.recordSpend(TESTER, 0.25, new Date());
+    expect((await app.request("/v1/usage")).status).toBe(401);
+    const res = await app.request("/v1/usage", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({
+      caller: TESTER,
+      admin: false,
+      agents: ["assistant", "general"],
+      models: ["claude-haiku-4-5"],
+      maxConcurrent: 1,
+      requestsPerMinute: 2,
+      budgetUsdPerDay: 1,
+      budgetLeftUsd: 0.75,
+      spentUsdToday: 0.25,
+      inFlight: 0,
+      requestsThisMinute: 0,
+    });
+  });
+
+  it("shows listed callers' limits and use on /metrics", async () => {
+    const { metrics, counters } = setup({ policy: TIGHT });
+    await counters.recordSpend(TESTER, 0.25, new Date());
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('caller_spend_usd_today{caller="tok_tester"} 0.25');
+    expect(text).toContain('caller_max_concurrent{caller="tok_tester"} 1');
+  });
+
+  it("labels a caller the policy does not name as other", async () => {
+    const { executor, post, metrics } = setup({ policy: { defaults: OPEN_POLICY.defaults } });
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    await post(chat());
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'openai_gateway_completions_total{caller="other",model="claude-haiku-4-5",stream="false",outcome="succeeded"} 1',
+    );
+    expect(text).not.toContain("tok_tester");
   });
 });

@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
 import type { AuthEnv, AuthFailure } from "@claude-gateway/auth";
 import type { ModelPolicy } from "@claude-gateway/contracts";
+import { type PolicyGate, usageHandler } from "@claude-gateway/policy";
 import { operationalRoutes, requestContext } from "@claude-gateway/service-kit";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
 import {
+  CallerLimitError,
   fromAuthFailure,
-  fromExecutorError,
   InternalError,
   PayloadTooLargeError,
   RouteNotFoundError,
+  toClientError,
 } from "./core/errors.js";
 import type { AppEnv } from "./http.js";
 import { InFlight } from "./inflight.js";
@@ -22,12 +24,16 @@ import { modelRoutes } from "./routes/models.js";
 
 export interface AppDeps {
   executor: Executor;
+  /** The caller policy: what each caller may run, how much and how often. */
+  gate: PolicyGate;
   /** `createAuth(config, { onError: onAuthError })`: failures in the OpenAI shape. */
   auth: MiddlewareHandler<AuthEnv>;
   logger: Logger;
   metrics: Metrics;
   models: ModelPolicy;
   job: JobSettings;
+  /** The scraper's token for `/metrics` (`METRICS_TOKEN`); without it `/metrics` is a 503. */
+  metricsToken?: string | undefined;
   /** Ready to take work: NATS connected. */
   readiness: () => { ready: boolean; reason?: string };
   inflight?: InFlight;
@@ -68,6 +74,7 @@ export function createApp(deps: AppDeps) {
     "/",
     chatRoutes({
       executor: deps.executor,
+      gate: deps.gate,
       models: deps.models,
       job: deps.job,
       metrics: deps.metrics,
@@ -79,16 +86,19 @@ export function createApp(deps: AppDeps) {
     }),
   );
   v1.route("/", modelRoutes({ models: deps.models, created: Math.floor(now().getTime() / 1000) }));
+  // Not an OpenAI route: the caller's limits and what it used today (an admin's: everyone's).
+  v1.get("/usage", usageHandler(deps.gate));
   app.route("/v1", v1);
 
   app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).body(), 404));
   app.onError((err, c) => {
-    const known = fromExecutorError(err);
+    const known = toClientError(err);
     const error = known ?? new InternalError();
     if (!known) c.get("log")?.error({ err }, "unhandled error");
     else if (error.status >= 500)
       c.get("log")?.warn({ err: error.message, code: error.code }, "request failed");
     if ("retryAfterSeconds" in error) c.header("Retry-After", String(error.retryAfterSeconds));
+    if (error instanceof CallerLimitError && !error.worthRetrying) c.header("x-should-retry", "false");
     return c.json(error.body(), error.status as ContentfulStatusCode);
   });
   return app;

@@ -7,7 +7,8 @@ describe("loadConfig", () => {
     expect(config.env).toEqual({
       PORT: 8080,
       NATS_URL: "nats://127.0.0.1:4222",
-      GATEWAY_AGENT: "general",
+      // No tools: another agent must be asked for, and listed in the caller's policy.
+      GATEWAY_AGENT: "assistant",
       GATEWAY_BUDGET_USD: 2,
       GATEWAY_TIMEOUT_SECONDS: 900,
       LOG_LEVEL: "info",
@@ -28,10 +29,12 @@ describe("loadConfig", () => {
       DEFAULT_MODEL: "claude-haiku-4-5",
       LOG_LEVEL: "silent",
       SHUTDOWN_GRACE_SECONDS: "0",
+      CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
     });
     expect(config.env).toMatchObject({
       PORT: 0,
       GATEWAY_AGENT: "recruiter-triage",
+      CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
       GATEWAY_BUDGET_USD: 0.5,
       GATEWAY_TIMEOUT_SECONDS: 60,
     });

@@ -8,8 +8,13 @@ const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(d
 export const GatewayEnv = z.object({
   PORT: int(8080, 0),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
-  /** The agent every completion runs as. */
-  GATEWAY_AGENT: JobSubmission.shape.agent.default("general"),
+  /**
+   * The agent of a completion that asks for none: `assistant` has no tools. A request reaches
+   * another agent only by asking for it (`metadata.agent`, `X-Claude-Agent`) if its policy lists it.
+   */
+  GATEWAY_AGENT: JobSubmission.shape.agent.default("assistant"),
+  /** The caller policy (YAML or JSON), re-read when it changes; unset: the built-in safe defaults. */
+  CALLER_POLICY_FILE: z.string().min(1).optional(),
   /** `--max-budget-usd` of each completion's job. */
   GATEWAY_BUDGET_USD: z.coerce.number().positive().max(1000).default(2),
   /** Execution limit of each completion's job (the wait in the executor's queue does not count). */

@@ -1,7 +1,7 @@
-import type { JobRecord, JobSubmission } from "@claude-gateway/contracts";
+import { type JobRecord, type JobRef, type JobSubmission, jobIdFor } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
 import type { Logger } from "pino";
-import { fromExecutorError } from "./core/errors.js";
+import { toClientError } from "./core/errors.js";
 import { type WatchItem, watchJob } from "./job-watch.js";
 import type { Executor } from "./ports.js";
 
@@ -27,15 +27,25 @@ export interface JobRunOptions {
 }
 
 /**
- * Submits a job with its event subscription already open, and cancels the job if the client
- * disconnects before the job ends. Executor failures are thrown as the client's error.
+ * Submits a job with its event subscription already open (the executor derives the job's id from
+ * the caller and the id the gateway gives it), and cancels the job if the client disconnects
+ * before the job ends. Every read and cancel names the caller the job was submitted for.
+ * Executor failures are thrown as the client's error.
  */
 export async function startJobRun(
   executor: Executor,
-  submission: JobSubmission & { id: string },
+  submission: JobSubmission & { id: string; caller: string },
   opts: JobRunOptions,
 ): Promise<JobRun> {
-  const events = executor.events(submission.id);
+  const events = executor.events(jobIdFor(submission.caller, submission.id));
+  let job: JobRecord;
+  try {
+    job = await executor.submit(submission);
+  } catch (err) {
+    events.close();
+    throw toClientError(err) ?? err;
+  }
+  const ref: JobRef = { id: job.id, caller: submission.caller };
   const stop = new AbortController();
   let settled = false;
   const close = () => {
@@ -43,21 +53,13 @@ export async function startJobRun(
     events.close();
   };
 
-  let job: JobRecord;
-  try {
-    job = await executor.submit(submission);
-  } catch (err) {
-    close();
-    throw fromExecutorError(err) ?? err;
-  }
-
   const abandon = () => {
     close();
     if (settled) return;
     settled = true;
     opts.logger.info({ jobId: job.id }, "client disconnected; cancelling its job");
     opts.track(
-      executor.cancel(job.id).catch((err: unknown) => {
+      executor.cancel(ref).catch((err: unknown) => {
         // 409: it finished meanwhile; 404: it expired. Nothing left to stop either way.
         if (err instanceof RemoteServiceError && (err.status === 409 || err.status === 404)) return;
         opts.logger.warn({ jobId: job.id, err }, "could not cancel the job of a disconnected client");
@@ -72,7 +74,7 @@ export async function startJobRun(
 
   return {
     job,
-    watch: watchJob(executor, job.id, events, { idleMs: opts.idleMs, signal: stop.signal }),
+    watch: watchJob(executor, ref, events, { idleMs: opts.idleMs, signal: stop.signal }),
     settle: () => {
       settled = true;
     },

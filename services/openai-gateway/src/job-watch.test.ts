@@ -1,3 +1,4 @@
+import { jobIdFor } from "@claude-gateway/contracts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type WatchItem, watchJob } from "./job-watch.js";
 import { fakeExecutor } from "./test-support/fake-executor.js";
@@ -6,11 +7,14 @@ const IDLE_MS = 1000;
 
 async function setup() {
   const executor = fakeExecutor();
-  const id = "oai-w";
+  const id = jobIdFor("tok_tester", "oai-w");
   const events = executor.events(id);
-  await executor.submit({ id, agent: "general", prompt: "Hi" });
+  await executor.submit({ id: "oai-w", agent: "assistant", prompt: "Hi", caller: "tok_tester" });
   const stop = new AbortController();
-  const watch = watchJob(executor, id, events, { idleMs: IDLE_MS, signal: stop.signal });
+  const watch = watchJob(executor, { id, caller: "tok_tester" }, events, {
+    idleMs: IDLE_MS,
+    signal: stop.signal,
+  });
   const seen: WatchItem[] = [];
   const done = (async () => {
     for await (const item of watch) seen.push(item);

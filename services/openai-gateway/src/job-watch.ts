@@ -1,4 +1,4 @@
-import { isTerminal, type JobEvent, type JobRecord } from "@claude-gateway/contracts";
+import { isTerminal, type JobEvent, type JobRecord, type JobRef } from "@claude-gateway/contracts";
 import type { Executor, JobEvents } from "./ports.js";
 
 export type WatchItem =
@@ -23,8 +23,8 @@ const ABORTED = Symbol("aborted");
  * silence is checked against the record: a job that ended unseen still ends the watch.
  */
 export async function* watchJob(
-  executor: Executor,
-  jobId: string,
+  executor: Pick<Executor, "get">,
+  job: JobRef,
   events: JobEvents,
   opts: WatchOptions,
 ): AsyncGenerator<WatchItem, void> {
@@ -37,9 +37,9 @@ export async function* watchJob(
     if (r === ABORTED) return;
     if (r === IDLE) {
       // A failed poll is not the job failing: keep waiting, the next silence polls again.
-      const job = await executor.get(jobId).catch(() => undefined);
-      if (job && isTerminal(job.status)) {
-        yield { type: "final", job };
+      const record = await executor.get(job).catch(() => undefined);
+      if (record && isTerminal(record.status)) {
+        yield { type: "final", job: record };
         return;
       }
       yield { type: "idle" };
@@ -54,7 +54,7 @@ export async function* watchJob(
     yield { type: "event", event: r.value };
     if (r.value.type === "status" && isTerminal(r.value.status)) {
       // The executor writes the record before it announces the status.
-      yield { type: "final", job: await executor.get(jobId) };
+      yield { type: "final", job: await executor.get(job) };
       return;
     }
   }

@@ -1,14 +1,18 @@
+import { type PolicyGate, registerPolicyMetrics } from "@claude-gateway/policy";
 import { createServiceMetrics } from "@claude-gateway/service-kit";
 import { Counter, Histogram } from "prom-client";
 
-/** Prometheus metrics: HTTP latency, completions by model and outcome, time to the first token. */
-export function createMetrics() {
+/**
+ * Prometheus metrics: HTTP latency, completions by caller, model and outcome, time to the first
+ * token, and (given the gate) every listed caller's limits and use.
+ */
+export function createMetrics(gate?: PolicyGate) {
   const base = createServiceMetrics();
   const registry = base.registry;
   const completions = new Counter({
     name: "openai_gateway_completions_total",
-    help: "Chat completions by model, mode and outcome (succeeded, a job status or reason, client_closed, an error code)",
-    labelNames: ["model", "stream", "outcome"],
+    help: "Chat completions by caller (a caller the policy names, else other), model, mode and outcome (succeeded, a job status or reason, client_closed, an error code)",
+    labelNames: ["caller", "model", "stream", "outcome"],
     registers: [registry],
   });
   const firstContent = new Histogram({
@@ -18,11 +22,13 @@ export function createMetrics() {
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [registry],
   });
+  if (gate) registerPolicyMetrics(registry, gate);
   return {
     registry,
     httpDuration: base.httpDuration,
-    completed(model: string, stream: boolean, outcome: string) {
-      completions.inc({ model, stream: String(stream), outcome });
+    /** `caller`: `gate.metricLabel(principal)`, so only callers the policy names become labels. */
+    completed(caller: string, model: string, stream: boolean, outcome: string) {
+      completions.inc({ caller, model, stream: String(stream), outcome });
     },
     firstContent(model: string, seconds: number) {
       firstContent.observe({ model }, seconds);

@@ -1,4 +1,4 @@
-import type { JobEvent, JobRecord, JobSubmission } from "@claude-gateway/contracts";
+import type { JobEvent, JobRecord, JobRef, JobSubmission } from "@claude-gateway/contracts";
 
 /** A job's live events; ends when closed. */
 export interface JobEvents extends AsyncIterable<JobEvent> {
@@ -10,9 +10,14 @@ export interface JobEvents extends AsyncIterable<JobEvent> {
  * package's named errors); the gateway maps them to what the client is told.
  */
 export interface Executor {
+  /**
+   * Submits a job for `submission.caller`. The executor mints its id: `jobIdFor(caller, id)` for a
+   * submission that names its own `id`, so the submitter knows it before submitting.
+   */
   submit(submission: JobSubmission): Promise<JobRecord>;
-  get(id: string): Promise<JobRecord>;
-  cancel(id: string): Promise<JobRecord>;
+  /** The job as `ref.caller` may see it: another caller's job is not found. */
+  get(ref: JobRef): Promise<JobRecord>;
+  cancel(ref: JobRef): Promise<JobRecord>;
   /** Starts listening at once: open it before `submit` so no event is missed. */
-  events(id: string): JobEvents;
+  events(jobId: string): JobEvents;
 }

@@ -1,12 +1,20 @@
 import { createAuth } from "@claude-gateway/auth";
 import { connectNats, natsProblem } from "@claude-gateway/nats";
 import {
+  createPolicyGate,
+  ensureCounterBuckets,
+  natsPolicyCounters,
+  type PolicyGate,
+  watchPolicy,
+} from "@claude-gateway/policy";
+import {
   type StartOptions as BaseStartOptions,
   createLogger,
   listen,
   type RunningService,
   readinessOf,
 } from "@claude-gateway/service-kit";
+import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { natsExecutor } from "./adapters/nats-executor.js";
 import { createApp, onAuthError } from "./app.js";
@@ -19,6 +27,8 @@ export interface StartOptions extends Pick<BaseStartOptions<Logger>, "logger" | 
   /** See `AppDeps`; tests shorten them. */
   idleMs?: number;
   holdMs?: number;
+  /** Replaces the caller policy's gate (the policy benchmark compares against none). */
+  gate?: PolicyGate;
 }
 
 /** `stop()`: stop accepting, let open requests finish for the grace period, cut the rest (cancelling their jobs), drain NATS. */
@@ -28,19 +38,28 @@ export type RunningGateway = RunningService;
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const env = config.env;
   const logger = opts.logger ?? createLogger("openai-gateway", env.LOG_LEVEL);
-  const nc = await connectNats({ url: env.NATS_URL, name: "openai-gateway", logger });
+  const policy = await watchPolicy(env.CALLER_POLICY_FILE, { logger });
+  const nc = await connectNats({ url: env.NATS_URL, name: "openai-gateway", logger }).catch((err) => {
+    policy.close();
+    throw err;
+  });
+  const gate =
+    opts.gate ??
+    createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(jetstream(nc))) });
   const inflight = new InFlight();
   const app = createApp({
     executor: natsExecutor(nc),
+    gate,
     auth: createAuth(config.auth, { logger, onError: onAuthError }),
     logger,
-    metrics: createMetrics(),
+    metrics: createMetrics(gate),
     models: config.models,
     job: {
       agent: env.GATEWAY_AGENT,
       budgetUsd: env.GATEWAY_BUDGET_USD,
       timeoutSeconds: env.GATEWAY_TIMEOUT_SECONDS,
     },
+    metricsToken: config.metricsToken,
     readiness: readinessOf(() => natsProblem(nc)),
     inflight,
     ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
@@ -49,7 +68,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
 
   const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
   logger.info(
-    { port: http.port, agent: env.GATEWAY_AGENT, models: config.models.supported },
+    {
+      port: http.port,
+      agent: env.GATEWAY_AGENT,
+      models: config.models.supported,
+      policy: policy.current().source,
+    },
     "gateway started",
   );
 
@@ -68,6 +92,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         http.server.closeAllConnections();
         await closed;
         await inflight.idle(5_000);
+        policy.close();
         await nc.drain().catch(() => {});
         logger.info("gateway stopped");
       })();

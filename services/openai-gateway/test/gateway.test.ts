@@ -11,7 +11,7 @@ import { apiError, eventually, messagesText, systemText, text } from "@claude-ga
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../src/start.js";
-import { createWorld, type World } from "./harness.js";
+import { createWorld, TESTER, type World } from "./harness.js";
 
 let world: World;
 let gateway: RunningGateway;
@@ -64,10 +64,16 @@ describe("completions through the real stack", () => {
     const [turn] = world.stub.turnRequests();
     expect(turn?.body.model).toBe("claude-haiku-4-5");
     expect(messagesText(turn!.body)).toContain("Say hello.");
-    // The job ran as the authenticated caller, with the gateway's agent, budget and timeout.
+    // The job ran as the authenticated caller, with the gateway's agent, budget and timeout; the
+    // gateway's own id for it (scoped to that caller) finds it.
     const job = await world.job(completion.id.replace("chatcmpl-", "oai-"));
-    expect(job).toMatchObject({ status: "succeeded", caller: "tester", agent: "general" });
-    expect(job.submission).toMatchObject({ budgetUsd: 2, timeoutSeconds: 900 });
+    expect(job).toMatchObject({
+      status: "succeeded",
+      caller: TESTER,
+      agent: "assistant",
+      clientId: completion.id.replace("chatcmpl-", "oai-"),
+    });
+    expect(job.submission).toMatchObject({ budgetUsd: 2, timeoutSeconds: 900, admitted: true });
   });
 
   it("streaming: chunks arrive as the agent writes, and assemble into what the stub said", async () => {
@@ -138,7 +144,7 @@ describe("completions through the real stack", () => {
     // One user turn for the CLI: the transcript is text inside it, not fake turns of its own.
     expect(turn?.body.messages?.filter((m) => m.role === "assistant")).toEqual([]);
     // The agent keeps its own system prompt; the caller's instructions are not it.
-    expect(systemText(turn!.body)).toMatch(/software engineer/);
+    expect(systemText(turn!.body)).toMatch(/helpful, knowledgeable assistant/);
     expect(systemText(turn!.body)).not.toContain("Answer in one short sentence.");
   });
 
@@ -247,7 +253,7 @@ describe("errors, as the SDK's own classes", () => {
         subject: subjects.jobs.submit,
         request: JobSubmission,
         response: SubmitReply,
-        payload: { id: `fill-${tag}`, agent: "recruiter-triage", prompt: `[hang] ${tag}` },
+        payload: { id: `fill-${tag}`, agent: "recruiter-triage", prompt: `[hang] ${tag}`, caller: TESTER },
       });
       ids.push(r.job.id);
       if (tag === "a") await world.stub.waitForTurnRequests(1);
@@ -265,7 +271,7 @@ describe("errors, as the SDK's own classes", () => {
         subject: subjects.jobs.cancel,
         request: JobRef,
         response: JobReply,
-        payload: { id },
+        payload: { id, caller: TESTER },
       });
     }
     await eventually(
@@ -289,7 +295,8 @@ describe("a client that goes away cancels its job", () => {
       )
       .withResponse();
     const jobId = response.headers.get("x-job-id")!;
-    expect(jobId).toMatch(/^oai-/);
+    // The executor's id for the job (a UUID it minted).
+    expect(jobId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     // Read by hand: leaving a `for await` would make the SDK abort the request itself.
     const chunks = stream[Symbol.asyncIterator]();
     for (;;) {

@@ -3,6 +3,7 @@ import {
   JobEvent as JobEventSchema,
   JobRef,
   JobReply,
+  principalId,
   subjects,
 } from "@claude-gateway/contracts";
 import {
@@ -42,7 +43,10 @@ export interface World {
   /** A gateway in this process on 127.0.0.1; stopped by `close`. */
   gateway(env?: Record<string, string>): Promise<RunningGateway>;
   client(gateway: RunningGateway, apiKey?: string): OpenAI;
-  job(id: string): Promise<JobReply["job"]>;
+  /** A job as its owner (default: the test token's caller) reads it over NATS. */
+  job(id: string, caller?: string): Promise<JobReply["job"]>;
+  /** Stops the executor and starts another with this world's env, sandboxed or not. */
+  restartExecutor(opts: { sandbox: boolean }): Promise<RunningExecutor>;
   /** Live CLI processes: only the executor's children carry the test HOME. */
   cliProcesses(): Promise<number[]>;
   /** Resolves once no CLI process is left. */
@@ -50,16 +54,33 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** The principal of the test token's caller (`tester`). */
+export const TESTER = principalId("tok", "tester");
+
+export interface WorldOptions {
+  /**
+   * Tell the CLI it runs in a sandbox (`IS_SANDBOX=1`), default true: tests run as root, and the
+   * `general` agent skips permissions, which the CLI allows root only in a sandbox. Without it,
+   * the executor runs the CLI as a root deployment would.
+   */
+  sandbox?: boolean;
+}
+
 /**
  * A real nats-server, the Messages API stub, the real CLI, a real executor in this process and
- * gateways on demand: the whole path an OpenAI client's request takes.
+ * gateways on demand: the whole path an OpenAI client's request takes. `executorEnv` overrides the
+ * world's env (e.g. `CALLER_POLICY_FILE`, which gateways should then get too).
  */
-export async function createWorld(executorEnv: Record<string, string> = {}): Promise<World> {
+export async function createWorld(
+  executorEnv: Record<string, string> = {},
+  opts: WorldOptions = {},
+): Promise<World> {
+  const sandboxed = (cli: ClaudeTestEnv, sandbox: boolean) =>
+    sandbox ? { ...cli.env, IS_SANDBOX: "1" } : cli.env;
   const world = await createServiceWorld({
     tmpPrefix: "cg-oai-ws-",
     env: (dir) => ({ WORKSPACE_ROOT: dir }),
-    // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
-    claudeEnv: (cli) => ({ ...cli.env, IS_SANDBOX: "1" }),
+    claudeEnv: (cli) => sandboxed(cli, opts.sandbox ?? true),
     start: (env, claudeEnv) =>
       startExecutor(loadExecutorConfig(env), {
         ...IN_PROCESS,
@@ -68,7 +89,7 @@ export async function createWorld(executorEnv: Record<string, string> = {}): Pro
       }),
   });
   const { nats, stub, cli } = world;
-  const executor = await world.start(executorEnv);
+  let executor = await world.start(executorEnv);
   const nc = await connect({ servers: nats.url });
   const events: JobEvent[] = [];
   nc.subscribe(subjects.jobs.allEvents, {
@@ -84,11 +105,19 @@ export async function createWorld(executorEnv: Record<string, string> = {}): Pro
     nats,
     stub,
     cli,
-    executor,
+    get executor() {
+      return executor;
+    },
     nc,
     events,
     async gateway(env = {}) {
-      const config = loadConfig({ ...serviceTestEnv(nats.url), SHUTDOWN_GRACE_SECONDS: "2", ...env });
+      const config = loadConfig({
+        ...serviceTestEnv(nats.url),
+        // The world's policy (the permissive one, unless the executor was given another).
+        CALLER_POLICY_FILE: { ...world.baseEnv(), ...executorEnv }.CALLER_POLICY_FILE ?? "",
+        SHUTDOWN_GRACE_SECONDS: "2",
+        ...env,
+      });
       const gw = await startGateway(config, {
         logger: pino({ level: TEST_LOG_LEVEL }),
         hostname: IN_PROCESS.hostname,
@@ -97,15 +126,20 @@ export async function createWorld(executorEnv: Record<string, string> = {}): Pro
       return gw;
     },
     client: (gw, apiKey = TEST_TOKEN) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 }),
-    job: async (id) =>
+    job: async (id, caller = TESTER) =>
       (
         await request(nc, {
           subject: subjects.jobs.get,
           request: JobRef,
           response: JobReply,
-          payload: { id },
+          payload: { id, caller },
         })
       ).job,
+    async restartExecutor({ sandbox }) {
+      await executor.stop();
+      executor = await world.start(executorEnv, sandboxed(cli, sandbox));
+      return executor;
+    },
     cliProcesses,
     noCliLeft: async () => {
       await eventually(async () => (await cliProcesses()).length === 0, { what: "no CLI process left" });

@@ -6,8 +6,8 @@ import type { Executor, JobEvents } from "../ports.js";
 /** The executor's NATS micro-service (submit, get, cancel) and its live event subject. */
 export function natsExecutor(nc: NatsConnection, opts: { requestTimeoutMs?: number } = {}): Executor {
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const byId = (subject: string, id: string) =>
-    request(nc, { subject, request: JobRef, response: JobReply, payload: { id }, timeoutMs });
+  const byRef = (subject: string, ref: JobRef) =>
+    request(nc, { subject, request: JobRef, response: JobReply, payload: ref, timeoutMs });
   return {
     async submit(submission) {
       const reply = await request(nc, {
@@ -19,15 +19,15 @@ export function natsExecutor(nc: NatsConnection, opts: { requestTimeoutMs?: numb
       });
       return reply.job;
     },
-    async get(id) {
-      return (await byId(subjects.jobs.get, id)).job;
+    async get(ref) {
+      return (await byRef(subjects.jobs.get, ref)).job;
     },
-    async cancel(id) {
-      return (await byId(subjects.jobs.cancel, id)).job;
+    async cancel(ref) {
+      return (await byRef(subjects.jobs.cancel, ref)).job;
     },
-    events(id): JobEvents {
+    events(jobId): JobEvents {
       // Core NATS: the subscription is registered before any later request on this connection.
-      const sub = nc.subscribe(subjects.jobs.events(id));
+      const sub = nc.subscribe(subjects.jobs.events(jobId));
       return {
         async *[Symbol.asyncIterator]() {
           for await (const msg of sub) {

@@ -5,16 +5,24 @@ import {
   RequestTimeoutError,
   ServiceUnavailableError,
 } from "@claude-gateway/nats";
+import {
+  AgentNotAllowedError,
+  DailyBudgetExceededError,
+  ModelNotAllowedError,
+  RateLimitedError,
+  TooManyInFlightError,
+} from "@claude-gateway/policy";
 import { describe, expect, it } from "vitest";
 import { failedJob } from "../test-support/records.js";
 import {
+  type CallerLimitError,
   firstLine,
   fromAuthFailure,
-  fromExecutorError,
   fromFinishedJob,
   type GatewayError,
   InvalidRequestError,
   QueueFullError,
+  toClientError,
 } from "./errors.js";
 
 /** What `request` throws for an error envelope from the executor. */
@@ -30,8 +38,20 @@ const remote = (status: number, code: string, detail: string, retryAfterSeconds?
 /** What the client gets when the executor is unavailable or failed: a 503 `api_error`. */
 const unavailable = (code: string) => ({ status: 503, type: "api_error", code });
 
-describe("fromExecutorError", () => {
-  it.each<[string, unknown, { status: number; type: string; code: string | null; param?: string | null }]>([
+describe("toClientError", () => {
+  it.each<
+    [
+      string,
+      unknown,
+      {
+        status: number;
+        type: string;
+        code: string | null;
+        param?: string | null;
+        retryAfterSeconds?: number;
+      },
+    ]
+  >([
     [
       "a full queue",
       remote(429, "queue_full", "the queue holds 4 jobs, its limit; retry after 30 s", 30),
@@ -47,7 +67,43 @@ describe("fromExecutorError", () => {
       remote(400, "unknown_agent", "unknown agent 'x'; agents: general"),
       { status: 400, type: "invalid_request_error", code: "job_rejected" },
     ],
+    // The gateway only reads its own jobs for this caller: a 404 is the executor losing one.
     ["a vanished job", remote(404, "job_not_found", "no job x"), unavailable("job_not_found")],
+    [
+      "the policy's agent refusal",
+      new AgentNotAllowedError("general", ["assistant"]),
+      { status: 403, type: "request_forbidden", code: "agent_not_allowed", param: null },
+    ],
+    [
+      "the policy's model refusal",
+      new ModelNotAllowedError("claude-opus-4-7", ["claude-haiku-4-5"]),
+      { status: 403, type: "request_forbidden", code: "model_not_allowed", param: "model" },
+    ],
+    [
+      "the executor's own agent refusal",
+      remote(403, "agent_not_allowed", "agent 'general' is not allowed for you; allowed: assistant"),
+      { status: 403, type: "request_forbidden", code: "agent_not_allowed" },
+    ],
+    [
+      "a rate limit",
+      new RateLimitedError(30, 12),
+      { status: 429, type: "requests", code: "rate_limited", retryAfterSeconds: 12 },
+    ],
+    [
+      "an in-flight limit",
+      new TooManyInFlightError(2, 5),
+      { status: 429, type: "requests", code: "too_many_in_flight", retryAfterSeconds: 5 },
+    ],
+    [
+      "a spent day",
+      new DailyBudgetExceededError(2.5, 2, 3600),
+      { status: 429, type: "insufficient_quota", code: "daily_budget_exceeded", retryAfterSeconds: 3600 },
+    ],
+    [
+      "the executor's own rate limit (not its queue)",
+      remote(429, "rate_limited", "more than 30 requests this minute; retry after 7 s", 7),
+      { status: 429, type: "requests", code: "rate_limited", retryAfterSeconds: 7 },
+    ],
     ["an executor failure", remote(500, "internal", "internal error"), unavailable("executor_error")],
     [
       "its own 503",
@@ -62,24 +118,31 @@ describe("fromExecutorError", () => {
     ],
     ["no reply in time", new RequestTimeoutError(subjects.jobs.submit, 10), unavailable("executor_timeout")],
   ])("%s", (_name, err, expected) => {
-    const mapped = fromExecutorError(err);
+    const mapped = toClientError(err);
     expect(mapped).toMatchObject(expected);
     expect(mapped?.body().error.message).not.toMatch(/\n/);
   });
 
   it("keeps the queue's Retry-After from the envelope, never from the text", () => {
-    const mapped = fromExecutorError(remote(429, "queue_full", "full; retry after 99 s", 12));
+    const mapped = toClientError(remote(429, "queue_full", "full; retry after 99 s", 12));
     expect(mapped).toBeInstanceOf(QueueFullError);
     expect((mapped as QueueFullError).retryAfterSeconds).toBe(12);
-    const noHint = fromExecutorError(remote(429, "queue_full", "full; retry after 99 s"));
+    const noHint = toClientError(remote(429, "queue_full", "full; retry after 99 s"));
     expect((noHint as QueueFullError).retryAfterSeconds).toBe(30);
+  });
+
+  it("tells SDKs not to retry a spent day, and to retry the other limits", () => {
+    expect((toClientError(new DailyBudgetExceededError(2, 2, 60)) as CallerLimitError).worthRetrying).toBe(
+      false,
+    );
+    expect((toClientError(new RateLimitedError(30, 12)) as CallerLimitError).worthRetrying).toBe(true);
   });
 
   it("passes gateway errors through and leaves anything else to the caller", () => {
     const own = new InvalidRequestError("x", "n");
-    expect(fromExecutorError(own)).toBe(own);
-    expect(fromExecutorError(new Error("bug"))).toBeUndefined();
-    expect(fromExecutorError("string")).toBeUndefined();
+    expect(toClientError(own)).toBe(own);
+    expect(toClientError(new Error("bug"))).toBeUndefined();
+    expect(toClientError("string")).toBeUndefined();
   });
 });
 

@@ -6,13 +6,14 @@ import {
   RequestTimeoutError,
   ServiceUnavailableError,
 } from "@claude-gateway/nats";
+import { ServiceError } from "@claude-gateway/service-kit";
 
 /** The error body every OpenAI client knows how to read. */
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export type ErrorStatus = 400 | 401 | 404 | 413 | 429 | 499 | 500 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 429 | 499 | 500 | 503 | 504;
 
 /** What a client is told besides the message: HTTP status and OpenAI's `type`, `param` and `code`. */
 export interface ErrorAnswer {
@@ -109,6 +110,50 @@ export class QueueFullError extends GatewayError {
   }
 }
 
+/**
+ * The caller's policy does not let it use the agent or model asked for (`agent_not_allowed`,
+ * `model_not_allowed`; the message lists what it may use). OpenAI SDKs raise `PermissionDeniedError`.
+ */
+export class PermissionDeniedError extends GatewayError {
+  override readonly name = "PermissionDeniedError";
+  constructor(code: string, message: string, param: string | null, options?: ErrorOptions) {
+    // OpenAI's own 403s (e.g. an unsupported region) are typed `request_forbidden`.
+    super(message, { status: 403, type: "request_forbidden", code, param }, options);
+  }
+}
+
+/** Why a caller's request was turned away by its policy's limits, and OpenAI's `type` for it. */
+const CALLER_LIMITS: Record<string, string> = {
+  rate_limited: "requests",
+  too_many_in_flight: "requests",
+  // OpenAI's "you exceeded your current quota" is `insufficient_quota`.
+  daily_budget_exceeded: "insufficient_quota",
+};
+
+/**
+ * The caller is over a limit of its policy (`rate_limited`, `too_many_in_flight`,
+ * `daily_budget_exceeded`): come back after `retryAfterSeconds`. OpenAI SDKs raise `RateLimitError`.
+ */
+export class CallerLimitError extends GatewayError {
+  override readonly name = "CallerLimitError";
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, { status: 429, type: CALLER_LIMITS[code] ?? "requests", code }, options);
+  }
+
+  /**
+   * SDKs retry a 429 on their own: worth it within a minute, not for a budget that resets at
+   * midnight (`x-should-retry: false` stops them).
+   */
+  get worthRetrying(): boolean {
+    return this.code !== "daily_budget_exceeded";
+  }
+}
+
 /** The executor could not be reached or failed to answer. */
 export class UnavailableError extends GatewayError {
   override readonly name = "UnavailableError";
@@ -166,12 +211,24 @@ export class InternalError extends GatewayError {
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
 /**
- * Maps a failed call to the executor (NATS) to what the client is told, or undefined for a bug of
- * ours. The one place where the services' error envelope (rebuilt by `request` as a
- * `RemoteServiceError`) becomes OpenAI's shape: decided by its status and code, never its text.
+ * Maps a failure to what the client is told, or undefined for a bug of ours. The one place where
+ * the caller policy's decisions and the services' error envelope (rebuilt by `request` as a
+ * `RemoteServiceError`) become OpenAI's shape: decided by status and code, never by text.
  */
-export function fromExecutorError(err: unknown): GatewayError | undefined {
+export function toClientError(err: unknown): GatewayError | undefined {
   if (err instanceof GatewayError) return err;
+  if (err instanceof ServiceError) {
+    // The policy's 403/429, from the gate here or from the executor's own check.
+    const detail = err.detail;
+    if (err.status === 403) {
+      const param = err.code === "model_not_allowed" ? "model" : null;
+      return new PermissionDeniedError(err.code, detail, param, { cause: err });
+    }
+    if (err.status === 429 && err.code in CALLER_LIMITS) {
+      const wait = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+      return new CallerLimitError(err.code, detail, wait, { cause: err });
+    }
+  }
   if (err instanceof RemoteServiceError) {
     const detail = err.detail;
     if (err.status === 429) {
@@ -182,6 +239,8 @@ export function fromExecutorError(err: unknown): GatewayError | undefined {
     if (err.status === 400) {
       return new InvalidRequestError(`The executor refused the job: ${detail}`, null, "job_rejected");
     }
+    // The gateway reads and cancels only jobs it submitted for this caller: not finding one is the
+    // executor losing it (or refusing this caller), not the client asking for the wrong thing.
     if (err.status === 404)
       return new UnavailableError("job_not_found", `The job disappeared: ${detail}`, { cause: err });
     return new UnavailableError(

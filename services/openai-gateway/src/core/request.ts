@@ -1,5 +1,12 @@
+import { JobSubmission } from "@claude-gateway/contracts";
 import { z } from "zod";
 import { InvalidRequestError } from "./errors.js";
+
+/** An agent's name as the executor accepts it (`agents/<name>.md`). */
+const AgentName = JobSubmission.shape.agent;
+
+/** The header that asks for an agent other than the gateway's default (as `metadata.agent` does). */
+export const AGENT_HEADER = "x-claude-agent";
 
 /**
  * The chat-completions body this gateway accepts. Every field is listed: an unknown one is a 400
@@ -54,6 +61,7 @@ export const ChatCompletionRequest = z
     frequency_penalty: z.number().min(-2).max(2).nullish(),
     seed: z.number().int().nullish(),
     user: z.string().max(256).nullish(),
+    // OpenAI's string map; `agent` asks for an agent (the caller's policy must list it), the rest is ignored.
     metadata: z.record(z.string(), z.string()).nullish(),
     store: z.boolean().nullish(),
     service_tier: z.string().nullish(),
@@ -104,6 +112,15 @@ export const ChatCompletionRequest = z
     if (req.prediction != null) refuse(["prediction"], "Predicted outputs are not supported.");
     if (req.web_search_options != null)
       refuse(["web_search_options"], "web_search_options is not supported.");
+    const agent = req.metadata?.agent;
+    if (agent !== undefined && !AgentName.safeParse(agent).success) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metadata", "agent"],
+        message: `'${agent.slice(0, 64)}' is not an agent name (lowercase letters, digits and '-').`,
+        params: { code: "invalid_value" },
+      });
+    }
     if (req.stream_options && !req.stream)
       refuse(["stream_options"], "stream_options is only allowed with stream: true.");
     req.messages.forEach((m, i) => {
@@ -157,6 +174,8 @@ export interface ChatRequest {
   stream: boolean;
   includeUsage: boolean;
   stop: string[];
+  /** The agent asked for in `metadata.agent`, if any. */
+  agent: string | undefined;
 }
 
 /** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
@@ -171,7 +190,35 @@ export function parseChatRequest(body: unknown): ChatRequest {
     stream: req.stream === true,
     includeUsage: req.stream_options?.include_usage === true,
     stop: stop.filter((s) => s !== ""),
+    agent: req.metadata?.agent,
   };
+}
+
+/**
+ * The agent a completion runs as: the one asked for in `metadata.agent` or the `X-Claude-Agent`
+ * header (both may name it, but not two different ones), else the gateway's default. Whether the
+ * caller may use it is the policy's decision, made next.
+ */
+export function chooseAgent(
+  asked: { metadata: string | undefined; header: string | undefined },
+  defaultAgent: string,
+): string {
+  const header = asked.header?.trim() || undefined;
+  if (header !== undefined && !AgentName.safeParse(header).success) {
+    throw new InvalidRequestError(
+      `The ${AGENT_HEADER} header '${header.slice(0, 64)}' is not an agent name (lowercase letters, digits and '-').`,
+      null,
+      "invalid_value",
+    );
+  }
+  if (header !== undefined && asked.metadata !== undefined && header !== asked.metadata) {
+    throw new InvalidRequestError(
+      `metadata.agent '${asked.metadata}' and the ${AGENT_HEADER} header '${header}' name different agents.`,
+      "metadata.agent",
+      "invalid_value",
+    );
+  }
+  return asked.metadata ?? header ?? defaultAgent;
 }
 
 /** OpenAI's `param` spelling: `messages[0].content[1].type`. */

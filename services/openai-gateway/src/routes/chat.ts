@@ -1,10 +1,12 @@
 import {
+  isTerminal,
   type JobRecord,
   MAX_PROMPT_CHARS,
   ModelNotSupportedError,
   type ModelPolicy,
   resolveModel,
 } from "@claude-gateway/contracts";
+import type { PolicyGate, Ticket } from "@claude-gateway/policy";
 import { Hono } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
@@ -12,15 +14,14 @@ import { type ChatCompletionChunk, type Chunker, createChunker } from "../core/c
 import { type CompletionContext, completionFromJob } from "../core/completion.js";
 import {
   ClientClosedError,
-  fromExecutorError,
   fromFinishedJob,
-  GatewayError,
   InvalidRequestError,
   ModelNotFoundError,
+  toClientError,
   UnavailableError,
 } from "../core/errors.js";
 import { buildPrompt } from "../core/prompt.js";
-import { type ChatRequest, parseChatRequest } from "../core/request.js";
+import { AGENT_HEADER, type ChatRequest, chooseAgent, parseChatRequest } from "../core/request.js";
 import { type AppEnv, readJson } from "../http.js";
 import type { InFlight } from "../inflight.js";
 import { type JobRun, startJobRun } from "../job-run.js";
@@ -30,13 +31,23 @@ import type { Executor } from "../ports.js";
 
 /** What every job the gateway submits gets, from its configuration. */
 export interface JobSettings {
+  /** The agent of a completion that asks for none. */
   agent: string;
+  /** `--max-budget-usd`, capped at what is left of the caller's day. */
   budgetUsd: number;
   timeoutSeconds: number;
 }
 
+/**
+ * A completion's in-flight slot is given back when it ends; if this replica dies first, the slot
+ * lapses on its own after the job's timeout plus this much for its wait in the executor's queue.
+ */
+const QUEUE_ALLOWANCE_MS = 10 * 60_000;
+
 export interface ChatDeps {
   executor: Executor;
+  /** The caller policy: each completion is checked and counted here, once. */
+  gate: PolicyGate;
   models: ModelPolicy;
   job: JobSettings;
   metrics: Metrics;
@@ -60,20 +71,39 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
     // disconnect reach it.
     const signal = c.req.raw.signal;
     const started = performance.now();
+    const principal = c.get("principal");
     let model = "unknown";
     let stream = false;
     let log: Logger = c.get("log");
     const finished = (outcome: string) => {
-      deps.metrics.completed(model, stream, outcome);
+      deps.metrics.completed(deps.gate.metricLabel(principal.id), model, stream, outcome);
       log.info(
         { model, stream, outcome, ms: Math.round(performance.now() - started) },
         "completion finished",
       );
     };
+    let ticket: Ticket | undefined;
+    let released: Promise<void> | undefined;
+    /**
+     * Gives the caller's in-flight slot back once the job is over (started as soon as its end is
+     * announced), and before the client hears the end: its next request finds the slot free.
+     */
+    const giveBack = (): Promise<void> => {
+      released ??= ticket
+        ? deps.inflight.track(
+            ticket
+              .release()
+              .catch((err: unknown) => log.warn({ err }, "could not give back the in-flight slot")),
+          )
+        : Promise.resolve();
+      return released;
+    };
+    let streaming = false;
     try {
       const req = parseChatRequest(await readJson(c));
       stream = req.stream;
       model = resolveRequestedModel(deps.models, req.model);
+      const agent = chooseAgent({ metadata: req.agent, header: c.req.header(AGENT_HEADER) }, deps.job.agent);
       const prompt = buildPrompt(req.messages);
       if (prompt.length > MAX_PROMPT_CHARS) {
         throw new InvalidRequestError(
@@ -82,6 +112,13 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
           "context_length_exceeded",
         );
       }
+      // Checked and counted once, here; the job says so (`admitted`) and the executor only checks
+      // the agent and model again. It records the run's spend.
+      ticket = await deps.gate.admit(principal.id, {
+        agent,
+        model,
+        leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
+      });
       const uuid = deps.newId();
       const ctx: CompletionContext = {
         id: `chatcmpl-${uuid}`,
@@ -89,24 +126,26 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
         // The response names the model the client asked for.
         model: req.model ?? model,
       };
-      log = log.child({ jobId: `oai-${uuid}` });
       const run = await startJobRun(
         deps.executor,
         {
+          // The executor mints the job's id; this one (ours, scoped to the caller) ties it to the completion.
           id: `oai-${uuid}`,
-          agent: deps.job.agent,
+          agent,
           prompt,
           model,
-          budgetUsd: deps.job.budgetUsd,
+          budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
           timeoutSeconds: deps.job.timeoutSeconds,
-          caller: c.get("principal").name,
+          caller: principal.id,
+          admitted: true,
         },
         { idleMs: deps.idleMs, signal, logger: log, track: (w) => deps.inflight.track(w) },
       );
+      log = log.child({ jobId: run.job.id });
       c.header("x-job-id", run.job.id);
-      log.info({ model, stream, caller: c.get("principal").name }, "completion job submitted");
+      log.info({ model, stream, agent, caller: principal.name }, "completion job submitted");
       if (!req.stream) {
-        const body = await deps.inflight.track(complete(run, ctx, req));
+        const body = await deps.inflight.track(complete(run, ctx, req, giveBack).finally(giveBack));
         finished("succeeded");
         return c.json(body);
       }
@@ -117,14 +156,20 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
       );
       const firstContent = () => deps.metrics.firstContent(model, (performance.now() - started) / 1000);
       if (opening.chunker.hasContent) firstContent();
+      streaming = true;
       return streamSSE(c, async (sse) => {
         sse.onAbort(() => run.abandon());
-        const outcome = await deps.inflight.track(pump(sse, run, opening, { log, firstContent }));
+        const outcome = await deps.inflight.track(
+          pump(sse, run, opening, { log, firstContent, ended: giveBack }).finally(giveBack),
+        );
         finished(outcome);
       });
     } catch (err) {
       finished(outcomeOf(err));
       throw err;
+    } finally {
+      // A stream gives the slot back when its job ends; everything else has ended here.
+      if (!streaming) await giveBack();
     }
   });
   return chat;
@@ -140,9 +185,9 @@ function resolveRequestedModel(policy: ModelPolicy, requested: string | undefine
 }
 
 /** Waits for the job's end; its record becomes the completion or the client's error. */
-async function complete(run: JobRun, ctx: CompletionContext, req: ChatRequest) {
+async function complete(run: JobRun, ctx: CompletionContext, req: ChatRequest, ended: () => void) {
   try {
-    const job = await finalOf(run.watch);
+    const job = await finalOf(run.watch, ended);
     run.settle();
     return completionFromJob(ctx, job, req.stop);
   } finally {
@@ -150,8 +195,11 @@ async function complete(run: JobRun, ctx: CompletionContext, req: ChatRequest) {
   }
 }
 
-async function finalOf(watch: AsyncGenerator<WatchItem, void>): Promise<JobRecord> {
-  for await (const item of watch) if (item.type === "final") return item.job;
+async function finalOf(watch: AsyncGenerator<WatchItem, void>, ended: () => void): Promise<JobRecord> {
+  for await (const item of watch) {
+    if (announcesEnd(item)) ended();
+    if (item.type === "final") return item.job;
+  }
   // The watch ends without a record only when the client went away.
   throw new ClientClosedError();
 }
@@ -199,7 +247,12 @@ async function pump(
   sse: SSEStreamingApi,
   run: JobRun,
   opening: Opening,
-  hooks: { log: Logger; firstContent: () => void },
+  hooks: {
+    log: Logger;
+    firstContent: () => void;
+    /** The job is over: called before the closing chunks (or the error) are sent. */
+    ended: () => Promise<void>;
+  },
 ): Promise<string> {
   const { chunker } = opening;
   const send = (chunk: ChatCompletionChunk) => sse.writeSSE({ data: JSON.stringify(chunk) });
@@ -214,6 +267,7 @@ async function pump(
       if (r.done) return "client_closed";
       const item = r.value;
       if (item.type === "event") {
+        if (announcesEnd(item)) void hooks.ended();
         const hadContent = chunker.hasContent;
         for (const chunk of chunker.push(item.event)) await send(chunk);
         if (!hadContent && chunker.hasContent) hooks.firstContent();
@@ -225,12 +279,13 @@ async function pump(
         run.settle();
       }
     }
+    await hooks.ended();
     for (const chunk of chunker.finish(final)) await send(chunk);
     await sse.writeSSE({ data: "[DONE]" });
     return "succeeded";
   } catch (err) {
     // The headers are gone: the error travels as an event, which OpenAI clients raise.
-    const known = err instanceof GatewayError ? err : fromExecutorError(err);
+    const known = toClientError(err);
     if (!known) hooks.log.error({ err }, "stream failed");
     const error =
       known ?? new UnavailableError("stream_failed", "The stream failed; see the gateway's logs.");
@@ -239,6 +294,11 @@ async function pump(
   } finally {
     run.close();
   }
+}
+
+/** The job's terminal status: it is over (its record is read next). */
+function announcesEnd(item: WatchItem): boolean {
+  return item.type === "event" && item.event.type === "status" && isTerminal(item.event.status);
 }
 
 function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof HOLD_OVER> {
@@ -255,6 +315,6 @@ function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof 
 /** The metrics label of a request that did not succeed. */
 function outcomeOf(err: unknown): string {
   if (err instanceof ClientClosedError) return "client_closed";
-  if (err instanceof GatewayError) return err.code ?? err.type;
-  return "internal_error";
+  const known = toClientError(err);
+  return known ? (known.code ?? known.type) : "internal_error";
 }

@@ -2,7 +2,9 @@ import {
   isTerminal,
   type JobEvent,
   type JobRecord,
+  JobRef,
   JobSubmission,
+  jobIdFor,
   subjects,
   type TokenUsage,
 } from "@claude-gateway/contracts";
@@ -20,13 +22,17 @@ export const USAGE: TokenUsage = {
 };
 
 /**
- * An in-memory executor that behaves like the real one on the wire: it validates submissions
- * against the contract, answers unknown ids with 404 and finished jobs' cancels with 409, and
- * publishes events only to subscribers open at the time (core NATS is not durable).
+ * An in-memory executor that behaves like the real one on the wire: it validates submissions and
+ * refs against the contract, mints job ids as the contract says (`jobIdFor(caller, id)`, else a
+ * counter), answers another caller's job and unknown ids with 404 and finished jobs' cancels
+ * with 409, and publishes events only to subscribers open at the time (core NATS is not durable).
  */
 export interface FakeExecutor extends Executor {
   readonly submissions: JobSubmission[];
+  /** Ids of the jobs cancelled. */
   readonly cancelled: string[];
+  /** Every get and cancel, as asked. */
+  readonly refs: JobRef[];
   /** Called after each accepted submit: script the job here. */
   onSubmit: ((job: JobRecord) => void) | undefined;
   /** Thrown by the next submits instead of accepting. */
@@ -54,26 +60,43 @@ export function fakeExecutor(): FakeExecutor {
     if (!r) throw new RemoteServiceError(subjects.jobs.get, 404, "job_not_found", `no job ${id}`);
     return r;
   };
+  /** The requester's job by id (or its own client id); another caller's is not found. */
+  const owned = (subject: string, raw: JobRef) => {
+    const ref = JobRef.safeParse(raw);
+    if (!ref.success) throw new RemoteServiceError(subject, 400, "invalid_request", "invalid request");
+    fake.refs.push(ref.data);
+    const { id, caller } = ref.data;
+    const job = records.get(id) ?? records.get(jobIdFor(caller, id));
+    if (!job || job.caller !== caller)
+      throw new RemoteServiceError(subject, 404, "job_not_found", `no job ${id}`);
+    return job;
+  };
   const fake: FakeExecutor = {
     submissions: [],
     cancelled: [],
+    refs: [],
     onSubmit: undefined,
     submitError: undefined,
     async submit(raw) {
       if (fake.submitError) throw fake.submitError;
       const parsed = JobSubmission.safeParse(raw);
-      if (!parsed.success)
+      // Over NATS a submit names its caller.
+      if (!parsed.success || parsed.data.caller === undefined)
         throw new RemoteServiceError(subjects.jobs.submit, 400, "invalid_request", "invalid request");
       const s = parsed.data;
+      const caller = s.caller as string;
+      const id = s.id === undefined ? `job-${fake.submissions.length + 1}` : jobIdFor(caller, s.id);
+      const existing = records.get(id);
+      if (existing) return existing;
       fake.submissions.push(s);
-      const id = s.id ?? `job-${fake.submissions.length}`;
       const job: JobRecord = {
         id,
+        ...(s.id !== undefined ? { clientId: s.id } : {}),
         status: "queued",
         agent: s.agent,
         model: s.model ?? "claude-sonnet-4-6",
-        caller: s.caller ?? "nats",
-        submission: { ...s, id },
+        caller,
+        submission: s,
         queuedAt: new Date(0).toISOString(),
         attempts: 0,
       };
@@ -81,11 +104,12 @@ export function fakeExecutor(): FakeExecutor {
       queueMicrotask(() => fake.onSubmit?.(job));
       return job;
     },
-    async get(id) {
-      return record(id);
+    async get(ref) {
+      return owned(subjects.jobs.get, ref);
     },
-    async cancel(id) {
-      const job = record(id);
+    async cancel(ref) {
+      const job = owned(subjects.jobs.cancel, ref);
+      const id = job.id;
       if (isTerminal(job.status)) {
         throw new RemoteServiceError(
           subjects.jobs.cancel,
