@@ -2,10 +2,13 @@
 // Renders every kustomize overlay and validates each object offline: the Kubernetes schema
 // (kubernetes-models: types and required fields) plus this project's own rules (probes,
 // non-root, read-only root, no committed secrets, CronJobs that never overlap, AFK shipped disabled,
-// breakglass on its own token secret, every scraped service with a metrics token).
+// breakglass on its own token secret, every scraped service with a metrics token), and the
+// shipped caller policy against the services' own schema.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parsePolicy } from "@claude-gateway/policy";
 import { parseAllDocuments } from "yaml";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -119,6 +122,15 @@ for (const target of targets) {
     if (!kinds.has(need)) problems.push(`${target}: renders no ${need}`);
   }
   console.log(`${target}: ${docs.length} objects rendered and validated`);
+}
+// The caller policy shipped in the ConfigMap is one the services accept (they refuse a bad one).
+{
+  const path = join(here, "base", "caller-policy.yaml");
+  try {
+    parsePolicy(readFileSync(path, "utf8"), "deploy/base/caller-policy.yaml");
+  } catch (err) {
+    problems.push(...(err.problems ?? [err.message]));
+  }
 }
 if (problems.length) {
   console.error(`\n${problems.length} problem(s):\n- ${problems.join("\n- ")}`);
