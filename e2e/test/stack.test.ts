@@ -16,7 +16,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // The stack exactly as `pnpm start` runs it (scripts/start-stack.mjs: its own nats-server, every
-// built service), with the real CLI behind it talking to the Messages API stub.
+// built service, the built-in caller policy of a fresh install), with the real CLI behind it talking to the
+// Messages API stub.
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TOKEN = "e2e-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -64,7 +65,6 @@ beforeAll(async () => {
       CONVERSATIONAL_PORT: String(ports.conversational),
       EXECUTOR_PORT: String(ports.executor),
       BREAKGLASS_PORT: String(ports.breakglass),
-      GATEWAY_AGENT: "recruiter-triage",
       WORKSPACE_ROOT: `${data.dir}/workspaces`,
       CONVERSATION_CWD: `${data.dir}/conversations`,
       LOG_LEVEL: "info",
@@ -98,14 +98,21 @@ afterAll(async () => {
 });
 
 describe("the stack as `pnpm start` runs it", () => {
-  it("executor: a job runs to success", async () => {
+  it("executor: a fresh install's policy refuses an agent with tools, and runs the default agent's job to success", async () => {
+    const refused = await fetch(`${url("executor")}/execute`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ agent: "recruiter-triage", prompt: "e2e-exec" }),
+    });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe("agent_not_allowed");
     stub.setHandler((req) =>
       messagesText(req.body).includes("e2e-exec") ? text("executor says hi") : undefined,
     );
     const res = await fetch(`${url("executor")}/execute`, {
       method: "POST",
       headers: auth,
-      body: JSON.stringify({ agent: "recruiter-triage", prompt: "e2e-exec" }),
+      body: JSON.stringify({ agent: "assistant", prompt: "e2e-exec" }),
     });
     expect(res.status).toBe(202);
     const { jobId } = (await res.json()) as { jobId: string };

@@ -10,9 +10,22 @@ describe("the repo's agents/", async () => {
   const registry = await loadAgents(dir);
   const run = { session: { kind: "ephemeral" }, output: "json" } as const;
 
-  it("is found from this package and holds the four agents", () => {
+  it("is found from this package and holds the five agents", () => {
     expect(dir).toBe(resolve(import.meta.dirname, "../../../agents"));
-    expect(registry.names()).toEqual(["breakglass", "conversational", "general", "recruiter-triage"]);
+    expect(registry.names()).toEqual([
+      "assistant",
+      "breakglass",
+      "conversational",
+      "general",
+      "recruiter-triage",
+    ]);
+  });
+
+  it("assistant (the gateway's default): no tools at all", () => {
+    const inv = agentInvocation(registry.get("assistant"), run);
+    expect(inv.profile).toEqual({ kind: "no-tools" });
+    expect(inv.tools).toEqual([]);
+    expect(inv).not.toHaveProperty("allowedTools");
   });
 
   it("conversational: no tools at all, on haiku", () => {
