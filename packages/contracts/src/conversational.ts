@@ -32,9 +32,9 @@ export const ConversationalRequest = z
     model: z.string().min(1).max(100).optional(),
     stream: z.boolean().optional(),
     /**
-     * Over NATS: the principal the turn runs for, is checked against and billed to, and whose
-     * conversations it may continue (required there). Over HTTP it is refused: the service takes
-     * it from the credentials.
+     * Over NATS the caller is the subject's last token (`agent.v1.conversational.turn.<principal>`),
+     * which the server's permissions enforce; a payload may repeat it, and one naming anyone else
+     * is refused. Over HTTP it is refused: the service takes it from the credentials.
      */
     caller: PrincipalId.optional(),
   })

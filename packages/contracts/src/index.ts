@@ -1,3 +1,14 @@
+export type { BusPermissions, BusService, BusUser, NatsServerConfigOptions } from "./bus.js";
+export {
+  BUS_SERVICES,
+  BusSourceError,
+  busUsers,
+  callerPermissions,
+  inboxPrefixOf,
+  passwordVariable,
+  renderNatsServerConfig,
+  serviceUser,
+} from "./bus.js";
 export {
   ConversationalReply,
   ConversationalRequest,
@@ -48,6 +59,7 @@ export {
   API_VERSION,
   buckets,
   InvalidSubjectTokenError,
+  principalOfSubject,
   SUBJECT_TOKEN,
   services,
   subjects,

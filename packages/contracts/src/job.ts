@@ -56,16 +56,11 @@ export const JobSubmission = z
     budgetUsd: z.number().positive().max(1000).optional(),
     session: JobSession.optional(),
     /**
-     * Over NATS: the principal the job runs for and is billed to — the submitting service sets it
-     * from whom it authenticated. Over HTTP it is refused: the executor takes it from the credentials.
+     * Over NATS the caller is the request subject's last token (`agent.v1.jobs.submit.<principal>`),
+     * which the server's permissions enforce; a payload may repeat it, and one naming anyone else
+     * is refused. Over HTTP it is refused: the executor takes it from the credentials.
      */
     caller: PrincipalId.optional(),
-    /**
-     * Over NATS: the submitting service already checked and counted this request against the
-     * caller's policy (the OpenAI gateway does, per completion); the executor then checks the
-     * agent and model only, and does not count it again.
-     */
-    admitted: z.boolean().optional(),
   })
   .strict()
   .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
@@ -146,10 +141,11 @@ export const SubmitReply = z.object({ job: JobRecord, duplicate: z.boolean() });
 export type SubmitReply = z.infer<typeof SubmitReply>;
 
 /**
- * A job asked for by its id (or the caller's own `clientId`) on behalf of `caller`: another
+ * A job asked for by its id (or the caller's own `clientId`) over NATS, on behalf of the caller the
+ * subject names (`agent.v1.jobs.get.<principal>`); `caller`, if given, must be the same. Another
  * caller's job is "not found" (admins see every job).
  */
-export const JobRef = z.object({ id: JobId, caller: PrincipalId }).strict();
+export const JobRef = z.object({ id: JobId, caller: PrincipalId.optional() }).strict();
 export type JobRef = z.infer<typeof JobRef>;
 
 /** One page of a caller's jobs, newest first. */

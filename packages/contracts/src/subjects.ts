@@ -2,6 +2,8 @@
  * Every NATS subject, stream and bucket name, versioned under `agent.v1`. Built by functions so
  * an id can never inject a wildcard or an extra token.
  */
+import { PrincipalId } from "./principal.js";
+
 export const API_VERSION = "v1";
 const ROOT = `agent.${API_VERSION}`;
 
@@ -17,18 +19,50 @@ function token(value: string): string {
   return value;
 }
 
+/** A principal as a subject token (it is one by construction; checked so a wrong value never routes). */
+function principalToken(principal: string): string {
+  if (!PrincipalId.safeParse(principal).success) {
+    throw new InvalidSubjectTokenError(`'${principal}' is not a principal`);
+  }
+  return principal;
+}
+
+/**
+ * The subject layout. Every family has its own fixed third token (`jobs.submit`, `jobs.events`, …)
+ * and names the principal it acts for in the fourth, so a NATS permission can say "only your own"
+ * (`agent.v1.jobs.submit.nats_billing`, `agent.v1.jobs.events.nats_billing.>`) and no caller name
+ * or job id can ever make two families meet. The request subjects' principal is the caller: the
+ * services read it from the subject, never from the payload (see the README's bus section).
+ */
 export const subjects = {
-  /** Request-reply endpoints of the executor's micro-service. */
+  /** Request-reply endpoints of the executor's micro-service; the last token is the caller. */
   jobs: {
-    submit: `${ROOT}.jobs.submit`,
-    get: `${ROOT}.jobs.get`,
-    cancel: `${ROOT}.jobs.cancel`,
-    /** Live events of one job (core NATS, not durable). */
-    events: (jobId: string) => `${ROOT}.jobs.${token(jobId)}.events`,
-    allEvents: `${ROOT}.jobs.*.events`,
+    submit: (principal: string) => `${ROOT}.jobs.submit.${principalToken(principal)}`,
+    /**
+     * Submissions the caller policy has already admitted (the gateway checked and counted the
+     * caller it authenticated): only the gateway's NATS user may publish here.
+     */
+    admit: (principal: string) => `${ROOT}.jobs.admit.${principalToken(principal)}`,
+    get: (principal: string) => `${ROOT}.jobs.get.${principalToken(principal)}`,
+    cancel: (principal: string) => `${ROOT}.jobs.cancel.${principalToken(principal)}`,
+    /** What the executor's endpoints listen on (one per family, any principal). */
+    serve: {
+      submit: `${ROOT}.jobs.submit.*`,
+      admit: `${ROOT}.jobs.admit.*`,
+      get: `${ROOT}.jobs.get.*`,
+      cancel: `${ROOT}.jobs.cancel.*`,
+    },
+    /** Live events of one job (core NATS, not durable); only the executor publishes them. */
+    events: (principal: string, jobId: string) =>
+      `${ROOT}.jobs.events.${principalToken(principal)}.${token(jobId)}`,
+    /** Every event of one principal's jobs (a caller's subscribe permission). */
+    principalEvents: (principal: string) => `${ROOT}.jobs.events.${principalToken(principal)}.>`,
+    allEvents: `${ROOT}.jobs.events.>`,
     /** Broadcast to every executor replica: whoever runs the job stops it. */
     cancelBroadcast: `${ROOT}.control.cancel`,
   },
+  /** Control messages between a service's own replicas. */
+  control: `${ROOT}.control.>`,
   /** The durable queue: a work-queue stream consumed by every replica's pull consumer. */
   queue: {
     stream: "AGENT_JOBS",
@@ -36,9 +70,25 @@ export const subjects = {
     consumer: "executor",
   },
   conversational: {
-    turn: `${ROOT}.conversational.turn`,
+    /** A turn for the caller the last token names. */
+    turn: (principal: string) => `${ROOT}.conversational.turn.${principalToken(principal)}`,
+    serveTurn: `${ROOT}.conversational.turn.*`,
+    /**
+     * Reserved for one replica's own requests (a turn forwarded to the replica that holds the
+     * conversation's warm process, several replies per request); only conversational uses it.
+     */
+    replica: (replicaId: string) => `${ROOT}.conversational.replica.${token(replicaId)}`,
+    allReplicas: `${ROOT}.conversational.replica.>`,
   },
 } as const;
+
+/** The principal a request subject of one of the families above is for (its fourth token). */
+export function principalOfSubject(subject: string): string | undefined {
+  const parts = subject.split(".");
+  const principal = parts[4];
+  if (parts.length !== 5 || parts[0] !== "agent" || parts[1] !== API_VERSION) return undefined;
+  return principal !== undefined && PrincipalId.safeParse(principal).success ? principal : undefined;
+}
 
 export const buckets = {
   /** Job records, any replica reads any job. */

@@ -1,6 +1,7 @@
 import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
 import type { ConnectionOptions, NatsConnection, Status } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import type { NatsCredentials } from "./credentials.js";
 
 export interface ConnectNatsOptions {
   /** One URL or several (`nats://host:4222`). */
@@ -8,6 +9,8 @@ export interface ConnectNatsOptions {
   /** Shows up in the server's connection list (`connz`). */
   name: string;
   logger?: Logger;
+  /** From `loadNatsCredentials`: user/password, nkey or creds, TLS and the inbox prefix. */
+  credentials?: NatsCredentials;
   /** Anything else the client takes (auth, timeouts); wins over the defaults below. */
   options?: Partial<ConnectionOptions>;
 }
@@ -26,18 +29,40 @@ export const reconnectDefaults = {
 /** Connection state as seen through status events; absent means "connected" for unknown connections. */
 const disconnected = new WeakMap<NatsConnection, boolean>();
 
+/** The first connection failed: the message says which server, as whom, and why (never a secret). */
+export class NatsConnectError extends Error {
+  override readonly name = "NatsConnectError";
+}
+
 export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnection> {
   const logger = opts.logger ?? silentLogger;
+  const as = opts.credentials?.describe ?? "no credentials";
+  const servers = Array.isArray(opts.url) ? opts.url.join(", ") : opts.url;
   const nc = await connect({
     ...reconnectDefaults,
+    ...opts.credentials?.options,
     ...opts.options,
     servers: opts.url,
     name: opts.name,
+  }).catch((err: unknown) => {
+    throw new NatsConnectError(connectFailure(servers, as, err), { cause: err });
   });
   disconnected.set(nc, false);
-  logger.info({ server: nc.getServer(), name: opts.name }, "nats connected");
+  logger.info({ server: nc.getServer(), name: opts.name, as }, "nats connected");
   void watchStatus(nc, logger);
   return nc;
+}
+
+/** Why a first connection failed, in one line an operator can act on. */
+export function connectFailure(servers: string, as: string, err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (/authoriz|authentic|auth/i.test(text)) {
+    return `NATS at ${servers} refused ${as} (${text}): check NATS_USER and NATS_PASSWORD(_FILE), NATS_CREDS or NATS_NKEY_SEED_FILE`;
+  }
+  if (/tls|certificate|ssl/i.test(text)) {
+    return `TLS to NATS at ${servers} failed as ${as} (${text}): check NATS_TLS_CA, NATS_TLS_CERT and NATS_TLS_KEY`;
+  }
+  return `cannot connect to NATS at ${servers} as ${as} (${text}): check NATS_URL`;
 }
 
 /** For `/readyz`: open, not draining, and not between a disconnect and the reconnect. */

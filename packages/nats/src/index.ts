@@ -1,7 +1,17 @@
+export { callerOfRequest } from "./caller.js";
 export type { Decoded, Issue } from "./codec.js";
 export { decodeJson, encodeJson, formatIssues } from "./codec.js";
 export type { ConnectNatsOptions } from "./connect.js";
-export { connectNats, isConnected, natsProblem, reconnectDefaults } from "./connect.js";
+export {
+  connectFailure,
+  connectNats,
+  isConnected,
+  NatsConnectError,
+  natsProblem,
+  reconnectDefaults,
+} from "./connect.js";
+export type { NatsCredentials, NatsServiceConfig, ReadBytes } from "./credentials.js";
+export { loadNatsCredentials, loadNatsServiceConfig, NATS_CREDENTIAL_VARIABLES } from "./credentials.js";
 export type { AddServiceOptions, EndpointContext, EndpointSpec, ServedEndpoint } from "./endpoint.js";
 export { addService, serveEndpoint, serviceErrorFrom, stopService } from "./endpoint.js";
 export {

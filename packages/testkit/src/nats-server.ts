@@ -1,9 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import {
+  BUS_SERVICES,
+  type BusService,
+  busUsers,
+  inboxPrefixOf,
+  renderNatsServerConfig,
+  serviceUser,
+} from "@claude-gateway/contracts";
 import { execa } from "execa";
 
 /** Debian installs the server outside a normal user's PATH. */
@@ -44,7 +53,16 @@ export interface StartNatsServerOptions {
   stopGraceMs?: number;
   /** Where `NATS_SERVER_BIN` and `PATH` are read from. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The bus's users and permissions (the configuration deploy and `pnpm start` use, generated from
+   * the same source), with these internal callers; default: on, no callers. `false`: an open server
+   * without users (only to measure what authentication costs).
+   */
+  bus?: false | { callers?: readonly string[]; anonymous?: boolean };
 }
+
+/** The name of the test-only user that may do anything (the tests' own connections). */
+export const OBSERVER_USER = "observer";
 
 export interface NatsServer {
   /** `nats://127.0.0.1:<port>` */
@@ -58,6 +76,19 @@ export interface NatsServer {
   kill(): void;
   /** The last lines the server logged, for assertion messages. */
   logTail(): string;
+  /**
+   * A bus user's connection settings as a service reads them (`NATS_URL`, `NATS_USER`,
+   * `NATS_PASSWORD`), for one of our services or an internal caller's principal (`nats_<name>`).
+   * Empty on an open server.
+   */
+  envOf(user: BusService | string): Record<string, string>;
+  /** The same as client options (`servers`, `user`, `pass`, `inboxPrefix`). */
+  optionsOf(user: BusService | string): {
+    servers: string;
+    user?: string;
+    pass?: string;
+    inboxPrefix?: string;
+  };
 }
 
 export type IsExecutable = (path: string) => boolean;
@@ -113,9 +144,32 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   const startTimeoutMs = opts.startTimeoutMs ?? 10_000;
   const ownsStoreDir = opts.storeDir === undefined;
   const storeDir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), "nats-js-")));
+  const passwords = new Map<string, string>();
+  const args = natsServerArgs({ port: opts.port, storeDir });
+  const confDir = opts.bus === false ? undefined : await mkdtemp(join(tmpdir(), "nats-conf-"));
+  if (opts.bus !== false && confDir) {
+    const users = busUsers(opts.bus?.callers ?? []);
+    for (const u of [...users.map((x) => x.user), OBSERVER_USER])
+      passwords.set(u, randomBytes(12).toString("hex"));
+    const conf = join(confDir, "nats-server.conf");
+    await writeFile(
+      conf,
+      renderNatsServerConfig({
+        users,
+        password: (user) => ({ literal: passwords.get(user) as string }),
+        // The tests' own connections (inspecting KV, subscribing to events) connect without
+        // credentials as the observer; every service connects as its own user. `anonymous: false`
+        // is the deployed configuration exactly: a connection without credentials is refused.
+        extraUsers: [{ user: OBSERVER_USER, password: passwords.get(OBSERVER_USER) as string }],
+        ...(opts.bus?.anonymous === false ? {} : { noAuthUser: OBSERVER_USER }),
+      }),
+      { mode: 0o600 },
+    );
+    args.push("-c", conf);
+  }
 
   // No stdout: nats-server logs to stderr. `cleanup` kills it if the test process dies first.
-  const subprocess = execa(bin, natsServerArgs({ port: opts.port, storeDir }), {
+  const subprocess = execa(bin, args, {
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",
@@ -150,7 +204,10 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
 
   const cleanupStore = async () => {
     if (ownsStoreDir) await rm(storeDir, { recursive: true, force: true });
+    if (confDir) await rm(confDir, { recursive: true, force: true });
   };
+  const userName = (user: string) =>
+    (BUS_SERVICES as readonly string[]).includes(user) ? serviceUser(user as BusService) : user;
 
   const stop = async () => {
     if (!exited) subprocess.kill("SIGTERM");
@@ -177,8 +234,23 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       startTimeoutMs,
       () => new NatsServerStartError(`nats-server on port ${port} did not become ready`, logTail()),
     );
+    const url = `nats://127.0.0.1:${port}`;
+    const optionsOf = (who: string) => {
+      const user = userName(who);
+      const pass = passwords.get(user);
+      if (opts.bus === false) return { servers: url };
+      if (pass === undefined) throw new Error(`no bus user '${who}' on this nats-server`);
+      return { servers: url, user, pass, inboxPrefix: inboxPrefixOf(user) };
+    };
     return {
-      url: `nats://127.0.0.1:${port}`,
+      url,
+      optionsOf,
+      envOf: (who): Record<string, string> => {
+        const o = optionsOf(who);
+        return o.user === undefined
+          ? { NATS_URL: url }
+          : { NATS_URL: url, NATS_USER: o.user, NATS_PASSWORD: o.pass as string };
+      },
       port,
       storeDir,
       pid: subprocess.pid ?? -1,

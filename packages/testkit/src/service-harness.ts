@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
+import { type BusService, DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { type ClaudeTestEnv, claudeTestEnv } from "./claude-cli.js";
 import { tempDir } from "./git.js";
 import { type MessagesStub, startMessagesStub } from "./messages-stub.js";
@@ -24,10 +24,13 @@ export const IN_PROCESS = { hostname: "127.0.0.1", killGraceMs: 1000 } as const;
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 export type Json = Record<string, any>;
 
-/** The env every service shares in tests: this NATS, the test and metrics tokens, any free port, quiet logs. */
-export function serviceTestEnv(natsUrl: string): Record<string, string> {
+/**
+ * The env every service shares in tests: this NATS as the service's own bus user (the deployed
+ * permissions), the test and metrics tokens, any free port, quiet logs.
+ */
+export function serviceTestEnv(nats: NatsServer, service: BusService): Record<string, string> {
   return {
-    NATS_URL: natsUrl,
+    ...nats.envOf(service),
     AUTH_TOKENS: `tester=${TEST_TOKEN}`,
     METRICS_TOKEN: TEST_METRICS_TOKEN,
     PORT: "0",
@@ -36,8 +39,12 @@ export function serviceTestEnv(natsUrl: string): Record<string, string> {
 }
 
 export interface ServiceWorldOptions<S> {
+  /** Which of our services it starts: it connects to NATS as that service's bus user. */
+  service: BusService;
   /** Prefix of the world's temp directory. */
   tmpPrefix: string;
+  /** The bus's internal callers, and whether connections without credentials are refused. */
+  bus?: { callers?: readonly string[]; anonymous?: boolean };
   /** The service's own variables on top of the shared ones, e.g. a workspace under `dir`. */
   env?: (dir: string) => Record<string, string>;
   /** The CLI variables a started service gets unless `start` names others (default: the test CLI's). */
@@ -67,7 +74,7 @@ export interface ServiceWorld<S> {
 export async function createServiceWorld<S extends { stop(): Promise<void> }>(
   options: ServiceWorldOptions<S>,
 ): Promise<ServiceWorld<S>> {
-  const nats = await startNatsServer();
+  const nats = await startNatsServer({ bus: options.bus ?? {} });
   const stub = await startMessagesStub();
   const cli = await claudeTestEnv(stub.url);
   const tmp = await tempDir(options.tmpPrefix);
@@ -75,7 +82,7 @@ export async function createServiceWorld<S extends { stop(): Promise<void> }>(
   // Tests that are not about the caller policy run under one that allows everything.
   const policy = await writePermissivePolicy(tmp.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });
   const baseEnv = () => ({
-    ...serviceTestEnv(nats.url),
+    ...serviceTestEnv(nats, options.service),
     AGENTS_DIR,
     CALLER_POLICY_FILE: policy,
     SHUTDOWN_GRACE_SECONDS: "5",

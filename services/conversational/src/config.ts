@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { isAbsolute } from "node:path";
-import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
+import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
+import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -41,11 +42,11 @@ export const ConversationalEnv = z.object({
   REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
 });
 
-export type ConversationalConfig = ServiceConfig<typeof ConversationalEnv>;
+export type ConversationalConfig = NatsServiceConfig<typeof ConversationalEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ConversationalConfig {
-  return loadServiceConfig("conversational", ConversationalEnv, env);
+  return loadNatsServiceConfig("conversational", ConversationalEnv, env);
 }
 
 export { ConfigError };

@@ -1,3 +1,4 @@
+import { NatsConnectError } from "@claude-gateway/nats";
 import { ConfigError, loadConfig } from "./config.js";
 import { startConversational } from "./start.js";
 
@@ -12,6 +13,7 @@ try {
     });
   }
 } catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
+  // A configuration or NATS connection problem says what to fix in one message; anything else is a bug.
+  console.error(err instanceof ConfigError || err instanceof NatsConnectError ? err.message : err);
   process.exit(1);
 }

@@ -1,10 +1,9 @@
 import { ConversationalReply, ConversationalRequest, services, subjects } from "@claude-gateway/contracts";
-import { addService, serveEndpoint } from "@claude-gateway/nats";
+import { addService, callerOfRequest, serveEndpoint } from "@claude-gateway/nats";
 import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { ConversationService } from "./conversation.js";
 import { fromWire } from "./core/turn.js";
-import { InvalidRequestError } from "./errors.js";
 
 /**
  * The turn as a NATS micro-service endpoint (one queue group shared by replicas, `$SRV.*`
@@ -12,9 +11,10 @@ import { InvalidRequestError } from "./errors.js";
  * the same envelope HTTP answers with (`request` in `@claude-gateway/nats` rebuilds it as a typed
  * error). Streaming is HTTP only.
  *
- * A request names its `caller` (the principal it runs for, is admitted, billed and owns its
- * conversations as); one without is refused. The bus does not authenticate that claim yet: only
- * the gateway's own services may reach it.
+ * The subject names the caller (`agent.v1.conversational.turn.<principal>`: the principal the
+ * turn runs for, is admitted, billed and owns its conversations as), which the bus's permissions
+ * let only that caller, or one of our services acting for a caller it authenticated, publish. A
+ * payload's `caller` may repeat it; naming anyone else is a 403 `caller_mismatch`.
  */
 export async function serveConversationalNats(
   nc: NatsConnection,
@@ -25,17 +25,12 @@ export async function serveConversationalNats(
     description: "Short spoken replies from a no-tools Claude agent",
   });
   serveEndpoint(svc, {
-    subject: subjects.conversational.turn,
+    subject: subjects.conversational.serveTurn,
     name: "turn",
     request: ConversationalRequest,
     response: ConversationalReply,
     logger: deps.logger,
-    handler: (req) => {
-      if (req.caller === undefined) {
-        throw new InvalidRequestError("caller: required over NATS: the principal the turn runs for");
-      }
-      return deps.conversations.turn(fromWire(req), req.caller);
-    },
+    handler: (req, ctx) => deps.conversations.turn(fromWire(req), callerOfRequest(ctx.subject, req.caller)),
   });
   return svc;
 }

@@ -92,7 +92,12 @@ async function serve(
 ): Promise<RunningConversational> {
   const env = config.env;
   const { logger, claudeEnv, agent, configDir, policy } = ctx;
-  const nc = await connectNats({ url: env.NATS_URL, name: `conversational-${env.REPLICA_ID}`, logger });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: `conversational-${env.REPLICA_ID}`,
+    credentials: config.nats,
+    logger,
+  });
   const js = jetstream(nc);
   const ttlMs = env.CONVERSATION_TTL_SECONDS * 1000;
   const kv = await ensureKv(js, buckets.conversations, { ttlMs, history: 1 });

@@ -301,10 +301,10 @@ describe("NATS", () => {
   it("the turn endpoint shares conversations with HTTP; errors carry the status and code", async () => {
     world.stub.enqueue(text("Hello from NATS."), text("And back over HTTP."));
     const reply = await request(nc, {
-      subject: subjects.conversational.turn,
+      subject: subjects.conversational.turn("tok_tester"),
       request: ConversationalRequest,
       response: ConversationalReply,
-      payload: { message: "Over NATS", caller: "tok_tester" },
+      payload: { message: "Over NATS" },
       timeoutMs: 60_000,
     });
     expect(reply).toMatchObject({ reply: "Hello from NATS.", model: "claude-haiku-4-5" });
@@ -313,10 +313,10 @@ describe("NATS", () => {
     expect(messagesText(world.stub.turnRequests()[1]!.body)).toContain("Hello from NATS.");
 
     const err = await request(nc, {
-      subject: subjects.conversational.turn,
+      subject: subjects.conversational.turn("nats_someone-else"),
       request: ConversationalRequest,
       response: ConversationalReply,
-      payload: { conversation_id: reply.conversation_id, message: "x", caller: "nats_someone-else" },
+      payload: { conversation_id: reply.conversation_id, message: "x" },
       timeoutMs: 30_000,
     }).catch((e: unknown) => e);
     // The envelope crossed NATS and came back as a typed error: status, code and detail as HTTP has them.

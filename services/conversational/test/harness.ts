@@ -25,6 +25,7 @@ export interface World extends ServiceWorld<RunningConversational> {
 /** A real nats-server, the Messages API stub, the real CLI env, and services started in-process. */
 export async function createWorld(): Promise<World> {
   const world = await createServiceWorld({
+    service: "conversational",
     tmpPrefix: "cg-conv-",
     env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd`, METRICS_TOKEN }),
     // The service's own logger, at the world's LOG_LEVEL.
@@ -53,10 +54,17 @@ export async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** A turn over NATS; a refusal rejects with `RemoteServiceError` (status, code, detail). */
-export function natsTurn(nc: NatsConnection, payload: ConversationalRequest): Promise<ConversationalReply> {
+/**
+ * A turn over NATS for `payload.caller` (its subject names the caller; the payload repeats it), or
+ * for `as` when the payload names someone else; a refusal rejects with `RemoteServiceError`.
+ */
+export function natsTurn(
+  nc: NatsConnection,
+  payload: ConversationalRequest,
+  as = payload.caller ?? "tok_tester",
+): Promise<ConversationalReply> {
   return request(nc, {
-    subject: subjects.conversational.turn,
+    subject: subjects.conversational.turn(as),
     request: ConversationalRequest,
     response: ConversationalReply,
     payload,

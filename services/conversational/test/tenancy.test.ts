@@ -99,7 +99,7 @@ describe("ownership: a conversation is its starter's", () => {
     expect((await kv.get(id))?.json<Json>()).toMatchObject({ createdBy: "tok_alice", turns: 2 });
   });
 
-  it("over NATS, a request names its caller: B is refused A's conversation; none named is a 400", async () => {
+  it("over NATS, the subject names the caller: B is refused A's conversation; a payload naming another is a 403", async () => {
     world.stub.enqueue(text("Hello, voice gateway."), text("Continued over HTTP."));
     const voice = await natsTurn(nc, { message: "Started over NATS", caller: "nats_voice" });
     const bob = await natsTurn(nc, {
@@ -113,9 +113,10 @@ describe("ownership: a conversation is its starter's", () => {
     const http = await turn(a.url, { conversation_id: voice.conversation_id, message: "Hi" }, as("alice"));
     expect(http.status).toBe(404);
 
-    const anonymous = await natsTurn(nc, { message: "Who am I?" }).catch((e: unknown) => e);
-    expect(anonymous).toMatchObject({ status: 400, code: "invalid_request" });
-    expect((anonymous as RemoteServiceError).detail).toMatch(/caller: required over NATS/);
+    const impostor = await natsTurn(nc, { message: "I am voice", caller: "nats_voice" }, "tok_bob").catch(
+      (e: unknown) => e,
+    );
+    expect(impostor).toMatchObject({ status: 403, code: "caller_mismatch" });
     expect(stubTurns()).toBe(1);
 
     // A's own HTTP conversation continues over NATS when the request names A.

@@ -110,7 +110,7 @@ describe("executor HTTP", () => {
     });
   });
 
-  it("admitted is for services over NATS, never an HTTP body", async () => {
+  it("admitted is the gateway's NATS subject, never a field of a body", async () => {
     const res = await setup().call("POST", "/execute", { agent: "general", prompt: "x", admitted: true });
     expect(res.status).toBe(400);
   });

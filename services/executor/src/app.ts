@@ -68,11 +68,6 @@ export function createApp(deps: AppDeps) {
           { path: "caller", message: "not allowed over HTTP" },
         ]);
       }
-      if (parsed.data.admitted !== undefined) {
-        throw new BadRequestError("invalid_request", "admitted is for services over NATS, not the body", [
-          { path: "admitted", message: "not allowed over HTTP" },
-        ]);
-      }
       const principal = c.get("principal");
       const { job, duplicate } = await deps.service.submit(parsed.data, principal.id);
       c.get("log").info(

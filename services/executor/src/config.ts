@@ -1,6 +1,7 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
+import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
+import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -33,11 +34,11 @@ export const ExecutorEnv = z.object({
   CALLER_POLICY_FILE: z.string().optional(),
 });
 
-export type ExecutorConfig = ServiceConfig<typeof ExecutorEnv>;
+export type ExecutorConfig = NatsServiceConfig<typeof ExecutorEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecutorConfig {
-  return loadServiceConfig("executor", ExecutorEnv, env, (e) =>
+  return loadNatsServiceConfig("executor", ExecutorEnv, env, (e) =>
     e.DEFAULT_JOB_BUDGET_USD > e.MAX_JOB_BUDGET_USD
       ? ["DEFAULT_JOB_BUDGET_USD must not exceed MAX_JOB_BUDGET_USD"]
       : [],

@@ -58,7 +58,8 @@ export interface QueueConsumer {
 }
 
 export interface EventPublisher {
-  publish(event: JobEvent): void;
+  /** `caller`: the job's principal, whose events subject it is published on. */
+  publish(event: JobEvent, caller: string): void;
 }
 
 /** Tells every replica to stop a job; the one running it does. */

@@ -51,7 +51,7 @@ export function createJobRunner(deps: RunJobDeps) {
   return async (queued: JobRecord, signal: AbortSignal): Promise<void> => {
     const log = deps.logger;
     const next = eventSequencer(queued.id, () => deps.clock.now());
-    const publish = (body: Parameters<typeof next>[0]) => deps.events.publish(next(body));
+    const publish = (body: Parameters<typeof next>[0]) => deps.events.publish(next(body), queued.caller);
 
     let job: JobRecord;
     try {

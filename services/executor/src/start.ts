@@ -60,7 +60,12 @@ export async function startExecutor(
   const agents = await loadAgents(agentsDir);
   logger.info({ agentsDir, agents: agents.names() }, "agents loaded");
 
-  const nc = await connectNats({ url: env.NATS_URL, name: `executor-${env.EXECUTOR_ID}`, logger });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: `executor-${env.EXECUTOR_ID}`,
+    credentials: config.nats,
+    logger,
+  });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   await ensureJobQueue(jsm, { ackWaitMs: env.ACK_WAIT_SECONDS * 1000, maxDeliver: 5 });

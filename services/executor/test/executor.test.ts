@@ -254,7 +254,7 @@ describe("executor: agents, sessions, events, NATS", () => {
     const id = "events-1";
     const events: JobEvent[] = [];
     // A caller's own id names its job: the job id is known before submitting, so nothing is missed.
-    const sub = nc.subscribe(subjects.jobs.events(jobIdFor("tok_tester", id)));
+    const sub = nc.subscribe(subjects.jobs.events("tok_tester", jobIdFor("tok_tester", id)));
     const done = (async () => {
       for await (const m of sub) {
         const ev = JobEvent.parse(m.json());
@@ -297,15 +297,15 @@ describe("executor: agents, sessions, events, NATS", () => {
       // On behalf of another caller the job does not exist.
       const someoneElse = await jobs.get(job.id, "tok_portal").catch((e: unknown) => e);
       expect(someoneElse).toMatchObject({ status: 404, code: "job_not_found" });
-      // A NATS submit names its caller.
-      const anonymous = await nc.request(
-        subjects.jobs.submit,
-        new TextEncoder().encode('{"agent":"recruiter-triage","prompt":"x"}'),
+      // The subject names the caller; a payload naming someone else is refused.
+      const mismatch = await nc.request(
+        subjects.jobs.submit("tok_tester"),
+        new TextEncoder().encode('{"agent":"recruiter-triage","prompt":"x","caller":"tok_portal"}'),
       );
-      expect(anonymous.headers?.get("Nats-Service-Error-Code")).toBe("400");
+      expect(mismatch.headers?.get("Nats-Service-Error-Code")).toBe("403");
 
       const bad = await nc.request(
-        subjects.jobs.submit,
+        subjects.jobs.submit("tok_tester"),
         new TextEncoder().encode('{"agent":"recruiter-triage"}'),
       );
       expect(bad.headers?.get("Nats-Service-Error-Code")).toBe("400");

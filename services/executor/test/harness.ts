@@ -5,6 +5,7 @@ import {
   IN_PROCESS,
   type Json,
   type ServiceWorld,
+  type ServiceWorldOptions,
   TEST_AUTH,
 } from "@claude-gateway/testkit";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -19,8 +20,10 @@ export interface World extends ServiceWorld<RunningExecutor> {
 }
 
 /** A real nats-server, the Messages API stub, the real CLI env, and executors started in-process. */
-export async function createWorld(): Promise<World> {
+export async function createWorld(opts: { bus?: ServiceWorldOptions<RunningExecutor>["bus"] } = {}): Promise<World> {
   const world = await createServiceWorld({
+    service: "executor",
+    ...(opts.bus ? { bus: opts.bus } : {}),
     tmpPrefix: "cg-ws-",
     env: (dir) => ({ WORKSPACE_ROOT: dir, ACK_WAIT_SECONDS: "30" }),
     // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
@@ -69,18 +72,18 @@ export function overNats(nc: NatsConnection, caller = "tok_tester") {
   return {
     submit: (payload: z.input<typeof JobSubmission>) =>
       request(nc, {
-        subject: subjects.jobs.submit,
+        subject: subjects.jobs.submit(caller),
         request: JobSubmission,
         response: SubmitReply,
-        payload: { caller, ...payload },
+        payload,
       }),
     /** Another caller's job is not found. */
     get: (id: string, as = caller) =>
       request(nc, {
-        subject: subjects.jobs.get,
+        subject: subjects.jobs.get(as),
         request: JobRef,
         response: JobReply,
-        payload: { id, caller: as },
+        payload: { id },
       }),
   };
 }

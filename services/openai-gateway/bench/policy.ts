@@ -21,7 +21,7 @@ import {
   SubmitReply,
   subjects,
 } from "@claude-gateway/contracts";
-import { addService, encodeJson, serveEndpoint } from "@claude-gateway/nats";
+import { addService, callerOfRequest, encodeJson, serveEndpoint } from "@claude-gateway/nats";
 import type { PolicyGate, Ticket } from "@claude-gateway/policy";
 import { startNatsServer, tempDir } from "@claude-gateway/testkit";
 import { connect } from "@nats-io/transport-node";
@@ -66,16 +66,17 @@ async function instantExecutor(natsUrl: string) {
   const jobs = new Map<string, JobRecord>();
   const svc = await addService(nc, { name: "instant-executor", version: "1.0.0", description: "bench" });
   const at = new Date().toISOString();
-  const publish = (jobId: string, seq: number, body: Record<string, unknown>) =>
-    nc.publish(subjects.jobs.events(jobId), encodeJson({ jobId, seq, at, ...body } as JobEvent));
+  const publish = (caller: string, jobId: string, seq: number, body: Record<string, unknown>) =>
+    nc.publish(subjects.jobs.events(caller, jobId), encodeJson({ jobId, seq, at, ...body } as JobEvent));
   serveEndpoint(svc, {
-    subject: subjects.jobs.submit,
-    name: "submit",
+    subject: subjects.jobs.serve.admit,
+    name: "admit",
     request: JobSubmission,
     response: SubmitReply,
-    handler: async (s) => {
+    handler: async (s, ctx) => {
+      const caller = callerOfRequest(ctx.subject, s.caller);
       // As the executor mints it: the gateway listens on this id before submitting.
-      const id = s.id !== undefined && s.caller !== undefined ? jobIdFor(s.caller, s.id) : randomUUID();
+      const id = s.id !== undefined ? jobIdFor(caller, s.id) : randomUUID();
       const usage = {
         inputTokens: 10,
         outputTokens: 5,
@@ -87,7 +88,7 @@ async function instantExecutor(natsUrl: string) {
         status: "queued",
         agent: s.agent,
         model: s.model ?? "claude-haiku-4-5",
-        caller: s.caller ?? "nats",
+        caller,
         submission: s,
         queuedAt: at,
         attempts: 0,
@@ -101,16 +102,16 @@ async function instantExecutor(natsUrl: string) {
       });
       // After the reply, as a real job's events are.
       setImmediate(() => {
-        publish(id, 0, { type: "status", status: "running" });
-        publish(id, 1, { type: "text", delta: ANSWER });
-        publish(id, 2, { type: "result", text: ANSWER, sessionId: id, costUsd: 0.001, usage });
-        publish(id, 3, { type: "status", status: "succeeded" });
+        publish(caller, id, 0, { type: "status", status: "running" });
+        publish(caller, id, 1, { type: "text", delta: ANSWER });
+        publish(caller, id, 2, { type: "result", text: ANSWER, sessionId: id, costUsd: 0.001, usage });
+        publish(caller, id, 3, { type: "status", status: "succeeded" });
       });
       return { job: queued, duplicate: false };
     },
   });
   serveEndpoint(svc, {
-    subject: subjects.jobs.get,
+    subject: subjects.jobs.serve.get,
     name: "get",
     request: JobRef,
     response: JobReply,

@@ -208,7 +208,6 @@ describe("app: non-streaming completions", () => {
         budgetUsd: 2,
         timeoutSeconds: 900,
         caller: TESTER,
-        admitted: true,
       },
     ]);
     expect(executor.subscribers()).toBe(0);
@@ -302,7 +301,7 @@ describe("app: non-streaming completions", () => {
   it("a full queue is a 429 with Retry-After", async () => {
     const { executor, post } = setup();
     executor.submitError = new RemoteServiceError(
-      subjects.jobs.submit,
+      subjects.jobs.serve.admit,
       429,
       "queue_full",
       "the queue holds 1 jobs, its limit; retry after 30 s",
@@ -317,7 +316,7 @@ describe("app: non-streaming completions", () => {
 
   it("no executor is a 503 executor_unavailable", async () => {
     const { executor, post } = setup();
-    executor.submitError = new ServiceUnavailableError(subjects.jobs.submit);
+    executor.submitError = new ServiceUnavailableError(subjects.jobs.serve.admit);
     const res = await post(chat());
     expect(res.status).toBe(503);
     expect((await json(res)).error).toMatchObject({ code: "executor_unavailable", type: "api_error" });
@@ -680,7 +679,7 @@ describe("app: the caller policy", () => {
   it("maps the executor's own 403 to the same answer", async () => {
     const { executor, post } = setup();
     executor.submitError = new RemoteServiceError(
-      subjects.jobs.submit,
+      subjects.jobs.serve.admit,
       403,
       "agent_not_allowed",
       "agent 'general' is not allowed for you; allowed: assistant",

@@ -1,5 +1,6 @@
 import { JobSubmission, MAX_TIMEOUT_SECONDS } from "@claude-gateway/contracts";
-import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
+import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
+import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -24,11 +25,11 @@ export const GatewayEnv = z.object({
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
 });
 
-export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
+export type GatewayConfig = NatsServiceConfig<typeof GatewayEnv>;
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  return loadServiceConfig("openai-gateway", GatewayEnv, env);
+  return loadNatsServiceConfig("openai-gateway", GatewayEnv, env);
 }
 
 export { ConfigError };

@@ -1,9 +1,9 @@
-import { type JobRecord, type JobRef, type JobSubmission, jobIdFor } from "@claude-gateway/contracts";
+import { type JobRecord, type JobSubmission, jobIdFor } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
 import type { Logger } from "pino";
 import { toClientError } from "./core/errors.js";
 import { type WatchItem, watchJob } from "./job-watch.js";
-import type { Executor } from "./ports.js";
+import type { CallerJobRef, Executor } from "./ports.js";
 
 /** One client request's job: its events, and the promise to cancel it if the client goes away. */
 export interface JobRun {
@@ -37,7 +37,7 @@ export async function startJobRun(
   submission: JobSubmission & { id: string; caller: string },
   opts: JobRunOptions,
 ): Promise<JobRun> {
-  const events = executor.events(jobIdFor(submission.caller, submission.id));
+  const events = executor.events(submission.caller, jobIdFor(submission.caller, submission.id));
   let job: JobRecord;
   try {
     job = await executor.submit(submission);
@@ -45,7 +45,7 @@ export async function startJobRun(
     events.close();
     throw toClientError(err) ?? err;
   }
-  const ref: JobRef = { id: job.id, caller: submission.caller };
+  const ref: CallerJobRef = { id: job.id, caller: submission.caller };
   const stop = new AbortController();
   let settled = false;
   const close = () => {

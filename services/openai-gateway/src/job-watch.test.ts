@@ -8,7 +8,7 @@ const IDLE_MS = 1000;
 async function setup() {
   const executor = fakeExecutor();
   const id = jobIdFor("tok_tester", "oai-w");
-  const events = executor.events(id);
+  const events = executor.events("tok_tester", id);
   await executor.submit({ id: "oai-w", agent: "assistant", prompt: "Hi", caller: "tok_tester" });
   const stop = new AbortController();
   const watch = watchJob(executor, { id, caller: "tok_tester" }, events, {

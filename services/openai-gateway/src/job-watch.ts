@@ -1,5 +1,5 @@
-import { isTerminal, type JobEvent, type JobRecord, type JobRef } from "@claude-gateway/contracts";
-import type { Executor, JobEvents } from "./ports.js";
+import { isTerminal, type JobEvent, type JobRecord } from "@claude-gateway/contracts";
+import type { CallerJobRef, Executor, JobEvents } from "./ports.js";
 
 export type WatchItem =
   | { type: "event"; event: JobEvent }
@@ -24,7 +24,7 @@ const ABORTED = Symbol("aborted");
  */
 export async function* watchJob(
   executor: Pick<Executor, "get">,
-  job: JobRef,
+  job: CallerJobRef,
   events: JobEvents,
   opts: WatchOptions,
 ): AsyncGenerator<WatchItem, void> {

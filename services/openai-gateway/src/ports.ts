@@ -1,4 +1,4 @@
-import type { JobEvent, JobRecord, JobRef, JobSubmission } from "@claude-gateway/contracts";
+import type { JobEvent, JobRecord, JobSubmission } from "@claude-gateway/contracts";
 
 /** A job's live events; ends when closed. */
 export interface JobEvents extends AsyncIterable<JobEvent> {
@@ -9,15 +9,22 @@ export interface JobEvents extends AsyncIterable<JobEvent> {
  * The executor, as the gateway needs it. Failures are the transport's own errors (the NATS
  * package's named errors); the gateway maps them to what the client is told.
  */
+/** A job of a caller the gateway authenticated. */
+export interface CallerJobRef {
+  id: string;
+  caller: string;
+}
+
 export interface Executor {
   /**
-   * Submits a job for `submission.caller`. The executor mints its id: `jobIdFor(caller, id)` for a
-   * submission that names its own `id`, so the submitter knows it before submitting.
+   * Submits a job for `submission.caller`, admitted: the gateway has checked and counted it against
+   * the caller's policy. The executor mints its id: `jobIdFor(caller, id)` for a submission that
+   * names its own `id`, so the submitter knows it before submitting.
    */
-  submit(submission: JobSubmission): Promise<JobRecord>;
+  submit(submission: JobSubmission & { caller: string }): Promise<JobRecord>;
   /** The job as `ref.caller` may see it: another caller's job is not found. */
-  get(ref: JobRef): Promise<JobRecord>;
-  cancel(ref: JobRef): Promise<JobRecord>;
+  get(ref: CallerJobRef): Promise<JobRecord>;
+  cancel(ref: CallerJobRef): Promise<JobRecord>;
   /** Starts listening at once: open it before `submit` so no event is missed. */
-  events(jobId: string): JobEvents;
+  events(caller: string, jobId: string): JobEvents;
 }

@@ -39,7 +39,12 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const env = config.env;
   const logger = opts.logger ?? createLogger("openai-gateway", env.LOG_LEVEL);
   const policy = await watchPolicy(env.CALLER_POLICY_FILE, { logger });
-  const nc = await connectNats({ url: env.NATS_URL, name: "openai-gateway", logger }).catch((err) => {
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: "openai-gateway",
+    credentials: config.nats,
+    logger,
+  }).catch((err) => {
     policy.close();
     throw err;
   });

@@ -73,7 +73,7 @@ describe("completions through the real stack", () => {
       agent: "assistant",
       clientId: completion.id.replace("chatcmpl-", "oai-"),
     });
-    expect(job.submission).toMatchObject({ budgetUsd: 2, timeoutSeconds: 900, admitted: true });
+    expect(job.submission).toMatchObject({ budgetUsd: 2, timeoutSeconds: 900 });
   });
 
   it("streaming: chunks arrive as the agent writes, and assemble into what the stub said", async () => {
@@ -250,10 +250,10 @@ describe("errors, as the SDK's own classes", () => {
     const ids: string[] = [];
     for (const tag of ["a", "b"]) {
       const r = await request(world.nc, {
-        subject: subjects.jobs.submit,
+        subject: subjects.jobs.submit(TESTER),
         request: JobSubmission,
         response: SubmitReply,
-        payload: { id: `fill-${tag}`, agent: "recruiter-triage", prompt: `[hang] ${tag}`, caller: TESTER },
+        payload: { id: `fill-${tag}`, agent: "recruiter-triage", prompt: `[hang] ${tag}` },
       });
       ids.push(r.job.id);
       if (tag === "a") await world.stub.waitForTurnRequests(1);
@@ -268,10 +268,10 @@ describe("errors, as the SDK's own classes", () => {
     expect(e.headers?.get("retry-after")).toBe("30");
     for (const id of ids) {
       await request(world.nc, {
-        subject: subjects.jobs.cancel,
+        subject: subjects.jobs.cancel(TESTER),
         request: JobRef,
         response: JobReply,
-        payload: { id, caller: TESTER },
+        payload: { id },
       });
     }
     await eventually(

@@ -78,6 +78,7 @@ export async function createWorld(
   const sandboxed = (cli: ClaudeTestEnv, sandbox: boolean) =>
     sandbox ? { ...cli.env, IS_SANDBOX: "1" } : cli.env;
   const world = await createServiceWorld({
+    service: "executor",
     tmpPrefix: "cg-oai-ws-",
     env: (dir) => ({ WORKSPACE_ROOT: dir }),
     claudeEnv: (cli) => sandboxed(cli, opts.sandbox ?? true),
@@ -112,7 +113,7 @@ export async function createWorld(
     events,
     async gateway(env = {}) {
       const config = loadConfig({
-        ...serviceTestEnv(nats.url),
+        ...serviceTestEnv(nats, "openai-gateway"),
         // The world's policy (the permissive one, unless the executor was given another).
         CALLER_POLICY_FILE: { ...world.baseEnv(), ...executorEnv }.CALLER_POLICY_FILE ?? "",
         SHUTDOWN_GRACE_SECONDS: "2",
@@ -129,10 +130,10 @@ export async function createWorld(
     job: async (id, caller = TESTER) =>
       (
         await request(nc, {
-          subject: subjects.jobs.get,
+          subject: subjects.jobs.get(caller),
           request: JobRef,
           response: JobReply,
-          payload: { id, caller },
+          payload: { id },
         })
       ).job,
     async restartExecutor({ sandbox }) {

@@ -4,11 +4,17 @@ import type { CancelBus, EventPublisher } from "../ports.js";
 
 const encoder = new TextEncoder();
 
-/** Live job events on `agent.v1.jobs.<id>.events` (core NATS: fast, not durable). */
+/**
+ * Live job events on `agent.v1.jobs.events.<caller>.<id>` (core NATS: fast, not durable), under the
+ * job's caller so a caller's subscribe permission can say "only your own jobs".
+ */
 export function natsEventPublisher(nc: NatsConnection): EventPublisher {
   return {
-    publish(event) {
-      nc.publish(subjects.jobs.events(event.jobId), encoder.encode(JSON.stringify(JobEvent.parse(event))));
+    publish(event, caller) {
+      nc.publish(
+        subjects.jobs.events(caller, event.jobId),
+        encoder.encode(JSON.stringify(JobEvent.parse(event))),
+      );
     },
   };
 }

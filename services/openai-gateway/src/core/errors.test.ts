@@ -28,7 +28,7 @@ import {
 /** What `request` throws for an error envelope from the executor. */
 const remote = (status: number, code: string, detail: string, retryAfterSeconds?: number) =>
   new RemoteServiceError(
-    subjects.jobs.submit,
+    subjects.jobs.serve.admit,
     status,
     code,
     detail,
@@ -110,13 +110,21 @@ describe("toClientError", () => {
       remote(503, "queue_unavailable", "the job queue did not accept the job"),
       unavailable("executor_error"),
     ],
-    ["no responders", new ServiceUnavailableError(subjects.jobs.submit), unavailable("executor_unavailable")],
     [
-      "a closed connection",
-      new RequestFailedError(subjects.jobs.submit),
+      "no responders",
+      new ServiceUnavailableError(subjects.jobs.serve.admit),
       unavailable("executor_unavailable"),
     ],
-    ["no reply in time", new RequestTimeoutError(subjects.jobs.submit, 10), unavailable("executor_timeout")],
+    [
+      "a closed connection",
+      new RequestFailedError(subjects.jobs.serve.admit),
+      unavailable("executor_unavailable"),
+    ],
+    [
+      "no reply in time",
+      new RequestTimeoutError(subjects.jobs.serve.admit, 10),
+      unavailable("executor_timeout"),
+    ],
   ])("%s", (_name, err, expected) => {
     const mapped = toClientError(err);
     expect(mapped).toMatchObject(expected);

@@ -112,8 +112,9 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
           "context_length_exceeded",
         );
       }
-      // Checked and counted once, here; the job says so (`admitted`) and the executor only checks
-      // the agent and model again. It records the run's spend.
+      // Checked and counted once, here; the job goes to the executor's admit subject (only the
+      // gateway's NATS user may publish there), which checks the agent and model again and
+      // records the run's spend.
       ticket = await deps.gate.admit(principal.id, {
         agent,
         model,
@@ -137,7 +138,6 @@ export function chatRoutes(deps: ChatDeps): Hono<AppEnv> {
           budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
           timeoutSeconds: deps.job.timeoutSeconds,
           caller: principal.id,
-          admitted: true,
         },
         { idleMs: deps.idleMs, signal, logger: log, track: (w) => deps.inflight.track(w) },
       );

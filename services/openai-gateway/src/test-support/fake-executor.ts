@@ -9,7 +9,7 @@ import {
   type TokenUsage,
 } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
-import type { Executor, JobEvents } from "../ports.js";
+import type { CallerJobRef, Executor, JobEvents } from "../ports.js";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type EventBody = DistributiveOmit<JobEvent, "jobId" | "seq" | "at">;
@@ -32,7 +32,7 @@ export interface FakeExecutor extends Executor {
   /** Ids of the jobs cancelled. */
   readonly cancelled: string[];
   /** Every get and cancel, as asked. */
-  readonly refs: JobRef[];
+  readonly refs: CallerJobRef[];
   /** Called after each accepted submit: script the job here. */
   onSubmit: ((job: JobRecord) => void) | undefined;
   /** Thrown by the next submits instead of accepting. */
@@ -57,15 +57,16 @@ export function fakeExecutor(): FakeExecutor {
 
   const record = (id: string) => {
     const r = records.get(id);
-    if (!r) throw new RemoteServiceError(subjects.jobs.get, 404, "job_not_found", `no job ${id}`);
+    if (!r) throw new RemoteServiceError(subjects.jobs.serve.get, 404, "job_not_found", `no job ${id}`);
     return r;
   };
   /** The requester's job by id (or its own client id); another caller's is not found. */
-  const owned = (subject: string, raw: JobRef) => {
+  const owned = (subject: string, raw: CallerJobRef) => {
     const ref = JobRef.safeParse(raw);
-    if (!ref.success) throw new RemoteServiceError(subject, 400, "invalid_request", "invalid request");
-    fake.refs.push(ref.data);
+    if (!ref.success || ref.data.caller === undefined)
+      throw new RemoteServiceError(subject, 400, "invalid_request", "invalid request");
     const { id, caller } = ref.data;
+    fake.refs.push({ id, caller });
     const job = records.get(id) ?? records.get(jobIdFor(caller, id));
     if (!job || job.caller !== caller)
       throw new RemoteServiceError(subject, 404, "job_not_found", `no job ${id}`);
@@ -82,7 +83,7 @@ export function fakeExecutor(): FakeExecutor {
       const parsed = JobSubmission.safeParse(raw);
       // Over NATS a submit names its caller.
       if (!parsed.success || parsed.data.caller === undefined)
-        throw new RemoteServiceError(subjects.jobs.submit, 400, "invalid_request", "invalid request");
+        throw new RemoteServiceError(subjects.jobs.serve.admit, 400, "invalid_request", "invalid request");
       const s = parsed.data;
       const caller = s.caller as string;
       const id = s.id === undefined ? `job-${fake.submissions.length + 1}` : jobIdFor(caller, s.id);
@@ -105,14 +106,14 @@ export function fakeExecutor(): FakeExecutor {
       return job;
     },
     async get(ref) {
-      return owned(subjects.jobs.get, ref);
+      return owned(subjects.jobs.serve.get, ref);
     },
     async cancel(ref) {
-      const job = owned(subjects.jobs.cancel, ref);
+      const job = owned(subjects.jobs.serve.cancel, ref);
       const id = job.id;
       if (isTerminal(job.status)) {
         throw new RemoteServiceError(
-          subjects.jobs.cancel,
+          subjects.jobs.serve.cancel,
           409,
           "job_finished",
           `job ${id} is already ${job.status}`,
@@ -126,7 +127,7 @@ export function fakeExecutor(): FakeExecutor {
       });
       return record(id);
     },
-    events(id): JobEvents {
+    events(_caller, id): JobEvents {
       const q = queue<JobEvent>();
       const set = subs.get(id) ?? new Set();
       set.add(q);
