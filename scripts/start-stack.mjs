@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Runs the whole stack on one machine: a nats-server with JetStream (unless NATS_URL is set)
-// and every built HTTP service, with prefixed logs and a clean stop on Ctrl-C.
+// Runs the whole stack on one machine: a nats-server with JetStream and the bus's users and
+// permissions (unless NATS_URL is set) and every built HTTP service, each on its own NATS user,
+// with prefixed logs (human-readable on a terminal, JSON otherwise) and a clean stop on Ctrl-C.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { busUsers, renderNatsServerConfig, serviceUser } from "@claude-gateway/contracts";
+import { prettyFactory } from "pino-pretty";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SERVICES = [
@@ -18,14 +22,37 @@ const SERVICES = [
 const children = [];
 let stopping = false;
 
+// On a terminal, the services' JSON log lines are shown as pino-pretty renders them.
+const pretty = process.stdout.isTTY
+  ? prettyFactory({ colorize: true, ignore: "pid,hostname,service" })
+  : undefined;
+function show(name, line) {
+  if (pretty && line.startsWith("{")) {
+    try {
+      process.stdout.write(`[${name}] ${pretty(line)}`);
+      return;
+    } catch {
+      // Not a log line after all: shown as it is.
+    }
+  }
+  console.log(`[${name}] ${line}`);
+}
+
+/** Says what is wrong in one line, and stops. */
+function fail(message) {
+  console.error(`[stack] ${message}`);
+  process.exit(1);
+}
+
 function run(name, cmd, args, env) {
   const child = spawn(cmd, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  child.on("error", (err) => fail(`${name}: cannot run ${cmd} (${err.code ?? err.message})`));
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on("line", (line) => console.log(`[${name}] ${line}`));
+    createInterface({ input: stream }).on("line", (line) => show(name, line));
   }
   child.on("exit", (code, signal) => {
     console.log(`[${name}] exited (${signal ?? code})`);
@@ -63,17 +90,94 @@ function stop(code = 0) {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
+function isListening(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+function findNatsServer() {
+  const candidates = process.env.NATS_SERVER_BIN
+    ? [process.env.NATS_SERVER_BIN]
+    : [
+        ...(process.env.PATH ?? "")
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, "nats-server")),
+        "/usr/sbin/nats-server",
+      ];
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return fail(
+    "nats-server not found (looked in NATS_SERVER_BIN, PATH and /usr/sbin). Install 2.10 or newer " +
+      "(Debian 13: `apt-get install nats-server`; on Debian 12 see .ci/run, which takes it from trixie), " +
+      "or point NATS_URL at a running server.",
+  );
+}
+
+/**
+ * The development bus: the same users and permissions as a deployment (generated from
+ * packages/contracts/src/bus.ts and deploy/nats/callers.json), with passwords made once and kept in
+ * the data directory (mode 0600), so the default run is never an open bus.
+ */
+function developmentBus(dataDir, port) {
+  const dir = join(dataDir, "nats");
+  mkdirSync(join(dir, "store"), { recursive: true });
+  const callersFile = join(root, "deploy", "nats", "callers.json");
+  const callers = existsSync(callersFile)
+    ? (JSON.parse(readFileSync(callersFile, "utf8")).callers ?? [])
+    : [];
+  const users = busUsers(callers);
+  const credsFile = join(dir, "credentials.json");
+  const saved = existsSync(credsFile) ? JSON.parse(readFileSync(credsFile, "utf8")) : {};
+  const passwords = Object.fromEntries(
+    users.map((u) => [u.user, saved[u.user] ?? randomBytes(24).toString("hex")]),
+  );
+  writeFileSync(credsFile, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+  const conf = join(dir, "nats-server.conf");
+  writeFileSync(
+    conf,
+    renderNatsServerConfig({
+      users,
+      listen: `127.0.0.1:${port}`,
+      storeDir: join(dir, "store"),
+      password: (user) => ({ literal: passwords[user] }),
+    }),
+    { mode: 0o600 },
+  );
+  return { conf, passwords, credsFile };
+}
+
+const dataDir = process.env.STACK_DATA_DIR ?? join(root, ".data");
 let natsUrl = process.env.NATS_URL;
+/** Each service's NATS settings: its own user on the development bus; with NATS_URL, the caller's env. */
+let natsEnvOf = () => ({});
 if (!natsUrl) {
   const port = Number(process.env.STACK_NATS_PORT ?? 4222);
-  const store = join(process.env.STACK_DATA_DIR ?? join(root, ".data"), "nats");
-  mkdirSync(store, { recursive: true });
-  const bin =
-    process.env.NATS_SERVER_BIN ??
-    (existsSync("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server");
-  run("nats", bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store]);
+  if (await isListening(port)) {
+    fail(
+      `port ${port} is already in use (another nats-server?). Run on another port with ` +
+        `STACK_NATS_PORT=${port + 1}, or use that server with NATS_URL=nats://127.0.0.1:${port} ` +
+        "(and NATS_USER/NATS_PASSWORD if it needs them).",
+    );
+  }
+  const bin = findNatsServer();
+  const bus = developmentBus(dataDir, port);
+  run("nats", bin, ["-c", bus.conf]);
   await waitForPort(port);
   natsUrl = `nats://127.0.0.1:${port}`;
+  natsEnvOf = (name) => ({ NATS_USER: serviceUser(name), NATS_PASSWORD: bus.passwords[serviceUser(name)] });
+  console.log(`[stack] NATS on ${natsUrl}; every user's password is in ${bus.credsFile}`);
 }
 // Breakglass never takes the callers' tokens (a gateway caller must not open the console that can
 // reset the dev VM): only its own, from BREAKGLASS_AUTH_TOKENS(_FILE). Without them its protected
@@ -91,10 +195,8 @@ for (const s of SERVICES) {
     continue;
   }
   run(s.name, process.execPath, [join(s.dir, "dist", "main.js")], {
-    ...(s.name === "breakglass" ? breakglassAuth() : {}),
-    NATS_URL: natsUrl,
+    ...(s.name === "breakglass" ? breakglassAuth() : { NATS_URL: natsUrl, ...natsEnvOf(s.name) }),
     PORT: process.env[`${s.name.toUpperCase().replaceAll("-", "_")}_PORT`] ?? String(s.port),
-    WORKSPACE_ROOT:
-      process.env.WORKSPACE_ROOT ?? join(process.env.STACK_DATA_DIR ?? join(root, ".data"), "workspaces"),
+    WORKSPACE_ROOT: process.env.WORKSPACE_ROOT ?? join(dataDir, "workspaces"),
   });
 }

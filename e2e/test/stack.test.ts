@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import {
@@ -195,6 +195,29 @@ describe("the stack as `pnpm start` runs it", () => {
     const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('breakglass_turns_total{caller="owner",outcome="ok"} 1');
+  });
+
+  it("its bus is not open: NATS asks for credentials and refuses a connection without them", async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      let seen = "";
+      const socket = createConnection({ host: "127.0.0.1", port: ports.nats! }, () => {
+        socket.write('CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n');
+      });
+      socket.on("data", (chunk) => {
+        seen += chunk.toString("utf8");
+        if (/-ERR|PONG/.test(seen)) {
+          socket.destroy();
+          resolve(seen);
+        }
+      });
+      socket.on("error", reject);
+    });
+    const info = JSON.parse(answer.slice(answer.indexOf("{"), answer.indexOf("\r\n"))) as {
+      auth_required?: boolean;
+    };
+    expect(info.auth_required).toBe(true);
+    expect(answer).toMatch(/-ERR 'Authorization Violation'/);
+    expect(answer).not.toMatch(/PONG/);
   });
 
   it("a clean stop on Ctrl-C (SIGINT): services first, then NATS, exit 0", async () => {
