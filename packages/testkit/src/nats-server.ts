@@ -59,6 +59,8 @@ export interface StartNatsServerOptions {
    * without users (only to measure what authentication costs).
    */
   bus?: false | { callers?: readonly string[]; anonymous?: boolean };
+  /** TLS for client connections (PEM files); with the bus only. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** The name of the test-only user that may do anything (the tests' own connections). */
@@ -162,6 +164,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
         // is the deployed configuration exactly: a connection without credentials is refused.
         extraUsers: [{ user: OBSERVER_USER, password: passwords.get(OBSERVER_USER) as string }],
         ...(opts.bus?.anonymous === false ? {} : { noAuthUser: OBSERVER_USER }),
+        ...(opts.tls ? { tls: opts.tls } : {}),
       }),
       { mode: 0o600 },
     );
