@@ -20,7 +20,9 @@ export interface World extends ServiceWorld<RunningExecutor> {
 }
 
 /** A real nats-server, the Messages API stub, the real CLI env, and executors started in-process. */
-export async function createWorld(opts: { bus?: ServiceWorldOptions<RunningExecutor>["bus"] } = {}): Promise<World> {
+export async function createWorld(
+  opts: { bus?: ServiceWorldOptions<RunningExecutor>["bus"] } = {},
+): Promise<World> {
   const world = await createServiceWorld({
     service: "executor",
     ...(opts.bus ? { bus: opts.bus } : {}),
