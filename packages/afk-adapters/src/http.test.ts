@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { UpstreamContractError, UpstreamHttpError, UpstreamUnreachableError } from "./errors.js";
-import { createHttp, type Fetch } from "./http.js";
+import {
+  UpstreamContractError,
+  UpstreamHttpError,
+  UpstreamNotJsonError,
+  UpstreamUnreachableError,
+} from "./errors.js";
+import { createHttp, type Fetch, parseContract } from "./http.js";
 
 const respond =
   (status: number, body: string): Fetch =>
@@ -42,6 +47,57 @@ describe("http", () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(kind);
     expect(err.message).not.toContain("secret");
+  });
+
+  it("a body outside the contract names the call and each field in words, never a zod dump", async () => {
+    const schema = z.object({
+      thread: z.object({
+        state: z.enum(["running", "completed"]),
+        at: z.iso.datetime(),
+        id: z.string(),
+        n: z.number(),
+      }),
+    });
+    const body = JSON.stringify({ thread: { state: "pending", at: "yesterday", n: "1" } });
+    const err = await http(respond(200, body))
+      .json("GET", "/threads/abc", schema)
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamContractError);
+    expect(err).toMatchObject({ method: "GET", path: "/threads/abc" });
+    expect(err.issues).toEqual([
+      "thread.state: expected one of running|completed",
+      "thread.at: not a valid datetime",
+      "thread.id: missing (expected string)",
+      "thread.n: expected number, received string",
+    ]);
+    expect(err.message).toBe(
+      `github: GET /threads/abc answered outside the contract: ${err.issues.join("; ")}`,
+    );
+  });
+
+  it("a body that is not JSON is its own named contract error, with the content type and the start", async () => {
+    const page: Fetch = async () =>
+      new Response("<!doctype html>\n<html><body>app</body></html>", {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8" },
+      });
+    const err = await http(page)
+      .json("GET", "/threads/abc", z.object({}))
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamNotJsonError);
+    expect(err).toBeInstanceOf(UpstreamContractError);
+    expect(err.message).toBe(
+      "github: GET /threads/abc answered outside the contract: body is not JSON (text/html; charset=utf-8): <!doctype html> <html><body>app</body></html>",
+    );
+  });
+
+  it("parseContract places a value inside its body", () => {
+    expect(() =>
+      parseContract({ system: "t3", method: "GET", path: "/snapshot" }, z.object({ id: z.string() }), {}, [
+        "threads",
+        2,
+      ]),
+    ).toThrow("t3: GET /snapshot answered outside the contract: threads.2.id: missing (expected string)");
   });
 
   it("a server that does not answer in time is unreachable", async () => {

@@ -1,5 +1,11 @@
 import type { z } from "zod";
-import { type System, UpstreamContractError, UpstreamHttpError, UpstreamUnreachableError } from "./errors.js";
+import {
+  type System,
+  UpstreamContractError,
+  UpstreamHttpError,
+  UpstreamNotJsonError,
+  UpstreamUnreachableError,
+} from "./errors.js";
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -37,6 +43,37 @@ export interface Http {
   send(method: string, path: string, call?: Call & { okStatuses?: readonly number[] }): Promise<void>;
 }
 
+type Issue = z.ZodError["issues"][number];
+
+/** One rejected field in words: `thread.latestTurn.state: expected one of running|…`, not a zod dump. */
+function describeIssue(issue: Issue, at: readonly PropertyKey[]): string {
+  const where = [...at, ...issue.path].map(String).join(".") || "(body)";
+  if (issue.code === "invalid_value")
+    return `${where}: expected one of ${issue.values.map(String).join("|")}`;
+  if (issue.code === "invalid_union") return `${where}: matches none of the accepted forms`;
+  if (issue.code === "invalid_format") return `${where}: not a valid ${issue.format}`;
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
+    return `${where}: missing (expected ${issue.expected})`;
+  }
+  return `${where}: ${issue.message.replace(/^Invalid (input|option): /, "")}`;
+}
+
+/**
+ * `value` parsed with `schema`, or an `UpstreamContractError` naming every field the contract
+ * rejects; `at` is where `value` sits in the body (`["threads", 3]`).
+ */
+export function parseContract<T>(
+  where: { system: System; method: string; path: string },
+  schema: z.ZodType<T>,
+  value: unknown,
+  at: readonly PropertyKey[] = [],
+): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => describeIssue(i, at));
+  throw new UpstreamContractError(where.system, where.method, where.path, issues);
+}
+
 function withQuery(path: string, query: Query | undefined): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
@@ -44,8 +81,14 @@ function withQuery(path: string, query: Query | undefined): string {
   return qs ? `${path}?${qs}` : path;
 }
 
+interface Answer {
+  status: number;
+  text: string;
+  contentType: string | null;
+}
+
 export function createHttp(options: HttpOptions): Http {
-  async function call(method: string, path: string, c: Call = {}): Promise<{ status: number; text: string }> {
+  async function call(method: string, path: string, c: Call = {}): Promise<Answer> {
     const headers: Record<string, string> = { accept: "application/json", ...options.headers };
     if (c.body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
@@ -65,25 +108,17 @@ export function createHttp(options: HttpOptions): Http {
     } catch (err) {
       throw new UpstreamUnreachableError(options.system, method, path, err);
     }
-    return { status: res.status, text };
+    return { status: res.status, text, contentType: res.headers.get("content-type") };
   }
 
-  function parse<T>(path: string, schema: z.ZodType<T>, text: string): T {
+  function parse<T>(method: string, path: string, schema: z.ZodType<T>, res: Answer): T {
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(res.text);
     } catch {
-      throw new UpstreamContractError(options.system, path, ["body is not JSON"]);
+      throw new UpstreamNotJsonError(options.system, method, path, res.contentType, res.text);
     }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
-      throw new UpstreamContractError(
-        options.system,
-        path,
-        parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
-      );
-    }
-    return parsed.data;
+    return parseContract({ system: options.system, method, path }, schema, body);
   }
 
   const ok = (status: number) => status >= 200 && status < 300;
@@ -92,13 +127,13 @@ export function createHttp(options: HttpOptions): Http {
     async json(method, path, schema, c) {
       const res = await call(method, path, c);
       if (!ok(res.status)) throw new UpstreamHttpError(options.system, method, path, res.status, res.text);
-      return parse(path, schema, res.text);
+      return parse(method, path, schema, res);
     },
     async jsonOrNull(method, path, schema, c) {
       const res = await call(method, path, c);
       if (res.status === 404) return null;
       if (!ok(res.status)) throw new UpstreamHttpError(options.system, method, path, res.status, res.text);
-      return parse(path, schema, res.text);
+      return parse(method, path, schema, res);
     },
     async send(method, path, c = {}) {
       const res = await call(method, path, c);

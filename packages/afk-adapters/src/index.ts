@@ -6,8 +6,10 @@ export {
   AdapterError,
   AdapterPreconditionError,
   type System,
+  T3ThreadUnreadableError,
   UpstreamContractError,
   UpstreamHttpError,
+  UpstreamNotJsonError,
   UpstreamUnreachableError,
 } from "./errors.js";
 export type { Fetch } from "./http.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderChecklist } from "./checklist.js";
 import { decodeMarker } from "./marker.js";
-import { marker } from "./test-support/fixtures.js";
+import { marker, T0 } from "./test-support/fixtures.js";
 
 const opts = { deployConfigured: false, maxFixForwards: 3 };
 const ticked = (md: string) =>
@@ -51,6 +51,17 @@ describe("renderChecklist", () => {
   it("carries the marker", () => {
     const m = marker({ phase: "pushed", sha: "abc1234" });
     expect(decodeMarker(renderChecklist(m, opts))).toEqual(m);
+  });
+
+  it("says while T3 cannot be read, and whether the doorbell rang", () => {
+    const reason = "t3: GET /api/orchestration/snapshot failed:\n fetch `failed`";
+    const down = renderChecklist(marker({ t3Outage: { since: T0, rang: false, reason } }), opts);
+    expect(down).toContain(
+      `**T3 cannot be read** since ${T0}: \`t3: GET /api/orchestration/snapshot failed: fetch 'failed'\``,
+    );
+    const rung = renderChecklist(marker({ t3Outage: { since: T0, rang: true, reason } }), opts);
+    expect(rung).toContain(`since ${T0} (doorbell rung):`);
+    expect(renderChecklist(marker({ t3Outage: null }), opts)).not.toContain("T3 cannot be read");
   });
 
   it("omits the deploy step when nothing deploys", () => {

@@ -61,6 +61,12 @@ export function renderChecklist(marker: RunMarker, options: ChecklistOptions): s
     lines.push(`Last CI failure: ${checks} on ${code(marker.lastCiFailure.sha.slice(0, 12))}.`);
   }
   if (marker.escalation) lines.push(`**Escalated:** ${oneLine(marker.escalation.reason)}`);
+  if (marker.t3Outage) {
+    const { since, rang, reason } = marker.t3Outage;
+    lines.push(
+      `**T3 cannot be read** since ${since}${rang ? " (doorbell rung)" : ""}: ${code(oneLine(reason))}`,
+    );
+  }
   lines.push(`_Updated ${marker.updatedAt}._`);
   lines.push("");
   lines.push(encodeMarker(marker));

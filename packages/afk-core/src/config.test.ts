@@ -111,6 +111,7 @@ describe("loadConfig: armed", () => {
         stallMinutes: 60,
         maxDispatchPerTick: 1,
         queueStallMinutes: 240,
+        t3UnreachableMinutes: 30,
         stallMinutesByPhase: {},
       },
       deployContext: null,
@@ -130,11 +131,13 @@ describe("loadConfig: armed", () => {
       MAX_FIX_FORWARDS: "0",
       AFK_STALL_MINUTES_BY_PHASE: "ci-running=30, dispatched=120",
       AFK_DEPLOY_CONTEXT: "deploy/production",
+      AFK_T3_UNREACHABLE_MINUTES: "45",
     });
     expect(c.allowlist).toEqual(["acme/app", "acme/api"]);
     expect(c.limits.maxFixForwards).toBe(0);
     expect(c.limits.stallMinutesByPhase).toEqual({ "ci-running": 30, dispatched: 120 });
     expect(c.deployContext).toBe("deploy/production");
+    expect(c.limits.t3UnreachableMinutes).toBe(45);
   });
 
   it.each([
@@ -157,6 +160,16 @@ describe("loadConfig: armed", () => {
       match: [/not owner\/name/],
     },
     { name: "a bad number", env: { ...armed, STALL_MINUTES: "0" }, match: [/STALL_MINUTES/] },
+    {
+      name: "a bad T3 outage limit",
+      env: { ...armed, AFK_T3_UNREACHABLE_MINUTES: "0" },
+      match: [/AFK_T3_UNREACHABLE_MINUTES/],
+    },
+    {
+      name: "a T3 outage limit that is not a number",
+      env: { ...armed, AFK_T3_UNREACHABLE_MINUTES: "half an hour" },
+      match: [/AFK_T3_UNREACHABLE_MINUTES/],
+    },
     {
       name: "a bad per-phase limit",
       env: { ...armed, AFK_STALL_MINUTES_BY_PHASE: "testing=5" },

@@ -26,6 +26,7 @@ export const AfkEnv = z.object({
   AFK_STALL_MINUTES_BY_PHASE: z.string().default(""),
   AFK_MAX_DISPATCH_PER_TICK: int(1),
   AFK_QUEUE_STALL_MINUTES: int(240),
+  AFK_T3_UNREACHABLE_MINUTES: int(30),
   AFK_DEPLOY_CONTEXT: z.string().default(""),
   AFK_LABEL_READY: z.string().min(1).default("ready-for-agent"),
   AFK_LABEL_IN_PROGRESS: z.string().min(1).default("agent-in-progress"),
@@ -50,7 +51,12 @@ export interface AfkConfig {
   t3: { url: string; token: string; workspaceRootTemplate: string; model: string; modelInstance: string };
   slackWebhookUrl: string;
   labels: Labels;
-  limits: RunLimits & { maxDispatchPerTick: number; queueStallMinutes: number };
+  limits: RunLimits & {
+    maxDispatchPerTick: number;
+    queueStallMinutes: number;
+    /** T3 unreachable or off-contract this long ⇒ the doorbell rings (once per outage). */
+    t3UnreachableMinutes: number;
+  };
   /** The commit status / check name that means "deployed"; null when nothing deploys. */
   deployContext: string | null;
   httpTimeoutMs: number;
@@ -187,6 +193,7 @@ export function loadConfig(env: Env = process.env): AfkConfig | DisarmedConfig {
       stallMinutesByPhase: byPhase.limits,
       maxDispatchPerTick: e.AFK_MAX_DISPATCH_PER_TICK,
       queueStallMinutes: e.AFK_QUEUE_STALL_MINUTES,
+      t3UnreachableMinutes: e.AFK_T3_UNREACHABLE_MINUTES,
     },
     deployContext: e.AFK_DEPLOY_CONTEXT.trim() || null,
     httpTimeoutMs: e.AFK_HTTP_TIMEOUT_MS,

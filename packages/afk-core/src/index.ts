@@ -13,6 +13,7 @@ export {
   parseAllowlist,
   parseStallByPhase,
 } from "./config.js";
+export { dispatchId, dispatchKey } from "./dispatch-ids.js";
 export {
   compareIssues,
   type DispatchInput,
@@ -50,6 +51,7 @@ export {
   nextAction,
   progressMarker,
 } from "./run-machine.js";
+export { type T3OutageInput, type T3OutageStep, t3OutageStep, withT3Outage } from "./t3-outage.js";
 export {
   type Action,
   type AgentReports,
@@ -71,6 +73,7 @@ export {
   type RunMarker,
   type RunState,
   type SentTurn,
+  type T3Outage,
   TERMINAL_PHASES,
   type ThreadView,
 } from "./types.js";

@@ -175,6 +175,14 @@ describe("threadLiveness (the contract's rules)", () => {
       "session error: boom",
     );
   });
+
+  it("an error activity with only the contract's fields (no summary) still fails the run, by its kind", () => {
+    const thread = view({
+      session: session("ready"),
+      activities: [{ tone: "error", kind: "provider.turn.start.failed", createdAt: at(11) }],
+    });
+    expect(threadLiveness(thread, sent)).toEqual({ state: "failed", reason: "provider.turn.start.failed" });
+  });
 });
 
 describe("messagesAfter", () => {

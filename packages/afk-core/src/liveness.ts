@@ -42,7 +42,8 @@ export function threadLiveness(thread: ThreadView, sent: SentTurn): Liveness {
     (a) => a.tone === "error" && Date.parse(a.createdAt) >= sentAt,
   );
   if (errorActivity) {
-    return { state: "failed", reason: `${errorActivity.kind}: ${errorActivity.summary}` };
+    const summary = errorActivity.summary ? `: ${errorActivity.summary}` : "";
+    return { state: "failed", reason: `${errorActivity.kind}${summary}` };
   }
 
   if (session && RUNNING_SESSION.has(session.status)) {

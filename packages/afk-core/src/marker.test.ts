@@ -37,6 +37,18 @@ describe("run marker", () => {
     expect(() => decodeMarker(text)).toThrow(MarkerDecodeError);
   });
 
+  it("carries a T3 outage, and a marker written before outages were tracked still decodes", () => {
+    const down = marker({ t3Outage: { since: "2026-03-02T10:05:00.000Z", rang: true, reason: "t3: --> x" } });
+    expect(decodeMarker(encodeMarker(down))).toEqual(down);
+    expect(decodeMarker(encodeMarker(marker({ t3Outage: null })))?.t3Outage).toBeNull();
+    const { t3Outage: _, ...old } = marker();
+    const decoded = decodeMarker(`<!-- afk-state:v1 ${JSON.stringify(old)} -->`);
+    expect(decoded).toEqual(old);
+    expect(decoded?.t3Outage).toBeUndefined();
+    const bad = { ...old, t3Outage: { since: "a while ago", rang: false, reason: "x" } };
+    expect(() => decodeMarker(`<!-- afk-state:v1 ${JSON.stringify(bad)} -->`)).toThrow(MarkerDecodeError);
+  });
+
   it("refuses to encode an invalid marker", () => {
     expect(() => encodeMarker({ ...marker(), fixForwards: -1 })).toThrow();
   });

@@ -23,6 +23,8 @@ export const RunMarkerSchema = z.object({
   sha: z.string().min(1).nullable(),
   lastCiFailure: z.object({ sha: z.string().min(1), checks: z.array(z.string()) }).nullable(),
   escalation: z.object({ reason: z.string(), from: ProgressPhaseSchema }).nullable(),
+  // Optional: markers written before outages were tracked still decode.
+  t3Outage: z.object({ since: Iso, rang: z.boolean(), reason: z.string() }).nullable().optional(),
   updatedAt: Iso,
 });
 

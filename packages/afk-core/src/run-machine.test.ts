@@ -346,6 +346,21 @@ describe("marker transitions", () => {
     expect(progressMarker(s)).toBe(s.marker);
   });
 
+  it("progressMarker ends a T3 outage: there is an observation, so T3 answered", () => {
+    const t3Outage = { since: at(0), rang: true, reason: "t3: down" };
+    const still = runState({ marker: { t3Outage }, now: at(5) });
+    expect(progressMarker(still)).toEqual({ ...still.marker, t3Outage: null, updatedAt: at(5) });
+    const moved = runState({
+      marker: { t3Outage },
+      now: at(5),
+      observation: { thread: thread("idle", { sha: SHA }) },
+    });
+    expect(progressMarker(moved)).toMatchObject({ phase: "pushed", t3Outage: null });
+    // A finished run is left as it is.
+    const done = runState({ marker: { phase: "done", t3Outage } });
+    expect(progressMarker(done)).toBe(done.marker);
+  });
+
   it("markFixForward starts a new attempt and counts it", () => {
     const m = markFixForward(marker({ phase: "ci-running", sha: SHA, fixForwards: 1 }), {
       turn: { messageId: "m-2", sentAt: at(9), baselineTurnId: "turn-1" },

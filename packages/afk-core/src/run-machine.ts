@@ -1,3 +1,4 @@
+import { withT3Outage } from "./t3-outage.js";
 import {
   type Action,
   type Check,
@@ -126,10 +127,14 @@ export function nextAction(state: RunState): Action {
   return { kind: "wait", reason: `phase ${phase}, agent ${liveness.state} (${liveness.reason})` };
 }
 
-/** The marker carried forward with this tick's evidence (phase, its start time, the commit). */
+/**
+ * The marker carried forward with this tick's evidence (phase, its start time, the commit). There
+ * is an observation, so T3 answered: an outage the marker carries is over.
+ */
 export function progressMarker(state: RunState): RunMarker {
-  const { marker, now } = state;
-  if (isTerminal(marker.phase)) return marker;
+  const { now } = state;
+  if (isTerminal(state.marker.phase)) return state.marker;
+  const marker = withT3Outage(state.marker, null, now);
   const phase = derivePhase(state);
   const sha = currentSha(state);
   if (phase === marker.phase && sha === marker.sha) return marker;

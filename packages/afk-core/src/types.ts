@@ -77,7 +77,19 @@ export interface RunMarker {
   lastCiFailure: { sha: string; checks: string[] } | null;
   /** Set when the run escalated: why, and the progress phase it stopped in. */
   escalation: { reason: string; from: ProgressPhase } | null;
+  /** Set while T3 cannot be read (absent in markers written before it existed). */
+  t3Outage?: T3Outage | null;
   updatedAt: string;
+}
+
+/**
+ * T3 unreachable or answering outside its contract, as seen from one run: since when, whether the
+ * doorbell rang about it, and the latest failure.
+ */
+export interface T3Outage {
+  since: string;
+  rang: boolean;
+  reason: string;
 }
 
 /** A run in flight: the issue plus its carried state. */
@@ -140,10 +152,11 @@ export interface ThreadView {
     streaming: boolean;
     createdAt: string;
   }>;
+  /** Only `tone`, `kind` and `createdAt` are sure to be there (the contract lists no others). */
   activities?: ReadonlyArray<{
     tone: string;
     kind: string;
-    summary: string;
+    summary?: string;
     createdAt: string;
   }>;
 }

@@ -1,6 +1,8 @@
 import type { T3Dispatch, Tracker } from "@claude-gateway/afk-adapters";
 import {
   type AfkConfig,
+  dispatchKey,
+  hasMarker,
   type Issue,
   implementerPrompt,
   isTerminal,
@@ -24,11 +26,16 @@ export interface DispatchDeps {
 
 const TITLE_MAX = 200;
 
-/** Labels go on only after the run is recorded: a failed dispatch leaves no lock behind. */
+/**
+ * Labels go on only after the run is recorded: a failed dispatch leaves no lock behind. A stalled
+ * label from an earlier run of a re-queued issue goes, so the queue alarm can ring for this run.
+ */
 async function stampInProgress(deps: DispatchDeps, issue: Issue): Promise<void> {
   const { labels } = deps.config;
   await deps.tracker.addLabel(issue.repo, issue.number, labels.inProgress);
   await deps.tracker.removeLabel(issue.repo, issue.number, labels.ready);
+  if (issue.labels.includes(labels.stalled))
+    await deps.tracker.removeLabel(issue.repo, issue.number, labels.stalled);
 }
 
 /**
@@ -43,13 +50,19 @@ export async function dispatchOne(deps: DispatchDeps, issue: Issue): Promise<Dis
   if (fresh.labels.includes(config.labels.inProgress)) return { kind: "raced", why: "already in progress" };
   if (!fresh.labels.includes(config.labels.ready)) return { kind: "raced", why: "no longer ready" };
 
-  const existing = latestMarker(await tracker.listComments(issue.repo, issue.number));
+  const comments = await tracker.listComments(issue.repo, issue.number);
+  const existing = latestMarker(comments);
   if (existing && !isTerminal(existing.marker.phase)) {
     await stampInProgress(deps, fresh);
     return { kind: "adopted", threadId: existing.marker.threadId };
   }
 
+  // This attempt's ids are fixed before the first command: a dispatch whose answer was lost, retried
+  // now or by the next tick (nothing was recorded on the issue yet), resends the same commands and
+  // T3 starts no second thread. A re-queued issue has one more recorded run: a new attempt.
+  const attempt = comments.filter((c) => hasMarker(c.body)).length + 1;
   const started = await deps.t3.startRun({
+    dispatchKey: dispatchKey(fresh, attempt),
     workspaceRoot: workspaceRootFor(config.t3.workspaceRootTemplate, issue.repo),
     projectTitle: issue.repo,
     threadTitle: `[afk] ${issue.repo}#${issue.number}: ${fresh.title}`.slice(0, TITLE_MAX),

@@ -1,5 +1,6 @@
 import type { CommitChecks, Doorbell, T3Threads, TickLogger, Tracker } from "@claude-gateway/afk-adapters";
 import type { AfkConfig, Issue } from "@claude-gateway/afk-core";
+import { isT3Outage, noteT3Outage } from "./t3-outage.js";
 import { type WatchResult, watchOne } from "./watch-one.js";
 
 export interface WatcherDeps {
@@ -18,6 +19,28 @@ export interface WatcherOutcome {
 }
 
 const key = (i: Issue) => `${i.repo}#${i.number}`;
+
+/**
+ * T3 could not be read for this run: the tick still fails, but the outage is kept on the run's
+ * marker so that one lasting `AFK_T3_UNREACHABLE_MINUTES` rings the doorbell (once).
+ */
+async function t3Outage(
+  deps: WatcherDeps,
+  issue: Issue,
+  err: Error,
+  fail: (scope: string, err: unknown) => void,
+): Promise<void> {
+  try {
+    const note = await noteT3Outage(deps, issue, err.message);
+    if (note?.rang) {
+      deps.logger.warn({ issue: key(issue), outage: note.outage }, "T3 outage: doorbell rung");
+    } else if (note) {
+      deps.logger.warn({ issue: key(issue), outage: note.outage }, "T3 outage: noted on the run");
+    }
+  } catch (noteErr) {
+    fail(key(issue), noteErr);
+  }
+}
 
 /**
  * Tick #2: for each in-progress issue, assemble its state from the T3 snapshot and CI, decide, act.
@@ -50,6 +73,7 @@ export async function watcherTick(deps: WatcherDeps): Promise<WatcherOutcome> {
         );
       } catch (err) {
         fail(key(issue), err);
+        if (isT3Outage(err)) await t3Outage(deps, issue, err, fail);
       }
     }
   }

@@ -54,7 +54,32 @@ async function escalate(deps: WatchDeps, issue: Issue, reason: string, details: 
   // Loud first: a doorbell that rang twice beats a run that left the queue silently.
   await deps.doorbell.ring({ subject: `${key(issue)}: ${issue.title}`, url: issue.url, reason, details });
   await deps.tracker.addLabel(issue.repo, issue.number, deps.config.labels.human);
-  await deps.tracker.removeLabel(issue.repo, issue.number, deps.config.labels.inProgress);
+  await releaseLock(deps, issue);
+}
+
+/** The run no longer holds its repository: the lock goes, and with it a stalled-queue label. */
+async function releaseLock(deps: WatchDeps, issue: Issue): Promise<void> {
+  const { labels } = deps.config;
+  await deps.tracker.removeLabel(issue.repo, issue.number, labels.inProgress);
+  if (issue.labels.includes(labels.stalled))
+    await deps.tracker.removeLabel(issue.repo, issue.number, labels.stalled);
+}
+
+/**
+ * Stops the run's agent on T3 (interrupt the turn, stop the session, read back): a full-access
+ * agent must not keep working on an issue the loop has let go of. The checklist line to add when
+ * it could not be confirmed, else null.
+ */
+async function stopAgent(
+  deps: WatchDeps,
+  threadId: string,
+): Promise<{ note: string | null; detail: string }> {
+  const result = await deps.t3.stopRun(threadId);
+  if (result.stopped) return { note: null, detail: `agent stopped (${result.detail})` };
+  return {
+    note: `**The T3 agent could not be confirmed stopped** (thread \`${threadId}\`: ${result.detail}). Stop it by hand.`,
+    detail: `agent NOT confirmed stopped: ${result.detail}`,
+  };
 }
 
 /**
@@ -85,8 +110,10 @@ export async function watchOne(deps: WatchDeps, issue: Issue): Promise<WatchResu
       deployConfigured: config.deployContext !== null,
       maxFixForwards: config.limits.maxFixForwards,
     });
-  const save = async (m: RunMarker) => {
-    if (m !== found.marker) await tracker.editComment(issue.repo, found.comment.id, render(m));
+  const save = async (m: RunMarker, note: string | null = null) => {
+    if (m !== found.marker) {
+      await tracker.editComment(issue.repo, found.comment.id, note ? `${render(m)}\n\n${note}` : render(m));
+    }
   };
 
   switch (action.kind) {
@@ -94,21 +121,25 @@ export async function watchOne(deps: WatchDeps, issue: Issue): Promise<WatchResu
     case "refresh-checklist":
       await save(marker);
       break;
-    case "close":
+    case "close": {
       marker = markDone(marker, now);
-      await save(marker);
+      const stop = await stopAgent(deps, marker.threadId);
+      await save(marker, stop.note);
       await tracker.closeIssue(issue.repo, issue.number);
-      await tracker.removeLabel(issue.repo, issue.number, config.labels.inProgress);
+      await releaseLock(deps, issue);
       break;
-    case "escalate":
+    }
+    case "escalate": {
       marker = markEscalated(marker, action.reason, now);
-      await save(marker);
+      const stop = await stopAgent(deps, marker.threadId);
+      await save(marker, stop.note);
       await escalate(deps, issue, action.reason, [
         `stopped in phase ${marker.escalation?.from ?? marker.phase}`,
-        `T3 thread ${marker.threadId}`,
+        `T3 thread ${marker.threadId}: ${stop.detail}`,
         `fix-forwards used ${marker.fixForwards}/${config.limits.maxFixForwards}`,
       ]);
       break;
+    }
     case "fix-forward": {
       const turn = await deps.t3.sendTurn(
         marker.threadId,

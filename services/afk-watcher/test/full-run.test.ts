@@ -105,7 +105,14 @@ describe.each([
       expect(world.store.labelsOf("acme/app", n)).toEqual(["P1"]);
       expect(markerOf(world, "acme/app", n)).toMatchObject({ phase: "done", sha: SHA2, fixForwards: 1 });
       expect(checklistOf(world, "acme/app", n)).toContain("### AFK run: done");
+      expect(checklistOf(world, "acme/app", n)).not.toContain("could not be confirmed stopped");
       expect(world.slack.messages).toEqual([]);
+      // Closing stops the agent: its turn interrupted and its session stopped on T3.
+      const stops = world.t3.commands.filter(
+        (c) =>
+          (c.type === "thread.turn.interrupt" || c.type === "thread.session.stop") && c.threadId === threadId,
+      );
+      expect(stops.map((c) => c.type)).toEqual(["thread.turn.interrupt", "thread.session.stop"]);
 
       // Nothing left to watch.
       w = await watch();

@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { normaliseRoot, type SentTurn } from "@claude-gateway/afk-core";
-import { AdapterPreconditionError } from "../errors.js";
-import { type ApiOptions, createHttp } from "../http.js";
+import { dispatchId, normaliseRoot, type SentTurn } from "@claude-gateway/afk-core";
+import {
+  AdapterPreconditionError,
+  T3ThreadUnreadableError,
+  UpstreamHttpError,
+  UpstreamNotJsonError,
+  UpstreamUnreachableError,
+} from "../errors.js";
+import { type ApiOptions, createHttp, parseContract } from "../http.js";
 import {
   Command,
   DispatchReceipt,
@@ -24,6 +30,12 @@ export interface ModelChoice {
 }
 
 export interface StartRunInput {
+  /**
+   * The dispatch's key (`dispatchKey(issue, attempt)`): every id and `commandId` is derived from it,
+   * so a retried dispatch resends the same commands and T3 starts no second thread. Without one,
+   * ids are minted fresh.
+   */
+  dispatchKey?: string;
   /** The checkout the agent runs in, on the T3 server's filesystem. */
   workspaceRoot: string;
   projectTitle: string;
@@ -46,21 +58,40 @@ export interface T3Dispatch {
   startRun(input: StartRunInput): Promise<StartedRun>;
 }
 
+/** Whether the agent of a thread is stopped, as the read model shows it after the stop commands. */
+export interface StopResult {
+  stopped: boolean;
+  /** What the thread showed (session status, active turn), or why it could not be told. */
+  detail: string;
+}
+
 /** The watcher's port. */
 export interface T3Threads {
   /** The thread with its messages and activities when the server has them; null when it is gone. */
   readThread(threadId: string): Promise<ThreadReading | null>;
   /** A follow-up turn on an existing thread (another `thread.turn.start`). */
   sendTurn(threadId: string, text: string): Promise<SentTurn>;
+  /**
+   * Stops the thread's agent: interrupts its turn and stops its session (`thread.turn.interrupt`,
+   * `thread.session.stop`), then reads the thread back to verify. Never throws: a failure is a
+   * result that says why.
+   */
+  stopRun(threadId: string): Promise<StopResult>;
 }
 
 export interface T3Client extends T3Dispatch, T3Threads {
   /** The live project whose workspace root is this checkout; created only when there is none. */
-  ensureProject(workspaceRoot: string, title: string): Promise<{ projectId: string; created: boolean }>;
+  ensureProject(
+    workspaceRoot: string,
+    title: string,
+    ids?: { projectId: string; commandId: string },
+  ): Promise<{ projectId: string; created: boolean }>;
   dispatch(command: Command): Promise<DispatchReceipt>;
 }
 
 const API = "/api/orchestration";
+/** How often one command is resent after its answer was lost, within one call. */
+const LOST_ANSWER_RETRIES = 2;
 
 /** The previous turn's id, even while `latestTurn` is null between a turn's end and its checkpoint. */
 export function baselineTurnId(thread: ThreadReading): string | null {
@@ -87,14 +118,27 @@ export function createT3Client(options: T3ClientOptions): T3Client {
 
   async function dispatch(command: Command): Promise<DispatchReceipt> {
     // Producers parse before sending: a command the server would reject never leaves.
-    return http.json("POST", `${API}/dispatch`, DispatchReceipt, { body: Command.parse(command) });
+    const body = Command.parse(command);
+    // A lost answer (the connection died after T3 may have recorded the command) is retried with
+    // the very same command: T3 answers a known commandId with the sequence it recorded.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await http.json("POST", `${API}/dispatch`, DispatchReceipt, { body });
+      } catch (err) {
+        if (!(err instanceof UpstreamUnreachableError) || attempt > LOST_ANSWER_RETRIES) throw err;
+      }
+    }
   }
 
   async function snapshot() {
     return http.json("GET", `${API}/snapshot`, LenientReadModel);
   }
 
-  async function ensureProject(workspaceRoot: string, title: string) {
+  async function ensureProject(
+    workspaceRoot: string,
+    title: string,
+    ids?: { projectId: string; commandId: string },
+  ) {
     const root = normaliseRoot(workspaceRoot);
     const model = await snapshot();
     for (const raw of model.projects) {
@@ -104,10 +148,10 @@ export function createT3Client(options: T3ClientOptions): T3Client {
       }
     }
     // The server never dedupes by root and never lets a deleted id be reused: always a fresh id.
-    const projectId = newId();
+    const projectId = ids?.projectId ?? newId();
     await dispatch({
       type: "project.create",
-      commandId: newId(),
+      commandId: ids?.commandId ?? newId(),
       projectId,
       title,
       workspaceRoot: root,
@@ -120,9 +164,9 @@ export function createT3Client(options: T3ClientOptions): T3Client {
     threadId: string,
     text: string,
     baseline: string | null,
+    ids: { messageId: string; commandId: string } = { messageId: newId(), commandId: newId() },
   ): Promise<SentTurn & { commandId: string }> {
-    const messageId = newId();
-    const commandId = newId();
+    const { messageId, commandId } = ids;
     const sentAt = now().toISOString();
     await dispatch({
       type: "thread.turn.start",
@@ -137,17 +181,39 @@ export function createT3Client(options: T3ClientOptions): T3Client {
   }
 
   async function readThread(threadId: string): Promise<ThreadReading | null> {
-    const detail = await http.jsonOrNull(
-      "GET",
-      `${API}/threads/${encodeURIComponent(threadId)}`,
-      ThreadDetailReading,
-    );
-    if (detail) return detail.thread;
-    // Before v0.0.29 there is no thread endpoint (404): the snapshot still carries messages there.
+    const path = `${API}/threads/${encodeURIComponent(threadId)}`;
+    try {
+      return (await http.json("GET", path, ThreadDetailReading)).thread;
+    } catch (err) {
+      // No JSON answer: no endpoint before v0.0.29 (a 404, or the web app's page for any path), a
+      // proxy's redirect or 503. A JSON body the contract rejects, or no answer at all, is final.
+      if (!(err instanceof UpstreamHttpError || err instanceof UpstreamNotJsonError)) throw err;
+      return threadFromSnapshot(threadId, path, err);
+    }
+  }
+
+  /**
+   * Our thread from the snapshot, which carries its messages up to v0.0.31; null when it is not
+   * there. A live thread without them cannot be judged: off-contract, not an empty thread.
+   */
+  async function threadFromSnapshot(
+    threadId: string,
+    path: string,
+    miss: UpstreamHttpError | UpstreamNotJsonError,
+  ): Promise<ThreadReading | null> {
     const model = await snapshot();
-    const raw = model.threads.find((t) => (t as { id?: unknown } | null)?.id === threadId);
-    if (raw === undefined) return null;
-    return ThreadReadingSchema.parse(raw);
+    const at = model.threads.findIndex((t) => (t as { id?: unknown } | null)?.id === threadId);
+    if (at < 0) return null;
+    const where = { system: "t3" as const, method: "GET", path: `${API}/snapshot` };
+    const thread = parseContract(where, ThreadReadingSchema, model.threads[at], ["threads", at]);
+    if (thread.messages === undefined && thread.deletedAt === null) {
+      const why =
+        miss instanceof UpstreamHttpError
+          ? `status ${miss.status}: ${miss.body.replace(/\s+/g, " ").trim().slice(0, 80)}`
+          : (miss.issues[0] ?? miss.message);
+      throw new T3ThreadUnreadableError(path, why, miss);
+    }
+    return thread;
   }
 
   return {
@@ -155,9 +221,14 @@ export function createT3Client(options: T3ClientOptions): T3Client {
     ensureProject,
     readThread,
     async startRun(input) {
-      const project = await ensureProject(input.workspaceRoot, input.projectTitle);
-      const threadId = newId();
-      const threadCommand = newId();
+      const key = input.dispatchKey;
+      const idFor = (part: string) => (key === undefined ? newId() : dispatchId(key, part));
+      const project = await ensureProject(input.workspaceRoot, input.projectTitle, {
+        projectId: idFor("project"),
+        commandId: idFor("project.create"),
+      });
+      const threadId = idFor("thread");
+      const threadCommand = idFor("thread.create");
       await dispatch({
         type: "thread.create",
         commandId: threadCommand,
@@ -172,7 +243,10 @@ export function createT3Client(options: T3ClientOptions): T3Client {
         createdAt: now().toISOString(),
       });
       // Over HTTP a `bootstrap` on the turn is ignored: create the thread, then start the turn.
-      const { commandId, ...turn } = await startTurn(threadId, input.prompt, null);
+      const { commandId, ...turn } = await startTurn(threadId, input.prompt, null, {
+        messageId: idFor("message"),
+        commandId: idFor("thread.turn.start"),
+      });
       return {
         projectId: project.projectId,
         projectCreated: project.created,
@@ -180,6 +254,29 @@ export function createT3Client(options: T3ClientOptions): T3Client {
         turn,
         commandIds: [threadCommand, commandId],
       };
+    },
+    async stopRun(threadId) {
+      const at = () => now().toISOString();
+      try {
+        await dispatch({ type: "thread.turn.interrupt", commandId: newId(), threadId, createdAt: at() });
+        await dispatch({ type: "thread.session.stop", commandId: newId(), threadId, createdAt: at() });
+      } catch (err) {
+        return { stopped: false, detail: `the stop commands failed: ${(err as Error).message}` };
+      }
+      try {
+        const thread = await readThread(threadId);
+        if (!thread || thread.deletedAt !== null) return { stopped: true, detail: "the thread is gone" };
+        const session = thread.session;
+        if (session === null) return { stopped: true, detail: "the thread has no session" };
+        const still = session.activeTurnId !== null || ["starting", "running"].includes(session.status);
+        const detail = `session ${session.status}${session.activeTurnId ? `, turn ${session.activeTurnId} active` : ""}`;
+        return { stopped: !still, detail };
+      } catch (err) {
+        return {
+          stopped: false,
+          detail: `stop sent, but the thread could not be read back: ${(err as Error).message}`,
+        };
+      }
     },
     async sendTurn(threadId, text) {
       const thread = await readThread(threadId);

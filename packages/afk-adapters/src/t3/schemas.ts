@@ -170,14 +170,18 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
-/** `tone` grows across versions (`thinking` appears later): kept a string. */
+/**
+ * The contract names only an activity's `tone` and `kind` (and places it "after your message", so
+ * `createdAt`): everything else is optional, read when present. `tone` grows across versions
+ * (`thinking` appears later): kept a string.
+ */
 export const Activity = z.object({
-  id: Id,
+  id: Id.optional(),
   tone: z.string(),
   kind: z.string().min(1),
-  summary: z.string(),
-  payload: z.unknown(),
-  turnId: Id.nullable(),
+  summary: z.string().optional(),
+  payload: z.unknown().optional(),
+  turnId: Id.nullable().optional(),
   sequence: z.number().int().nonnegative().optional(),
   createdAt: IsoDateTime,
 });
@@ -215,7 +219,11 @@ export const ReadModel = z.object({
 });
 export type ReadModel = z.infer<typeof ReadModel>;
 
-export const ThreadDetail = z.object({ snapshotSequence: z.number().int().nonnegative(), thread: Thread });
+/** `GET /api/orchestration/threads/:id` (v0.0.29+); the contract names only the thread in it. */
+export const ThreadDetail = z.object({
+  snapshotSequence: z.number().int().nonnegative().optional(),
+  thread: Thread,
+});
 export type ThreadDetail = z.infer<typeof ThreadDetail>;
 
 /**

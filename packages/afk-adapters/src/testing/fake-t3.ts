@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import {
   type Activity,
   Command,
+  type LatestTurn,
   type Message,
   type Project,
   type ReadModel,
@@ -15,6 +16,19 @@ export type { AgentScript } from "./fake-t3-agent.js";
 
 export type FakeT3Version = "v0.0.27" | "v0.0.32";
 
+/**
+ * How `GET /api/orchestration/threads/:id` answers: `json` (v0.0.29+), `missing` (a 404: no such
+ * route before v0.0.29), or what may stand in front of a server: `html-catch-all` (a web app's page,
+ * 200, for any path), `redirect` (302 to an HTML login page), `unavailable` (503).
+ */
+export type FakeT3ThreadEndpoint = "json" | "missing" | "html-catch-all" | "redirect" | "unavailable";
+
+/**
+ * The whole API failing for a while: `unreachable` (every connection dies unanswered),
+ * `unavailable` (503), `off-contract` (reads answer a `latestTurn.state` the contract has no word for).
+ */
+export type FakeT3Outage = "unreachable" | "unavailable" | "off-contract";
+
 export interface FakeT3Options {
   /** Token → scopes. Default: `test-t3-token` with both scopes. */
   tokens?: Record<string, Array<"orchestration:operate" | "orchestration:read">>;
@@ -23,6 +37,8 @@ export interface FakeT3Options {
    * v0.0.32: the snapshot omits them, `/threads/:id` returns one thread with them.
    */
   version?: FakeT3Version;
+  /** Default: `missing` on v0.0.27, `json` after. */
+  threadEndpoint?: FakeT3ThreadEndpoint;
   /** Whether a path is an existing directory on the server (default: any absolute path). */
   isDirectory?: (path: string) => boolean;
   now?: () => Date;
@@ -40,8 +56,18 @@ export interface FakeT3 {
   thread(threadId: string): Thread & { messages: Message[]; activities: Activity[] };
   threads(): Thread[];
   agent(threadId: string): AgentScript;
+  /** An activity as the server records it: only `tone`, `kind` and `createdAt` are sure to be set. */
+  addActivity(threadId: string, activity: Activity): void;
+  /** The API fails in this way until called again with null. */
+  setOutage(mode: FakeT3Outage | null): void;
   /** A project as another client (or a past run) left it. */
   seedProject(project: Partial<Project> & Pick<Project, "id" | "workspaceRoot">): void;
+  /**
+   * The next `times` dispatches of this command type are recorded (or answered as a resend), and
+   * then the connection dies before the answer: what a client sees when the network fails at the
+   * worst moment.
+   */
+  dropAnswers(type: Command["type"], times?: number): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +85,8 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
   const tokens = options.tokens ?? { "test-t3-token": SCOPES_ALL };
   const version = options.version ?? "v0.0.27";
   const isDirectory = options.isDirectory ?? ((p: string) => p.startsWith("/"));
+  const threadEndpoint = options.threadEndpoint ?? (version === "v0.0.27" ? "missing" : "json");
+  let outage: FakeT3Outage | null = null;
   const now = options.now ?? (() => new Date());
   const projects = new Map<string, Project>();
   const threads = new Map<string, ThreadState>();
@@ -68,6 +96,15 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
   const requests: SeenRequest[] = [];
   let sequence = 0;
   let ids = 0;
+  const drops = new Map<Command["type"], number>();
+  /** Kills the connection instead of answering, if a drop is armed for this command type. */
+  const dropped = (c: { env: unknown }, type: Command["type"]): boolean => {
+    const left = drops.get(type) ?? 0;
+    if (left <= 0) return false;
+    drops.set(type, left - 1);
+    (c.env as { incoming: { socket: { destroy(): void } } }).incoming.socket.destroy();
+    return true;
+  };
 
   /** Server-side timestamps never go backwards relative to what the thread already holds. */
   function stamp(state?: ThreadState): string {
@@ -231,6 +268,32 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
     await next();
   });
 
+  // The API failing for a while (`setOutage`), before any route answers.
+  app.use("/api/*", async (c, next) => {
+    if (outage === "unreachable") {
+      (c.env as { incoming: { socket: { destroy(): void } } }).incoming.socket.destroy();
+      return c.body(null);
+    }
+    if (outage === "unavailable") return c.text("Service Unavailable", 503);
+    await next();
+    const json = c.res.headers.get("content-type")?.includes("json");
+    if (outage !== "off-contract" || c.req.method !== "GET" || c.res.status !== 200 || !json) return;
+    const body = (await c.res.json()) as { thread?: Thread; threads?: Thread[] };
+    for (const t of body.thread ? [body.thread] : (body.threads ?? [])) {
+      // A state a newer (or broken) server might invent: the contract has exactly four.
+      const state = "pending" as string as LatestTurn["state"];
+      t.latestTurn = {
+        turnId: t.latestTurn?.turnId ?? "turn-0",
+        state,
+        requestedAt: t.createdAt,
+        startedAt: null,
+        completedAt: null,
+        assistantMessageId: null,
+      };
+    }
+    c.res = new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  });
+
   app.post("/api/orchestration/dispatch", async (c) => {
     const denied = authorise(c.req.header("authorization"), "orchestration:operate");
     if (denied) return c.json(denied.body, denied.status);
@@ -254,7 +317,10 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
     }
     const cmd = parsed.data;
     const seen = seenCommands.get(cmd.commandId);
-    if (seen !== undefined) return c.json({ sequence: seen });
+    if (seen !== undefined) {
+      if (dropped(c, cmd.type)) return c.body(null);
+      return c.json({ sequence: seen });
+    }
     try {
       apply(cmd);
     } catch (err) {
@@ -265,6 +331,7 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
     sequence += 1;
     seenCommands.set(cmd.commandId, sequence);
     commands.push(cmd);
+    if (dropped(c, cmd.type)) return c.body(null);
     return c.json({ sequence });
   });
 
@@ -274,7 +341,19 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
     return c.json(readModel());
   });
 
-  if (version !== "v0.0.27") {
+  // What may answer in front of (or instead of) the thread endpoint: none of it is JSON.
+  const page = (title: string) =>
+    `<!doctype html><html><head><title>${title}</title></head><body></body></html>`;
+  app.get("/login", (c) => c.html(page("Sign in")));
+  if (threadEndpoint === "html-catch-all") {
+    app.get("/api/orchestration/threads/:threadId", (c) => c.html(page("T3 Code")));
+  } else if (threadEndpoint === "redirect") {
+    app.get("/api/orchestration/threads/:threadId", (c) => c.redirect("/login", 302));
+  } else if (threadEndpoint === "unavailable") {
+    app.get("/api/orchestration/threads/:threadId", (c) => c.text("Service Unavailable", 503));
+  }
+
+  if (threadEndpoint === "json") {
     app.get("/api/orchestration/threads/:threadId", (c) => {
       const denied = authorise(c.req.header("authorization"), "orchestration:read");
       if (denied) return c.json(denied.body, denied.status);
@@ -309,6 +388,14 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
       return { ...state.thread, messages: state.messages, activities: state.activities };
     },
     agent,
+    addActivity(threadId, activity) {
+      const state = threads.get(threadId);
+      if (!state) throw new Error(`fake T3: no thread ${threadId}`);
+      state.activities.push(activity);
+    },
+    setOutage(mode) {
+      outage = mode;
+    },
     seedProject(p) {
       const at = now().toISOString();
       projects.set(p.id, {
@@ -320,6 +407,9 @@ export async function startFakeT3(options: FakeT3Options = {}): Promise<FakeT3> 
         deletedAt: null,
         ...p,
       });
+    },
+    dropAnswers(type, times = 1) {
+      drops.set(type, (drops.get(type) ?? 0) + times);
     },
     close: () => server.close(),
   };

@@ -7,6 +7,8 @@ export {
   type AgentScript,
   type FakeT3,
   type FakeT3Options,
+  type FakeT3Outage,
+  type FakeT3ThreadEndpoint,
   type FakeT3Version,
   startFakeT3,
 } from "./fake-t3.js";
