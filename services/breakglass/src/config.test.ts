@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import { DEFAULT_READONLY_COMMANDS } from "./core/command-gate.js";
 
 describe("loadConfig", () => {
   it("defaults: port 8083, VM 102, root users, no SSH (the UI still works)", () => {
@@ -16,6 +17,28 @@ describe("loadConfig", () => {
     expect(c.env.SSH_PVE_HOST).toBeUndefined();
     expect(c.workDir).toBe("/home/app/breakglass");
     expect(c.auth).toEqual({ tokens: [] });
+  });
+
+  it("the human gate: the default read-only list and prompt timeout, or the configured ones", () => {
+    const d = loadConfig({ HOME: "/h", BREAKGLASS_READONLY_COMMANDS: "" });
+    expect(d.env.BREAKGLASS_READONLY_COMMANDS).toEqual([...DEFAULT_READONLY_COMMANDS]);
+    expect(d.env.BREAKGLASS_PROMPT_TIMEOUT_SECONDS).toBe(300);
+    const c = loadConfig({
+      HOME: "/h",
+      BREAKGLASS_READONLY_COMMANDS: "uptime; cat /proc/loadavg",
+      BREAKGLASS_PROMPT_TIMEOUT_SECONDS: "30",
+    });
+    expect(c.env.BREAKGLASS_READONLY_COMMANDS).toEqual(["uptime", "cat /proc/loadavg"]);
+    expect(c.env.BREAKGLASS_PROMPT_TIMEOUT_SECONDS).toBe(30);
+    expect(() =>
+      loadConfig({
+        HOME: "/h",
+        BREAKGLASS_READONLY_COMMANDS: "uptime|sh",
+        BREAKGLASS_PROMPT_TIMEOUT_SECONDS: "0",
+      }),
+    ).toThrow(
+      /BREAKGLASS_READONLY_COMMANDS[\s\S]*BREAKGLASS_PROMPT_TIMEOUT_SECONDS|BREAKGLASS_PROMPT_TIMEOUT_SECONDS[\s\S]*BREAKGLASS_READONLY_COMMANDS/,
+    );
   });
 
   it("empty variables count as unset (Kubernetes leaves them so)", () => {

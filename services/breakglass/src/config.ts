@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { ConfigError, LOG_LEVELS, loadServiceConfig, type ServiceConfig } from "@claude-gateway/service-kit";
 import { z } from "zod";
+import { DEFAULT_READONLY_COMMANDS, parseReadOnlyList } from "./core/command-gate.js";
 import { hostNameProblem, userProblem } from "./core/ssh-files.js";
 
 const int = (def: number, min = 1, max = Number.MAX_SAFE_INTEGER) =>
@@ -47,6 +48,19 @@ export const BreakglassEnv = z.object({
   /** A cycle waits for a clean shutdown on the host (up to its own timeout) and then a start. */
   VM_VERB_TIMEOUT_SECONDS: int(300),
   VM_OUTPUT_MAX_BYTES: int(64 * 1024, 1024),
+  /**
+   * VM commands the agent runs without asking the operator: exact remote commands separated by
+   * `;` (none may hold shell syntax). Every other `ssh devvm …` and every power verb asks.
+   */
+  BREAKGLASS_READONLY_COMMANDS: z
+    .string()
+    .superRefine((v, ctx) => {
+      for (const problem of parseReadOnlyList(v).problems) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((v) => parseReadOnlyList(v).commands)
+    .default([...DEFAULT_READONLY_COMMANDS]),
+  /** How long a permission prompt waits for the operator; no answer is a deny. */
+  BREAKGLASS_PROMPT_TIMEOUT_SECONDS: int(300, 1, 86_400),
   /**
    * The console's origin as browsers see it (`https://breakglass.example.com`): cookie-authenticated
    * changes must come from it. Unset: the host the request was sent to.

@@ -106,6 +106,8 @@ export async function startBreakglass(
     sessions: new SessionTable({ maxSessions: env.MAX_SESSIONS, now: () => new Date(), mintId: randomUUID }),
     maxConcurrentTurns: env.MAX_CONCURRENT_TURNS,
     logger,
+    readOnlyCommands: env.BREAKGLASS_READONLY_COMMANDS,
+    promptTimeoutMs: env.BREAKGLASS_PROMPT_TIMEOUT_SECONDS * 1000,
     onTurnStarted: () => metrics.turnStarted(),
     onTurnFinished: (caller, outcome, seconds, spend) =>
       metrics.turnFinished(caller, outcome, seconds, spend),

@@ -139,7 +139,14 @@ describe("chat over the real CLI", () => {
     const id = await newSession();
     const res = await send(id, "Wait a while.");
     const events: ChatEvent[] = [];
-    const reading = readTurn(res, { onEvent: (e) => events.push(e.event) });
+    const reading = readTurn(res, {
+      onEvent: (e) => {
+        events.push(e.event);
+        // Not a read-only command: the operator allows it.
+        if (e.event.type === "permission")
+          void call("POST", `/api/sessions/${id}/permissions/${e.event.id}`, { decision: "allow" });
+      },
+    });
     // The tool is running once its `sleep` is.
     await eventually(
       async () =>

@@ -17,13 +17,16 @@ import {
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claudeTurns } from "../src/adapters/claude-turns.js";
+import { classifyToolCall, DEFAULT_READONLY_COMMANDS } from "../src/core/command-gate.js";
 import { type SshSetup, setupSsh } from "../src/ssh-setup.js";
 
 /**
- * The breakglass agent's permissions, proven on the real CLI: `--allowedTools "Bash(ssh devvm:*)"
- * "Bash(ssh pve:*)"` with `--permission-mode dontAsk` (from agents/breakglass.md) lets the two
- * aliases through and denies everything else. `ssh` is the service's wrapper in front of a fake
- * client that records its argv, so "let through" is observable without a host.
+ * The breakglass agent's permissions, proven on the real CLI: no allow rules and
+ * `--permission-mode default` (from agents/breakglass.md) with `--permission-prompt-tool stdio`
+ * (the adapter) bring every call to the service's gate (`classifyToolCall`), which lets the two
+ * aliases through (here the operator says yes to everything asked) and refuses everything else.
+ * `ssh` is the service's wrapper in front of a fake client that records its argv, so "let
+ * through" is observable without a host.
  */
 
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
@@ -99,8 +102,15 @@ async function runTurn(calls: StubBlock[]): Promise<RunResult> {
     prompt: "Check the VM.",
     signal: new AbortController().signal,
     onLine: () => {},
+    canUseTool: async ({ toolName, input }) => {
+      const v = classifyToolCall(toolName, input, DEFAULT_READONLY_COMMANDS);
+      if (v.kind === "refused") return { behavior: "deny", message: `Refused: ${v.reason}` };
+      if (v.kind === "ask") asked.push((input as { command: string }).command);
+      return { behavior: "allow" };
+    },
   });
 }
+let asked: string[] = [];
 
 const bash = (command: string): StubBlock => ({
   type: "tool_use",
@@ -109,20 +119,16 @@ const bash = (command: string): StubBlock => ({
 });
 
 describe("the breakglass agent's permissions on the real CLI", () => {
-  it("are allowed-tools patterns with dontAsk, never the skip flag", () => {
+  it("are no allow rules and the default mode (the service decides every call), never the skip flag", () => {
     const { args } = buildArgv(agentInvocation(agent, { session: { kind: "new" }, output: "stream-json" }));
-    const allowed = args.indexOf("--allowedTools");
-    expect(args.slice(allowed, allowed + 3)).toEqual([
-      "--allowedTools",
-      "Bash(ssh devvm:*)",
-      "Bash(ssh pve:*)",
-    ]);
-    expect(args[args.indexOf("--permission-mode") + 1]).toBe("dontAsk");
+    expect(args).not.toContain("--allowedTools");
+    expect(args[args.indexOf("--permission-mode") + 1]).toBe("default");
     expect(args[args.indexOf("--tools") + 1]).toBe("Bash,Read,Grep,Glob");
     expect(args).not.toContain("--dangerously-skip-permissions");
   });
 
-  it("let `ssh devvm …` and `ssh pve …` through, through the wrapper; deny everything else, with no side effect", async () => {
+  it("let `ssh devvm …` and `ssh pve …` through, through the wrapper; refuse everything else, with no side effect", async () => {
+    asked = [];
     const m = (name: string) => join(dir.dir, `marker-${name}`);
     const victim = join(dir.dir, "victim");
     await mkdir(victim);
@@ -177,7 +183,9 @@ describe("the breakglass agent's permissions on the real CLI", () => {
     // The model saw the allowed output and the denials.
     const sent = JSON.stringify(stub.turnRequests()[1]?.body.messages?.at(-1));
     expect(sent.match(/fake-ssh: ok/g)?.length).toBe(allowed.length);
-    expect(sent).toContain("Permission to use Bash has been denied");
+    expect(sent).toContain("Refused: only one `ssh devvm <command>`");
+    // Only the read-only ones ran without the operator.
+    expect(asked.sort()).toEqual([allowed[2], allowed[3]].sort());
     expect(sent).not.toContain("PRIVATE KEY");
 
     // The API request offered only the agent's tools (no web, no editing).

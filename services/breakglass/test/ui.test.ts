@@ -325,4 +325,121 @@ describe("the web UI", () => {
       await ctx.close();
     }
   });
+
+  it("a permission prompt: a danger card at 390×844 with the composer pinned, announced when scrolled away; Deny sends the note, Allow runs", async () => {
+    const { ctx, page } = await open({ width: 390, height: 844 }, true);
+    const lines = async () => (await readFile(sshLog, "utf8").catch(() => "")).split("\n").filter(Boolean);
+    try {
+      world.stub.reset();
+      const evidence = Array.from(
+        { length: 40 },
+        (_, i) => `Evidence ${i + 1}: the guest does not answer.`,
+      ).join("\n");
+      world.stub.enqueue(
+        toolUse(
+          "Bash",
+          { command: "ssh pve reset", description: "Hard reset" },
+          { preamble: `${evidence}\nI will reset it.` },
+        ),
+        text("Understood: no reset. Collecting forensics instead."),
+      );
+      const before = (await lines()).length;
+      await page.getByLabel("Message").fill("The VM is frozen.");
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      const card = page.locator("[data-permission]").last();
+      await card.waitFor({ timeout: 60_000 });
+      expect(await card.getAttribute("data-risk")).toBe("mutating");
+      expect(await card.getAttribute("data-decision")).toBe("pending");
+      const code = card.locator(".command code");
+      expect(await code.textContent()).toBe("ssh pve reset");
+      expect(await code.evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/mono|Menlo|Consolas/i);
+      for (const name of ["Allow", "Deny"]) {
+        const box = (await card.getByRole("button", { name, exact: true }).boundingBox())!;
+        expect(box.height, name).toBeGreaterThanOrEqual(44);
+        expect(box.width, name).toBeGreaterThanOrEqual(44);
+      }
+      await card.scrollIntoViewIfNeeded();
+      await inViewport(page, "[data-permission] .actions");
+      await inViewport(page, ".composer");
+      await checkTargets(page);
+      await shot(page, "phone-permission");
+
+      // Scrolled away, the header says a prompt waits; its button brings the card back.
+      await page.locator("main.chat").evaluate((el) => {
+        el.scrollTop = 0;
+        el.dispatchEvent(new Event("scroll"));
+      });
+      const announce = page.locator("header .pending");
+      await announce.waitFor();
+      expect(await announce.textContent()).toContain("Approval needed");
+      await inViewport(page, "header .pending");
+      await inViewport(page, ".vm-button");
+      await inViewport(page, ".composer button");
+      expect(await page.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(390);
+      await shot(page, "phone-permission-announced");
+      await announce.click();
+      await expect
+        .poll(async () => (await card.boundingBox())!.y + 10 < 844 && (await card.boundingBox())!.y > 0)
+        .toBe(true);
+
+      // Deny with a note: nothing runs, and the agent gets the note.
+      await card.getByLabel("Note for the agent").fill("collect forensics first");
+      await card.getByRole("button", { name: "Deny", exact: true }).click();
+      await expect.poll(() => card.getAttribute("data-decision")).toBe("deny");
+      expect(await card.locator(".outcome").textContent()).toBe("Denied by owner: collect forensics first");
+      await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
+      expect((await lines()).length).toBe(before);
+      expect(JSON.stringify(world.stub.turnRequests()[1]?.body.messages?.at(-1))).toContain(
+        "collect forensics first",
+      );
+
+      // Allow: the reset runs through the wrapper.
+      world.stub.reset();
+      world.stub.enqueue(
+        toolUse("Bash", { command: "ssh pve reset", description: "Hard reset" }),
+        text("Reset done."),
+      );
+      await page.getByLabel("Message").fill("Reset it now.");
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      const second = page.locator('[data-permission][data-decision="pending"]');
+      await second.waitFor({ timeout: 60_000 });
+      await second.getByRole("button", { name: "Allow", exact: true }).click();
+      await expect
+        .poll(() => page.locator("[data-permission]").last().getAttribute("data-decision"))
+        .toBe("allow");
+      await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
+      expect((await lines()).at(-1)).toMatch(/-- pve reset$/);
+      await shot(page, "phone-permission-answered");
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("a permission prompt on a desktop (1280×800): a VM command, Allow runs it", async () => {
+    const { ctx, page } = await open({ width: 1280, height: 800 }, false);
+    try {
+      world.stub.reset();
+      world.stub.enqueue(
+        toolUse("Bash", { command: "ssh devvm 'systemctl restart nginx'", description: "restart" }),
+        text("nginx restarted."),
+      );
+      await page.getByLabel("Message").fill("nginx is down.");
+      await page.getByRole("button", { name: "Send", exact: true }).click();
+      const card = page.locator("[data-permission]").last();
+      await card.waitFor({ timeout: 60_000 });
+      expect(await card.getAttribute("data-risk")).toBe("remote-shell");
+      expect(await card.locator(".command code").textContent()).toBe("ssh devvm 'systemctl restart nginx'");
+      await inViewport(page, "[data-permission] .actions");
+      await inViewport(page, ".composer");
+      await shot(page, "desktop-permission");
+      await card.getByRole("button", { name: "Allow", exact: true }).click();
+      await expect.poll(() => card.getAttribute("data-decision")).toBe("allow");
+      await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
+      expect((await readFile(sshLog, "utf8")).trim().split("\n").at(-1)).toMatch(
+        /-- devvm systemctl restart nginx$/,
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
 });

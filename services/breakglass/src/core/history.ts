@@ -1,4 +1,4 @@
-import type { AssistantPart, ChatEvent, HistoryEntry, ToolSummary } from "./wire.js";
+import type { AssistantPart, ChatEvent, HistoryEntry, PermissionSummary, ToolSummary } from "./wire.js";
 
 export type AssistantEntry = Extract<HistoryEntry, { role: "assistant" }>;
 
@@ -9,6 +9,13 @@ export function assistantEntry(at: string): AssistantEntry {
 /** The assistant's text of a turn, its pieces joined as said. */
 export function entryText(entry: AssistantEntry): string {
   return entry.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
+}
+
+/** The prompts of a turn that nobody has answered yet. */
+export function pendingPermissions(entry: AssistantEntry): PermissionSummary[] {
+  return entry.parts.flatMap((p) =>
+    p.type === "permission" && !p.permission.decision ? [p.permission] : [],
+  );
 }
 
 export function entryTools(entry: AssistantEntry): ToolSummary[] {
@@ -37,6 +44,20 @@ export function applyEvent(entry: AssistantEntry, ev: ChatEvent): void {
         tool.output = ev.output;
         tool.isError = ev.isError;
         tool.truncated = ev.truncated;
+      }
+      return;
+    case "permission":
+      entry.parts.push({
+        type: "permission",
+        permission: { id: ev.id, command: ev.command, risk: ev.risk, expiresAt: ev.expiresAt },
+      });
+      return;
+    case "permission_decision":
+      for (const p of entry.parts) {
+        if (p.type !== "permission" || p.permission.id !== ev.id) continue;
+        p.permission.decision = ev.decision;
+        p.permission.by = ev.by;
+        if (ev.note !== undefined) p.permission.note = ev.note;
       }
       return;
     case "result":

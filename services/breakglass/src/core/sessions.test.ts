@@ -13,6 +13,7 @@ function table(maxSessions = 3) {
 }
 const turn = (): RunningTurn => ({
   log: new TurnLog(),
+  prompts: new Map(),
   controller: new AbortController(),
   settled: Promise.resolve(),
 });

@@ -1,6 +1,6 @@
 import { type AssistantEntry, assistantEntry } from "./history.js";
 import type { TurnLog } from "./turn-log.js";
-import type { HistoryEntry, SessionView } from "./wire.js";
+import type { HistoryEntry, PermissionDecision, SessionView } from "./wire.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -8,8 +8,16 @@ export function isSessionId(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
 
+/** A prompt waiting for the operator; `settle` answers it once (false if it was already over). */
+export interface PendingPrompt {
+  command: string;
+  settle(decision: PermissionDecision, by: string | null, note?: string): boolean;
+}
+
 export interface RunningTurn {
   log: TurnLog;
+  /** The operator's open prompts, by permission id. */
+  prompts: Map<string, PendingPrompt>;
   controller: AbortController;
   /** Settles when the turn is over (its `done` was pushed). */
   settled: Promise<void>;

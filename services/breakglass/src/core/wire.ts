@@ -4,7 +4,13 @@
  */
 
 import type { ErrorEnvelope } from "@claude-gateway/service-kit/errors";
+import type { Risk } from "./command-gate.js";
 import type { Verb } from "./verbs.js";
+
+export type { Risk };
+
+/** How an operator's prompt ended. */
+export type PermissionDecision = "allow" | "deny" | "timeout" | "cancelled";
 
 /** A chat turn's server-sent events: `event:` is the `type`, `data:` the JSON of the whole object. */
 export type ChatEvent =
@@ -40,6 +46,20 @@ export type ChatEvent =
    * `upstream_error`, …; `detail` one line), and whether the same message may succeed later.
    */
   | ({ type: "error"; retryable: boolean } & ErrorEnvelope)
+  /**
+   * The agent wants to run a command that is not read-only: the operator allows or denies it with
+   * `POST /api/sessions/:id/permissions/:permissionId`. No answer by `expiresAt` is a deny.
+   */
+  | { type: "permission"; id: string; command: string; risk: Risk; expiresAt: string }
+  /** A prompt was answered (or timed out, or the turn ended first). */
+  | {
+      type: "permission_decision";
+      id: string;
+      decision: PermissionDecision;
+      /** Who answered; null for a timeout or a cancelled turn. */
+      by: string | null;
+      note?: string;
+    }
   /** Always the last event of a turn. */
   | { type: "done" };
 
@@ -54,8 +74,22 @@ export interface ToolSummary {
   truncated?: boolean;
 }
 
+export interface PermissionSummary {
+  id: string;
+  command: string;
+  risk: Risk;
+  expiresAt: string;
+  /** Absent while the operator has not answered. */
+  decision?: PermissionDecision;
+  by?: string | null;
+  note?: string;
+}
+
 /** What the assistant said and did, in order: text between tool calls stays where it was said. */
-export type AssistantPart = { type: "text"; text: string } | { type: "tool"; tool: ToolSummary };
+export type AssistantPart =
+  | { type: "text"; text: string }
+  | { type: "tool"; tool: ToolSummary }
+  | { type: "permission"; permission: PermissionSummary };
 
 export type HistoryEntry =
   | { role: "user"; text: string; at: string }
@@ -96,6 +130,13 @@ export interface VerbResult {
   truncated: boolean;
   startedAt: string;
   durationMs: number;
+}
+
+/** `POST /api/sessions/:id/permissions/:permissionId`. */
+export interface PermissionAnswer {
+  decision: "allow" | "deny";
+  /** Goes to the agent with a deny. */
+  note?: string;
 }
 
 /** `GET /api/vm`. */

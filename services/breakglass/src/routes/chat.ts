@@ -13,6 +13,12 @@ const CreateSession = z.strictObject({
   id: z.string().refine(isSessionId, "must be a lowercase UUID").optional(),
 });
 const Message = z.strictObject({ text: z.string().trim().min(1).max(20_000) });
+const Answer = z.strictObject({
+  decision: z.enum(["allow", "deny"]),
+  /** Goes to the agent with a deny. */
+  note: z.string().trim().max(2000).optional(),
+});
+const PERMISSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** `/api/sessions`: create, read, run a turn (SSE), reattach to it (SSE), stop it. */
 export function chatRoutes(chat: ChatService, opts: { keepaliveMs: number }) {
@@ -42,6 +48,16 @@ export function chatRoutes(chat: ChatService, opts: { keepaliveMs: number }) {
     const log = chat.currentTurn(sessionId(c.req.param("id")), c.get("principal").name);
     const after = Number(c.req.query("after") ?? c.req.header("last-event-id") ?? -1);
     return streamTurn(c, log, Number.isInteger(after) ? after : -1, opts.keepaliveMs);
+  });
+
+  r.post("/:id/permissions/:permissionId", limitBody(8192), async (c) => {
+    const id = sessionId(c.req.param("id"));
+    const permissionId = c.req.param("permissionId");
+    if (!PERMISSION_ID.test(permissionId))
+      throw new NotFoundError("permission_not_found", `no open permission prompt ${permissionId}`);
+    const { decision, note } = await parseBody(c, Answer);
+    const out = chat.answerPermission(id, c.get("principal").name, permissionId, decision, note || undefined);
+    return c.json(out);
   });
 
   r.delete("/:id/current", (c) => {

@@ -1,5 +1,5 @@
-import { applyEvent, assistantEntry } from "../../../src/core/history.js";
-import type { ChatEvent, HistoryEntry, SessionView } from "../../../src/core/wire.js";
+import { applyEvent, assistantEntry, pendingPermissions } from "../../../src/core/history.js";
+import type { ChatEvent, HistoryEntry, PermissionSummary, SessionView } from "../../../src/core/wire.js";
 import { type Api, ApiError, AuthRequired, messageOf } from "./api.svelte.js";
 import { errorOf } from "./errors.js";
 import { readSse } from "./sse.js";
@@ -109,6 +109,35 @@ export class ChatStore {
   /** Attaches to the session's turn after `after` (the stream dropped, or the page was reloaded). */
   async reconnect(): Promise<void> {
     await this.resync();
+  }
+
+  /** The prompts of the running turn nobody has answered yet. */
+  get pending(): PermissionSummary[] {
+    void this.version;
+    const entry = this.liveEntry();
+    return entry && !entry.complete ? pendingPermissions(entry) : [];
+  }
+
+  /** Answers a prompt; the decision itself arrives as an event of the turn. */
+  async answerPermission(id: string, decision: "allow" | "deny", note: string): Promise<boolean> {
+    if (!this.sessionId) return false;
+    try {
+      await this.api.json(`/api/sessions/${this.sessionId}/permissions/${id}`, {
+        method: "POST",
+        body: JSON.stringify({ decision, ...(note ? { note } : {}) }),
+      });
+      return true;
+    } catch (err) {
+      if (!(err instanceof AuthRequired))
+        this.problem = {
+          message:
+            err instanceof ApiError && err.status === 404
+              ? "That request is no longer open (answered, timed out, or the turn ended)."
+              : messageOf(err),
+          reconnect: false,
+        };
+      return false;
+    }
   }
 
   async stop(): Promise<void> {
