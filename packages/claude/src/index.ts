@@ -65,6 +65,7 @@ export {
   transcriptPath,
 } from "./sessions.js";
 export { type ModelSpend, spendByModel, tokenUsage } from "./spend.js";
+export { runStopper, type StoppableRun } from "./stop-run.js";
 export {
   sha256File,
   type TranscriptBlobs,

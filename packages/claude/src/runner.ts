@@ -10,7 +10,8 @@ import type { AssistantEvent, MalformedLine, ParsedLine, ResultEvent } from "./e
 import type { Invocation } from "./invocation.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
-import { descendantPids, isAlive, reapRun, signal } from "./reaper.js";
+import { reapRun } from "./reaper.js";
+import { runStopper } from "./stop-run.js";
 
 export interface RunOptions {
   invocation: Invocation;
@@ -163,42 +164,18 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     lines.on("close", () => resolve());
   });
 
-  let exited = false;
-  let stopping: Promise<void> | undefined;
   let timedOut = false;
   let cancelled = false;
   let cancelReason: string | undefined;
+  let exited = false;
   const exit = child.then((r) => {
     exited = true;
     return r;
   });
-  const waitExit = (ms: number) =>
-    Promise.race([
-      exit.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-    ]);
-
-  // SIGINT lets the CLI stop its tool processes itself; then the group gets TERM, then KILL.
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (pid === undefined || exited) return;
-      const known = [pid, ...(await descendantPids(pid))];
-      const grace = opts.killGraceMs ?? 3000;
-      signal(pid, "SIGINT");
-      if (!(await waitExit(grace))) {
-        signal(-pid, "SIGTERM");
-        if (!(await waitExit(Math.min(grace, 2000)))) {
-          signal(-pid, "SIGKILL");
-          await waitExit(5000);
-        }
-      }
-      const reaped = await reapRun(
-        RUN_MARKER_VAR,
-        runId,
-        known.filter((p) => p !== pid && isAlive(p)),
-      );
-      if (reaped.length) log.warn({ runId, reaped }, "killed processes the run left behind");
-    })();
+  const stopper = runStopper({ pid, exit, runId, killGraceMs: opts.killGraceMs, log });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping = stopper();
     return stopping;
   };
 

@@ -16,6 +16,7 @@ import {
   type RunResult,
   reapRun,
   resolveClaudeBin,
+  runStopper,
   transcriptPath,
 } from "@claude-gateway/claude";
 import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
@@ -182,31 +183,11 @@ async function runTurn(opts: ClaudeTurnsOptions, req: TurnRequest): Promise<RunR
     lines.on("close", () => resolve());
   });
 
-  let exited = false;
-  const exit = child.then((r) => {
-    exited = true;
-    return r;
-  });
-  const waitExit = (ms: number) =>
-    Promise.race([
-      exit.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-    ]);
+  const exit = child.then((r) => r);
+  const stopper = runStopper({ pid, exit, runId, killGraceMs: opts.killGraceMs, log });
   let stopping: Promise<void> | undefined;
-  // SIGINT lets the CLI stop its tool processes itself; then the group gets TERM, then KILL.
   const stop = () => {
-    stopping ??= (async () => {
-      if (pid === undefined || exited) return;
-      const grace = opts.killGraceMs ?? 3000;
-      kill(pid, "SIGINT");
-      if (!(await waitExit(grace))) {
-        kill(-pid, "SIGTERM");
-        if (!(await waitExit(Math.min(grace, 2000)))) {
-          kill(-pid, "SIGKILL");
-          await waitExit(5000);
-        }
-      }
-    })();
+    stopping = stopper();
     return stopping;
   };
   let timedOut = false;
@@ -257,10 +238,4 @@ async function runTurn(opts: ClaudeTurnsOptions, req: TurnRequest): Promise<RunR
     clearTimeout(timer);
     req.signal.removeEventListener("abort", onAbort);
   }
-}
-
-function kill(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {}
 }
