@@ -55,7 +55,7 @@ export { detectClaudeLogin, type LoginStatus, loginProblem } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine } from "./parse.js";
 /** What a run left behind (tool commands in their own sessions), found by its marker variable and killed. */
-export { reapRun } from "./reaper.js";
+export { pidsOfUid, reapRun, reapUid } from "./reaper.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";
 export {
   claudeConfigDir,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, environHas, parseStat } from "./process-table.js";
+import { descendantsOf, environHas, parseStat, parseStatusUids } from "./process-table.js";
 
 describe("parseStat", () => {
   it("reads pid, ppid, pgid and sid", () => {
@@ -37,5 +37,18 @@ describe("environHas", () => {
     expect(environHas(env, "CLAUDE_GATEWAY_RUN_ID", "abc")).toBe(true);
     expect(environHas(env, "CLAUDE_GATEWAY_RUN_ID", "ab")).toBe(false);
     expect(environHas("XCLAUDE_GATEWAY_RUN_ID=abc", "CLAUDE_GATEWAY_RUN_ID", "abc")).toBe(false);
+  });
+});
+
+describe("parseStatusUids", () => {
+  it("reads the real and effective uid", () => {
+    const status =
+      "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t20001\t20002\t20001\t20001\nGid:\t5\t5\t5\t5\n";
+    expect(parseStatusUids(status)).toEqual({ real: 20001, effective: 20002 });
+  });
+  it("is undefined without a well-formed Uid line", () => {
+    expect(parseStatusUids("Name:\tx\n")).toBeUndefined();
+    expect(parseStatusUids("Uid:\tabc\t1\n")).toBeUndefined();
+    expect(parseStatusUids("Uid:\t7\n")).toBeUndefined();
   });
 });

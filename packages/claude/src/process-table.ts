@@ -52,3 +52,15 @@ export function descendantsOf(table: readonly ProcessInfo[], root: number): numb
 export function environHas(environ: string, name: string, value: string): boolean {
   return environ.split("\0").includes(`${name}=${value}`);
 }
+
+/**
+ * The real and effective uid from `/proc/<pid>/status` (`Uid:\treal\teffective\tsaved\tfs`), or
+ * undefined when the line is missing or malformed.
+ */
+export function parseStatusUids(status: string): { real: number; effective: number } | undefined {
+  const line = status.split("\n").find((l) => l.startsWith("Uid:"));
+  if (!line) return undefined;
+  const [real, effective] = line.slice(4).trim().split(/\s+/).map(Number);
+  if (!Number.isInteger(real) || !Number.isInteger(effective)) return undefined;
+  return { real: real!, effective: effective! };
+}

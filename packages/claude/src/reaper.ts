@@ -1,5 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
-import { descendantsOf, environHas, type ProcessInfo, parseStat } from "./process-table.js";
+import { descendantsOf, environHas, type ProcessInfo, parseStat, parseStatusUids } from "./process-table.js";
 
 /**
  * Finds and kills what a run leaves behind. The CLI runs each Bash tool command in its own
@@ -93,4 +93,51 @@ export async function reapRun(
 async function stillCarries(pid: number, name: string, value: string): Promise<boolean> {
   const environ = await readFile(`/proc/${pid}/environ`, "latin1").catch(() => undefined);
   return environ !== undefined && environHas(environ, name, value);
+}
+
+/** Every process (but this one) whose real or effective uid is `uid`. */
+export async function pidsOfUid(uid: number): Promise<number[]> {
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  const hits: number[] = [];
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+      .map(async (e) => {
+        const status = await readFile(`/proc/${e}/status`, "utf8").catch(() => undefined);
+        const uids = status ? parseStatusUids(status) : undefined;
+        if (uids && (uids.real === uid || uids.effective === uid)) hits.push(Number(e));
+      }),
+  );
+  return hits;
+}
+
+/**
+ * SIGKILLs every process running as `uid` until none is left (or `waitMs` passes), and returns the
+ * pids it killed. Unlike a marker variable or a process group, a uid cannot be shed by an
+ * unprivileged process: `env -i`, `setsid` and double forks all keep it. Only sound when `uid` is
+ * given to one run at a time and to nothing else.
+ */
+export async function reapUid(uid: number, waitMs = 5000): Promise<number[]> {
+  if (uid === 0 || uid === process.getuid?.())
+    throw new Error(`refusing to reap uid ${uid}: it is not a runner's`);
+  const killed = new Set<number>();
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const alive = await pidsOfUid(uid);
+    // A process forking in a loop is killed again on the next pass; a zombie stays until reaped
+    // by its parent and is harmless (it holds no resources but its pid).
+    const running = (
+      await Promise.all(alive.map(async (pid) => ((await isZombie(pid)) ? undefined : pid)))
+    ).filter((p): p is number => p !== undefined);
+    if (running.length === 0 || Date.now() > deadline) break;
+    for (const pid of running) if (signal(pid, "SIGKILL")) killed.add(pid);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return [...killed];
+}
+
+async function isZombie(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (stat === undefined) return true;
+  return /\)\s+[ZX]\s/.test(stat);
 }

@@ -10,7 +10,7 @@ import type { AssistantEvent, MalformedLine, ParsedLine, ResultEvent } from "./e
 import type { Invocation } from "./invocation.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
-import { reapRun } from "./reaper.js";
+import { reapRun, reapUid } from "./reaper.js";
 import { runStopper } from "./stop-run.js";
 
 export interface RunOptions {
@@ -31,6 +31,11 @@ export interface RunOptions {
   setEnv?: Readonly<Record<string, string>>;
   /** How long SIGINT gets to stop the CLI and its tools before SIGTERM, then SIGKILL. */
   killGraceMs?: number;
+  /**
+   * Run the CLI as this unprivileged user (the caller must be root). The uid must belong to this
+   * run alone: when the run ends, every process left running as it is killed.
+   */
+  runAs?: { uid: number; gid: number };
   stderrTailBytes?: number;
   logger?: Logger;
   /** Called for every stream-json line, in order (also for unknown and malformed lines). */
@@ -110,6 +115,8 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
+    // libuv drops the supplementary groups when it switches user: the child keeps none of ours.
+    ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
   });
   const pid = child.pid;
   log.debug({ runId, pid, args: redactArgs(built.args), cwd: opts.cwd }, "claude started");
@@ -198,7 +205,10 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     opts.signal?.removeEventListener("abort", onAbort);
     if (stopping) await stopping;
     // Background processes a tool started (`cmd &`) outlive a normal exit too.
-    const leftovers = await reapRun(RUN_MARKER_VAR, runId, []);
+    const leftovers = [
+      ...(await reapRun(RUN_MARKER_VAR, runId, [])),
+      ...(opts.runAs ? await reapUid(opts.runAs.uid) : []),
+    ];
     if (leftovers.length) log.warn({ runId, reaped: leftovers }, "killed processes the run left behind");
 
     if (opts.invocation.output === "json" && !timedOut && !cancelled) {
