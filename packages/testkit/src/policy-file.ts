@@ -37,6 +37,7 @@ export async function writePermissivePolicy(
     callers: Object.fromEntries((opts.admins ?? []).map((name) => [name, { admin: true }])),
   };
   const path = join(dir, "permissive-policy.json");
-  await writeFile(path, JSON.stringify(file, null, 2));
+  // A service secret: only the service may read it (an isolated executor refuses to start otherwise).
+  await writeFile(path, JSON.stringify(file, null, 2), { mode: 0o600 });
   return path;
 }

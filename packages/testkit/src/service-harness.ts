@@ -1,3 +1,4 @@
+import { chmod } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { type BusService, DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { type ClaudeTestEnv, claudeTestEnv } from "./claude-cli.js";
@@ -78,6 +79,9 @@ export async function createServiceWorld<S extends { stop(): Promise<void> }>(
   const stub = await startMessagesStub();
   const cli = await claudeTestEnv(stub.url);
   const tmp = await tempDir(options.tmpPrefix);
+  // Runner users (an executor running as root isolates its agents) pass through to their checkouts;
+  // the files in it that hold the services' secrets are the services' alone.
+  await chmod(tmp.dir, 0o711);
   const services: S[] = [];
   // Tests that are not about the caller policy run under one that allows everything.
   const policy = await writePermissivePolicy(tmp.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });

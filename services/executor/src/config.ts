@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
 import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
+import { runnerUserProblem } from "./sandbox/passwd.js";
+import { SECRET_FILE_VARS } from "./sandbox/secret-files.js";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 const num = (def: number) => z.coerce.number().positive().default(def);
@@ -32,17 +34,34 @@ export const ExecutorEnv = z.object({
   GIT_USER_EMAIL: z.string().min(3).default("agent@claude-gateway.invalid"),
   /** The caller policy (YAML or JSON); without it the built-in safe defaults apply. */
   CALLER_POLICY_FILE: z.string().optional(),
+  /** `auto`: agents run as per-slot runner users when the executor is root, else it refuses to start. */
+  AGENT_ISOLATION: z.enum(["auto", "users", "none"]).default("auto"),
+  /** Runner users are `<RUNNER_USER>-0` … `<RUNNER_USER>-<MAX_CONCURRENCY-1>`, created if missing. */
+  RUNNER_USER: z
+    .string()
+    .default("claude-runner")
+    .superRefine((v, ctx) => {
+      const problem = runnerUserProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
 });
 
-export type ExecutorConfig = NatsServiceConfig<typeof ExecutorEnv>;
+export type ExecutorConfig = NatsServiceConfig<typeof ExecutorEnv> & {
+  /** The files holding this service's secrets, by variable: no runner user may read them. */
+  secretFiles: Record<string, string>;
+};
 
 /** Parses the environment once, at start-up; fails with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExecutorConfig {
-  return loadNatsServiceConfig("executor", ExecutorEnv, env, (e) =>
+  const config = loadNatsServiceConfig("executor", ExecutorEnv, env, (e) =>
     e.DEFAULT_JOB_BUDGET_USD > e.MAX_JOB_BUDGET_USD
       ? ["DEFAULT_JOB_BUDGET_USD must not exceed MAX_JOB_BUDGET_USD"]
       : [],
   );
+  const secretFiles = Object.fromEntries(
+    SECRET_FILE_VARS.flatMap((name) => (env[name] ? [[name, env[name]] as const] : [])),
+  );
+  return { ...config, secretFiles };
 }
 
 export { ConfigError };

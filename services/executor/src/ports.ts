@@ -1,5 +1,8 @@
 import type { ClaudeRun, RunOptions } from "@claude-gateway/claude";
 import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
+import type { JobSandbox } from "./sandbox/sandbox.js";
+
+export type { JobSandbox };
 
 /**
  * Job records, shared by every replica (NATS KV in production), each under its owner: a record is
@@ -74,6 +77,11 @@ export interface Workspace {
 
 export interface Workspaces {
   prepare(job: { jobId: string; repo?: string; ref?: string }): Promise<Workspace>;
+}
+
+/** Where each job's agent runs and as whom (see sandbox/sandbox.ts). */
+export interface JobSandboxes {
+  open(jobId: string): Promise<JobSandbox>;
 }
 
 /** Session transcripts kept off the pod, so `--resume` works on any replica. */

@@ -1,8 +1,10 @@
+import { copyFile, mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import {
   ClaudeCancelledError,
+  findTranscript,
   type Invocation,
   type ModelSpend,
-  placeTranscriptLocally,
   spendByModel,
   tokenUsage,
   transcriptPath,
@@ -17,6 +19,8 @@ import {
   type Clock,
   type EventPublisher,
   HAND_BACK,
+  type JobSandbox,
+  type JobSandboxes,
   type JobStore,
   type TranscriptStore,
   type Workspace,
@@ -35,7 +39,12 @@ export interface RunJobDeps {
   claudeEnv: Readonly<Record<string, string | undefined>>;
   /** Set verbatim in every job's CLI environment (e.g. the git identity agents commit with). */
   jobEnv?: Readonly<Record<string, string>>;
-  /** `$CLAUDE_CONFIG_DIR` or `$HOME/.claude` of the CLI: where its transcripts live. */
+  /** Where each job's agent runs and as whom: a fresh home, and its own user when isolated. */
+  sandboxes: JobSandboxes;
+  /**
+   * The service's own `$CLAUDE_CONFIG_DIR` (or `$HOME/.claude`): keeps a copy of every transcript a
+   * job recorded, so a session resumes on this replica even when the object store is down.
+   */
   claudeConfigDir: string;
   executorId: string;
   clock: Clock;
@@ -67,6 +76,7 @@ export function createJobRunner(deps: RunJobDeps) {
     let spend: ModelSpend[] = [];
 
     let workspace: Workspace | undefined;
+    let box: JobSandbox | undefined;
     let outcome: FinishOutcome;
     try {
       const s = job.submission;
@@ -75,7 +85,10 @@ export function createJobRunner(deps: RunJobDeps) {
         ...(s.repo !== undefined ? { repo: s.repo } : {}),
         ...(s.ref !== undefined ? { ref: s.ref } : {}),
       });
-      if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, workspace.dir);
+      const sandbox = await deps.sandboxes.open(job.id);
+      box = sandbox;
+      if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
+      await sandbox.adopt(workspace.dir);
       const run = deps.runClaude({
         invocation: deps.invocationFor(job),
         prompt: s.prompt,
@@ -83,7 +96,8 @@ export function createJobRunner(deps: RunJobDeps) {
         timeoutMs: (s.timeoutSeconds ?? 900) * 1000,
         signal,
         sourceEnv: deps.claudeEnv,
-        ...(deps.jobEnv ? { setEnv: deps.jobEnv } : {}),
+        setEnv: { ...deps.jobEnv, ...sandbox.env },
+        ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
         logger: log,
         ...(deps.bin ? { bin: deps.bin } : {}),
         ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
@@ -108,7 +122,7 @@ export function createJobRunner(deps: RunJobDeps) {
       if (s.session) {
         // Only the caller whose job recorded the session may resume it.
         await deps.store.addSession(job.caller, out.sessionId);
-        await saveTranscript(deps, out.sessionId, workspace.dir);
+        await saveTranscript(deps, out.sessionId, sandbox, workspace.dir);
       }
       publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
     } catch (err) {
@@ -130,6 +144,9 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       publish({ type: "error", reason: outcome.reason, message: outcome.message });
     } finally {
+      await box
+        ?.close()
+        .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not close the job's sandbox"));
       await workspace
         ?.release()
         .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not remove checkout"));
@@ -151,21 +168,51 @@ export function createJobRunner(deps: RunJobDeps) {
   };
 }
 
-async function restoreTranscript(deps: RunJobDeps, sessionId: string, cwd: string): Promise<void> {
-  const path = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
+async function restoreTranscript(
+  deps: RunJobDeps,
+  sessionId: string,
+  box: JobSandbox,
+  cwd: string,
+): Promise<void> {
+  const path = transcriptPath(box.configDir, cwd, sessionId);
   const restored = await deps.transcripts.restore(sessionId, path).catch((err: unknown) => {
     deps.logger.warn({ sessionId, err }, "could not restore the session transcript");
     return false;
   });
   if (restored) return;
-  // Not stored (or the store is down): a transcript from an earlier job on this replica will do.
-  if (!(await placeTranscriptLocally(deps.claudeConfigDir, cwd, sessionId))) {
+  // Not stored (or the store is down): the copy an earlier job on this replica left will do.
+  const cached = await findTranscript(deps.claudeConfigDir, sessionId);
+  if (!cached) {
     deps.logger.info({ sessionId }, "no transcript found for the session to resume");
+    return;
   }
+  await mkdir(dirname(path), { recursive: true });
+  await copyFile(cached, path);
 }
 
-async function saveTranscript(deps: RunJobDeps, sessionId: string, cwd: string): Promise<void> {
-  const path = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
+/**
+ * Stores the transcript the job's CLI wrote. The file lies in the agent's home: it is read only
+ * once nothing of the job runs any more and no component of its path is a link the agent planted.
+ */
+async function saveTranscript(
+  deps: RunJobDeps,
+  sessionId: string,
+  box: JobSandbox,
+  cwd: string,
+): Promise<void> {
+  const path = transcriptPath(box.configDir, cwd, sessionId);
+  await box.reap();
+  const problem = await box.untrustedFile(path);
+  if (problem) {
+    deps.logger.warn({ sessionId, problem }, "not storing the session transcript");
+    return;
+  }
+  const cached = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
+  await mkdir(dirname(cached), { recursive: true, mode: 0o700 })
+    .then(() => copyFile(path, cached))
+    .catch((err: unknown) =>
+      deps.logger.warn({ sessionId, err }, "could not keep a local copy of the transcript"),
+    );
   await deps.transcripts
     .save(sessionId, path)
     .catch((err: unknown) =>

@@ -4,6 +4,7 @@ import {
   claudeConfigDir,
   detectClaudeLogin,
   loginProblem,
+  resolveClaudeBin,
   runClaude,
   transcriptStore,
 } from "@claude-gateway/claude";
@@ -40,6 +41,7 @@ import type { ExecutorConfig } from "./config.js";
 import { createMetrics } from "./metrics.js";
 import { serveExecutorNats } from "./nats.js";
 import { createJobRunner } from "./run-job.js";
+import { openAgentSandbox } from "./sandbox/index.js";
 import { createExecutorService } from "./service.js";
 import { createWorker } from "./worker.js";
 import { createWorkspaceManager } from "./workspace/index.js";
@@ -59,6 +61,16 @@ export async function startExecutor(
   const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
   const agents = await loadAgents(agentsDir);
   logger.info({ agentsDir, agents: agents.names() }, "agents loaded");
+  const sandboxes = await openAgentSandbox({
+    isolation: env.AGENT_ISOLATION,
+    runnerUser: env.RUNNER_USER,
+    slots: env.MAX_CONCURRENCY,
+    workspaceRoot: env.WORKSPACE_ROOT,
+    secretFiles: config.secretFiles,
+    bin: env.CLAUDE_BIN ?? resolveClaudeBin(),
+    claudeEnv,
+    logger,
+  });
 
   const nc = await connectNats({
     url: env.NATS_URL,
@@ -132,6 +144,7 @@ export async function startExecutor(
     store,
     events: natsEventPublisher(nc),
     workspaces,
+    sandboxes,
     transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),
     runClaude,
     invocationFor: (job) =>

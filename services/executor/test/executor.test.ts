@@ -34,7 +34,9 @@ function scriptByPrompt() {
   });
 }
 
-const cliProcesses = () => processesWithEnv({ HOME: world.cli.home, CLAUDE_CODE_MAX_RETRIES: "0" });
+// Each job has its own HOME (and user): the stub's address is what every CLI of this world shares.
+const cliProcesses = () =>
+  processesWithEnv({ ANTHROPIC_BASE_URL: world.stub.url, CLAUDE_CODE_MAX_RETRIES: "0" });
 
 describe("executor: queue, concurrency, FIFO", () => {
   it("runs at most MAX_CONCURRENCY jobs at once, starts them in submission order, and /health tells the truth", async () => {

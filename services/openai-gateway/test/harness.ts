@@ -100,7 +100,8 @@ export async function createWorld(
   });
   await nc.flush();
   const gateways: RunningGateway[] = [];
-  const cliProcesses = () => processesWithEnv({ HOME: cli.home });
+  // Each job has its own HOME (and user): the stub's address is what every CLI of this world shares.
+  const cliProcesses = () => processesWithEnv({ ANTHROPIC_BASE_URL: cli.env.ANTHROPIC_BASE_URL! });
 
   return {
     nats,
