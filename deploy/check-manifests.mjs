@@ -230,6 +230,9 @@ function natsServerRules(pod, configMaps, say) {
   };
 }
 
+/** What running agents as other users takes: switch, hand files over, read them back, reap. */
+const RUNNER_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", "SETGID"];
+
 function rules(obj, where, configMaps) {
   const say = (msg) => problems.push(`${where}: ${obj.kind}/${obj.metadata?.name}: ${msg}`);
   if (obj.kind === "Secret") say("secrets are referenced, never committed");
@@ -246,9 +249,22 @@ function rules(obj, where, configMaps) {
       busClientRules(obj, pod, configMaps, say);
     }
     if (pod.automountServiceAccountToken !== false) say("automountServiceAccountToken must be false");
-    if (pod.securityContext?.runAsNonRoot !== true) say("runAsNonRoot must be true");
+    // The one exception: the executor switches each job to its slot's runner user, with exactly the
+    // capabilities that takes (services/executor/README.md, "Threat model").
+    const switchesUsers = obj.kind === "Deployment" && obj.metadata?.name === "executor";
+    if (switchesUsers) {
+      if (pod.securityContext?.runAsUser !== 0) say("the executor runs as root (runAsUser 0) to isolate its agents");
+      // Its agents run as other users: a secret mounted readable by others would be theirs too.
+      for (const v of pod.volumes ?? []) {
+        const source = v.secret ?? v.configMap;
+        if (source && source.defaultMode !== 0o400) say(`volume ${v.name}: defaultMode must be 0400 (root's alone)`);
+      }
+    } else if (pod.securityContext?.runAsNonRoot !== true) say("runAsNonRoot must be true");
     for (const c of pod.containers ?? []) {
       const sc = c.securityContext ?? {};
+      const added = sc.capabilities?.add ?? [];
+      const allowed = switchesUsers ? RUNNER_CAPABILITIES : [];
+      for (const cap of added.filter((a) => !allowed.includes(a))) say(`${c.name}: must not add capability ${cap}`);
       if (sc.readOnlyRootFilesystem !== true) say(`${c.name}: readOnlyRootFilesystem must be true`);
       if (sc.allowPrivilegeEscalation !== false) say(`${c.name}: allowPrivilegeEscalation must be false`);
       if (!(sc.capabilities?.drop ?? []).includes("ALL")) say(`${c.name}: must drop ALL capabilities`);

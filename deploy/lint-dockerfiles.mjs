@@ -48,6 +48,8 @@ for (const svc of services) {
   ) {
     problems.push(`deploy/images.json: ${svc}.runtimePackages must be Debian package names`);
   }
+  if (args.runnerUsers !== undefined && !(Number.isInteger(args.runnerUsers) && args.runnerUsers > 0))
+    problems.push(`deploy/images.json: ${svc}.runnerUsers must be a positive integer`);
 }
 for (const svc of Object.keys(images).filter((s) => !services.includes(s))) {
   problems.push(`deploy/images.json: ${svc} is not a service`);

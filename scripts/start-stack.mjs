@@ -189,6 +189,15 @@ function breakglassAuth() {
   };
 }
 
+// As root the executor runs every job as its slot's runner user. A developer's own user cannot
+// switch users, so there agents run as that user, which the executor only accepts when told so.
+const agentIsolation = process.env.AGENT_ISOLATION ?? (process.getuid?.() === 0 ? "auto" : "none");
+if (agentIsolation === "none") {
+  console.log(
+    "[stack] AGENT_ISOLATION=none: agents run as your user and can read what you can (run as root to isolate them)",
+  );
+}
+
 for (const s of SERVICES) {
   if (!existsSync(join(root, s.dir, "dist", "main.js"))) {
     console.log(`[stack] ${s.name}: not built, skipped`);
@@ -198,5 +207,6 @@ for (const s of SERVICES) {
     ...(s.name === "breakglass" ? breakglassAuth() : { NATS_URL: natsUrl, ...natsEnvOf(s.name) }),
     PORT: process.env[`${s.name.toUpperCase().replaceAll("-", "_")}_PORT`] ?? String(s.port),
     WORKSPACE_ROOT: process.env.WORKSPACE_ROOT ?? join(dataDir, "workspaces"),
+    ...(s.name === "executor" ? { AGENT_ISOLATION: agentIsolation } : {}),
   });
 }
