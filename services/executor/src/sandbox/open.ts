@@ -1,4 +1,5 @@
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { claudeConfigDir } from "@claude-gateway/claude";
 import type { WorkspaceLogger } from "../workspace/index.js";
@@ -67,6 +68,7 @@ export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentS
   if (binProblem) problems.push(`runner users cannot run the claude CLI: ${binProblem}`);
   if (problems.length) throw new SandboxSetupError(`agents cannot run isolated: ${problems.join("; ")}`);
 
+  await closeSharedPlaces(opts.logger, loginConfigDir);
   const users = await ensureRunnerUsers(opts.runnerUser, opts.slots);
   const sandbox = createAgentSandbox({
     mode: "users",
@@ -78,4 +80,25 @@ export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentS
   await sandbox.sweep();
   opts.logger.info({ users: users.map((u) => u.name) }, "agents run as per-slot runner users");
   return sandbox;
+}
+
+/**
+ * Places every job could otherwise share: the service's CLI config dir (its login, and the local
+ * copies of every caller's transcripts) becomes the service's alone, and a world-writable temp dir
+ * without the sticky bit (a Kubernetes emptyDir) gets it, so no job can replace another's files.
+ */
+async function closeSharedPlaces(
+  logger: OpenSandboxOptions["logger"],
+  loginConfigDir: string | undefined,
+): Promise<void> {
+  if (loginConfigDir) {
+    await mkdir(loginConfigDir, { recursive: true, mode: 0o700 });
+    await chmod(loginConfigDir, 0o700);
+  }
+  const tmp = tmpdir();
+  const s = await stat(tmp).catch(() => undefined);
+  if (s && (s.mode & 0o002) !== 0 && (s.mode & 0o1000) === 0) {
+    await chmod(tmp, (s.mode & 0o7777) | 0o1000);
+    logger.info({ dir: tmp }, "set the sticky bit on the world-writable temp dir");
+  }
 }
