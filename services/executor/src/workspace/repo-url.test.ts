@@ -13,6 +13,9 @@ describe("repoUrlProblem", () => {
     "file:///srv/git/app.git",
     "/srv/git/app.git",
     "/tmp/with space/repo",
+    "https://github.com/acme/.github",
+    "https://github.com/acme/app..old",
+    "git@github.com:/abs/app",
   ])("accepts %s", (url) => {
     expect(repoUrlProblem(url)).toBeUndefined();
   });
@@ -35,6 +38,18 @@ describe("repoUrlProblem", () => {
     ["https://git hub.com/app", "whitespace"],
     ["https:///no-host", "no host"],
     ["ssh://-oProxyCommand=x/app", "a host that is an option"],
+    ["https://github.com/acme/../evil/app", "a '..' segment (an allowlist prefix it is not under)"],
+    ["https://github.com/acme/./app", "a '.' segment"],
+    ["https://github.com/acme/%2e%2e/evil", "an encoded '..'"],
+    ["https://github.com/acme%2Fevil", "an encoded '/'"],
+    ["https://github.com/acme/app?x=1", "a query"],
+    ["https://github.com/acme/app#main", "a fragment"],
+    ["https://github.com\\@evil.example/acme", "a backslash"],
+    ["git@github.com:acme/../evil", "a '..' segment, scp-like"],
+    ["git@github.com:../evil", "a leading '..', scp-like"],
+    ["/srv/repos/../../etc", "a '..' segment in a path"],
+    ["file:///srv/repos/../x", "a '..' segment in a file:// URL"],
+    ["file:///srv/my%20repo", "percent-encoding in a file:// URL"],
     [`https://example.org/${"a".repeat(2048)}`, "too long"],
   ])("refuses %j (%s)", (url) => {
     expect(repoUrlProblem(url)).toBeTypeOf("string");
