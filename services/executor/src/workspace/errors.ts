@@ -2,6 +2,7 @@
 export type WorkspaceErrorReason =
   | "invalid_job_id"
   | "invalid_repo"
+  | "repo_not_allowed"
   | "invalid_ref"
   | "job_exists"
   | "clone_failed"
@@ -10,13 +11,16 @@ export type WorkspaceErrorReason =
   | "checkout_failed"
   | "git_crypt_key_missing"
   | "git_crypt_unlock_failed"
-  | "lock_timeout";
+  | "lock_timeout"
+  | "workspace_full"
+  | "aborted";
 
 /** Reasons that may succeed when the same job is tried again later (network, a busy lock). */
 const RETRYABLE: ReadonlySet<WorkspaceErrorReason> = new Set([
   "clone_failed",
   "fetch_failed",
   "lock_timeout",
+  "workspace_full",
 ]);
 
 /** Every way preparing a job's checkout can fail; `reason` says which. */

@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { createTempRepo, type TempRepo, tempDir } from "@claude-gateway/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseRepoAllowlist } from "./allowlist.js";
 import { WorkspaceError } from "./errors.js";
 import { type Exec, execaExec } from "./exec.js";
 import { createWorkspaceManager, type WorkspaceManagerOptions } from "./manager.js";
@@ -368,6 +369,68 @@ describe("workspace manager", () => {
     expect(error.stderrTail).toMatch(/does not exist|not a git repository|No such file/i);
     expect(await readdir(join(root, "jobs"))).toEqual([]);
     expect(await readdir(join(root, "bases"))).toEqual([]);
+  });
+
+  it("checks a ref before a job is queued: in the warm base, else upstream's branches and tags", async () => {
+    const rec = recordingExec();
+    const m = manager({ exec: rec.exec });
+    // No base yet: upstream is asked, nothing is cloned.
+    expect(await m.checkRef(upstream.dir, "feature/x")).toEqual({ status: "found" });
+    expect(await m.checkRef(upstream.dir, "v1")).toEqual({ status: "found" });
+    expect(await m.checkRef(upstream.dir, "no-such-branch")).toEqual({
+      status: "missing",
+      detail: `"no-such-branch" is not a branch or tag of ${upstream.dir}`,
+    });
+    expect(await m.checkRef(upstream.dir, first.slice(0, 12))).toMatchObject({ status: "unknown" });
+    expect(rec.count("git", "clone")).toBe(0);
+    expect(rec.count("git", "ls-remote")).toBe(4);
+
+    // With a base: what it has needs nobody asked; what it lacks, upstream is asked (never fetched).
+    await m.prepare({ jobId: "warm", repo: upstream.dir });
+    expect(await m.checkRef(upstream.dir, first)).toEqual({ status: "found" });
+    expect(await m.checkRef(upstream.dir, "v1")).toEqual({ status: "found" });
+    expect(rec.count("git", "ls-remote")).toBe(4);
+    upstream.git("checkout", "-q", "-b", "pushed-later");
+    await upstream.commit({ "later.txt": "x\n" });
+    expect(await m.checkRef(upstream.dir, "pushed-later")).toEqual({ status: "found" });
+    expect(await m.checkRef(upstream.dir, "still-missing")).toMatchObject({ status: "missing" });
+    expect(rec.count("git", "ls-remote")).toBe(6);
+    expect(rec.count("git", "fetch")).toBe(0);
+  });
+
+  it("does not know when upstream cannot be asked in time", async () => {
+    const slow: Exec = async (file, args, options) =>
+      args[0] === "ls-remote"
+        ? {
+            failed: true,
+            timedOut: true,
+            exitCode: undefined,
+            stdout: "",
+            stderr: "",
+            message: `git timed out after ${options.timeoutMs} ms`,
+          }
+        : execaExec(file, args, options);
+    expect(await manager({ exec: slow, refCheckTimeoutMs: 1234 }).checkRef(upstream.dir, "main")).toEqual({
+      status: "unknown",
+      why: "upstream could not be asked: git timed out after 1234 ms",
+    });
+    const gone = join(root, "..", `gone-${process.pid}`);
+    expect(await manager().checkRef(gone, "main")).toMatchObject({ status: "unknown" });
+    // Not something a job could be prepared with: nothing is run.
+    expect(await manager().checkRef("ext::sh -c x", "main")).toMatchObject({ status: "unknown" });
+  });
+
+  it("with an allowlist, refuses a repository it does not name, before touching the disk", async () => {
+    const m = manager({ allowlist: parseRepoAllowlist("https://github.com/acme/").allowlist });
+    const error = await expectWorkspaceError(
+      m.prepare({ jobId: "refused", repo: upstream.dir }),
+      "repo_not_allowed",
+    );
+    expect(error.message).toContain("local paths and file:// URLs are allowed only under a directory");
+    expect(await readdir(root)).toEqual([]);
+    const parent = upstream.dir.slice(0, upstream.dir.lastIndexOf("/"));
+    const ok = manager({ allowlist: parseRepoAllowlist(`file://${parent}/`).allowlist });
+    expect((await ok.prepare({ jobId: "allowed", repo: upstream.dir })).commit).toBe(second);
   });
 
   it("maps a timed-out command to a WorkspaceError that says so", async () => {
