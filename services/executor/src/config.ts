@@ -1,15 +1,44 @@
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
 import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
 import { runnerUserProblem } from "./sandbox/passwd.js";
 import { SECRET_FILE_VARS } from "./sandbox/secret-files.js";
+import { parseRepoAllowlist, type WorkspaceManagerOptions } from "./workspace/index.js";
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
 const num = (def: number) => z.coerce.number().positive().default(def);
 
-/** Every variable the executor reads, with its default. The README's table mirrors this. */
+const GiB = 1024 ** 3;
+const UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: GiB, t: 1024 ** 4 };
+
+/** A size in bytes: a whole number, or one with a binary unit (`512Mi`, `20Gi`, `20GiB`, `1.5TiB`). */
+export function parseBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])i(?:B)?)?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const bytes = Math.floor(Number(match[1]) * (UNITS[(match[2] ?? "").toLowerCase()] ?? Number.NaN));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+const bytes = (def: number) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return def;
+      const parsed = parseBytes(text);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: "custom", message: "a size in bytes, or with Ki, Mi, Gi or Ti (e.g. 20Gi)" });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+/**
+ * Every variable the executor reads, with its default. The tables in services/executor/README.md
+ * and the root README mirror this.
+ */
 export const ExecutorEnv = z.object({
   PORT: int(8082, 0),
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
@@ -44,7 +73,39 @@ export const ExecutorEnv = z.object({
       const problem = runnerUserProblem(v);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),
+  /** Which repositories jobs may clone (`workspace/allowlist.ts`); unset, none. */
+  REPO_ALLOWLIST: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const { allowlist, problems } = parseRepoAllowlist(text);
+      for (const message of problems) ctx.addIssue({ code: "custom", message });
+      return allowlist;
+    }),
+  /** git credential-store lines (a mounted secret) for the executor's own clones and fetches. */
+  GIT_CREDENTIALS_FILE: z
+    .string()
+    .refine((path) => isAbsolute(path), "must be an absolute path")
+    .optional(),
+  /** A base clone no job cloned from for this long is removed. */
+  BASE_TTL_SECONDS: int(7 * 24 * 3600),
+  /** Over it, least recently used bases are removed, then new jobs wait for space. */
+  WORKSPACE_MAX_BYTES: bytes(20 * GiB),
 });
+
+/** The workspace manager's settings from the environment (start.ts adds the logger and metrics). */
+export function workspaceOptions(env: z.output<typeof ExecutorEnv>) {
+  return {
+    root: env.WORKSPACE_ROOT,
+    ...(env.GIT_CRYPT_KEY_FILE ? { gitCryptKeyFile: env.GIT_CRYPT_KEY_FILE } : {}),
+    ...(env.GIT_CREDENTIALS_FILE ? { credentialsFile: env.GIT_CREDENTIALS_FILE } : {}),
+    allowlist: env.REPO_ALLOWLIST,
+    baseTtlMs: env.BASE_TTL_SECONDS * 1000,
+    maxBytes: env.WORKSPACE_MAX_BYTES,
+    // Expiry is checked at start-up and then this often: a base outlives its TTL by at most this.
+    maintenanceIntervalMs: Math.min(10 * 60_000, env.BASE_TTL_SECONDS * 1000),
+  } satisfies WorkspaceManagerOptions;
+}
 
 export type ExecutorConfig = NatsServiceConfig<typeof ExecutorEnv> & {
   /** The files holding this service's secrets, by variable: no runner user may read them. */

@@ -21,6 +21,14 @@ export class SessionNotFoundError extends ServiceError {
   }
 }
 
+/** REPO_ALLOWLIST does not name the repository a job asks for (`issues` says why, on `repo`). */
+export class RepoNotAllowedError extends ServiceError {
+  override name = "RepoNotAllowedError";
+  constructor(why: string) {
+    super(403, "repo_not_allowed", why, { issues: [{ path: "repo", message: why }] });
+  }
+}
+
 export class JobFinishedError extends ServiceError {
   override name = "JobFinishedError";
   constructor(

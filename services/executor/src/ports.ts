@@ -72,11 +72,13 @@ export interface CancelBus {
 
 export interface Workspace {
   dir: string;
+  /** The repository's top-level CLAUDE.md at the checked-out commit (a capped regular file), if any. */
+  projectInstructions?: string;
   release(): Promise<void>;
 }
 
 export interface Workspaces {
-  prepare(job: { jobId: string; repo?: string; ref?: string }): Promise<Workspace>;
+  prepare(job: { jobId: string; repo?: string; ref?: string; signal?: AbortSignal }): Promise<Workspace>;
 }
 
 /** Where each job's agent runs and as whom (see sandbox/sandbox.ts). */

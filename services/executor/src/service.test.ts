@@ -7,11 +7,13 @@ import {
   JobFinishedError,
   JobNotFoundError,
   QueueFullError,
+  RepoNotAllowedError,
   SessionNotFoundError,
   UnavailableError,
 } from "./errors.js";
 import { createExecutorService, type ServiceDeps, type SubmitLimits } from "./service.js";
 import { memoryQueue, memoryStore, recordingCancelBus } from "./test-support/memory.js";
+import { parseRepoAllowlist, type RefCheck } from "./workspace/index.js";
 
 const limits: SubmitLimits = {
   maxQueueDepth: 3,
@@ -37,6 +39,7 @@ function setup(
   over: Partial<SubmitLimits> = {},
   login?: ServiceDeps["login"],
   policy: Parameters<typeof staticPolicy>[0] = POLICY,
+  extra: Partial<ServiceDeps> = {},
 ) {
   const store = memoryStore();
   const queue = memoryQueue();
@@ -62,6 +65,7 @@ function setup(
     clock: { now: () => now },
     onSubmitted: (j) => submitted.push(j.id),
     ...(login ? { login } : {}),
+    ...extra,
   });
   return { store, queue, cancelBus, service, submitted, ended, gate };
 }
@@ -284,5 +288,133 @@ describe("the caller policy", () => {
       status: 429,
       code: "daily_budget_exceeded",
     });
+  });
+});
+
+describe("repositories", () => {
+  const ACME = parseRepoAllowlist("https://github.com/acme/,/srv/repos/").allowlist;
+  /** Refs as a repository has them; every look-up recorded. */
+  const refsOf = (known: Record<string, RefCheck["status"]>) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      refs: {
+        checkRef: async (repo: string, ref: string): Promise<RefCheck> => {
+          asked.push(`${repo}@${ref}`);
+          const status = known[ref] ?? "missing";
+          return status === "missing"
+            ? { status, detail: `"${ref}" is not a branch or tag of ${repo}` }
+            : status === "unknown"
+              ? { status, why: "cannot tell" }
+              : { status };
+        },
+      },
+    };
+  };
+
+  it("without REPO_ALLOWLIST none may be cloned: 403 naming the variable; jobs without one still run", async () => {
+    const { service, queue, gate } = setup();
+    const refused = service.submit(
+      { agent: "general", prompt: "x", repo: "https://github.com/acme/app" },
+      "tok_a",
+    );
+    await expect(refused).rejects.toBeInstanceOf(RepoNotAllowedError);
+    await expect(refused).rejects.toMatchObject({
+      status: 403,
+      code: "repo_not_allowed",
+      detail: expect.stringContaining("REPO_ALLOWLIST is not set"),
+      issues: [{ path: "repo", message: expect.stringContaining("REPO_ALLOWLIST") }],
+    });
+    expect(queue.ids).toEqual([]);
+    expect((await gate.usage("tok_a")).inFlight).toBe(0);
+    await expect(service.submit({ agent: "general", prompt: "no repo" }, "tok_a")).resolves.toBeDefined();
+  });
+
+  it("queues what the allowlist names; refuses the rest with why, taking no slot", async () => {
+    const { service, queue, gate } = setup({}, undefined, POLICY, { repoAllowlist: ACME });
+    for (const repo of [
+      "https://github.com/acme/app",
+      "https://GitHub.com/acme/app.git",
+      "/srv/repos/tool",
+    ]) {
+      await service.submit({ agent: "general", prompt: "x", repo }, "tok_many");
+    }
+    expect(queue.ids).toHaveLength(3);
+    for (const repo of [
+      "https://github.com/acme-evil/app",
+      "file:///etc/x",
+      "/srv/other/app",
+      "git@github.com:acme/app",
+    ]) {
+      await expect(service.submit({ agent: "general", prompt: "x", repo }, "tok_a")).rejects.toMatchObject({
+        status: 403,
+        code: "repo_not_allowed",
+      });
+    }
+    expect(queue.ids).toHaveLength(3);
+    expect((await gate.usage("tok_a")).inFlight).toBe(0);
+  });
+
+  it("a URL with credentials is a 400 whatever the allowlist says, the secret never echoed", async () => {
+    const { service, queue } = setup({}, undefined, POLICY, {
+      repoAllowlist: parseRepoAllowlist("host:*").allowlist,
+    });
+    for (const repo of [
+      "https://x-access-token:ghs_SECRET@github.com/acme/app",
+      "https://ghp_SECRET@github.com/acme/app",
+    ]) {
+      const error = await service
+        .submit({ agent: "general", prompt: "x", repo }, "tok_a")
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadRequestError);
+      expect(error).toMatchObject({ status: 400, code: "repo_credentials_not_allowed" });
+      expect(JSON.stringify(error)).not.toContain("SECRET");
+      expect((error as Error).message).not.toContain("SECRET");
+    }
+    expect(queue.ids).toEqual([]);
+  });
+
+  it("a repository or ref the workspace could not use is a 400", async () => {
+    const { service } = setup({}, undefined, POLICY, { repoAllowlist: ACME });
+    await expect(
+      service.submit({ agent: "general", prompt: "x", repo: "ext::sh -c touch% /tmp/pwned" }, "tok_a"),
+    ).rejects.toMatchObject({ status: 400, code: "invalid_repo" });
+    await expect(
+      service.submit({ agent: "general", prompt: "x", repo: "https://github.com/acme/../evil/app" }, "tok_a"),
+    ).rejects.toMatchObject({ status: 400, code: "invalid_repo" });
+    await expect(
+      service.submit(
+        { agent: "general", prompt: "x", repo: "https://github.com/acme/app", ref: "main..evil" },
+        "tok_a",
+      ),
+    ).rejects.toMatchObject({ status: 400, code: "invalid_ref", issues: [{ path: "ref" }] });
+  });
+
+  it("a ref the repository lacks is a 400 now, not a failed job later; what cannot be told is queued", async () => {
+    const { refs, asked } = refsOf({ main: "found", deadbeef: "unknown" });
+    const { service, queue, gate } = setup({ maxQueueDepth: 100 }, undefined, POLICY, {
+      repoAllowlist: ACME,
+      refs,
+    });
+    const repo = "https://github.com/acme/app";
+    await service.submit({ agent: "general", prompt: "x", repo, ref: "main" }, "tok_many");
+    await service.submit({ agent: "general", prompt: "x", repo, ref: "deadbeef" }, "tok_many");
+    await service.submit({ agent: "general", prompt: "x", repo }, "tok_many"); // the default branch: not asked
+    await expect(
+      service.submit({ agent: "general", prompt: "x", repo, ref: "typo" }, "tok_a"),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "ref_not_found",
+      detail: `"typo" is not a branch or tag of ${repo}`,
+      issues: [{ path: "ref" }],
+    });
+    expect(queue.ids).toHaveLength(3);
+    expect((await gate.usage("tok_a")).inFlight).toBe(0);
+    expect(asked).toEqual([`${repo}@main`, `${repo}@deadbeef`, `${repo}@typo`]);
+
+    // A duplicate of an accepted job is answered from its record, without asking again.
+    await service.submit({ id: "once", agent: "general", prompt: "x", repo, ref: "main" }, "tok_many");
+    await service.submit({ id: "once", agent: "general", prompt: "x", repo, ref: "main" }, "tok_many");
+    expect(asked).toHaveLength(4);
   });
 });

@@ -22,16 +22,32 @@ import {
   JobFinishedError,
   JobNotFoundError,
   QueueFullError,
+  RepoNotAllowedError,
   SessionNotFoundError,
   UnavailableError,
 } from "./errors.js";
 import type { CancelBus, Clock, JobQueue, JobStore } from "./ports.js";
+import {
+  checkRepo,
+  credentialsProblem,
+  EMPTY_ALLOWLIST,
+  type RefCheck,
+  type RepoAllowlist,
+  redactCredentials,
+  refProblem,
+  repoUrlProblem,
+} from "./workspace/index.js";
 
 export interface AgentCatalog {
   has(name: string): boolean;
   names(): string[];
   /** The agent's own default model, if its file names one. */
   modelOf(name: string): string | undefined;
+}
+
+/** Looks a job's ref up before the job is queued (the workspace manager). */
+export interface RefLookup {
+  checkRef(repo: string, ref: string): Promise<RefCheck>;
 }
 
 export interface SubmitLimits {
@@ -55,6 +71,10 @@ export interface ServiceDeps {
   agents: AgentCatalog;
   models: ModelPolicy;
   limits: SubmitLimits;
+  /** REPO_ALLOWLIST: the repositories jobs may clone. Absent or empty, none may. */
+  repoAllowlist?: RepoAllowlist;
+  /** Refuses a ref the repository does not have (400) instead of queueing a job that must fail. */
+  refs?: RefLookup;
   clock: Clock;
   /** Whether the CLI can log in at all; without a login nothing is queued. */
   login?: () => LoginStatus;
@@ -113,10 +133,48 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         `budgetUsd ${budgetUsd} exceeds this executor's limit of ${limits.maxBudgetUsd} USD per job`,
       );
     }
+    if (s.repo !== undefined) checkRepoOf(s.repo, s.ref);
     return {
       model,
       submission: { ...s, budgetUsd, timeoutSeconds: s.timeoutSeconds ?? limits.defaultTimeoutSeconds },
     };
+  };
+
+  /** A repository and ref the workspace would refuse are refused here, before anything is queued. */
+  const checkRepoOf = (repo: string, ref: string | undefined) => {
+    const shown = JSON.stringify(redactCredentials(repo));
+    const problem = repoUrlProblem(repo);
+    if (problem !== undefined) {
+      throw new BadRequestError("invalid_repo", `repository ${shown} ${problem}`, [
+        { path: "repo", message: problem },
+      ]);
+    }
+    // Credentials are the deployer's (GIT_CREDENTIALS_FILE); a caller's would end up in records and logs.
+    const credentials = credentialsProblem(repo);
+    if (credentials !== undefined) {
+      throw new BadRequestError(
+        "repo_credentials_not_allowed",
+        `repository ${shown} ${credentials}: give the URL without them; the executor clones with its own`,
+        [{ path: "repo", message: credentials }],
+      );
+    }
+    const verdict = checkRepo(deps.repoAllowlist ?? EMPTY_ALLOWLIST, repo);
+    if (!verdict.allowed) throw new RepoNotAllowedError(verdict.why);
+    const badRef = ref === undefined ? undefined : refProblem(ref);
+    if (badRef !== undefined) {
+      throw new BadRequestError("invalid_ref", `ref ${JSON.stringify(ref)} ${badRef}`, [
+        { path: "ref", message: badRef },
+      ]);
+    }
+  };
+
+  /** A ref the repository surely lacks is a 400 now rather than a failed job later. */
+  const checkRef = async (repo: string | undefined, ref: string | undefined) => {
+    if (repo === undefined || ref === undefined || deps.refs === undefined) return;
+    const found = await deps.refs.checkRef(repo, ref);
+    if (found.status === "missing") {
+      throw new BadRequestError("ref_not_found", found.detail, [{ path: "ref", message: found.detail }]);
+    }
   };
 
   const isAdmin = (principal: string) => deps.gate.limitsFor(principal).admin;
@@ -148,6 +206,7 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         const existing = await store.get(caller, id);
         if (existing) return { job: existing, duplicate: true };
       }
+      await checkRef(submission.repo, submission.ref);
       let ticket: Ticket | undefined;
       const giveBack = async () => {
         await ticket?.release().catch(() => {});

@@ -37,14 +37,14 @@ import { natsCancelBus, natsEventPublisher, onCancelBroadcast } from "./adapters
 import { ensureJobQueue, natsJobQueue, natsQueueConsumer } from "./adapters/nats-queue.js";
 import { natsJobStore } from "./adapters/nats-store.js";
 import { createApp } from "./app.js";
-import type { ExecutorConfig } from "./config.js";
+import { type ExecutorConfig, workspaceOptions } from "./config.js";
 import { createMetrics } from "./metrics.js";
 import { serveExecutorNats } from "./nats.js";
 import { createJobRunner } from "./run-job.js";
 import { openAgentSandbox } from "./sandbox/index.js";
 import { createExecutorService } from "./service.js";
 import { createWorker } from "./worker.js";
-import { createWorkspaceManager } from "./workspace/index.js";
+import { createWorkspaceManager, workspaceMetrics } from "./workspace/index.js";
 
 export interface RunningExecutor extends RunningService {
   agents: AgentRegistry;
@@ -108,9 +108,9 @@ export async function startExecutor(
     }
   };
   const workspaces = createWorkspaceManager({
-    root: env.WORKSPACE_ROOT,
-    ...(env.GIT_CRYPT_KEY_FILE ? { gitCryptKeyFile: env.GIT_CRYPT_KEY_FILE } : {}),
+    ...workspaceOptions(env),
     logger,
+    observer: workspaceMetrics(metrics.registry, env.WORKSPACE_MAX_BYTES),
   });
   const swept = await workspaces.sweep();
   if (swept.length) logger.warn({ swept }, "removed checkouts left by a previous run");
@@ -135,6 +135,8 @@ export async function startExecutor(
       defaultTimeoutSeconds: env.DEFAULT_JOB_TIMEOUT_SECONDS,
       retryAfterSeconds: env.QUEUE_FULL_RETRY_AFTER_SECONDS,
     },
+    repoAllowlist: env.REPO_ALLOWLIST,
+    refs: workspaces,
     clock,
     login: () => detectClaudeLogin(claudeEnv),
     onSubmitted: (job) => metrics.jobSubmitted(job),
@@ -244,6 +246,7 @@ export async function startExecutor(
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
         stopCancels();
         policy.close();
+        workspaces.close();
         await nc.drain().catch(() => {});
         logger.info("executor stopped");
       })();
