@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
 import { request } from "@claude-gateway/nats";
 import {
@@ -27,7 +28,8 @@ export async function createWorld(
     service: "executor",
     ...(opts.bus ? { bus: opts.bus } : {}),
     tmpPrefix: "cg-ws-",
-    env: (dir) => ({ WORKSPACE_ROOT: dir, ACK_WAIT_SECONDS: "30" }),
+    // Test repositories are made under the temp dir (testkit's createTempRepo): allow them there.
+    env: (dir) => ({ WORKSPACE_ROOT: dir, ACK_WAIT_SECONDS: "30", REPO_ALLOWLIST: tmpdir() }),
     // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
     claudeEnv: (cli) => ({ ...cli.env, IS_SANDBOX: "1" }),
     // The service's own logger, at the world's LOG_LEVEL.

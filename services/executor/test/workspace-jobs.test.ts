@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { RemoteServiceError } from "@claude-gateway/nats";
 import {
   createTempRepo,
   messagesText,
@@ -11,9 +12,11 @@ import {
   text,
   toolUse,
 } from "@claude-gateway/testkit";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningExecutor } from "../src/start.js";
-import { createWorld, submit, type World, waitForJob } from "./harness.js";
+import { AUTH, createWorld, type Json, overNats, submit, type World, waitForJob } from "./harness.js";
 
 // The `general` agent (Bash enabled, permissions skipped inside its own checkout) on real repos.
 let world: World;
@@ -121,6 +124,65 @@ describe("jobs in isolated checkouts", () => {
     expect(job).toMatchObject({ status: "failed", error: { reason: "workspace_error" } });
     expect(job.error.message).toMatch(/git_crypt_key_missing/);
     expect(world.stub.turnRequests()).toEqual([]);
+  });
+});
+
+describe("which repositories, and refs, a job may ask for", () => {
+  let ex: RunningExecutor;
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    ex = await world.start({ REPO_ALLOWLIST: `https://github.com/acme/,${upstream.dir}` });
+    nc = await connect({ servers: world.nats.url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await ex?.stop();
+  });
+
+  it("a repository REPO_ALLOWLIST does not name is a 403 repo_not_allowed, over HTTP and NATS alike", async () => {
+    world.stub.reset();
+    const r = await submit(ex, { agent: "general", prompt: "x", repo: crypt.dir });
+    expect(r.status).toBe(403);
+    expect(r.body).toEqual({
+      error: "repo_not_allowed",
+      detail: expect.stringContaining("local paths and file:// URLs are allowed only under a directory"),
+      issues: [
+        {
+          path: "repo",
+          message: expect.stringContaining(`entries: https://github.com/acme/, ${upstream.dir}`),
+        },
+      ],
+    });
+    const overBus = await overNats(nc)
+      .submit({ agent: "general", prompt: "x", repo: "https://github.com/acme-evil/app" })
+      .catch((e: unknown) => e);
+    expect(overBus).toBeInstanceOf(RemoteServiceError);
+    expect(overBus).toMatchObject({ status: 403, code: "repo_not_allowed" });
+    expect(world.stub.turnRequests()).toEqual([]);
+  });
+
+  it("credentials in the URL are a 400 and never echoed; a ref the repository lacks is a 400 before queueing", async () => {
+    const creds = await submit(ex, {
+      agent: "general",
+      prompt: "x",
+      repo: "https://bot:ghp_SECRETSECRET@github.com/acme/app",
+    });
+    expect(creds.status).toBe(400);
+    expect(creds.body.error).toBe("repo_credentials_not_allowed");
+    expect(JSON.stringify(creds.body)).not.toContain("SECRETSECRET");
+
+    const missing = await submit(ex, {
+      agent: "general",
+      prompt: "x",
+      repo: upstream.dir,
+      ref: "no-such-branch",
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: "ref_not_found", issues: [{ path: "ref" }] });
+    const listed = await fetch(`${ex.url}/jobs`, { headers: AUTH }).then(
+      (res) => res.json() as Promise<Json>,
+    );
+    expect(listed.jobs.map((j: Json) => j.submission.ref)).not.toContain("no-such-branch");
   });
 });
 
