@@ -134,7 +134,10 @@ export interface WorkspaceManagerOptions {
   budgetPollMs?: number;
   /** Runs `maintain()` this often until `close()`; never when absent. */
   maintenanceIntervalMs?: number;
-  /** Bound of `checkRef`'s `git ls-remote`. Default 10 s. */
+  /**
+   * Bound of `checkRef`'s `git ls-remote`. Default 3 s: a submit over NATS must answer within its
+   * caller's request timeout (5 s by default), so an upstream slower than that is `unknown`.
+   */
   refCheckTimeoutMs?: number;
   observer?: WorkspaceObserver;
 }
@@ -207,7 +210,7 @@ export function createWorkspaceManager(options: WorkspaceManagerOptions): Worksp
   const { maxBytes } = options;
   const budgetWaitMs = options.budgetWaitMs ?? 15 * 60_000;
   const budgetPollMs = options.budgetPollMs ?? 5_000;
-  const refCheckTimeoutMs = options.refCheckTimeoutMs ?? 10_000;
+  const refCheckTimeoutMs = options.refCheckTimeoutMs ?? 3_000;
   const lockOptions = {
     staleMs: options.lockStaleMs ?? 10 * 60_000,
     timeoutMs: options.lockWaitMs ?? networkTimeoutMs + 60_000,
