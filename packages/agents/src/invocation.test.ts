@@ -44,6 +44,9 @@ describe("agentInvocation", () => {
     const { args } = buildArgv(inv);
     expect(args).toEqual([
       "-p",
+      "--setting-sources",
+      "",
+      "--strict-mcp-config",
       "--no-session-persistence",
       "--output-format",
       "json",

@@ -61,7 +61,8 @@ describe("buildArgv: output and prompt", () => {
     const args = argv(tools());
     expect(args[0]).toBe("-p");
     // Every argument is a flag or a flag's value: there is no positional prompt.
-    expect(args.filter((a) => !a.startsWith("-"))).toEqual(["json", "off"]); // output format, snapshot
+    // Setting sources (empty), output format, snapshot.
+    expect(args.filter((a) => !a.startsWith("-"))).toEqual(["", "json", "off"]);
   });
   it("json output has no --verbose", () => {
     const args = argv(tools({ output: "json" }));
@@ -129,6 +130,15 @@ describe("buildArgv: model, prompts, agents, limits", () => {
     expect(flagValue(args, "--agent")).toBe("general");
     expect(args).not.toContain("--agents");
   });
+  it.each(["hooks", "mcpServers", "permissionMode", "skills"])(
+    "an agent definition with %s is refused (the CLI would honour it despite the isolation flags)",
+    (key) => {
+      const definition = { name: "a", description: "A", prompt: "p", [key]: { x: 1 } };
+      const build = () => argv(tools({ agent: { name: "a", definition } }));
+      expect(build).toThrow(InvalidInvocationError);
+      expect(build).toThrow(new RegExp(`not ${key}$`));
+    },
+  );
   it("agent and system prompt are exclusive; names must agree", () => {
     expect(() => argv(tools({ agent: { name: "a" }, systemPrompt: "x" }))).toThrow(InvalidInvocationError);
     expect(() =>
@@ -210,5 +220,38 @@ describe("buildArgv: tools and permissions", () => {
     expect(() => argv({ ...tools(), profile: { kind: "root" } } as unknown as Invocation)).toThrow(
       /unknown profile/,
     );
+  });
+});
+
+describe("buildArgv: settings come from the deployer only", () => {
+  const cast = (x: unknown) => x as Invocation;
+  const agent = { name: "a", definition: { name: "a", description: "A", prompt: "p" } };
+  it.each<[string, Invocation]>([
+    ["tools", tools()],
+    ["tools, skipping permissions", tools({ profile: { kind: "tools", dangerouslySkipPermissions: true } })],
+    ["no tools", noTools()],
+    ["a new session, stream-json", tools({ session: { kind: "new" }, output: "stream-json" })],
+    ["a resumed session", noTools({ session: { kind: "resume", id: ID } })],
+    ["an inline agent", noTools({ agent })],
+    ["a system prompt, extra dirs, a schema", tools({ systemPrompt: "s", addDirs: ["/d"], jsonSchema: {} })],
+    // Untyped callers: fields that look like they could turn the flags off are not read.
+    [
+      "untyped fields asking for settings or MCP servers",
+      cast({
+        ...tools(),
+        settingSources: "user,project,local",
+        strictMcpConfig: false,
+        mcpConfig: "/tmp/servers.json",
+        settings: '{"hooks":{}}',
+      }),
+    ],
+  ])('%s: --setting-sources "" and --strict-mcp-config, exactly once, and no MCP config', (_name, inv) => {
+    const args = argv(inv);
+    expect(args.filter((a) => a === "--setting-sources")).toHaveLength(1);
+    expect(flagValue(args, "--setting-sources")).toBe("");
+    expect(args.filter((a) => a === "--strict-mcp-config")).toHaveLength(1);
+    expect(args).not.toContain("--mcp-config");
+    expect(args).not.toContain("--settings");
+    expect(args).not.toContain("/tmp/servers.json");
   });
 });

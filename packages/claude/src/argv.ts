@@ -16,6 +16,18 @@ export interface BuiltCommand {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
+ * What an inline agent definition may say. The CLI also takes `hooks` and `mcpServers` there and
+ * honours them despite `--setting-sources ""` and `--strict-mcp-config` (CLI-FACTS.md).
+ */
+const AGENT_DEFINITION_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "description",
+  "prompt",
+  "tools",
+  "model",
+]);
+
+/**
  * Builds the argv of `claude -p` from a typed invocation. Pure but for minting a session id,
  * which is injectable. The prompt is never part of argv: it goes to the child's stdin.
  */
@@ -23,7 +35,11 @@ export function buildArgv(
   inv: Invocation,
   opts: { bin: string; mintId?: () => string } = { bin: "claude" },
 ): BuiltCommand {
-  const args: string[] = ["-p"];
+  // Settings come from the deployer only. `--setting-sources ""`: no hooks, permissions or memory
+  // from the cwd (a cloned repository's `.claude/settings*.json`, CLAUDE.md) or from a HOME a job
+  // can write; `--strict-mcp-config` without `--mcp-config`: no MCP server at all. Managed settings
+  // (/etc/claude-code/managed-settings.json) still apply. Always, whatever the invocation says.
+  const args: string[] = ["-p", "--setting-sources", "", "--strict-mcp-config"];
   let sessionId: string | undefined;
 
   switch (inv.session.kind) {
@@ -65,9 +81,22 @@ export function buildArgv(
   }
   if (inv.agent) {
     if (inv.agent.definition) {
-      const { name, ...def } = inv.agent.definition;
+      const { name, description, prompt, tools, model } = inv.agent.definition;
       if (name !== inv.agent.name)
         throw new InvalidInvocationError("agent definition name differs from agent name");
+      // Callers may come from untyped JSON: a definition carrying hooks or MCP servers is refused.
+      const extra = Object.keys(inv.agent.definition).filter((k) => !AGENT_DEFINITION_KEYS.has(k));
+      if (extra.length > 0) {
+        throw new InvalidInvocationError(
+          `an agent definition gives only description, prompt, tools and model, not ${extra.join(", ")}`,
+        );
+      }
+      const def = {
+        description,
+        prompt,
+        ...(tools !== undefined ? { tools } : {}),
+        ...(model !== undefined ? { model } : {}),
+      };
       args.push("--agents", JSON.stringify({ [name]: def }));
     }
     args.push("--agent", inv.agent.name);

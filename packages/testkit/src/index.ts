@@ -24,6 +24,7 @@ export {
   type StartNatsServerOptions,
   startNatsServer,
 } from "./nats-server.js";
+export { writePlantedMcpServer } from "./planted-mcp.js";
 export { type PermissivePolicyOptions, writePermissivePolicy } from "./policy-file.js";
 export { descendantPids, eventually, killProcessesWithEnv, processesWithEnv } from "./processes.js";
 export { type LogLine, type RecordingLogger, recordingLogger } from "./recording-logger.js";
