@@ -51,6 +51,7 @@ export type {
   ToolsInvocation,
   ToolsProfile,
 } from "./invocation.js";
+export { type LaunchExit, type Launched, type Launcher, type LaunchSpec, localLauncher } from "./launcher.js";
 export { detectClaudeLogin, type LoginStatus, loginProblem } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine } from "./parse.js";

@@ -1,17 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
-import { execa } from "execa";
 import { buildArgv } from "./argv.js";
 import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
-import { buildChildEnv, RUN_MARKER_VAR } from "./child-env.js";
+import { buildChildEnv } from "./child-env.js";
 import { ClaudeCancelledError, type ClaudeError, ClaudeNotInstalledError } from "./errors.js";
 import type { AssistantEvent, MalformedLine, ParsedLine, ResultEvent } from "./events.js";
 import type { Invocation } from "./invocation.js";
+import { type Launcher, localLauncher } from "./launcher.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
-import { reapRun, reapUid } from "./reaper.js";
-import { runStopper } from "./stop-run.js";
 
 export interface RunOptions {
   invocation: Invocation;
@@ -36,6 +34,8 @@ export interface RunOptions {
    * run alone: when the run ends, every process left running as it is killed.
    */
   runAs?: { uid: number; gid: number };
+  /** Where the CLI is started: here (default), or by a runner across a socket. */
+  launcher?: Launcher;
   stderrTailBytes?: number;
   logger?: Logger;
   /** Called for every stream-json line, in order (also for unknown and malformed lines). */
@@ -105,19 +105,19 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     ...(opts.setEnv ? { set: opts.setEnv } : {}),
   });
   const started = Date.now();
-  const child = execa(bin, built.args, {
-    cwd: opts.cwd,
-    env,
-    extendEnv: false,
-    input: opts.prompt,
-    // Its own process group, so SIGTERM/SIGKILL reach every process the CLI started in it.
-    detached: true,
-    buffer: false,
-    reject: false,
-    stripFinalNewline: false,
-    // libuv drops the supplementary groups when it switches user: the child keeps none of ours.
-    ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),
-  });
+  const child = (opts.launcher ?? localLauncher)(
+    {
+      file: bin,
+      args: built.args,
+      cwd: opts.cwd,
+      env,
+      input: opts.prompt,
+      runId,
+      ...(opts.runAs ? { runAs: opts.runAs } : {}),
+      ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    },
+    log,
+  );
   const pid = child.pid;
   log.debug({ runId, pid, args: redactArgs(built.args), cwd: opts.cwd }, "claude started");
 
@@ -175,14 +175,13 @@ export function runClaude(opts: RunOptions): ClaudeRun {
   let cancelled = false;
   let cancelReason: string | undefined;
   let exited = false;
-  const exit = child.then((r) => {
+  const exit = child.exit.then((r) => {
     exited = true;
     return r;
   });
-  const stopper = runStopper({ pid, exit, runId, killGraceMs: opts.killGraceMs, log });
   let stopping: Promise<void> | undefined;
   const stop = () => {
-    stopping = stopper();
+    stopping = child.stop();
     return stopping;
   };
 
@@ -205,10 +204,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
     opts.signal?.removeEventListener("abort", onAbort);
     if (stopping) await stopping;
     // Background processes a tool started (`cmd &`) outlive a normal exit too.
-    const leftovers = [
-      ...(await reapRun(RUN_MARKER_VAR, runId, [])),
-      ...(opts.runAs ? await reapUid(opts.runAs.uid) : []),
-    ];
+    const leftovers = await child.reap();
     if (leftovers.length) log.warn({ runId, reaped: leftovers }, "killed processes the run left behind");
 
     if (opts.invocation.output === "json" && !timedOut && !cancelled) {

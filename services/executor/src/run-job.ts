@@ -1,5 +1,5 @@
 import { copyFile, mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import {
   ClaudeCancelledError,
   findTranscript,
@@ -98,6 +98,7 @@ export function createJobRunner(deps: RunJobDeps) {
         sourceEnv: deps.claudeEnv,
         setEnv: { ...deps.jobEnv, ...sandbox.env },
         ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
+        ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
         logger: log,
         ...(deps.bin ? { bin: deps.bin } : {}),
         ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
@@ -174,25 +175,26 @@ async function restoreTranscript(
   box: JobSandbox,
   cwd: string,
 ): Promise<void> {
-  const path = transcriptPath(box.configDir, cwd, sessionId);
-  const restored = await deps.transcripts.restore(sessionId, path).catch((err: unknown) => {
+  const staged = join(box.staging, "restore.jsonl");
+  const restored = await deps.transcripts.restore(sessionId, staged).catch((err: unknown) => {
     deps.logger.warn({ sessionId, err }, "could not restore the session transcript");
     return false;
   });
-  if (restored) return;
-  // Not stored (or the store is down): the copy an earlier job on this replica left will do.
-  const cached = await findTranscript(deps.claudeConfigDir, sessionId);
-  if (!cached) {
-    deps.logger.info({ sessionId }, "no transcript found for the session to resume");
-    return;
+  if (!restored) {
+    // Not stored (or the store is down): the copy an earlier job on this replica left will do.
+    const cached = await findTranscript(deps.claudeConfigDir, sessionId);
+    if (!cached) {
+      deps.logger.info({ sessionId }, "no transcript found for the session to resume");
+      return;
+    }
+    await copyFile(cached, staged);
   }
-  await mkdir(dirname(path), { recursive: true });
-  await copyFile(cached, path);
+  await box.placeFile(staged, transcriptPath(box.configDir, cwd, sessionId));
 }
 
 /**
- * Stores the transcript the job's CLI wrote. The file lies in the agent's home: it is read only
- * once nothing of the job runs any more and no component of its path is a link the agent planted.
+ * Stores the transcript the job's CLI wrote. The file lies in the agent's home: the sandbox hands it
+ * out only once nothing of the job runs any more and no component of its path is a planted link.
  */
 async function saveTranscript(
   deps: RunJobDeps,
@@ -200,21 +202,20 @@ async function saveTranscript(
   box: JobSandbox,
   cwd: string,
 ): Promise<void> {
-  const path = transcriptPath(box.configDir, cwd, sessionId);
-  await box.reap();
-  const problem = await box.untrustedFile(path);
+  const staged = join(box.staging, "save.jsonl");
+  const problem = await box.takeFile(transcriptPath(box.configDir, cwd, sessionId), staged);
   if (problem) {
     deps.logger.warn({ sessionId, problem }, "not storing the session transcript");
     return;
   }
   const cached = transcriptPath(deps.claudeConfigDir, cwd, sessionId);
   await mkdir(dirname(cached), { recursive: true, mode: 0o700 })
-    .then(() => copyFile(path, cached))
+    .then(() => copyFile(staged, cached))
     .catch((err: unknown) =>
       deps.logger.warn({ sessionId, err }, "could not keep a local copy of the transcript"),
     );
   await deps.transcripts
-    .save(sessionId, path)
+    .save(sessionId, staged)
     .catch((err: unknown) =>
       deps.logger.warn(
         { sessionId, err },

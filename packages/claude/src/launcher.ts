@@ -1,0 +1,80 @@
+import type { Readable, Writable } from "node:stream";
+import type { Logger } from "@claude-gateway/service-kit/log";
+import { execa } from "execa";
+import { RUN_MARKER_VAR } from "./child-env.js";
+import { reapRun, reapUid } from "./reaper.js";
+import { runStopper } from "./stop-run.js";
+
+/** What to start, where, and as whom. */
+export interface LaunchSpec {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  /** Written to stdin, which is then closed; without it stdin stays open (`Launched.stdin`). */
+  input?: string;
+  /** An unprivileged user that belongs to this run alone (the launcher must be root). */
+  runAs?: { uid: number; gid: number };
+  /** The run's marker (`RUN_MARKER_VAR`), which every process it starts inherits. */
+  runId: string;
+  /** How long SIGINT gets before SIGTERM, then SIGKILL. */
+  killGraceMs?: number;
+}
+
+export interface LaunchExit {
+  exitCode?: number;
+  signal?: string;
+  /** Why it could not be spawned (`ENOENT`, `EACCES`…). */
+  code?: string;
+}
+
+/** A started process, wherever it runs: this process's child, or a runner's across a socket. */
+export interface Launched {
+  readonly pid: number | undefined;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Open only when the spec gave no `input`. */
+  readonly stdin: Writable | undefined;
+  readonly exit: Promise<LaunchExit>;
+  /** SIGINT, then SIGTERM and SIGKILL to its group, then whatever it left behind. Once, however often called. */
+  stop(): Promise<void>;
+  /** After the exit: kills what the run left running (by marker, and by uid with `runAs`); the pids. */
+  reap(): Promise<number[]>;
+}
+
+/** Starts processes; `localLauncher` spawns them here, a runner client elsewhere. */
+export type Launcher = (spec: LaunchSpec, log: Logger) => Launched;
+
+export const localLauncher: Launcher = (spec, log) => {
+  const child = execa(spec.file, [...spec.args], {
+    cwd: spec.cwd,
+    env: { ...spec.env },
+    extendEnv: false,
+    ...(spec.input !== undefined ? { input: spec.input } : { stdin: "pipe" }),
+    // Its own process group, so SIGTERM/SIGKILL reach every process the CLI started in it.
+    detached: true,
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+    // libuv drops the supplementary groups when it switches user: the child keeps none of ours.
+    ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
+  });
+  const exit: Promise<LaunchExit> = child.then((r) => ({
+    ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+    ...(r.signal !== undefined ? { signal: r.signal } : {}),
+    ...(r.code !== undefined ? { code: r.code } : {}),
+  }));
+  const stop = runStopper({ pid: child.pid, exit, runId: spec.runId, killGraceMs: spec.killGraceMs, log });
+  return {
+    pid: child.pid,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    stdin: spec.input === undefined ? (child.stdin ?? undefined) : undefined,
+    exit,
+    stop,
+    reap: async () => [
+      ...(await reapRun(RUN_MARKER_VAR, spec.runId, [])),
+      ...(spec.runAs ? await reapUid(spec.runAs.uid) : []),
+    ],
+  };
+};
