@@ -65,6 +65,8 @@ export const ExecutorEnv = z.object({
   CALLER_POLICY_FILE: z.string().optional(),
   /** `auto`: agents run as per-slot runner users when the executor is root, else it refuses to start. */
   AGENT_ISOLATION: z.enum(["auto", "users", "none"]).default("auto"),
+  /** The runner beside a non-root executor (services/executor/README.md): it runs every job's CLI. */
+  RUNNER_SOCKET: z.string().optional(),
   /** Runner users are `<RUNNER_USER>-0` … `<RUNNER_USER>-<MAX_CONCURRENCY-1>`, created if missing. */
   RUNNER_USER: z
     .string()

@@ -61,8 +61,9 @@ export async function startExecutor(
   const agentsDir = env.AGENTS_DIR ?? (await findAgentsDir(process.cwd()));
   const agents = await loadAgents(agentsDir);
   logger.info({ agentsDir, agents: agents.names() }, "agents loaded");
-  const sandboxes = await openAgentSandbox({
+  const agentSandboxes = await openAgentSandbox({
     isolation: env.AGENT_ISOLATION,
+    ...(env.RUNNER_SOCKET ? { runnerSocket: env.RUNNER_SOCKET } : {}),
     runnerUser: env.RUNNER_USER,
     slots: env.MAX_CONCURRENCY,
     workspaceRoot: env.WORKSPACE_ROOT,
@@ -146,7 +147,7 @@ export async function startExecutor(
     store,
     events: natsEventPublisher(nc),
     workspaces,
-    sandboxes,
+    sandboxes: agentSandboxes.sandboxes,
     transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),
     runClaude,
     invocationFor: (job) =>
@@ -226,6 +227,7 @@ export async function startExecutor(
     readiness: readinessOf(
       () => natsProblem(nc),
       () => loginProblem(claudeEnv),
+      () => agentSandboxes.problem(),
     ),
   });
 
@@ -246,6 +248,7 @@ export async function startExecutor(
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
         stopCancels();
         policy.close();
+        agentSandboxes.close();
         workspaces.close();
         await nc.drain().catch(() => {});
         logger.info("executor stopped");

@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { messagesText, type RecordedRequest, TEST_TOKEN, text, toolUse } from "@claude-gateway/testkit";
+import {
+  createTempRepo,
+  messagesText,
+  type RecordedRequest,
+  TEST_TOKEN,
+  type TempRepo,
+  text,
+  toolUse,
+} from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { runnerUserName } from "../src/sandbox/index.js";
@@ -18,9 +26,12 @@ let ex: RunningExecutor;
 /** World-writable, so a hook or an escaped process WOULD be able to leave a mark here. */
 let drop: string;
 let secrets: { tokens: string; natsPassword: string; natsPasswordValue: string };
+/** Some caller's repository: its base clone lands under WORKSPACE_ROOT/bases. */
+let repo: TempRepo;
 
 beforeAll(async () => {
   world = await createWorld();
+  repo = await createTempRepo({ "README.md": "# someone else's code\n" });
   drop = await mkdtemp(join(tmpdir(), "cg-drop-"));
   await chmod(drop, 0o777);
   const base = world.baseEnv();
@@ -37,6 +48,7 @@ beforeAll(async () => {
     AUTH_TOKENS_FILE: secrets.tokens,
     NATS_PASSWORD: "",
     NATS_PASSWORD_FILE: secrets.natsPassword,
+    REPO_ALLOWLIST: repo.dir,
   });
 });
 
@@ -44,6 +56,7 @@ afterAll(async () => {
   await ex?.stop();
   await world?.close();
   await rm(drop, { recursive: true, force: true });
+  await repo?.cleanup();
 });
 
 /** Each job runs the command of its `[tag:X]`, then finishes with `done X`. */
@@ -93,7 +106,7 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     // Job A writes a file into its checkout, then holds its slot until the test lets it go.
     commands.A = `echo a-private > private.txt && while [ ! -e ${drop}/release-A ]; do /bin/sleep 0.1; done; echo released`;
     scriptBash();
-    const a = await submit(ex, { agent: "general", prompt: "[tag:A] hold" });
+    const a = await submit(ex, { agent: "general", prompt: "[tag:A] hold", repo: repo.dir });
     expect(a.status).toBe(202);
     const checkoutA = join(world.workspaceRoot, "jobs", a.body.jobId);
     await until("job A's private file", () => existsSync(join(checkoutA, "private.txt")));
@@ -106,6 +119,7 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
       `ls ${checkoutA}`,
       `cat ${checkoutA}/private.txt`,
       `ls ${join(world.workspaceRoot, "jobs")}`,
+      `ls ${join(world.workspaceRoot, "bases")}`,
       "env",
     ]
       .map((c) => `${c} 2>&1; echo "rc=$?"`)
@@ -127,6 +141,9 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     // Nor can it list a running job's checkout, or which jobs run.
     expect(seen).toContain(`cannot open directory '${checkoutA}': Permission denied`);
     expect(seen).toContain(`cannot open directory '${join(world.workspaceRoot, "jobs")}': Permission denied`);
+    expect(seen).toContain(
+      `cannot open directory '${join(world.workspaceRoot, "bases")}': Permission denied`,
+    );
     expect(seen).not.toContain(TEST_TOKEN);
     expect(seen).not.toContain(secrets.natsPasswordValue);
     expect(seen).not.toContain("a-private");

@@ -1,9 +1,11 @@
-import { chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { claudeConfigDir } from "@claude-gateway/claude";
+import type { JobSandboxes } from "../ports.js";
+import { runnerClient } from "../runner/client.js";
 import type { WorkspaceLogger } from "../workspace/index.js";
-import { type IsolationSetting, isolationMode } from "./mode.js";
+import { type Isolation, type IsolationSetting, isolationMode } from "./mode.js";
 import { unreachableByOthers } from "./reachable.js";
 import { type AgentSandbox, createAgentSandbox } from "./sandbox.js";
 import { secretFilesReadableByOthers } from "./secret-files.js";
@@ -16,6 +18,8 @@ export class SandboxSetupError extends Error {
 
 export interface OpenSandboxOptions {
   isolation: IsolationSetting;
+  /** The runner beside the executor, when there is one. */
+  runnerSocket?: string;
   runnerUser: string;
   slots: number;
   workspaceRoot: string;
@@ -27,54 +31,99 @@ export interface OpenSandboxOptions {
   uid?: number;
 }
 
+export interface AgentSandboxes {
+  readonly mode: Isolation;
+  readonly sandboxes: JobSandboxes;
+  /** Why agents cannot be started now (the runner did not answer its last ping), for /readyz. */
+  problem(): string | undefined;
+  close(): void;
+}
+
+/** How often the executor asks its runner whether it is there. */
+const RUNNER_PING_MS = 5000;
+
 /**
- * Checks, at start-up, everything isolation relies on, creates the runner users and sweeps what
- * an earlier run left: a service that would run agents beside readable secrets does not start.
+ * Picks how agents run and checks, at start-up, everything that relies on: a service that would
+ * run agents beside its readable secrets does not start.
  */
-export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentSandbox> {
-  const picked = isolationMode(opts.isolation, opts.uid ?? process.getuid?.() ?? 0);
+export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentSandboxes> {
+  const picked = isolationMode(opts.isolation, opts.uid ?? process.getuid?.() ?? 0, opts.runnerSocket);
   if ("problem" in picked) throw new SandboxSetupError(picked.problem);
   const root = resolve(opts.workspaceRoot);
-  let loginConfigDir: string | undefined;
-  try {
-    loginConfigDir = claudeConfigDir(opts.claudeEnv);
-  } catch {
-    loginConfigDir = undefined;
+  const loginConfigDir = configDirOf(opts.claudeEnv);
+  const ready = () => undefined;
+  const nothing = () => {};
+
+  if (picked.mode === "runner") {
+    const client = runnerClient(opts.runnerSocket!);
+    let last = await client.problem();
+    const timer = setInterval(() => {
+      void client.problem().then((p) => {
+        if (p !== last) opts.logger.warn({ problem: p ?? "none" }, "runner status changed");
+        last = p;
+      });
+    }, RUNNER_PING_MS);
+    timer.unref();
+    opts.logger.info({ socket: opts.runnerSocket, problem: last }, "agents run through the runner");
+    return { mode: "runner", sandboxes: client, problem: () => last, close: () => clearInterval(timer) };
   }
   if (picked.mode === "none") {
     opts.logger.warn(
       {},
       "AGENT_ISOLATION=none: agents run as this service's own user and can read everything it can",
     );
-    return createAgentSandbox({
+    const sandbox = createAgentSandbox({
       mode: "none",
       root,
       ...(loginConfigDir ? { loginConfigDir } : {}),
       logger: opts.logger,
     });
+    return { mode: "none", sandboxes: sandbox, problem: ready, close: nothing };
   }
 
-  const problems: string[] = [];
   const readable = await secretFilesReadableByOthers(opts.secretFiles);
-  if (readable.length)
-    problems.push(
-      `secret files readable by other users (chmod 600, or Kubernetes defaultMode 0400): ${readable.join(", ")}`,
+  if (readable.length) {
+    throw new SandboxSetupError(
+      `agents cannot run isolated: secret files readable by other users (chmod 600, or Kubernetes defaultMode 0400): ${readable.join(", ")}`,
     );
-  await mkdir(root, { recursive: true, mode: 0o711 });
-  await chmod(root, 0o711);
-  const rootProblem = await unreachableByOthers(root);
+  }
+  const sandbox = await openRootSandbox({ ...opts, root, loginConfigDir });
+  return { mode: "users", sandboxes: sandbox, problem: ready, close: nothing };
+}
+
+/**
+ * The sandbox of a root process (the executor as root, or the runner): checks that runner users
+ * can reach the workspace and the CLI, closes places jobs could share, creates the users and sweeps
+ * what an earlier run left.
+ */
+export async function openRootSandbox(opts: {
+  root: string;
+  runnerUser: string;
+  slots: number;
+  bin: string | undefined;
+  loginConfigDir: string | undefined;
+  /** Who owns the workspace root and staging dirs (a non-root executor beside a runner). */
+  serviceOwner?: { uid: number; gid: number };
+  logger: WorkspaceLogger;
+}): Promise<AgentSandbox> {
+  const problems: string[] = [];
+  await mkdir(opts.root, { recursive: true, mode: 0o711 });
+  if (opts.serviceOwner) await chown(opts.root, opts.serviceOwner.uid, opts.serviceOwner.gid);
+  await chmod(opts.root, 0o711);
+  const rootProblem = await unreachableByOthers(opts.root);
   if (rootProblem) problems.push(`runner users cannot reach WORKSPACE_ROOT: ${rootProblem}`);
   const binProblem = opts.bin ? await unreachableByOthers(opts.bin, { executable: true }) : undefined;
   if (binProblem) problems.push(`runner users cannot run the claude CLI: ${binProblem}`);
   if (problems.length) throw new SandboxSetupError(`agents cannot run isolated: ${problems.join("; ")}`);
 
-  await closeSharedPlaces(opts.logger, loginConfigDir);
+  await closeSharedPlaces(opts.logger, opts.loginConfigDir);
   const users = await ensureRunnerUsers(opts.runnerUser, opts.slots);
   const sandbox = createAgentSandbox({
     mode: "users",
-    root,
+    root: opts.root,
     users,
-    ...(loginConfigDir ? { loginConfigDir } : {}),
+    ...(opts.loginConfigDir ? { loginConfigDir: opts.loginConfigDir } : {}),
+    ...(opts.serviceOwner ? { serviceOwner: opts.serviceOwner } : {}),
     logger: opts.logger,
   });
   await sandbox.sweep();
@@ -82,15 +131,20 @@ export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentS
   return sandbox;
 }
 
+function configDirOf(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  try {
+    return claudeConfigDir(env);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Places every job could otherwise share: the service's CLI config dir (its login, and the local
- * copies of every caller's transcripts) becomes the service's alone, and a world-writable temp dir
- * without the sticky bit (a Kubernetes emptyDir) gets it, so no job can replace another's files.
+ * Places every job could otherwise share: the CLI config dir of this process (its login, and the
+ * executor's local copies of every caller's transcripts) becomes its alone, and a world-writable
+ * temp dir without the sticky bit (a Kubernetes emptyDir) gets it, so no job can replace another's files.
  */
-async function closeSharedPlaces(
-  logger: OpenSandboxOptions["logger"],
-  loginConfigDir: string | undefined,
-): Promise<void> {
+async function closeSharedPlaces(logger: WorkspaceLogger, loginConfigDir: string | undefined): Promise<void> {
   if (loginConfigDir) {
     await mkdir(loginConfigDir, { recursive: true, mode: 0o700 });
     await chmod(loginConfigDir, 0o700);

@@ -59,7 +59,7 @@ describe("mode none", () => {
     await expect(sandbox.open("../etc")).rejects.toThrow(/safe directory name/);
   });
 
-  it("untrustedFile names planted links and paths outside the home", async () => {
+  it("takeFile hands out a regular file, never a planted link or a path outside the home", async () => {
     const sandbox = createAgentSandbox({ mode: "none", root: join(dir, "ws-links"), logger });
     const box = await sandbox.open("job-3");
     const secret = join(dir, "secret");
@@ -68,18 +68,37 @@ describe("mode none", () => {
     await writeFile(join(box.configDir, "projects", "p", "ok.jsonl"), "{}\n");
     await symlink(secret, join(box.configDir, "projects", "p", "evil.jsonl"));
     await symlink(dir, join(box.configDir, "projects", "q"));
-    expect(await box.untrustedFile(join(box.configDir, "projects", "p", "ok.jsonl"))).toBeUndefined();
-    expect(await box.untrustedFile(join(box.configDir, "projects", "p", "evil.jsonl"))).toMatch(
+    const out = join(box.staging, "out.jsonl");
+    expect(await box.takeFile(join(box.configDir, "projects", "p", "ok.jsonl"), out)).toBeUndefined();
+    expect(await readFile(out, "utf8")).toBe("{}\n");
+    await rm(out);
+    expect(await box.takeFile(join(box.configDir, "projects", "p", "evil.jsonl"), out)).toMatch(
       /symbolic link/,
     );
-    expect(await box.untrustedFile(join(box.configDir, "projects", "q", "secret"))).toMatch(
+    expect(await box.takeFile(join(box.configDir, "projects", "q", "secret"), out)).toMatch(
       /projects\/q is a symbolic link/,
     );
-    expect(await box.untrustedFile(secret)).toMatch(/outside the job's home/);
-    expect(await box.untrustedFile(join(box.configDir, "projects", "p", "none.jsonl"))).toMatch(
+    expect(await box.takeFile(secret, out)).toMatch(/outside the job's home/);
+    expect(await box.takeFile(join(box.configDir, "projects", "p", "none.jsonl"), out)).toMatch(
       /does not exist/,
     );
+    expect(existsSync(out)).toBe(false);
+    await expect(box.takeFile(join(box.configDir, "projects", "p", "ok.jsonl"), secret)).rejects.toThrow(
+      /staging/,
+    );
     await box.close();
+  });
+
+  it("placeFile copies from staging into the home only", async () => {
+    const sandbox = createAgentSandbox({ mode: "none", root: join(dir, "ws-place"), logger });
+    const box = await sandbox.open("job-4");
+    await writeFile(join(box.staging, "t.jsonl"), "x");
+    await box.placeFile(join(box.staging, "t.jsonl"), join(box.configDir, "projects", "p", "t.jsonl"));
+    expect(await readFile(join(box.configDir, "projects", "p", "t.jsonl"), "utf8")).toBe("x");
+    await expect(box.placeFile(join(box.staging, "t.jsonl"), join(dir, "elsewhere"))).rejects.toThrow(/home/);
+    await expect(box.placeFile(join(dir, "secret"), join(box.configDir, "x"))).rejects.toThrow(/staging/);
+    await box.close();
+    expect(existsSync(box.staging)).toBe(false);
   });
 });
 
@@ -121,6 +140,8 @@ describe.skipIf(process.getuid?.() !== 0)("mode users (as root)", () => {
     await a.close();
     await b.close();
     expect(existsSync(a.home)).toBe(false);
+    // The adopted checkout goes with the sandbox (the service may not be allowed to remove it).
+    expect(existsSync(checkout)).toBe(false);
     // The slots are free again.
     const again = await sandbox.open("job-d");
     expect(again.runAs?.uid).toBe(users[0]!.uid);

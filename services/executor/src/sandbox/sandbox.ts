@@ -1,6 +1,6 @@
-import { chmod, copyFile, lstat, mkdir, readdir } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { reapUid } from "@claude-gateway/claude";
+import { chmod, chown, copyFile, lstat, mkdir, readdir, stat } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { type Launcher, reapUid } from "@claude-gateway/claude";
 import { execa } from "execa";
 import type { WorkspaceLogger } from "../workspace/index.js";
 import { removeTree } from "../workspace/remove.js";
@@ -9,8 +9,9 @@ import type { PasswdEntry } from "./passwd.js";
 import { createSlotPool } from "./slots.js";
 
 /**
- * `users`: every job runs as its concurrency slot's own unprivileged user (the service is root).
- * `none`: jobs run as the service's own user — they can read its secrets; for a developer's machine.
+ * `users`: every job runs as its concurrency slot's own unprivileged user (the sandbox is root:
+ * the executor itself, or the runner beside it). `none`: jobs run as the service's own user — they
+ * can read its secrets; for a developer's machine.
  */
 export type IsolationMode = "users" | "none";
 
@@ -20,66 +21,90 @@ export interface JobSandbox {
   readonly home: string;
   /** The CLI's config dir inside `home` (its sessions live here). */
   readonly configDir: string;
+  /** The service's own scratch directory for this job (files go in and out of the home through it). */
+  readonly staging: string;
   /** HOME, CLAUDE_CONFIG_DIR, TMPDIR (and USER/LOGNAME as the runner user) for every process of the job. */
   readonly env: Readonly<Record<string, string>>;
   /** The user the agent runs as; undefined in mode `none`. */
   readonly runAs: { uid: number; gid: number } | undefined;
   readonly user: string | undefined;
+  /** Starts the job's CLI where its user exists; undefined: this process does (`localLauncher`). */
+  readonly launcher: Launcher | undefined;
   /**
    * Hands the job's checkout and home to the job's user; from here on the service treats what is in
-   * them as the agent's (untrusted) and reads files there only through `trustedFile`.
+   * them as the agent's (untrusted) and takes files out only through `takeFile`. The checkout is
+   * removed with the sandbox.
    */
   adopt(checkout: string): Promise<void>;
+  /** Copies `from` (in `staging`) to `to` (in the home, before `adopt`), as the job's user's. */
+  placeFile(from: string, to: string): Promise<void>;
   /**
    * Kills every process still running as the job's user. Afterwards nothing of the job can change
-   * its files any more, so `trustedFile` checks stay true.
+   * its files any more, so what `takeFile` checks stays true.
    */
   reap(): Promise<number[]>;
-  /** Why the service must not read `path` (under `home`) as itself, or undefined. Call after `reap`. */
-  untrustedFile(path: string): Promise<string | undefined>;
-  /** Reaps, removes the home and frees the slot. Safe to call more than once. */
+  /**
+   * Copies `path` (in the home) to `to` (in `staging`), once nothing of the job runs and only if no
+   * component of the path is a link the agent planted and it is a regular file; else says why not.
+   */
+  takeFile(path: string, to: string): Promise<string | undefined>;
+  /** Reaps, removes the home, the checkout and the staging dir, and frees the slot. Idempotent. */
   close(): Promise<void>;
 }
 
 export interface AgentSandbox {
   readonly mode: IsolationMode;
   open(jobId: string): Promise<JobSandbox>;
-  /** Start-up: kills what runner users left running and removes every home. */
+  /** Start-up: kills what runner users left running and removes every home and staging dir. */
   sweep(): Promise<void>;
 }
 
 export interface AgentSandboxOptions {
   mode: IsolationMode;
-  /** WORKSPACE_ROOT: homes live in `<root>/homes/<jobId>`. */
+  /** WORKSPACE_ROOT: homes live in `<root>/homes/<jobId>`, staging dirs in `<root>/staging/<jobId>`. */
   root: string;
   /** One per concurrency slot (mode `users`). */
   users?: readonly PasswdEntry[];
   /** The service's CLI config dir: its `.credentials.json` (a `claude /login`) is copied into each home. */
   loginConfigDir?: string;
+  /** Who owns staging dirs: the service (default: this process's user). */
+  serviceOwner?: { uid: number; gid: number };
   logger: WorkspaceLogger;
 }
 
 const LOGIN_FILE = ".credentials.json";
 
+/** A job id names directories: nothing but a plain name gets that far. */
+export function safeJobId(jobId: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(jobId)) throw new Error(`job id ${jobId} is not a safe directory name`);
+  return jobId;
+}
+
 export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
   const root = resolve(opts.root);
   const homes = join(root, "homes");
+  const stagingRoot = join(root, "staging");
   const users = opts.users ?? [];
   if (opts.mode === "users" && users.length === 0) throw new Error("mode 'users' needs runner users");
   const slots = createSlotPool(users.length);
+  const owner = opts.serviceOwner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
-  const prepareHome = async (jobId: string) => {
-    if (!/^[A-Za-z0-9_-]{1,128}$/.test(jobId))
-      throw new Error(`job id ${jobId} is not a safe directory name`);
+  const prepare = async (jobId: string) => {
     // Others may pass through to their own home but not list whose jobs run.
-    await mkdir(homes, { recursive: true, mode: 0o711 });
-    await chmod(homes, 0o711);
+    for (const dir of [homes, stagingRoot]) {
+      await mkdir(dir, { recursive: true, mode: 0o711 });
+      await chmod(dir, 0o711);
+    }
     const home = join(homes, jobId);
+    const staging = join(stagingRoot, jobId);
     await removeTree(home);
+    await removeTree(staging);
     const configDir = join(home, ".claude");
     await mkdir(configDir, { recursive: true, mode: 0o700 });
     await mkdir(join(home, "tmp"), { mode: 0o700 });
     await chmod(home, 0o700);
+    await mkdir(staging, { mode: 0o700 });
+    await chown(staging, owner.uid, owner.gid);
     if (opts.loginConfigDir) {
       await copyFile(join(opts.loginConfigDir, LOGIN_FILE), join(configDir, LOGIN_FILE)).then(
         () => chmod(join(configDir, LOGIN_FILE), 0o600),
@@ -88,51 +113,75 @@ export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
         },
       );
     }
-    return { home, configDir };
+    return { home, configDir, staging };
+  };
+
+  const inside = (dir: string, path: string) => {
+    const rel = relative(dir, resolve(path));
+    return rel !== "" && !rel.startsWith("..") && !rel.startsWith("/");
   };
 
   return {
     mode: opts.mode,
-    async open(jobId) {
+    async open(id) {
+      const jobId = safeJobId(id);
       const slot = opts.mode === "users" ? slots.acquire() : undefined;
       if (opts.mode === "users" && slot === undefined) throw new Error("no free runner slot");
       const user = slot === undefined ? undefined : users[slot]!;
       let closed = false;
+      let checkout: string | undefined;
       try {
-        const { home, configDir } = await prepareHome(jobId);
+        const { home, configDir, staging } = await prepare(jobId);
         const runAs = user ? { uid: user.uid, gid: user.gid } : undefined;
         const reap = async () => (runAs ? reapUid(runAs.uid) : []);
-        return {
+        const box: JobSandbox = {
           home,
           configDir,
+          staging,
           runAs,
           user: user?.name,
+          launcher: undefined,
           env: {
             HOME: home,
             CLAUDE_CONFIG_DIR: configDir,
             TMPDIR: join(home, "tmp"),
             ...(user ? { USER: user.name, LOGNAME: user.name } : {}),
           },
-          async adopt(checkout) {
+          async adopt(dir) {
+            checkout = resolve(dir);
             if (!runAs) return;
-            const dir = resolve(checkout);
-            await chmod(join(dir, ".."), 0o711).catch(() => {});
-            await chmod(dir, 0o700);
-            await giveTo(runAs, [dir, home]);
+            // Jobs may pass through `jobs/` to their own checkout but not list it, nor read `bases/`
+            // (every caller's repositories, whole).
+            await chmod(dirname(checkout), 0o711).catch(() => {});
+            await chmod(join(dirname(dirname(checkout)), "bases"), 0o700).catch(() => {});
+            await chmod(checkout, 0o700);
+            await giveTo(runAs, [checkout, home]);
+          },
+          async placeFile(from, to) {
+            if (!inside(staging, from)) throw new Error(`${from} is not in the job's staging dir`);
+            if (!inside(home, to)) throw new Error(`${to} is not in the job's home`);
+            await mkdir(dirname(to), { recursive: true, mode: 0o700 });
+            await copyFile(from, to);
+            if (runAs) await giveTo(runAs, [home]);
           },
           reap,
-          async untrustedFile(path) {
+          async takeFile(path, to) {
+            if (!inside(staging, to)) throw new Error(`${to} is not in the job's staging dir`);
             const target = resolve(path);
-            const rel = relative(home, target);
-            if (rel.startsWith("..") || rel === "") return `${target} is outside the job's home`;
+            if (!inside(home, target)) return `${target} is outside the job's home`;
+            await reap();
             const chain = componentPaths(target).filter((p) => p.length > home.length);
             const stats = [];
             for (const p of chain) {
-              const stat = await lstat(p).catch(() => undefined);
-              if (!stat) return `${p} does not exist`;
-              stats.push({ path: p, stat });
+              const s = await lstat(p).catch(() => undefined);
+              if (!s) return `${p} does not exist`;
+              stats.push({ path: p, stat: s });
             }
-            return untrustedPathProblem(stats);
+            const problem = untrustedPathProblem(stats);
+            if (problem) return problem;
+            await copyFile(target, to);
+            await chown(to, owner.uid, owner.gid);
+            return undefined;
           },
           async close() {
             if (closed) return;
@@ -142,11 +191,14 @@ export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
               if (reaped.length)
                 opts.logger.warn({ jobId, user: user?.name, reaped }, "killed what the job left running");
               await removeTree(home);
+              await removeTree(staging);
+              if (checkout) await removeTree(checkout);
             } finally {
               if (slot !== undefined) slots.release(slot);
             }
           },
-        } satisfies JobSandbox;
+        };
+        return box;
       } catch (err) {
         if (slot !== undefined) slots.release(slot);
         throw err;
@@ -158,8 +210,17 @@ export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
         if (reaped.length)
           opts.logger.warn({ user: u.name, reaped }, "killed processes a runner user left running");
       }
-      const left = await readdir(homes).catch(() => [] as string[]);
-      for (const name of left) await removeTree(join(homes, name));
+      for (const dir of [homes, stagingRoot]) {
+        const left = await readdir(dir).catch(() => [] as string[]);
+        for (const name of left) await removeTree(join(dir, name));
+      }
+      // Checkouts a crash left with a runner user: the service (not root) could not remove them.
+      const uids = new Set(users.map((u) => u.uid));
+      const jobs = join(root, "jobs");
+      for (const name of await readdir(jobs).catch(() => [] as string[])) {
+        const s = await stat(join(jobs, name)).catch(() => undefined);
+        if (s && uids.has(s.uid)) await removeTree(join(jobs, name));
+      }
     },
   };
 }
@@ -167,8 +228,8 @@ export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
 /**
  * Chowns a tree to the job's user, without following symbolic links, except files with more than
  * one link: those are object files hardlinked from a base clone (`git clone --local`), shared with
- * the base and every other checkout of it. They stay root's and read-only, so the agent can read
- * them, and delete its own links to them, but never change what another job reads.
+ * the base and every other checkout of it. They stay the service's and read-only, so the agent can
+ * read them, and delete its own links to them, but never change what another job reads.
  */
 async function giveTo(runAs: { uid: number; gid: number }, dirs: readonly string[]): Promise<void> {
   await execa("find", [
