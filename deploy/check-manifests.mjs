@@ -249,28 +249,39 @@ function rules(obj, where, configMaps) {
       busClientRules(obj, pod, configMaps, say);
     }
     if (pod.automountServiceAccountToken !== false) say("automountServiceAccountToken must be false");
-    // The one exception: the executor switches each job to its slot's runner user, with exactly the
-    // capabilities that takes (services/executor/README.md, "Threat model").
-    const switchesUsers = obj.kind === "Deployment" && obj.metadata?.name === "executor";
-    if (switchesUsers) {
-      if (pod.securityContext?.runAsUser !== 0) say("the executor runs as root (runAsUser 0) to isolate its agents");
-      // Its agents run as other users: a secret mounted readable by others would be theirs too.
-      for (const v of pod.volumes ?? []) {
-        const source = v.secret ?? v.configMap;
-        if (source && source.defaultMode !== 0o400) say(`volume ${v.name}: defaultMode must be 0400 (root's alone)`);
-      }
-    } else if (pod.securityContext?.runAsNonRoot !== true) say("runAsNonRoot must be true");
+    // The one exception: the executor's runner, which runs each job as its slot's user, as root with
+    // exactly the capabilities that takes and no secret (services/executor/README.md, "Threat model").
+    const isRunner = (c) => obj.kind === "Deployment" && obj.metadata?.name === "executor" && c.name === "runner";
+    const secretVolumes = new Set(
+      (pod.volumes ?? []).filter((v) => v.secret || v.configMap).map((v) => v.name),
+    );
+    for (const v of pod.volumes ?? []) {
+      const source = v.secret ?? v.configMap;
+      if (source && obj.metadata?.name === "executor" && ((source.defaultMode ?? 0o644) & 0o007) !== 0)
+        say(`volume ${v.name}: defaultMode must not let others read (agents run as other users)`);
+    }
     for (const c of pod.containers ?? []) {
       const sc = c.securityContext ?? {};
+      const nonRoot = sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
       const added = sc.capabilities?.add ?? [];
-      const allowed = switchesUsers ? RUNNER_CAPABILITIES : [];
-      for (const cap of added.filter((a) => !allowed.includes(a))) say(`${c.name}: must not add capability ${cap}`);
+      if (isRunner(c)) {
+        if (sc.runAsUser !== 0) say(`${c.name}: the runner runs as root (runAsUser 0) to switch users`);
+        for (const cap of added.filter((a) => !RUNNER_CAPABILITIES.includes(a)))
+          say(`${c.name}: must not add capability ${cap}`);
+        for (const m of c.volumeMounts ?? [])
+          if (secretVolumes.has(m.name)) say(`${c.name}: must not mount ${m.name}: the runner holds no secret`);
+      } else {
+        if (nonRoot !== true) say(`${c.name}: runAsNonRoot must be true`);
+        for (const cap of added) say(`${c.name}: must not add capability ${cap}`);
+      }
       if (sc.readOnlyRootFilesystem !== true) say(`${c.name}: readOnlyRootFilesystem must be true`);
       if (sc.allowPrivilegeEscalation !== false) say(`${c.name}: allowPrivilegeEscalation must be false`);
       if (!(sc.capabilities?.drop ?? []).includes("ALL")) say(`${c.name}: must drop ALL capabilities`);
       if (!c.resources?.requests?.memory || !c.resources?.limits?.memory)
         say(`${c.name}: memory request and limit`);
-      if (obj.kind === "Deployment") {
+      if (obj.kind === "Deployment" && isRunner(c)) {
+        if (!c.readinessProbe || !c.livenessProbe) say(`${c.name}: readiness and liveness probes`);
+      } else if (obj.kind === "Deployment") {
         if (c.readinessProbe?.httpGet?.path !== "/readyz") say(`${c.name}: readiness probe on /readyz`);
         if (c.livenessProbe?.httpGet?.path !== "/healthz") say(`${c.name}: liveness probe on /healthz`);
       }
