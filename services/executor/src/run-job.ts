@@ -84,6 +84,8 @@ export function createJobRunner(deps: RunJobDeps) {
         jobId: job.id,
         ...(s.repo !== undefined ? { repo: s.repo } : {}),
         ...(s.ref !== undefined ? { ref: s.ref } : {}),
+        // A job waiting for space in the workspace can still be cancelled or handed back.
+        signal,
       });
       const sandbox = await deps.sandboxes.open(job.id);
       box = sandbox;
@@ -127,7 +129,8 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
     } catch (err) {
-      if (err instanceof ClaudeCancelledError && signal.reason === HAND_BACK) {
+      const stopped = err instanceof ClaudeCancelledError || isStoppedWhileWaiting(err);
+      if (stopped && signal.reason === HAND_BACK) {
         await deps.store
           .update(job.caller, job.id, (r) => (r.status === "running" ? requeueJob(r) : r))
           .catch(() => {});
@@ -222,4 +225,9 @@ async function saveTranscript(
         "could not store the session transcript; resume works on this replica only",
       ),
     );
+}
+
+/** The workspace gave up waiting for space because the job was cancelled or handed back. */
+function isStoppedWhileWaiting(err: unknown): boolean {
+  return (err as Error)?.name === "WorkspaceError" && (err as { reason?: unknown }).reason === "aborted";
 }

@@ -25,6 +25,12 @@ describe("failureOutcome", () => {
       "failed",
       "workspace_error",
     ],
+    [
+      "stopped while waiting for space",
+      Object.assign(new Error("stopped"), { name: "WorkspaceError", reason: "aborted" }),
+      "cancelled",
+      "cancelled",
+    ],
     ["anything else", new TypeError("bug"), "failed", "internal"],
     ["a thrown string", "weird", "failed", "internal"],
   ])("%s ⇒ %s/%s", (_n, err, status, reason) => {

@@ -27,6 +27,10 @@ export function failureOutcome(
     return { status, reason, message: err.message, ...(costUsd !== undefined ? { costUsd } : {}) };
   }
   const code = (err as { reason?: unknown })?.reason;
+  if (code === "aborted" && (err as Error).name === "WorkspaceError") {
+    // Stopped while waiting for space: the caller's cancel, not a workspace failure.
+    return { status: "cancelled", reason: "cancelled", message: (err as Error).message };
+  }
   if (typeof code === "string" && (err as Error).name === "WorkspaceError") {
     return { status: "failed", reason: "workspace_error", message: `${code}: ${(err as Error).message}` };
   }
