@@ -119,12 +119,15 @@ const bash = (command: string): StubBlock => ({
 });
 
 describe("the breakglass agent's permissions on the real CLI", () => {
-  it("are no allow rules and the default mode (the service decides every call), never the skip flag", () => {
+  it("are no allow rules (none from settings files either) and the default mode (the service decides every call), never the skip flag", () => {
     const { args } = buildArgv(agentInvocation(agent, { session: { kind: "new" }, output: "stream-json" }));
     expect(args).not.toContain("--allowedTools");
     expect(args[args.indexOf("--permission-mode") + 1]).toBe("default");
     expect(args[args.indexOf("--tools") + 1]).toBe("Bash,Read,Grep,Glob");
     expect(args).not.toContain("--dangerously-skip-permissions");
+    // No allow rule, hook or MCP server from the CLI's HOME or its cwd either.
+    expect(args[args.indexOf("--setting-sources") + 1]).toBe("");
+    expect(args).toContain("--strict-mcp-config");
   });
 
   it("let `ssh devvm …` and `ssh pve …` through, through the wrapper; refuse everything else, with no side effect", async () => {

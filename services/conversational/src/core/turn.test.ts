@@ -29,6 +29,8 @@ const stored: ConversationRecord = {
   turns: 1,
 };
 const argv = (inv: Invocation) => buildArgv(inv, { bin: "claude" }).args;
+/** A flag and its value. */
+const flag = (args: string[], name: string) => args.slice(args.indexOf(name), args.indexOf(name) + 2);
 
 describe("planTurn", () => {
   it("no conversation: a new one with minted conversation and session ids, `--session-id`", () => {
@@ -42,7 +44,7 @@ describe("planTurn", () => {
     });
     expect(plan.invocation.session).toEqual({ kind: "new", id: ids[1] });
     const args = argv(plan.invocation);
-    expect(args.slice(0, 3)).toEqual(["-p", "--session-id", ids[1]]);
+    expect(flag(args, "--session-id")).toEqual(["--session-id", ids[1]]);
     expect(args).not.toContain("--resume");
   });
 
@@ -60,7 +62,7 @@ describe("planTurn", () => {
     expect(plan).toMatchObject({ conversationId: "conv-1", sessionId: stored.sessionId, kind: "resume" });
     expect(plan.invocation.session).toEqual({ kind: "resume", id: stored.sessionId });
     const args = argv(plan.invocation);
-    expect(args.slice(0, 3)).toEqual(["-p", "--resume", stored.sessionId]);
+    expect(flag(args, "--resume")).toEqual(["--resume", stored.sessionId]);
     expect(args).not.toContain("--session-id");
     expect(args).not.toContain("--fork-session");
   });
@@ -74,14 +76,14 @@ describe("planTurn", () => {
       mintId: minter(),
     });
     expect(plan).toMatchObject({ conversationId: "voice-call-42", sessionId: ids[0], kind: "new" });
-    expect(argv(plan.invocation).slice(0, 3)).toEqual(["-p", "--session-id", ids[0]]);
+    expect(flag(argv(plan.invocation), "--session-id")).toEqual(["--session-id", ids[0]]);
   });
 
   it.each([
     ["new", null],
     ["resume", stored],
   ] as const)(
-    '%s: the no-tools profile: `--tools ""`, never the skip flag, streamed partial messages',
+    '%s: the no-tools profile: `--tools ""`, never the skip flag, no settings or MCP servers from the cwd or HOME, streamed partial messages',
     (_, s) => {
       const plan = planTurn({
         request: { ...(s ? { conversationId: "conv-1" } : {}), message: "Hi" },
@@ -98,6 +100,8 @@ describe("planTurn", () => {
       expect(args).not.toContain("--dangerously-skip-permissions");
       expect(args).not.toContain("--allowedTools");
       expect(args.join(" ")).not.toMatch(/bypassPermissions/);
+      expect(flag(args, "--setting-sources")).toEqual(["--setting-sources", ""]);
+      expect(args).toContain("--strict-mcp-config");
       expect(args).toEqual(
         expect.arrayContaining(["--output-format", "stream-json", "--verbose", "--include-partial-messages"]),
       );
