@@ -26,6 +26,7 @@ import {
   type Workspace,
   type Workspaces,
 } from "./ports.js";
+import { withProjectInstructions } from "./project-instructions.js";
 
 export interface RunJobDeps {
   store: JobStore;
@@ -92,7 +93,7 @@ export function createJobRunner(deps: RunJobDeps) {
       if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
       await sandbox.adopt(workspace.dir);
       const run = deps.runClaude({
-        invocation: deps.invocationFor(job),
+        invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
         prompt: s.prompt,
         cwd: workspace.dir,
         timeoutMs: (s.timeoutSeconds ?? 900) * 1000,
