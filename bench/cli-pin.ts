@@ -28,9 +28,22 @@ const RUNS = positiveIntEnv("BENCH_RUNS", 15);
 const WARM_TURNS = positiveIntEnv("BENCH_WARM_TURNS", 30);
 const WARMUP = 2;
 const PROMPT = "Say ok.";
-const COLD_ARGS = ["-p", "--output-format", "json", "--no-session-persistence", "--tools", ""];
+const COLD_ARGS = [
+  "-p",
+  "--setting-sources",
+  "",
+  "--strict-mcp-config",
+  "--output-format",
+  "json",
+  "--no-session-persistence",
+  "--tools",
+  "",
+];
 const WARM_ARGS = [
   "-p",
+  "--setting-sources",
+  "",
+  "--strict-mcp-config",
   "--input-format",
   "stream-json",
   "--output-format",

@@ -31,11 +31,25 @@ const rssKb = (pid: number) =>
 
 async function rawCli(bin: string, env: Record<string, string>, cwd: string): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(bin, ["-p", "--output-format", "json", "--no-session-persistence", "--tools", ""], {
-    cwd,
-    env: { ...env, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1" },
-    stdio: ["pipe", "ignore", "ignore"],
-  });
+  const child = spawn(
+    bin,
+    [
+      "-p",
+      "--setting-sources",
+      "",
+      "--strict-mcp-config",
+      "--output-format",
+      "json",
+      "--no-session-persistence",
+      "--tools",
+      "",
+    ],
+    {
+      cwd,
+      env: { ...env, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1" },
+      stdio: ["pipe", "ignore", "ignore"],
+    },
+  );
   child.stdin.end("Triage this.");
   await new Promise((r) => child.once("close", r));
   return performance.now() - t0;

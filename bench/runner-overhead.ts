@@ -26,6 +26,9 @@ const RUN_TIMEOUT_MS = 60_000;
 const PROMPT = "Say ok.";
 const RAW_ARGS = [
   "-p",
+  "--setting-sources",
+  "",
+  "--strict-mcp-config",
   "--output-format",
   "json",
   "--no-session-persistence",

@@ -41,7 +41,19 @@ function rawCli(
   cwd: string,
   output: "json" | "stream-json",
 ): Promise<number> {
-  const args = ["-p", "--no-session-persistence", "--tools", "", "--model", MODEL, "--output-format", output];
+  const args = [
+    "-p",
+    "--setting-sources",
+    "",
+    "--strict-mcp-config",
+    "--no-session-persistence",
+    "--tools",
+    "",
+    "--model",
+    MODEL,
+    "--output-format",
+    output,
+  ];
   if (output === "stream-json") args.push("--verbose", "--include-partial-messages");
   return new Promise((resolve, reject) => {
     const started = performance.now();
