@@ -72,9 +72,7 @@ export const localLauncher: Launcher = (spec, log) => {
     stdin: spec.input === undefined ? (child.stdin ?? undefined) : undefined,
     exit,
     stop,
-    reap: async () => [
-      ...(await reapRun(RUN_MARKER_VAR, spec.runId, [])),
-      ...(spec.runAs ? await reapUid(spec.runAs.uid) : []),
-    ],
+    // A run's own user is the sure net (nothing sheds it); the marker is the net without one.
+    reap: () => (spec.runAs ? reapUid(spec.runAs.uid) : reapRun(RUN_MARKER_VAR, spec.runId, [])),
   };
 };

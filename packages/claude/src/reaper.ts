@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { descendantsOf, environHas, type ProcessInfo, parseStat, parseStatusUids } from "./process-table.js";
 
@@ -95,19 +96,30 @@ async function stillCarries(pid: number, name: string, value: string): Promise<b
   return environ !== undefined && environHas(environ, name, value);
 }
 
-/** Every process (but this one) whose real or effective uid is `uid`. */
+/**
+ * Every process (but this one) whose real or effective uid is `uid`. Read synchronously: the kernel
+ * answers each `/proc/<pid>/status` at once, and queueing a hundred of them on libuv's four-thread
+ * pool costs ten times as long (measured: ~14 ms async, ~2 ms sync for 86 processes).
+ */
 export async function pidsOfUid(uid: number): Promise<number[]> {
-  const entries = await readdir("/proc").catch(() => [] as string[]);
   const hits: number[] = [];
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-      .map(async (e) => {
-        const status = await readFile(`/proc/${e}/status`, "utf8").catch(() => undefined);
-        const uids = status ? parseStatusUids(status) : undefined;
-        if (uids && (uids.real === uid || uids.effective === uid)) hits.push(Number(e));
-      }),
-  );
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return hits;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${e}/status`, "utf8");
+    } catch {
+      continue;
+    }
+    const uids = parseStatusUids(status);
+    if (uids && (uids.real === uid || uids.effective === uid)) hits.push(Number(e));
+  }
   return hits;
 }
 
