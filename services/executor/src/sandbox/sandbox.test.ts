@@ -1,5 +1,4 @@
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { link, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,16 +125,35 @@ describe.skipIf(process.getuid?.() !== 0)("mode users (as root)", () => {
     // The hardlinked object stays root's: the agent cannot change what the base (and others) read.
     expect((await stat(base)).uid).toBe(0);
 
-    const child = spawn("/bin/sleep", ["600"], {
-      uid: a.runAs!.uid,
-      gid: a.runAs!.gid,
-      detached: true,
-      stdio: "ignore",
+    // What the job launches runs as its user; a background child escapes its group and session.
+    const launched = a.launcher!(
+      {
+        file: "/bin/sh",
+        args: ["-c", "setsid /bin/sleep 600 > /dev/null 2>&1 & echo $!"],
+        cwd: checkout,
+        env: {},
+        runId: "t",
+      },
+      { warn: () => {}, info: () => {}, debug: () => {} } as never,
+    );
+    launched.stdin?.end();
+    let out = "";
+    launched.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
     });
-    child.unref();
+    await launched.exit;
+    const child = { pid: Number(out.trim()) };
     expect(await pidsOfUid(a.runAs!.uid)).toContain(child.pid);
     expect(await a.reap()).toContain(child.pid);
-    expect(await pidsOfUid(a.runAs!.uid)).toEqual([]);
+    // Killed; at most a zombie until its new parent collects it.
+    const running = (await pidsOfUid(a.runAs!.uid)).filter((pid) => {
+      try {
+        return !/\)\s+[ZX]\s/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    });
+    expect(running).toEqual([]);
 
     await a.close();
     await b.close();
