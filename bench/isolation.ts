@@ -13,7 +13,8 @@ import type { ChildProcess } from "node:child_process";
 import { chmod } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { createTempRepo, tempDir, text } from "@claude-gateway/testkit";
+import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
+import { createTempRepo, tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import { positiveIntEnv } from "./lib/env.js";
 import { startServiceProcess, stopServiceProcess } from "./lib/service-process.js";
 import { median, percentile } from "./lib/stats.js";
@@ -43,7 +44,7 @@ async function runJobs(url: string, repo: string, tag: string): Promise<{ run: n
     const res = await fetch(`${url}/execute`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ id, agent: "recruiter-triage", prompt: "Triage this.", repo }),
+      body: JSON.stringify({ id, agent: "assistant", prompt: "Triage this.", repo }),
     });
     if (res.status !== 202) throw new Error(`submit: ${res.status} ${await res.text()}`);
     for (;;) {
@@ -71,6 +72,8 @@ async function main() {
   const repo = await createTempRepo(files);
   const ws = await tempDir("cg-bench-iso-");
   await chmod(ws.dir, 0o711);
+  // No caller limits in the way of the measurement.
+  const policy = await writePermissivePolicy(ws.dir, AGENTS, { models: [...DEFAULT_SUPPORTED_MODELS] });
   const modes: Mode[] = [
     {
       name: "users (isolated)",
@@ -106,6 +109,7 @@ async function main() {
             MAX_CONCURRENCY: "2",
             LOG_LEVEL: "info",
             REPO_ALLOWLIST: repo.dir,
+            CALLER_POLICY_FILE: policy,
             ...mode.env,
           },
           "executor started",
