@@ -29,7 +29,13 @@ export async function createWorld(
     ...(opts.bus ? { bus: opts.bus } : {}),
     tmpPrefix: "cg-ws-",
     // Test repositories are made under the temp dir (testkit's createTempRepo): allow them there.
-    env: (dir) => ({ WORKSPACE_ROOT: dir, ACK_WAIT_SECONDS: "30", REPO_ALLOWLIST: tmpdir() }),
+    env: (dir) => ({
+      WORKSPACE_ROOT: dir,
+      ACK_WAIT_SECONDS: "30",
+      REPO_ALLOWLIST: tmpdir(),
+      // As root (CI) agents run as runner users; a developer's own user cannot switch users.
+      ...(process.getuid?.() === 0 ? {} : { AGENT_ISOLATION: "none" }),
+    }),
     // Tests run as root: the `general` agent skips permissions, which the CLI allows only in a sandbox.
     claudeEnv: (cli) => ({ ...cli.env, IS_SANDBOX: "1" }),
     // The service's own logger, at the world's LOG_LEVEL.

@@ -80,7 +80,11 @@ export async function createWorld(
   const world = await createServiceWorld({
     service: "executor",
     tmpPrefix: "cg-oai-ws-",
-    env: (dir) => ({ WORKSPACE_ROOT: dir }),
+    env: (dir) => ({
+      WORKSPACE_ROOT: dir,
+      // As root (CI) agents run as runner users; a developer's own user cannot switch users.
+      ...(process.getuid?.() === 0 ? {} : { AGENT_ISOLATION: "none" }),
+    }),
     claudeEnv: (cli) => sandboxed(cli, opts.sandbox ?? true),
     start: (env, claudeEnv) =>
       startExecutor(loadExecutorConfig(env), {
