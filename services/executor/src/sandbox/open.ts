@@ -5,6 +5,7 @@ import { claudeConfigDir } from "@claude-gateway/claude";
 import type { JobSandboxes } from "../ports.js";
 import { runnerClient } from "../runner/client.js";
 import type { WorkspaceLogger } from "../workspace/index.js";
+import { makeCliTemplate } from "./cli-template.js";
 import { type Isolation, type IsolationSetting, isolationMode } from "./mode.js";
 import { unreachableByOthers } from "./reachable.js";
 import { type AgentSandbox, createAgentSandbox } from "./sandbox.js";
@@ -72,10 +73,12 @@ export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentS
       {},
       "AGENT_ISOLATION=none: agents run as this service's own user and can read everything it can",
     );
+    const cliTemplate = await makeCliTemplate(opts.bin, opts.logger);
     const sandbox = createAgentSandbox({
       mode: "none",
       root,
       ...(loginConfigDir ? { loginConfigDir } : {}),
+      ...(cliTemplate ? { cliTemplate } : {}),
       logger: opts.logger,
     });
     return { mode: "none", sandboxes: sandbox, problem: ready, close: nothing };
@@ -118,10 +121,12 @@ export async function openRootSandbox(opts: {
 
   await closeSharedPlaces(opts.logger, opts.loginConfigDir);
   const users = await ensureRunnerUsers(opts.runnerUser, opts.slots);
+  const cliTemplate = await makeCliTemplate(opts.bin, opts.logger);
   const sandbox = createAgentSandbox({
     mode: "users",
     root: opts.root,
     users,
+    ...(cliTemplate ? { cliTemplate } : {}),
     ...(opts.loginConfigDir ? { loginConfigDir: opts.loginConfigDir } : {}),
     ...(opts.serviceOwner ? { serviceOwner: opts.serviceOwner } : {}),
     logger: opts.logger,

@@ -1,4 +1,13 @@
-import { chmodSync, chownSync, copyFileSync, existsSync, lchownSync, mkdirSync, readdirSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readdirSync,
+} from "node:fs";
 import { chmod, chown, copyFile, lstat, mkdir, readdir, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { type Launcher, localLauncher, reapUid } from "@claude-gateway/claude";
@@ -17,7 +26,7 @@ export type IsolationMode = "users" | "none";
 
 /** Where one job's agent runs, and as whom. */
 export interface JobSandbox {
-  /** A fresh HOME, seeded with the CLI login only. */
+  /** A fresh HOME: the CLI login, and the CLI's own first-run state made at start-up; nothing of any job. */
   readonly home: string;
   /** The CLI's config dir inside `home` (its sessions live here). */
   readonly configDir: string;
@@ -67,6 +76,8 @@ export interface AgentSandboxOptions {
   users?: readonly PasswdEntry[];
   /** The service's CLI config dir: its `.credentials.json` (a `claude /login`) is copied into each home. */
   loginConfigDir?: string;
+  /** The CLI's first-run state copied into each home (`makeCliTemplate`). */
+  cliTemplate?: { dir: string; entries: readonly string[] };
   /** Who owns staging dirs: the service (default: this process's user). */
   serviceOwner?: { uid: number; gid: number };
   logger: WorkspaceLogger;
@@ -110,6 +121,9 @@ export function createAgentSandbox(opts: AgentSandboxOptions): AgentSandbox {
     chmodSync(home, 0o700);
     mkdirSync(staging, { mode: 0o700 });
     chownSync(staging, owner.uid, owner.gid);
+    for (const entry of opts.cliTemplate?.entries ?? []) {
+      cpSync(join(opts.cliTemplate!.dir, entry), join(configDir, entry), { recursive: true });
+    }
     if (opts.loginConfigDir) {
       try {
         copyFileSync(join(opts.loginConfigDir, LOGIN_FILE), join(configDir, LOGIN_FILE));
