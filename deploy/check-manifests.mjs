@@ -251,7 +251,8 @@ function rules(obj, where, configMaps) {
     if (pod.automountServiceAccountToken !== false) say("automountServiceAccountToken must be false");
     // The one exception: the executor's runner, which runs each job as its slot's user, as root with
     // exactly the capabilities that takes and no secret (services/executor/README.md, "Threat model").
-    const isRunner = (c) => obj.kind === "Deployment" && obj.metadata?.name === "executor" && c.name === "runner";
+    const isRunner = (c) =>
+      obj.kind === "Deployment" && obj.metadata?.name === "executor" && c.name === "runner";
     const secretVolumes = new Set(
       (pod.volumes ?? []).filter((v) => v.secret || v.configMap).map((v) => v.name),
     );
@@ -269,7 +270,8 @@ function rules(obj, where, configMaps) {
         for (const cap of added.filter((a) => !RUNNER_CAPABILITIES.includes(a)))
           say(`${c.name}: must not add capability ${cap}`);
         for (const m of c.volumeMounts ?? [])
-          if (secretVolumes.has(m.name)) say(`${c.name}: must not mount ${m.name}: the runner holds no secret`);
+          if (secretVolumes.has(m.name))
+            say(`${c.name}: must not mount ${m.name}: the runner holds no secret`);
       } else {
         if (nonRoot !== true) say(`${c.name}: runAsNonRoot must be true`);
         for (const cap of added) say(`${c.name}: must not add capability ${cap}`);

@@ -181,7 +181,7 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
 describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
   // `env -i` sheds every variable (the old marker), `setsid` the session and process group, and a
   // double fork the parent: only the uid stays.
-  const escape = (tag: string) =>
+  const escapeCommand = (tag: string) =>
     [
       `env -i setsid nohup sh -c 'echo $$ > ${drop}/${tag}-1; exec /bin/sleep 6001' > /dev/null 2>&1 &`,
       `(sh -c 'sh -c "echo \\$\\$ > ${drop}/${tag}-2; exec /bin/sleep 6002" > /dev/null 2>&1 &' &)`,
@@ -207,7 +207,7 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
 
   it("when the job succeeds", async () => {
     world.stub.reset();
-    commands.S = escape("S");
+    commands.S = escapeCommand("S");
     scriptBash();
     const r = await submit(ex, { agent: "general", prompt: "[tag:S] escape" });
     const job = await waitForJob(ex, r.body.jobId);
@@ -219,7 +219,7 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
 
   it("when the job is cancelled", async () => {
     world.stub.reset();
-    commands.C = escape("C");
+    commands.C = escapeCommand("C");
     world.stub.setHandler((req) => {
       if (!messagesText(req.body).includes("[tag:C]")) return undefined;
       // The tool ran; the turn after it never answers, until the job is cancelled.
@@ -237,7 +237,7 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
 
   it("when the job times out", async () => {
     world.stub.reset();
-    commands.T = escape("T");
+    commands.T = escapeCommand("T");
     world.stub.setHandler((req) => {
       if (!messagesText(req.body).includes("[tag:T]")) return undefined;
       if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result")) return { kind: "hang" };
