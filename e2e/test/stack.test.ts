@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { chmod } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -49,6 +50,8 @@ beforeAll(async () => {
   stub = await startMessagesStub();
   cli = await claudeTestEnv(stub.url);
   data = await tempDir("cg-e2e-");
+  // As root the executor runs each job as a runner user, who must pass through to the workspace.
+  await chmod(data.dir, 0o711);
   for (const svc of ["nats", "openai-gateway", "conversational", "executor", "breakglass"])
     ports[svc] = await freePort();
   stack = spawn(process.execPath, ["scripts/start-stack.mjs"], {

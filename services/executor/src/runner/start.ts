@@ -38,5 +38,11 @@ export async function startRunner(
     serviceOwner: client,
     logger,
   });
-  return serveRunner({ socketPath: config.RUNNER_SOCKET, sandbox, root, bin, client, logger });
+  const server = await serveRunner({ socketPath: config.RUNNER_SOCKET, sandbox, root, bin, client, logger });
+  return {
+    close: async () => {
+      await server.close();
+      sandbox.release();
+    },
+  };
 }

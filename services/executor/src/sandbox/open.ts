@@ -1,10 +1,12 @@
+import { chmodSync, mkdirSync } from "node:fs";
 import { chmod, chown, mkdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { claudeConfigDir } from "@claude-gateway/claude";
 import type { JobSandboxes } from "../ports.js";
 import { runnerClient } from "../runner/client.js";
 import type { WorkspaceLogger } from "../workspace/index.js";
+import { claimRunnerNames } from "./claims.js";
 import { makeCliTemplate } from "./cli-template.js";
 import { type Isolation, type IsolationSetting, isolationMode } from "./mode.js";
 import { unreachableByOthers } from "./reachable.js";
@@ -91,7 +93,7 @@ export async function openAgentSandbox(opts: OpenSandboxOptions): Promise<AgentS
     );
   }
   const sandbox = await openRootSandbox({ ...opts, root, loginConfigDir });
-  return { mode: "users", sandboxes: sandbox, problem: ready, close: nothing };
+  return { mode: "users", sandboxes: sandbox, problem: ready, close: () => sandbox.release() };
 }
 
 /**
@@ -108,7 +110,7 @@ export async function openRootSandbox(opts: {
   /** Who owns the workspace root and staging dirs (a non-root executor beside a runner). */
   serviceOwner?: { uid: number; gid: number };
   logger: WorkspaceLogger;
-}): Promise<AgentSandbox> {
+}): Promise<AgentSandbox & { release(): void }> {
   const problems: string[] = [];
   await mkdir(opts.root, { recursive: true, mode: 0o711 });
   if (opts.serviceOwner) await chown(opts.root, opts.serviceOwner.uid, opts.serviceOwner.gid);
@@ -120,7 +122,14 @@ export async function openRootSandbox(opts: {
   if (problems.length) throw new SandboxSetupError(`agents cannot run isolated: ${problems.join("; ")}`);
 
   await closeSharedPlaces(opts.logger, opts.loginConfigDir);
-  const users = await ensureRunnerUsers(opts.runnerUser, opts.slots);
+  const claims = claimRunnerNames(opts.runnerUser, opts.slots, claimsDir());
+  let users: Awaited<ReturnType<typeof ensureRunnerUsers>>;
+  try {
+    users = await ensureRunnerUsers(claims.names);
+  } catch (err) {
+    claims.release();
+    throw err;
+  }
   const cliTemplate = await makeCliTemplate(opts.bin, opts.logger);
   const sandbox = createAgentSandbox({
     mode: "users",
@@ -133,7 +142,28 @@ export async function openRootSandbox(opts: {
   });
   await sandbox.sweep();
   opts.logger.info({ users: users.map((u) => u.name) }, "agents run as per-slot runner users");
-  return sandbox;
+  return { ...sandbox, mode: sandbox.mode, release: () => claims.release() };
+}
+
+/**
+ * Where runner-user claims live: one place per machine (root's alone), so that executors and
+ * runners sharing it never share a user. `/run/claude-gateway` in the runner container (its socket
+ * volume), else the temp dir.
+ */
+function claimsDir(): string {
+  for (const base of ["/run/claude-gateway", tmpdir()]) {
+    const dir = join(base, "runner-claims");
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+      return dir;
+    } catch {
+      // not writable here (a read-only root filesystem): the next
+    }
+  }
+  throw new SandboxSetupError(
+    "nowhere to keep runner-user claims: /run/claude-gateway and the temp dir are read-only",
+  );
 }
 
 function configDirOf(env: Readonly<Record<string, string | undefined>>): string | undefined {

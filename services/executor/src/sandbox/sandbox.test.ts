@@ -103,7 +103,7 @@ describe("mode none", () => {
 
 describe.skipIf(process.getuid?.() !== 0)("mode users (as root)", () => {
   it("gives the checkout and home to the slot's user, except files shared with a base, and kills what the user left running", async () => {
-    const users = await ensureRunnerUsers("cg-test-runner", 2);
+    const users = await ensureRunnerUsers(["cg-test-runner-0", "cg-test-runner-1"]);
     const root = join(dir, "ws-users");
     const sandbox = createAgentSandbox({ mode: "users", root, users, loginConfigDir: login, logger });
     const [a, b] = [await sandbox.open("job-a"), await sandbox.open("job-b")];

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { type PasswdEntry, parsePasswdLine, runnerUserName } from "./passwd.js";
+import { type PasswdEntry, parsePasswdLine } from "./passwd.js";
 
 export class RunnerUserError extends Error {
   override readonly name = "RunnerUserError";
@@ -13,14 +13,13 @@ export async function lookupUser(name: string): Promise<PasswdEntry | undefined>
 }
 
 /**
- * The runner users of every slot (`<base>-0` … `<base>-<count-1>`), created when missing: system
- * users with their own group, no home and no login shell. An image with a read-only root filesystem
- * must carry them already (the Dockerfile creates them).
+ * The runner users `names` (one per slot, see `claimRunnerNames`), created when missing: system users
+ * with their own group, no home and no login shell. An image with a read-only root filesystem must
+ * carry them already (the Dockerfile creates them).
  */
-export async function ensureRunnerUsers(base: string, count: number): Promise<PasswdEntry[]> {
+export async function ensureRunnerUsers(names: readonly string[]): Promise<PasswdEntry[]> {
   const users: PasswdEntry[] = [];
-  for (let slot = 0; slot < count; slot++) {
-    const name = runnerUserName(base, slot);
+  for (const name of names) {
     let entry = await lookupUser(name);
     if (!entry) {
       const r = await execa(
@@ -37,10 +36,11 @@ export async function ensureRunnerUsers(base: string, count: number): Promise<Pa
         ],
         { reject: false },
       );
+      // Another process may have created it meanwhile: look again either way.
       entry = await lookupUser(name);
       if (!entry) {
         throw new RunnerUserError(
-          `runner user ${name} does not exist and could not be created (${String(r.stderr || r.shortMessage || "").trim()}): create users ${runnerUserName(base, 0)}…${runnerUserName(base, count - 1)} in the image, or lower MAX_CONCURRENCY`,
+          `runner user ${name} does not exist and could not be created (${String(r.stderr || r.shortMessage || "").trim()}): create the runner users in the image, or lower MAX_CONCURRENCY / RUNNER_SLOTS`,
         );
       }
     }
