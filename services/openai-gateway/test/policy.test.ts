@@ -92,11 +92,11 @@ describe("the default agent", () => {
   it.runIf(process.getuid?.() === 0)(
     "`general` (which skips permissions) runs where the service is root, without IS_SANDBOX: its agent runs as a runner user, never as root",
     async () => {
-      const { data } = await client("alice").chat.completions.create(
+      const completion = await client("alice").chat.completions.create(
         { model: "claude-haiku-4-5", messages: user("Say hello.") },
         { headers: { "X-Claude-Agent": "general" } },
       );
-      expect(data.choices[0]?.message.content).toBe("Hello from the stub.");
+      expect(completion.choices[0]?.message.content).toBe("Hello from the stub.");
       expect(world.stub.turnRequests()).toHaveLength(1);
     },
   );
