@@ -39,7 +39,8 @@ let r2: RunningExecutor;
 beforeAll(async () => {
   world = await createWorld();
   const policy = join(world.dir, "policy.yaml");
-  await writeFile(policy, POLICY);
+  // The service's alone: an isolated executor refuses to start beside a policy others can read.
+  await writeFile(policy, POLICY, { mode: 0o600 });
   const env = {
     AUTH_TOKENS: Object.entries(TOKENS)
       .map(([name, token]) => `${name}=${token}`)
@@ -227,6 +228,7 @@ describe("the caller policy, enforced by every replica alike", () => {
     await writeFile(
       bad,
       "defaults: { maxConcurrent: 0, agentz: [x] }\ncallers: { ci: { budgetUsdPerDay: -1 } }\n",
+      { mode: 0o600 },
     );
     const config = loadConfig({ ...world.baseEnv(), CALLER_POLICY_FILE: bad });
     const err = await world.start({ CALLER_POLICY_FILE: bad }).catch((e: unknown) => e);
