@@ -3,7 +3,7 @@ import { isAbsolute, join } from "node:path";
 import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
 import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
-import { runnerUserProblem } from "./sandbox/passwd.js";
+import { RunnerUserSetting } from "./sandbox/passwd.js";
 import { SECRET_FILE_VARS } from "./sandbox/secret-files.js";
 import { parseRepoAllowlist, type WorkspaceManagerOptions } from "./workspace/index.js";
 
@@ -68,13 +68,7 @@ export const ExecutorEnv = z.object({
   /** The runner beside a non-root executor (services/executor/README.md): it runs every job's CLI. */
   RUNNER_SOCKET: z.string().optional(),
   /** Runner users are `<RUNNER_USER>-0` … `<RUNNER_USER>-<MAX_CONCURRENCY-1>`, created if missing. */
-  RUNNER_USER: z
-    .string()
-    .default("claude-runner")
-    .superRefine((v, ctx) => {
-      const problem = runnerUserProblem(v);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  RUNNER_USER: RunnerUserSetting,
   /** Which repositories jobs may clone (`workspace/allowlist.ts`); unset, none. */
   REPO_ALLOWLIST: z
     .string()

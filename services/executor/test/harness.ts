@@ -5,9 +5,13 @@ import {
   createServiceWorld,
   IN_PROCESS,
   type Json,
+  messagesText,
+  type RecordedRequest,
   type ServiceWorld,
   type ServiceWorldOptions,
   TEST_AUTH,
+  text,
+  toolUse,
 } from "@claude-gateway/testkit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { z } from "zod";
@@ -96,4 +100,39 @@ export function overNats(nc: NatsConnection, caller = "tok_tester") {
         payload: { id },
       }),
   };
+}
+
+/** The stub of a world: what the Bash helpers script and read. */
+type StubOf = Pick<World, "stub">;
+
+/**
+ * Makes the real CLI run shell commands: a job marked `[tag:X]` in its prompt gets a Bash tool call
+ * running `commands[X]` (read when the request arrives, so tests may fill it later), then finishes
+ * with `done X` — or never answers after the tool, for tags in `hangAfterTool`. Other requests get
+ * the stub's default.
+ */
+export function scriptBash(
+  world: StubOf,
+  commands: Readonly<Record<string, string>>,
+  hangAfterTool: readonly string[] = [],
+): void {
+  world.stub.setHandler((req) => {
+    const tag = /\[tag:(\w+)\]/.exec(messagesText(req.body))?.[1];
+    if (!tag || !commands[tag]) return undefined;
+    if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result"))
+      return hangAfterTool.includes(tag) ? { kind: "hang" } : text(`done ${tag}`);
+    return toolUse("Bash", { command: commands[tag], description: "work" });
+  });
+}
+
+/** The tool result the CLI sent back for the job marked `[tag:X]`, as JSON text. */
+export function toolResultOf(world: StubOf, tag: string): string {
+  const req = world.stub
+    .turnRequests()
+    .find(
+      (r: RecordedRequest) =>
+        messagesText(r.body).includes(`[tag:${tag}]`) && JSON.stringify(r.body).includes("tool_result"),
+    );
+  if (!req) throw new Error(`no tool_result request for [tag:${tag}]`);
+  return JSON.stringify(req.body.messages!.at(-1)!.content);
 }

@@ -2,20 +2,21 @@ import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createTempRepo,
-  messagesText,
-  type RecordedRequest,
-  TEST_TOKEN,
-  type TempRepo,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
+import { createTempRepo, TEST_TOKEN, type TempRepo } from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { runnerUserName } from "../src/sandbox/index.js";
 import { type RunningExecutor, startExecutor } from "../src/start.js";
-import { AUTH, createWorld, getJob, submit, type World, waitForJob } from "./harness.js";
+import {
+  AUTH,
+  createWorld,
+  getJob,
+  scriptBash,
+  submit,
+  toolResultOf,
+  type World,
+  waitForJob,
+} from "./harness.js";
 
 // Hostile agents, for real: the stub makes the real CLI run these commands through its Bash tool,
 // inside an executor that runs as root (as in CI) and so runs each job as its slot's runner user.
@@ -61,26 +62,6 @@ afterAll(async () => {
 
 /** Each job runs the command of its `[tag:X]`, then finishes with `done X`. */
 const commands: Record<string, string> = {};
-function scriptBash() {
-  world.stub.setHandler((req) => {
-    const tag = /\[tag:(\w+)\]/.exec(messagesText(req.body))?.[1];
-    if (!tag || !commands[tag]) return undefined;
-    if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result"))
-      return text(`done ${tag}`);
-    return toolUse("Bash", { command: commands[tag], description: "work" });
-  });
-}
-
-function toolResultOf(tag: string): string {
-  const req = world.stub
-    .turnRequests()
-    .find(
-      (r: RecordedRequest) =>
-        messagesText(r.body).includes(`[tag:${tag}]`) && JSON.stringify(r.body).includes("tool_result"),
-    );
-  expect(req, `a tool_result request for ${tag}`).toBeDefined();
-  return JSON.stringify(req!.body.messages!.at(-1)!.content);
-}
 
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -105,7 +86,7 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     const policy = world.baseEnv().CALLER_POLICY_FILE!;
     // Job A writes a file into its checkout, then holds its slot until the test lets it go.
     commands.A = `echo a-private > private.txt && while [ ! -e ${drop}/release-A ]; do /bin/sleep 0.1; done; echo released`;
-    scriptBash();
+    scriptBash(world, commands);
     const a = await submit(ex, { agent: "general", prompt: "[tag:A] hold", repo: repo.dir });
     expect(a.status).toBe(202);
     const checkoutA = join(world.workspaceRoot, "jobs", a.body.jobId);
@@ -130,7 +111,7 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     const jobA = await waitForJob(ex, a.body.jobId);
     expect([jobA.status, jobB.status]).toEqual(["succeeded", "succeeded"]);
 
-    const seen = toolResultOf("B");
+    const seen = toolResultOf(world, "B");
     // It ran as a runner user, not as the service (root).
     expect(seen).toMatch(
       new RegExp(`${runnerUserName("claude-runner", 0)}|${runnerUserName("claude-runner", 1)}`),
@@ -163,13 +144,13 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     });
     commands.P1 = `mkdir -p "$HOME/.claude" && printf '%s' '${hook}' > "$HOME/.claude/settings.json" && echo "planted in $HOME"`;
     commands.P2 = `echo "home is $HOME"; ls -A "$HOME/.claude"; cat "$HOME/.claude/settings.json" 2>&1`;
-    scriptBash();
+    scriptBash(world, commands);
     const one = await submit(ex, { agent: "general", prompt: "[tag:P1] plant" });
     expect((await waitForJob(ex, one.body.jobId)).status).toBe("succeeded");
-    expect(toolResultOf("P1")).toContain("planted in");
+    expect(toolResultOf(world, "P1")).toContain("planted in");
     const two = await submit(ex, { agent: "general", prompt: "[tag:P2] look" });
     expect((await waitForJob(ex, two.body.jobId)).status).toBe("succeeded");
-    const seen = toolResultOf("P2");
+    const seen = toolResultOf(world, "P2");
     expect(seen).toContain(`home is ${join(world.workspaceRoot, "homes", two.body.jobId)}`);
     expect(seen).toContain("No such file or directory");
     expect(existsSync(mark)).toBe(false);
@@ -208,11 +189,11 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
   it("when the job succeeds", async () => {
     world.stub.reset();
     commands.S = escapeCommand("S");
-    scriptBash();
+    scriptBash(world, commands);
     const r = await submit(ex, { agent: "general", prompt: "[tag:S] escape" });
     const job = await waitForJob(ex, r.body.jobId);
     expect(job.status).toBe("succeeded");
-    expect(toolResultOf("S")).toMatch(/"content":"escaped/);
+    expect(toolResultOf(world, "S")).toMatch(/"content":"escaped/);
     const pids = await escapees("S");
     expect(pids.filter(isRunning)).toEqual([]);
   });
@@ -220,12 +201,7 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
   it("when the job is cancelled", async () => {
     world.stub.reset();
     commands.C = escapeCommand("C");
-    world.stub.setHandler((req) => {
-      if (!messagesText(req.body).includes("[tag:C]")) return undefined;
-      // The tool ran; the turn after it never answers, until the job is cancelled.
-      if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result")) return { kind: "hang" };
-      return toolUse("Bash", { command: commands.C!, description: "work" });
-    });
+    scriptBash(world, commands, ["C"]);
     const r = await submit(ex, { agent: "general", prompt: "[tag:C] escape" });
     const pids = await escapees("C");
     expect(pids.filter(isRunning)).toHaveLength(2);
@@ -238,11 +214,7 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
   it("when the job times out", async () => {
     world.stub.reset();
     commands.T = escapeCommand("T");
-    world.stub.setHandler((req) => {
-      if (!messagesText(req.body).includes("[tag:T]")) return undefined;
-      if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result")) return { kind: "hang" };
-      return toolUse("Bash", { command: commands.T!, description: "work" });
-    });
+    scriptBash(world, commands, ["T"]);
     const r = await submit(ex, { agent: "general", prompt: "[tag:T] escape", timeoutSeconds: 5 });
     const pids = await escapees("T");
     expect(pids.filter(isRunning)).toHaveLength(2);

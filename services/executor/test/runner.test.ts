@@ -7,23 +7,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { resolveClaudeBin } from "@claude-gateway/claude";
-import {
-  createTempRepo,
-  messagesText,
-  type RecordedRequest,
-  TEST_AUTH,
-  TEST_TOKEN,
-  type TempRepo,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
+import { createTempRepo, messagesText, TEST_AUTH, TEST_TOKEN, type TempRepo } from "@claude-gateway/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRunnerConfig } from "../src/runner/config.js";
 import type { RunnerServer } from "../src/runner/server.js";
 import { startRunner } from "../src/runner/start.js";
 import { lookupUser } from "../src/sandbox/users.js";
-import { createWorld, type World } from "./harness.js";
+import { createWorld, scriptBash, toolResultOf, type World } from "./harness.js";
 
 // The Kubernetes shape, for real: the executor as its own non-root process (the built dist/main.js
 // as a service user), holding the secrets; the runner as root beside it, holding none, reached over
@@ -142,27 +133,6 @@ afterAll(async () => {
 });
 
 const commands: Record<string, string> = {};
-function scriptBash(hangAfterTool: readonly string[] = []) {
-  world.stub.setHandler((req) => {
-    const tag = /\[tag:(\w+)\]/.exec(messagesText(req.body))?.[1];
-    if (!tag) return undefined;
-    if (!commands[tag]) return text(`reply for ${tag}`);
-    if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result"))
-      return hangAfterTool.includes(tag) ? { kind: "hang" } : text(`done ${tag}`);
-    return toolUse("Bash", { command: commands[tag]!, description: "work" });
-  });
-}
-
-function toolResultOf(tag: string): string {
-  const req = world.stub
-    .turnRequests()
-    .find(
-      (r: RecordedRequest) =>
-        messagesText(r.body).includes(`[tag:${tag}]`) && JSON.stringify(r.body).includes("tool_result"),
-    );
-  expect(req, `a tool_result request for ${tag}`).toBeDefined();
-  return JSON.stringify(req!.body.messages!.at(-1)!.content);
-}
 
 async function submit(body: Record<string, unknown>): Promise<string> {
   const res = await fetch(`${url}/execute`, {
@@ -222,10 +192,10 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
     ]
       .map((c) => `${c} 2>&1; echo "rc=$?"`)
       .join("; ");
-    scriptBash();
+    scriptBash(world, commands);
     const job = await finished(await submit({ agent: "general", prompt: "[tag:S] snoop", repo: repo.dir }));
     expect(job.status, JSON.stringify(job)).toBe("succeeded");
-    const seen = toolResultOf("S");
+    const seen = toolResultOf(world, "S");
     expect(seen).toMatch(/claude-runner-[01]\\nrc=0/);
     expect(seen).toContain(`${paths.tokens}: Permission denied`);
     expect(seen).toContain(`${paths.policy}: Permission denied`);
@@ -237,7 +207,7 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
 
   it("a session recorded in one job resumes in the next: the transcript goes out of and back into the job's home through the runner", async () => {
     world.stub.reset();
-    scriptBash();
+    scriptBash(world, commands);
     const first = await finished(
       await submit({
         agent: "recruiter-triage",
@@ -291,7 +261,7 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
       `while [ ! -s ${drop}/K-1 ]; do /bin/sleep 0.05; done`,
       "echo started",
     ].join("\n");
-    scriptBash(["K"]);
+    scriptBash(world, commands, ["K"]);
     const id = await submit({ agent: "general", prompt: "[tag:K] escape" });
     await until(
       "the escapee's pid",
@@ -308,7 +278,7 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
     // A new executor finds both slots free.
     ({ child: executor, url } = await startExecutorProcess());
     world.stub.reset();
-    scriptBash();
+    scriptBash(world, commands);
     const ids = await Promise.all([
       submit({ agent: "recruiter-triage", prompt: "[tag:N1] hi" }),
       submit({ agent: "recruiter-triage", prompt: "[tag:N2] hi" }),

@@ -3,20 +3,22 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RemoteServiceError } from "@claude-gateway/nats";
-import {
-  createTempRepo,
-  messagesText,
-  type RecordedRequest,
-  type TempRepo,
-  tempDir,
-  text,
-  toolUse,
-} from "@claude-gateway/testkit";
+import { createTempRepo, type TempRepo, tempDir } from "@claude-gateway/testkit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningExecutor } from "../src/start.js";
-import { AUTH, createWorld, type Json, overNats, submit, type World, waitForJob } from "./harness.js";
+import {
+  AUTH,
+  createWorld,
+  type Json,
+  overNats,
+  scriptBash,
+  submit,
+  toolResultOf,
+  type World,
+  waitForJob,
+} from "./harness.js";
 
 // The `general` agent (Bash enabled, permissions skipped inside its own checkout) on real repos.
 let world: World;
@@ -46,31 +48,6 @@ afterAll(async () => {
   await keys?.cleanup();
 });
 
-/** The text of the tool result the CLI sent back for a job (marked in its prompt by `[tag:X]`). */
-function toolResultOf(tag: string): string {
-  const req = world.stub
-    .turnRequests()
-    .find(
-      (r: RecordedRequest) =>
-        messagesText(r.body).includes(`[tag:${tag}]`) && JSON.stringify(r.body).includes("tool_result"),
-    );
-  expect(req, `a tool_result request for ${tag}`).toBeDefined();
-  const last = req!.body.messages!.at(-1)!;
-  return JSON.stringify(last.content);
-}
-
-/** First request of a job: run `command`; second (carrying the result): finish. */
-function scriptBash(commands: Record<string, string>) {
-  world.stub.setHandler((req) => {
-    const sent = messagesText(req.body);
-    const tag = /\[tag:(\w+)\]/.exec(sent)?.[1];
-    if (!tag || !commands[tag]) return undefined;
-    if (JSON.stringify(req.body.messages?.at(-1)?.content).includes("tool_result"))
-      return text(`done ${tag}`);
-    return toolUse("Bash", { command: commands[tag], description: "work" });
-  });
-}
-
 describe("jobs in isolated checkouts", () => {
   let ex: RunningExecutor;
   beforeAll(async () => {
@@ -82,7 +59,7 @@ describe("jobs in isolated checkouts", () => {
     world.stub.reset();
     const cmd = (who: string) =>
       `echo ${who} > shared.txt && git commit -qam "${who}" && sleep 1 && cat shared.txt && git log --format=%s -1`;
-    scriptBash({ A: cmd("from-A"), B: cmd("from-B") });
+    scriptBash(world, { A: cmd("from-A"), B: cmd("from-B") });
     const [a, b] = await Promise.all(
       ["A", "B"].map((tag) =>
         submit(ex, { agent: "general", prompt: `[tag:${tag}] edit`, repo: upstream.dir }),
@@ -93,8 +70,8 @@ describe("jobs in isolated checkouts", () => {
     // They really overlapped, and each saw only its own write and commit.
     expect(Date.parse(jobs[0]!.startedAt)).toBeLessThan(Date.parse(jobs[1]!.finishedAt));
     expect(Date.parse(jobs[1]!.startedAt)).toBeLessThan(Date.parse(jobs[0]!.finishedAt));
-    const ra = toolResultOf("A");
-    const rb = toolResultOf("B");
+    const ra = toolResultOf(world, "A");
+    const rb = toolResultOf(world, "B");
     expect(ra).toContain("from-A");
     expect(ra).not.toContain("from-B");
     expect(rb).toContain("from-B");
@@ -191,11 +168,11 @@ describe("git-crypt with a key", () => {
     const ex = await world.start({ GIT_CRYPT_KEY_FILE: join(keys.dir, "key") });
     try {
       world.stub.reset();
-      scriptBash({ C: "cat secret.txt" });
+      scriptBash(world, { C: "cat secret.txt" });
       const r = await submit(ex, { agent: "general", prompt: "[tag:C] read it", repo: crypt.dir });
       const job = await waitForJob(ex, r.body.jobId);
       expect(job.status).toBe("succeeded");
-      expect(toolResultOf("C")).toContain(SECRET);
+      expect(toolResultOf(world, "C")).toContain(SECRET);
     } finally {
       await ex.stop();
     }

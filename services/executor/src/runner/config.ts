@@ -1,6 +1,6 @@
 import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
-import { runnerUserProblem } from "../sandbox/passwd.js";
+import { RunnerUserSetting } from "../sandbox/passwd.js";
 
 const id = (def: number) => z.coerce.number().int().min(1).default(def);
 
@@ -13,13 +13,7 @@ export const RunnerEnv = z.object({
   RUNNER_CLIENT_GID: id(10001),
   /** The executor's WORKSPACE_ROOT (the volume they share). */
   WORKSPACE_ROOT: z.string().default("/work"),
-  RUNNER_USER: z
-    .string()
-    .default("claude-runner")
-    .superRefine((v, ctx) => {
-      const problem = runnerUserProblem(v);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  RUNNER_USER: RunnerUserSetting,
   /** Jobs at once: at least the executor's MAX_CONCURRENCY (one runner user each). */
   RUNNER_SLOTS: id(10),
   CLAUDE_BIN: z.string().optional(),

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** One entry of the user database, as `getent passwd <name>` prints it. */
 export interface PasswdEntry {
   name: string;
@@ -26,3 +28,12 @@ export function runnerUserProblem(base: string): string | undefined {
   if (base.length > 24) return "must be at most 24 characters (slots add '-<n>')";
   return undefined;
 }
+
+/** `RUNNER_USER`, as the executor and the runner both read it. */
+export const RunnerUserSetting = z
+  .string()
+  .default("claude-runner")
+  .superRefine((v, ctx) => {
+    const problem = runnerUserProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
