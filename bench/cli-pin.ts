@@ -16,7 +16,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { buildChildEnv } from "@claude-gateway/claude";
+import { buildChildEnv, DEPLOYER_SETTINGS_ONLY } from "@claude-gateway/claude";
 import { claudeTestEnv, realClaudeVersion, startMessagesStub, tempDir, text } from "@claude-gateway/testkit";
 import { positiveIntEnv } from "./lib/env.js";
 import { describeMachine } from "./lib/machine.js";
@@ -30,9 +30,7 @@ const WARMUP = 2;
 const PROMPT = "Say ok.";
 const COLD_ARGS = [
   "-p",
-  "--setting-sources",
-  "",
-  "--strict-mcp-config",
+  ...DEPLOYER_SETTINGS_ONLY,
   "--output-format",
   "json",
   "--no-session-persistence",
@@ -41,9 +39,7 @@ const COLD_ARGS = [
 ];
 const WARM_ARGS = [
   "-p",
-  "--setting-sources",
-  "",
-  "--strict-mcp-config",
+  ...DEPLOYER_SETTINGS_ONLY,
   "--input-format",
   "stream-json",
   "--output-format",

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { DEPLOYER_SETTINGS_ONLY } from "@claude-gateway/claude";
 import { tempDir, text } from "@claude-gateway/testkit";
 import { startServiceProcess, stopServiceProcess } from "./lib/service-process.js";
 import { median, percentile } from "./lib/stats.js";
@@ -33,17 +34,7 @@ async function rawCli(bin: string, env: Record<string, string>, cwd: string): Pr
   const t0 = performance.now();
   const child = spawn(
     bin,
-    [
-      "-p",
-      "--setting-sources",
-      "",
-      "--strict-mcp-config",
-      "--output-format",
-      "json",
-      "--no-session-persistence",
-      "--tools",
-      "",
-    ],
+    ["-p", ...DEPLOYER_SETTINGS_ONLY, "--output-format", "json", "--no-session-persistence", "--tools", ""],
     {
       cwd,
       env: { ...env, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_AUTOUPDATER: "1" },

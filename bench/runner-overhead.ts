@@ -10,7 +10,14 @@ import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { buildArgv, buildChildEnv, type Invocation, RUN_MARKER_VAR, runClaude } from "@claude-gateway/claude";
+import {
+  buildArgv,
+  buildChildEnv,
+  DEPLOYER_SETTINGS_ONLY,
+  type Invocation,
+  RUN_MARKER_VAR,
+  runClaude,
+} from "@claude-gateway/claude";
 import { claudeTestEnv, realClaudeVersion, startMessagesStub, tempDir, text } from "@claude-gateway/testkit";
 // Not public API: timed on its own because it is the /proc scan `runClaude` does after every run.
 import { reapRun } from "../packages/claude/dist/reaper.js";
@@ -26,9 +33,7 @@ const RUN_TIMEOUT_MS = 60_000;
 const PROMPT = "Say ok.";
 const RAW_ARGS = [
   "-p",
-  "--setting-sources",
-  "",
-  "--strict-mcp-config",
+  ...DEPLOYER_SETTINGS_ONLY,
   "--output-format",
   "json",
   "--no-session-persistence",

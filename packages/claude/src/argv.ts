@@ -28,6 +28,13 @@ const AGENT_DEFINITION_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Every run reads settings from the deployer only (managed settings still apply): no hooks,
+ * permission rules, memory or MCP servers from the cwd, the checkout or a HOME a job can write.
+ * Exported so benchmarks run the bare CLI with the same flags.
+ */
+export const DEPLOYER_SETTINGS_ONLY = ["--setting-sources", "", "--strict-mcp-config"] as const;
+
+/**
  * Builds the argv of `claude -p` from a typed invocation. Pure but for minting a session id,
  * which is injectable. The prompt is never part of argv: it goes to the child's stdin.
  */
@@ -39,7 +46,7 @@ export function buildArgv(
   // from the cwd (a cloned repository's `.claude/settings*.json`, CLAUDE.md) or from a HOME a job
   // can write; `--strict-mcp-config` without `--mcp-config`: no MCP server at all. Managed settings
   // (/etc/claude-code/managed-settings.json) still apply. Always, whatever the invocation says.
-  const args: string[] = ["-p", "--setting-sources", "", "--strict-mcp-config"];
+  const args: string[] = ["-p", ...DEPLOYER_SETTINGS_ONLY];
   let sessionId: string | undefined;
 
   switch (inv.session.kind) {

@@ -1,4 +1,4 @@
-export { type BuiltCommand, buildArgv, InvalidInvocationError } from "./argv.js";
+export { type BuiltCommand, buildArgv, DEPLOYER_SETTINGS_ONLY, InvalidInvocationError } from "./argv.js";
 export { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 export {
   buildChildEnv,

@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { buildChildEnv } from "@claude-gateway/claude";
+import { buildChildEnv, DEPLOYER_SETTINGS_ONLY } from "@claude-gateway/claude";
 import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import OpenAI from "openai";
@@ -43,9 +43,7 @@ function rawCli(
 ): Promise<number> {
   const args = [
     "-p",
-    "--setting-sources",
-    "",
-    "--strict-mcp-config",
+    ...DEPLOYER_SETTINGS_ONLY,
     "--no-session-persistence",
     "--tools",
     "",
