@@ -224,6 +224,29 @@ describe.skipIf(!isRoot)("nothing an agent starts outlives its job", () => {
   });
 });
 
+describe.skipIf(!isRoot)("the one file the service reads back from an agent's home", () => {
+  it("a session transcript the agent replaced with a link to a secret is not stored, so no later turn can carry the secret", async () => {
+    world.stub.reset();
+    // The CLI keeps the session at $CLAUDE_CONFIG_DIR/projects/<cwd, non-alphanumerics as '-'>/<id>.jsonl.
+    commands.L = `ln -sf ${secrets.tokens} "$CLAUDE_CONFIG_DIR/projects/$(pwd | sed 's/[^a-zA-Z0-9]/-/g')/$CLAUDE_CODE_SESSION_ID.jsonl" && echo linked`;
+    scriptBash(world, commands);
+    const first = await submit(ex, { agent: "general", prompt: "[tag:L] link", session: { kind: "new" } });
+    const job = await waitForJob(ex, first.body.jobId);
+    expect(toolResultOf(world, "L")).toMatch(/"content":"linked/);
+    // The CLI's own later writes through the link were refused (the secret is root's); the run ends well.
+    expect(job.status).toBe("succeeded");
+    const next = await submit(ex, {
+      agent: "general",
+      prompt: "[tag:L2] what did you see?",
+      session: { kind: "resume", id: job.result.sessionId },
+    });
+    const resumed = await waitForJob(ex, next.body.jobId);
+    // Nothing was stored to resume from.
+    expect(resumed).toMatchObject({ status: "failed", error: { reason: "session_not_found" } });
+    for (const req of world.stub.requests) expect(JSON.stringify(req.body)).not.toContain(TEST_TOKEN);
+  });
+});
+
 describe.skipIf(!isRoot)("an isolated executor refuses to start beside readable secrets", () => {
   it("names the secret file other users could read", async () => {
     const loose = join(world.dir, "loose-tokens");
