@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { createTempRepo, TEST_TOKEN, type TempRepo } from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { runnerUserName } from "../src/sandbox/index.js";
 import { type RunningExecutor, startExecutor } from "../src/start.js";
 import {
   AUTH,
@@ -112,10 +111,9 @@ describe.skipIf(!isRoot)("an agent cannot reach the service's secrets or another
     expect([jobA.status, jobB.status]).toEqual(["succeeded", "succeeded"]);
 
     const seen = toolResultOf(world, "B");
-    // It ran as a runner user, not as the service (root).
-    expect(seen).toMatch(
-      new RegExp(`${runnerUserName("claude-runner", 0)}|${runnerUserName("claude-runner", 1)}`),
-    );
+    // It ran as a runner user, not as the service (root). Which slot's user it got depends on the
+    // claims other executors on this machine (parallel test files) hold, so any slot counts.
+    expect(seen).toMatch(/"content":"claude-runner-\d+\\nrc=0/);
     for (const path of [secrets.tokens, secrets.natsPassword, policy, `${checkoutA}/private.txt`]) {
       expect(seen).toContain(`${path}: Permission denied`);
     }
