@@ -76,3 +76,5 @@ export {
   writeFileAtomic,
 } from "./transcripts.js";
 export { type ContentTextOptions, contentText, type RunEvent, translateLine } from "./translate.js";
+export { perTurnResult } from "./turn-spend.js";
+export { startWarm, type WarmOptions, type WarmProcess, type WarmState, type WarmTurn } from "./warm.js";

@@ -1,0 +1,307 @@
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
+import { buildArgv } from "./argv.js";
+import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
+import { buildChildEnv } from "./child-env.js";
+import { ClaudeCancelledError, ClaudeCrashedError, ClaudeNotInstalledError } from "./errors.js";
+import type { AssistantEvent, ParsedLine, ResultEvent } from "./events.js";
+import type { Invocation } from "./invocation.js";
+import { type LaunchExit, type Launched, localLauncher } from "./launcher.js";
+import { classifyOutcome } from "./outcome.js";
+import { parseLine } from "./parse.js";
+import type { RunOptions, RunResult } from "./runner.js";
+import { perTurnResult } from "./turn-spend.js";
+
+/** How a warm process is started: a run's options without the per-turn parts. */
+export type WarmOptions = Omit<RunOptions, "prompt" | "timeoutMs" | "signal" | "onEvent">;
+
+/** One turn of a warm process. */
+export interface WarmTurn {
+  /** The user message's text. */
+  prompt: string;
+  /** Wall-clock limit of this turn, from writing the message. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Every stdout line of this turn, in order. */
+  onEvent?: (event: ParsedLine) => void;
+}
+
+export type WarmState = "idle" | "busy" | "closed";
+
+/**
+ * One long-lived `claude -p --input-format stream-json` process: a turn writes one user message
+ * and reads until its `result`, so the CLI's start-up is paid once, not per turn.
+ */
+export interface WarmProcess {
+  readonly runId: string;
+  readonly pid: number | undefined;
+  /** The session every turn of the process records into. */
+  readonly sessionId: string | undefined;
+  readonly args: readonly string[];
+  readonly state: WarmState;
+  /** Turns that ended in a result so far. */
+  readonly turns: number;
+  /** Resolves when the process has exited and what it left is reaped. */
+  readonly exited: Promise<LaunchExit>;
+  /**
+   * One turn. Resolves with this turn's result (spend and tokens of this turn alone, although the
+   * CLI reports them summed over the process); rejects with a `ClaudeError`. A failed, timed-out or
+   * cancelled turn closes the process: its history now holds a turn that did not succeed.
+   */
+  turn(turn: WarmTurn): Promise<RunResult>;
+  /** The model of the next turns (the CLI's `set_model` control request; it asks the API once). */
+  setModel(model: string, timeoutMs: number): Promise<void>;
+  /** Stops the process (SIGINT, then TERM and KILL) and kills what it left behind. */
+  close(): Promise<void>;
+}
+
+/** Starts a warm process; it waits for its first message. Throws `ClaudeNotInstalledError`. */
+export function startWarm(opts: WarmOptions): WarmProcess {
+  const log = opts.logger ?? silentLogger;
+  const runId = randomUUID();
+  const bin = opts.bin ?? resolveClaudeBin();
+  if (!bin || isPlaceholderBinary(bin)) {
+    throw new ClaudeNotInstalledError(
+      bin
+        ? `${bin} is the placeholder of @anthropic-ai/claude-code: its install script did not run`
+        : "the claude binary was not found: install @anthropic-ai/claude-code or set CLAUDE_BIN",
+    );
+  }
+  const invocation: Invocation = { ...opts.invocation, output: "stream-json" };
+  const built = buildArgv(invocation, { bin, ...(opts.mintId ? { mintId: opts.mintId } : {}) });
+  const args = [...built.args, "--input-format", "stream-json"];
+  const env = buildChildEnv(opts.sourceEnv ?? process.env, {
+    runId,
+    ...(opts.passthroughEnv ? { passthrough: opts.passthroughEnv } : {}),
+    ...(opts.setEnv ? { set: opts.setEnv } : {}),
+  });
+  const child: Launched = (opts.launcher ?? localLauncher)(
+    {
+      file: bin,
+      args,
+      cwd: opts.cwd,
+      env,
+      runId,
+      ...(opts.runAs ? { runAs: opts.runAs } : {}),
+      ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    },
+    log,
+  );
+  log.debug({ runId, pid: child.pid }, "warm claude started");
+
+  let state: WarmState = "idle";
+  let sessionId = built.sessionId;
+  let turns = 0;
+  /** What the CLI reported summed over the process, at the end of the last turn. */
+  let before: ResultEvent | undefined;
+  let lineListener: ((ev: ParsedLine) => void) | undefined;
+  const tailLimit = opts.stderrTailBytes ?? 8192;
+  let stderrTail = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-tailLimit);
+  });
+  const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on("line", (line) => {
+    const ev = parseLine(line);
+    if (!ev) return;
+    if (ev.type === "system" && ev.subtype === "init") sessionId = (ev as { session_id: string }).session_id;
+    lineListener?.(ev);
+  });
+  const stdoutClosed = new Promise<void>((resolve) => lines.on("close", () => resolve()));
+
+  let exitInfo: LaunchExit | undefined;
+  const exited = (async () => {
+    const end = await child.exit;
+    exitInfo = end;
+    state = "closed";
+    await stdoutClosed;
+    const leftovers = await child.reap();
+    if (leftovers.length) log.warn({ runId, reaped: leftovers }, "killed processes the warm CLI left behind");
+    return end;
+  })();
+  exited.catch(() => {});
+  child.stdin?.on("error", () => {});
+
+  const write = (message: Record<string, unknown>) => {
+    child.stdin?.write(`${JSON.stringify(message)}\n`);
+  };
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      state = "closed";
+      child.stdin?.end();
+      await child.stop();
+      await exited;
+    })();
+    return closing;
+  };
+
+  const turn = (t: WarmTurn): Promise<RunResult> => {
+    if (state !== "idle") {
+      return Promise.reject(
+        state === "closed"
+          ? new ClaudeCrashedError(
+              exitInfo?.exitCode,
+              exitInfo?.signal,
+              stderrTail,
+              "the warm process is gone",
+            )
+          : new Error(`warm process is ${state}: one turn at a time`),
+      );
+    }
+    if (t.signal?.aborted) return Promise.reject(new ClaudeCancelledError(String(t.signal.reason ?? "")));
+    state = "busy";
+    const started = Date.now();
+    let lastMessageId: string | undefined;
+    let lastMessageText = "";
+    return new Promise<RunResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => RunResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        t.signal?.removeEventListener("abort", onAbort);
+        lineListener = undefined;
+        try {
+          const r = outcome();
+          state = "idle";
+          resolve(r);
+        } catch (err) {
+          // The history now holds a turn that failed: this process must not serve the next one.
+          void close();
+          reject(err);
+        }
+      };
+      const failWith = (end: Parameters<typeof classifyOutcome>[0]) => () => {
+        const o = classifyOutcome(end);
+        if (o.ok) throw new ClaudeCrashedError(end.exitCode, end.signal, stderrTail, "no result");
+        throw o.error;
+      };
+      const timer = setTimeout(() => {
+        log.warn({ runId, timeoutMs: t.timeoutMs }, "warm claude turn timed out; stopping the process");
+        finish(failWith(base({ timedOut: true })));
+      }, t.timeoutMs);
+      const onAbort = () => {
+        const reason = t.signal?.reason === undefined ? undefined : String(t.signal.reason);
+        finish(
+          failWith(base({ cancelled: true, ...(reason !== undefined ? { cancelReason: reason } : {}) })),
+        );
+      };
+      t.signal?.addEventListener("abort", onAbort, { once: true });
+      function base(
+        extra: Partial<Parameters<typeof classifyOutcome>[0]>,
+      ): Parameters<typeof classifyOutcome>[0] {
+        return {
+          exitCode: exitInfo?.exitCode,
+          signal: exitInfo?.signal,
+          result: undefined,
+          stderrTail,
+          timedOut: false,
+          timeoutMs: t.timeoutMs,
+          cancelled: false,
+          ...(invocation.session.kind === "resume" ? { resumeId: invocation.session.id } : {}),
+          ...(exitInfo?.code !== undefined ? { spawnErrorCode: exitInfo.code } : {}),
+          expectStructuredOutput: invocation.jsonSchema !== undefined,
+          ...extra,
+        };
+      }
+      lineListener = (ev) => {
+        if (ev.type === "assistant" && !(ev as AssistantEvent).parent_tool_use_id) {
+          const message = (ev as AssistantEvent).message;
+          if (message.id !== lastMessageId) {
+            lastMessageId = message.id;
+            lastMessageText = "";
+          }
+          for (const block of message.content) if (block.type === "text") lastMessageText += block.text;
+        }
+        try {
+          t.onEvent?.(ev);
+        } catch (err) {
+          log.warn({ runId, err }, "warm turn listener failed");
+        }
+        if (ev.type !== "result") return;
+        const total = ev as ResultEvent;
+        const own = perTurnResult(total, before);
+        finish(() => {
+          // A live process that printed a result is, for the classification, one that exited 0.
+          const o = classifyOutcome({
+            ...base({ exitCode: 0, signal: undefined }),
+            result: own,
+            ...(lastMessageText !== "" ? { lastMessageText } : {}),
+          });
+          before = total;
+          turns++;
+          if (!o.ok) throw o.error;
+          return {
+            result: o.result,
+            text: o.text ?? o.result.result ?? "",
+            sessionId: o.result.session_id,
+            costUsd: o.result.total_cost_usd,
+            wallMs: Date.now() - started,
+            malformed: [],
+            ...(o.budgetCapReached ? { budgetCapReached: true } : {}),
+          };
+        });
+      };
+      void exited.then(() => finish(failWith(base({}))));
+      write({ type: "user", message: { role: "user", content: t.prompt } });
+    });
+  };
+
+  const setModel = (model: string, timeoutMs: number): Promise<void> => {
+    if (state !== "idle") return Promise.reject(new Error(`warm process is ${state}`));
+    state = "busy";
+    const requestId = randomUUID();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => done(new Error(`set_model got no answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        lineListener = undefined;
+        if (err) {
+          void close();
+          reject(err);
+        } else {
+          state = "idle";
+          resolve();
+        }
+      };
+      lineListener = (ev) => {
+        // Control responses are not among the parsed events: they come as `unknown` with the raw line.
+        if (ev.type !== "unknown") return;
+        const line = ev.raw as {
+          type?: unknown;
+          response?: { request_id?: string; subtype?: string; error?: string };
+        };
+        const r = line.response;
+        if (line.type !== "control_response" || r?.request_id !== requestId) return;
+        done(r.subtype === "success" ? undefined : new Error(`set_model refused: ${r.error ?? r.subtype}`));
+      };
+      void exited.then(() => done(new Error("the warm process exited")));
+      write({ type: "control_request", request_id: requestId, request: { subtype: "set_model", model } });
+    });
+  };
+
+  return {
+    runId,
+    pid: child.pid,
+    get sessionId() {
+      return sessionId;
+    },
+    args,
+    get state() {
+      return state;
+    },
+    get turns() {
+      return turns;
+    },
+    exited,
+    turn,
+    setModel,
+    close,
+  };
+}
