@@ -29,5 +29,5 @@ function subtract(now: ModelUsage, was: ModelUsage): ModelUsage {
 
 /** Float sums can dip a hair below zero; a spend never does. */
 function nonNegative(n: number): number {
-  return n > 0 ? n : 0;
+  return Math.max(n, 0);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { type Logger, silentLogger } from "@claude-gateway/service-kit/log";
+import { silentLogger } from "@claude-gateway/service-kit/log";
 import { buildArgv } from "./argv.js";
 import { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 import { buildChildEnv } from "./child-env.js";
