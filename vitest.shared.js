@@ -24,6 +24,9 @@ export function packageTestConfig({
     test: {
       testTimeout,
       hookTimeout,
+      // `expect.poll` waits for an outcome, not for a speed: on two loaded cores a browser round
+      // trip can take longer than vitest's default of one second.
+      expect: { poll: { timeout: 15_000 } },
       // vitest applies this to the whole run, not to one project.
       ...(serialFiles ? { fileParallelism: false } : {}),
       projects: [
