@@ -3,6 +3,7 @@ export { createTempRepo, type TempRepo, tempDir } from "./git.js";
 export {
   apiError,
   DEFERRED_TOOL_PLACEHOLDER,
+  lastUserText,
   type MessagesRequestBody,
   type MessagesStub,
   messagesText,

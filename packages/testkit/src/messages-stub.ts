@@ -416,7 +416,17 @@ export function systemText(body: MessagesRequestBody): string {
 
 /** All text a request's messages carry (user and assistant turns, tool results). */
 export function messagesText(body: MessagesRequestBody): string {
-  return (body.messages ?? [])
+  return textOf(body.messages ?? []);
+}
+
+/** The text of the request's last user message: what this turn said, without the history. */
+export function lastUserText(body: MessagesRequestBody): string {
+  const last = (body.messages ?? []).findLast((m) => m.role === "user");
+  return last ? textOf([last]) : "";
+}
+
+function textOf(messages: NonNullable<MessagesRequestBody["messages"]>): string {
+  return messages
     .map((m) =>
       typeof m.content === "string"
         ? m.content

@@ -395,6 +395,7 @@ describe("operations", () => {
       outcome: "ok",
       durationMs: 1200,
       firstSentenceMs: 400,
+      start: "warm",
       spend: [
         {
           model: "claude-haiku-4-5",
@@ -410,7 +411,7 @@ describe("operations", () => {
     );
     expect(text).toContain('conversational_turns_total{caller="tok_alice",kind="new",outcome="ok"} 1');
     expect(text).toContain("conversational_turn_duration_seconds_count");
-    expect(text).toContain("conversational_first_sentence_seconds_count 1");
+    expect(text).toContain('conversational_first_sentence_seconds_count{start="warm"} 1');
     expect(text).toContain("conversational_turns_queued");
   });
 
@@ -423,6 +424,7 @@ describe("operations", () => {
       outcome: "ok",
       durationMs: 900,
       firstSentenceMs: undefined,
+      start: "cold",
       spend: [],
     });
     await gate.recordSpend("tok_alice", 0.5);

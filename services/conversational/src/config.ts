@@ -27,10 +27,20 @@ export const ConversationalEnv = z.object({
   /** On SIGTERM, how long running turns may finish before they are cancelled. */
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
   /**
-   * CLI processes at once on this replica. One holds ~230 MB idle and peaks near 340 MB; a 2 GiB
-   * pod less ~150 MB for the service leaves ~1.9 GB: 5 peaks (1.7 GB) fit, 6 (2.04 GB) do not.
+   * Live CLI processes on this replica: turns running, warm conversations and the prewarmed pool
+   * together (the replica's memory budget, counted in processes). One holds ~230 MB idle and peaks
+   * near 340 MB; a 2 GiB pod less ~150 MB for the service leaves ~1.9 GB: 5 peaks (1.7 GB) fit,
+   * 6 (2.04 GB) do not.
    */
   CONVERSATIONAL_MAX_CONCURRENCY: int(5),
+  /** A conversation's warm CLI process idle this long is closed; 0: every turn's process closes after it. */
+  WARM_IDLE_SECONDS: int(300, 0),
+  /** Prewarmed CLI processes per model new conversations use; 0: no pool. */
+  PREWARM_POOL_SIZE: int(1, 0),
+  /** A prewarmed process this old is replaced (a fresh login token, a fresh start). */
+  PREWARM_MAX_AGE_SECONDS: int(1800),
+  /** How many models keep a prewarmed pool: the ones new conversations used most recently. */
+  PREWARM_MAX_MODELS: int(2),
   /** How long a turn over that cap waits in line for a slot before a 429 `too_many_turns`. */
   CONVERSATIONAL_QUEUE_WAIT_SECONDS: int(5, 0),
   /** The caller policy (YAML or JSON), re-read on change; without it the built-in safe defaults. */

@@ -150,10 +150,9 @@ describe("a new conversation", () => {
   it("the language adds the instruction; the model asked for is used", async () => {
     const { service, claude } = setup();
     await service.turn({ message: "Здравей", language: "bg", model: "claude-sonnet-4-6" }, ALICE);
-    expect(claude.calls[0]!.invocation).toMatchObject({
-      model: "claude-sonnet-4-6",
-      appendSystemPrompt: expect.stringContaining("Bulgarian"),
-    });
+    expect(claude.calls[0]!.invocation).toMatchObject({ model: "claude-sonnet-4-6" });
+    expect(claude.calls[0]!.prompt).toContain("Bulgarian");
+    expect(claude.calls[0]!.prompt).toMatch(/Здравей$/);
   });
 
   it("an unsupported model fails before anything runs", async () => {

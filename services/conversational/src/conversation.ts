@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
+  ClaudeCrashedError,
   type ModelSpend,
   type ResultEvent,
   type RunResult,
@@ -9,6 +10,7 @@ import {
   tokenUsage,
   transcriptPath,
   translateLine,
+  type WarmProcess,
 } from "@claude-gateway/claude";
 import { type ConversationalReply, type ModelPolicy, resolveModel } from "@claude-gateway/contracts";
 import type { PolicyGate, Ticket } from "@claude-gateway/policy";
@@ -25,6 +27,7 @@ import type { TurnSlots } from "./core/slots.js";
 import { chooseModel, planTurn, type TurnPlan, type TurnRequest } from "./core/turn.js";
 import { ConversationNotFoundError } from "./errors.js";
 import type { ClaudeRunner, Clock, ConversationLock, ConversationStore, TranscriptStore } from "./ports.js";
+import type { WarmProcesses } from "./warm-processes.js";
 
 export interface ConversationDeps {
   store: ConversationStore;
@@ -55,6 +58,12 @@ export interface ConversationDeps {
   leaseMs: number;
   /** This replica's CLI processes: at most so many at once, the rest wait briefly in line. */
   slots: TurnSlots;
+  /**
+   * Warm CLI processes (one per active conversation, and a prewarmed pool). With them every turn
+   * runs in a long-lived process (started cold when none is warm); without, each turn is a
+   * one-shot `claude -p` (`runClaude`).
+   */
+  warm?: WarmProcesses;
 }
 
 export interface TurnReport {
@@ -67,6 +76,8 @@ export interface TurnReport {
   durationMs: number;
   /** From the start of the turn to its first sentence. */
   firstSentenceMs: number | undefined;
+  /** Which process ran it: the conversation's warm one, a prewarmed one, or one started for it. */
+  start: "warm" | "pool" | "cold";
   spend: ModelSpend[];
 }
 
@@ -97,6 +108,12 @@ export function createConversationService(deps: ConversationDeps): ConversationS
   const clock = deps.clock ?? { now: () => new Date() };
   const mintId = deps.mintId ?? randomUUID;
   const running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  /** Transcript uploads and lock releases still under way after their replies went out. */
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
   let closing = false;
 
   async function turn(
@@ -113,6 +130,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       outcome: "ok",
       durationMs: 0,
       firstSentenceMs: undefined,
+      start: "cold",
       spend: [],
     };
     let ticket: Ticket | undefined;
@@ -134,18 +152,31 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       const admitted: TurnRequest = { ...request, model };
       const maxBudgetUsd = ticket.capBudget(undefined);
 
-      if (id === undefined) return await run(admitted, null, maxBudgetUsd);
+      if (id === undefined) {
+        // No lock guards a conversation under a new service-minted id: its transcript is stored
+        // before the reply, so a next turn on any replica finds it.
+        const { reply, after } = await run(admitted, null, maxBudgetUsd);
+        await after;
+        return reply;
+      }
       // Caller-minted ids are claimed under the lock too, so two first turns cannot both start one.
       const release = await deps.lock.acquire(id, signal);
+      let after: Promise<void> = Promise.resolve();
       try {
         // Read again under the lock: the turn before ours may have changed (or created) it.
         const stored = await deps.store.get(id);
         if (stored !== null && !ownedBy(stored, caller)) throw new ConversationNotFoundError(id);
-        return await run(admitted, stored, maxBudgetUsd);
+        const ran = await run(admitted, stored, maxBudgetUsd);
+        after = ran.after;
+        return ran.reply;
       } finally {
-        await release().catch((err: unknown) =>
-          log.warn({ conversationId: id, err }, "could not release the conversation lock"),
-        );
+        // The reply goes out first; the conversation's next turn waits for the transcript's upload.
+        const released = after
+          .then(() => release())
+          .catch((err: unknown) =>
+            log.warn({ conversationId: id, err }, "could not release the conversation lock"),
+          );
+        track(released);
       }
     } catch (err) {
       report.outcome = toServiceError(err).code;
@@ -173,7 +204,8 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       request: TurnRequest,
       stored: ConversationRecord | null,
       maxBudgetUsd: number | undefined,
-    ): Promise<ConversationalReply> {
+    ): Promise<{ reply: ConversationalReply; after: Promise<void> }> {
+      if (deps.warm) return runWarm(deps.warm, request, stored);
       const plan = planTurn({ request, stored, agent: deps.agent, models: deps.models, mintId });
       report.kind = plan.kind;
       const path = transcriptPath(deps.claudeConfigDir, deps.cwd, plan.sessionId);
@@ -206,6 +238,10 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         },
         "turn finished",
       );
+      return { reply: replyOf(plan, out), after: Promise.resolve() };
+    }
+
+    function replyOf(plan: TurnPlan, out: RunResult): ConversationalReply {
       return {
         conversation_id: plan.conversationId,
         reply: out.text,
@@ -214,6 +250,132 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         usage: { ...tokenUsage(out.result), costUsd: out.costUsd },
         duration_ms: Math.round(performance.now() - started),
       };
+    }
+
+    /**
+     * The turn in a long-lived process: the conversation's warm one, else a prewarmed one for a new
+     * conversation, else one started now (resuming the stored session). It stays warm afterwards.
+     */
+    async function runWarm(
+      warm: WarmProcesses,
+      request: TurnRequest,
+      stored: ConversationRecord | null,
+    ): Promise<{ reply: ConversationalReply; after: Promise<void> }> {
+      // The admitted request names its model.
+      const model = request.model ?? chooseModel(deps.models, undefined, stored?.model, deps.agent.model);
+      const pooled = stored ? undefined : warm.takePooled(model);
+      const plan = planTurn({
+        request,
+        stored,
+        agent: deps.agent,
+        models: deps.models,
+        mintId,
+        pooledSessionId: pooled?.sessionId,
+      });
+      report.kind = plan.kind;
+      const path = transcriptPath(deps.claudeConfigDir, deps.cwd, plan.sessionId);
+      let proc: WarmProcess | undefined =
+        pooled ?? (stored ? warm.take(plan.conversationId, stored.turns) : undefined);
+      report.start = pooled ? "pool" : proc ? "warm" : "cold";
+      if (proc && stored && stored.model !== plan.model) {
+        // The process runs the conversation's model; the CLI switches in place, history kept.
+        try {
+          await proc.setModel(plan.model, deps.timeoutMs);
+        } catch (err) {
+          log.warn({ conversationId: plan.conversationId, err }, "set_model failed; starting a process");
+          warm.discard(proc);
+          proc = undefined;
+          report.start = "cold";
+        }
+      }
+      const cold = async () => {
+        if (stored) await ensureTranscript(plan, path, stored.transcriptSha256);
+        return warm.spawn(plan.invocation, signal);
+      };
+      proc ??= await cold();
+
+      let sentences = 0;
+      const splitter = new SentenceSplitter();
+      const emit = (list: string[]) => {
+        for (const sentence of list) {
+          sentences++;
+          report.firstSentenceMs ??= performance.now() - started;
+          try {
+            hooks.onSentence?.(sentence);
+          } catch (err) {
+            log.warn({ err }, "sentence listener failed");
+          }
+        }
+      };
+      const once = (p: WarmProcess) =>
+        p.turn({
+          prompt: plan.prompt,
+          timeoutMs: deps.timeoutMs,
+          signal,
+          onEvent: (line) => {
+            for (const ev of translateLine(line)) {
+              if (ev.type === "text_delta") emit(splitter.push(ev.text));
+              else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
+            }
+          },
+        });
+      let out: RunResult;
+      try {
+        out = await once(proc);
+      } catch (err) {
+        warm.discard(proc);
+        // A warm process that died is replaced by a cold resume, unless the caller already heard part
+        // of the reply (it cannot be taken back) or the turn was cancelled.
+        if (
+          report.start === "cold" ||
+          !(err instanceof ClaudeCrashedError) ||
+          sentences > 0 ||
+          signal.aborted
+        )
+          throw err;
+        log.warn({ conversationId: plan.conversationId, err }, "the warm CLI process died; resuming cold");
+        report.start = "cold";
+        proc = await cold();
+        try {
+          out = await once(proc);
+        } catch (again) {
+          warm.discard(proc);
+          throw again;
+        }
+      }
+      emit(splitter.flush());
+      report.spend = spendByModel(out.result, plan.model);
+      costUsd = out.costUsd;
+
+      const transcriptSha256 = await sha256File(path);
+      if (transcriptSha256 === undefined)
+        log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript");
+      const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
+      const record = stored
+        ? recordTurn(stored, completed)
+        : newRecord(plan.conversationId, caller, completed);
+      // Kept warm with the turns its history holds; a record write that fails below leaves them
+      // different, and the next turn starts afresh from the stored transcript.
+      if (out.budgetCapReached) warm.discard(proc);
+      else warm.keep(proc, plan.conversationId, record.turns);
+      if (stored) await deps.store.put(record);
+      else await deps.store.create(record);
+      log.info(
+        {
+          conversationId: plan.conversationId,
+          sessionId: out.sessionId,
+          kind: plan.kind,
+          start: report.start,
+          caller,
+          model: plan.model,
+          costUsd: out.costUsd,
+          wallMs: out.wallMs,
+        },
+        "turn finished",
+      );
+      const after =
+        transcriptSha256 === undefined ? Promise.resolve() : saveTranscript(plan, path).then(() => {});
+      return { reply: replyOf(plan, out), after };
     }
 
     /** The CLI run of the turn, its sentences passed on as soon as each is complete. */
@@ -315,10 +477,13 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     async shutdown(graceMs) {
       closing = true;
       const settled = () => Promise.allSettled([...running].map((r) => r.done));
-      if (await settlesWithin(settled(), graceMs)) return;
-      log.warn({ active: running.size }, "cancelling turns still running after the shutdown grace");
-      for (const r of running) r.controller.abort(new ShuttingDownError());
-      await settled();
+      if (!(await settlesWithin(settled(), graceMs))) {
+        log.warn({ active: running.size }, "cancelling turns still running after the shutdown grace");
+        for (const r of running) r.controller.abort(new ShuttingDownError());
+        await settled();
+      }
+      await Promise.allSettled([...pending]);
+      await deps.warm?.close();
     },
   };
 }

@@ -17,6 +17,8 @@ export function createMetrics(
      * `other`: labels stay bounded), and the policy's per-caller gauges are registered too.
      */
     gate?: PolicyGate;
+    /** Live CLI processes by state: warm (a conversation's, idle), pooled (prewarmed), busy. */
+    processes?: () => { warm: number; pooled: number; busy: number };
   } = {},
 ) {
   const gate = opts.gate;
@@ -38,9 +40,27 @@ export function createMetrics(
   });
   const firstSentence = new Histogram({
     name: "conversational_first_sentence_seconds",
-    help: "Time from receiving a turn to its first complete sentence (what speech synthesis waits for)",
-    buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 30],
+    help: "Time from receiving a turn to its first complete sentence (what speech synthesis waits for), by the process that ran it (warm, pool or cold)",
+    labelNames: ["start"],
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 30],
     registers: [registry],
+  });
+  const warmEvents = new Counter({
+    name: "conversational_warm_events_total",
+    help: "Warm CLI processes: hit and miss (a conversation's turn), pool_hit and pool_miss (a new conversation), stale (another replica ran a turn since), evicted (room for a turn), expired (idle or aged), failed, started, exited",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "conversational_cli_processes",
+    help: "Live CLI processes on this replica by state: warm (a conversation's, idle), pooled (prewarmed, idle), busy (running a turn)",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const c = opts.processes?.();
+      if (!c) return;
+      for (const [state, n] of Object.entries(c)) this.set({ state }, n);
+    },
   });
   new Gauge({
     name: "conversational_turns_active",
@@ -63,11 +83,15 @@ export function createMetrics(
 
   return {
     ...base,
+    warmEvent(kind: string) {
+      warmEvents.inc({ kind });
+    },
     turnFinished(turn: TurnReport) {
       const caller = label(turn.caller);
       turns.inc({ caller, kind: turn.kind, outcome: turn.outcome });
       turnDuration.observe({ outcome: turn.outcome }, turn.durationMs / 1000);
-      if (turn.firstSentenceMs !== undefined) firstSentence.observe(turn.firstSentenceMs / 1000);
+      if (turn.firstSentenceMs !== undefined)
+        firstSentence.observe({ start: turn.start }, turn.firstSentenceMs / 1000);
       base.recordSpend(caller, turn.spend);
     },
   };

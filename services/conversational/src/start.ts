@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { type AgentSpec, findAgentsDir, loadAgents } from "@claude-gateway/agents";
-import { claudeConfigDir, loginProblem, runClaude, transcriptStore } from "@claude-gateway/claude";
+import { claudeConfigDir, loginProblem, runClaude, startWarm, transcriptStore } from "@claude-gateway/claude";
 import { buckets } from "@claude-gateway/contracts";
 import {
   connectNats,
@@ -32,10 +32,11 @@ import { conversationalAuth, createApp } from "./app.js";
 import type { ConversationalConfig } from "./config.js";
 import { createConversationService } from "./conversation.js";
 import { turnSlots } from "./core/slots.js";
-import { checkAgent } from "./core/turn.js";
+import { checkAgent, chooseModel, turnInvocation } from "./core/turn.js";
 import { inProcessLock, kvLock } from "./lock.js";
 import { createMetrics } from "./metrics.js";
 import { serveConversationalNats } from "./nats.js";
+import { createWarmProcesses } from "./warm-processes.js";
 
 /** The agent every turn runs. */
 export const AGENT_NAME = "conversational";
@@ -119,7 +120,30 @@ async function serve(
   const metrics = createMetrics({
     activeTurns: () => conversations.active,
     queuedTurns: () => slots.waiting,
+    processes: () => warm.counts(),
     gate,
+  });
+  const warm = createWarmProcesses({
+    start: (invocation) =>
+      startWarm({
+        invocation,
+        cwd: env.CONVERSATION_CWD,
+        sourceEnv: claudeEnv,
+        logger,
+        ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
+        ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+      }),
+    poolInvocation: (model) => turnInvocation(agent, { kind: "new" }, model),
+    slots,
+    maxProcesses: env.CONVERSATIONAL_MAX_CONCURRENCY,
+    idleMs: env.WARM_IDLE_SECONDS * 1000,
+    // No pool without a login: its processes would only fail.
+    poolSize: loginProblem(claudeEnv) === undefined ? env.PREWARM_POOL_SIZE : 0,
+    poolMaxAgeMs: env.PREWARM_MAX_AGE_SECONDS * 1000,
+    poolMaxModels: env.PREWARM_MAX_MODELS,
+    initialModels: [chooseModel(config.models, undefined, undefined, agent.model)],
+    logger,
+    onEvent: (kind) => metrics.warmEvent(kind),
   });
   const conversations = createConversationService({
     store: natsConversationStore(kv),
@@ -143,6 +167,7 @@ async function serve(
     // A lease outlives a turn's longest wait and run, so only a dead replica's lapses.
     leaseMs: lockStaleMs + queueWaitMs,
     slots,
+    warm,
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
     onTurn: (turn) => metrics.turnFinished(turn),
@@ -170,6 +195,8 @@ async function serve(
       port: http.port,
       model: config.models.defaultModel,
       maxConcurrency: env.CONVERSATIONAL_MAX_CONCURRENCY,
+      warmIdleSeconds: env.WARM_IDLE_SECONDS,
+      prewarmPoolSize: env.PREWARM_POOL_SIZE,
       policy: policy.current().source,
     },
     "conversational started",

@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { claudeConfigDir, transcriptPath } from "@claude-gateway/claude";
 import { buckets, ConversationalReply, ConversationalRequest, subjects } from "@claude-gateway/contracts";
@@ -6,6 +8,7 @@ import { RemoteServiceError, request } from "@claude-gateway/nats";
 import {
   apiError,
   eventually,
+  lastUserText,
   messagesText,
   processesWithEnv,
   type RecordedRequest,
@@ -107,9 +110,11 @@ describe("a conversation over HTTP", () => {
     expect(messagesText(r2!.body)).toContain("My name is Ada. Remember it.");
     expect(messagesText(r2!.body)).toContain("Nice to meet you, Ada.");
     expect(messagesText(r2!.body)).toContain("Как се казвам?");
-    expect(systemText(r2!.body)).toContain(languageInstruction("bg"));
-    expect(systemText(r3!.body)).toContain(languageInstruction("en"));
-    expect(systemText(r3!.body)).not.toContain(languageInstruction("bg"));
+    // The language travels with its message (a warm process's system prompt is fixed at its start).
+    expect(lastUserText(r2!.body)).toContain(languageInstruction("bg"));
+    expect(lastUserText(r3!.body)).toContain(languageInstruction("en"));
+    expect(lastUserText(r3!.body)).not.toContain(languageInstruction("bg"));
+    expect(systemText(r3!.body)).not.toContain("Speech recognition heard");
     expect(messagesText(r3!.body)).toContain("Казваш се Ада.");
     for (const r of [r1, r2, r3]) {
       expect(sessionHeader(r!)).toBe(t1.body.session_id);
@@ -193,35 +198,68 @@ describe("CLI failures ⇒ 503", () => {
     expect(auth.body.error).toBe("claude_not_authenticated");
   });
 
-  it("a CLI that dies mid-turn ⇒ 503 crashed; the conversation goes on afterwards", async () => {
+  it("a warm process that dies mid-turn is replaced by a cold resume: the turn is answered, the context kept", async () => {
     world.stub.enqueue(text("First answer."));
     const t1 = await turn(svc.url, { message: "Start" });
+    let crashSeen = 0;
     world.stub.setHandler((req) =>
-      messagesText(req.body).includes("[crash]") ? { kind: "hang" } : undefined,
+      lastUserText(req.body).includes("[crash]") && crashSeen++ === 0 ? { kind: "hang" } : undefined,
     );
+    world.stub.enqueue(text("Back again."));
+    // The conversation's warm process: started for its session (`--session-id <id>` in argv).
+    const warm = (await cliProcesses()).filter((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(t1.body.session_id),
+    );
+    expect(warm).toHaveLength(1);
     const dying = turn(svc.url, { conversation_id: t1.body.conversation_id, message: "[crash] now" });
     await world.stub.waitForTurnRequests(2);
-    const pids = await cliProcesses();
-    expect(pids.length).toBeGreaterThan(0);
-    for (const pid of pids) process.kill(pid, "SIGKILL");
+    process.kill(warm[0]!, "SIGKILL");
+    const answered = await dying;
+    expect(answered.status).toBe(200);
+    expect(answered.body.reply).toBe("Back again.");
+    const resumed = world.stub.turnRequests().at(-1)!;
+    expect(messagesText(resumed.body)).toContain("First answer.");
+    expect(lastUserText(resumed.body)).toContain("[crash] now");
+    expect(sessionHeader(resumed)).toBe(t1.body.session_id);
+    expect(await scrape(svc.url)).toMatch(
+      /conversational_turns_total\{caller="other",kind="resume",outcome="ok"\}/,
+    );
+  });
+
+  it("a CLI that dies on a cold turn ⇒ 503 crashed; the next turn is served", async () => {
+    const cold = await world.start({ PREWARM_POOL_SIZE: "0" });
+    world.stub.setHandler((req) =>
+      lastUserText(req.body).includes("[crash]") ? { kind: "hang" } : undefined,
+    );
+    const before = new Set(await cliProcesses());
+    const dying = turn(cold.url, { message: "[crash] now" });
+    await world.stub.waitForTurnRequests(1);
+    const its = (await cliProcesses()).filter((pid) => !before.has(pid));
+    expect(its.length).toBeGreaterThan(0);
+    for (const pid of its) process.kill(pid, "SIGKILL");
     const crashed = await dying;
     expect(crashed.status).toBe(503);
     expect(crashed.body.error).toBe("crashed");
-
     world.stub.setHandler(undefined);
     world.stub.enqueue(text("Still here."));
-    const t3 = await turn(svc.url, { conversation_id: t1.body.conversation_id, message: "Are you there?" });
-    expect(t3.status).toBe(200);
-    expect(messagesText(world.stub.turnRequests().at(-1)!.body)).toContain("First answer.");
+    expect((await turn(cold.url, { message: "Are you there?" })).status).toBe(200);
+    await cold.stop();
   });
 
-  it("a turn over CONVERSATIONAL_TIMEOUT_SECONDS ⇒ 503 timeout, and the CLI is stopped", async () => {
-    const quick = await world.start({ CONVERSATIONAL_TIMEOUT_SECONDS: "2" });
+  it("a turn over CONVERSATIONAL_TIMEOUT_SECONDS ⇒ 503 timeout, and its CLI is stopped", async () => {
+    const quick = await world.start({ CONVERSATIONAL_TIMEOUT_SECONDS: "2", PREWARM_POOL_SIZE: "0" });
     world.stub.setHandler(() => ({ kind: "hang" }));
-    const r = await turn(quick.url, { message: "never answered" });
+    const before = new Set(await cliProcesses());
+    const pending = turn(quick.url, { message: "never answered" });
+    await world.stub.waitForTurnRequests(1);
+    const its = (await cliProcesses()).filter((pid) => !before.has(pid));
+    expect(its.length).toBeGreaterThan(0);
+    const r = await pending;
     expect(r.status).toBe(503);
     expect(r.body.error).toBe("timeout");
-    await eventually(async () => (await cliProcesses()).length === 0, { what: "no CLI left" });
+    await eventually(async () => (await cliProcesses()).every((pid) => !its.includes(pid)), {
+      what: "the turn's CLI gone",
+    });
     await quick.stop();
   });
 });
@@ -284,7 +322,7 @@ describe("streaming (server-sent events)", () => {
     expect(done.at - events[0]!.at).toBeGreaterThan(minGapMs);
 
     const metrics = await scrape(svc.url);
-    expect(metrics).toMatch(/conversational_first_sentence_seconds_count [1-9]/);
+    expect(metrics).toMatch(/conversational_first_sentence_seconds_count\{start="(warm|pool|cold)"\} [1-9]/);
   });
 
   it("a stream that fails before its first sentence is a plain 503", async () => {
@@ -335,9 +373,23 @@ describe("NATS", () => {
     expect(metrics).not.toContain("tok_tester");
   });
 
-  it("/readyz is ready with NATS connected and a CLI login; no CLI process is left behind", async () => {
+  it("/readyz is ready with NATS connected and a CLI login", async () => {
     const res = await fetch(`${svc.url}/readyz`);
     expect(res.status).toBe(200);
-    await eventually(async () => (await cliProcesses()).length === 0, { what: "no CLI left" });
+  });
+
+  it("a stopped replica leaves none of its CLI processes (warm, prewarmed) behind", async () => {
+    // A HOME of its own, so its processes are told apart from the other replicas' of this world.
+    const home = await mkdtemp(join(tmpdir(), "cg-conv-home-"));
+    const other = await world.start({}, { ...world.cli.env, HOME: home });
+    const its = () => processesWithEnv({ HOME: home, CLAUDE_CODE_MAX_RETRIES: "0" });
+    world.stub.enqueue(text("Warm now."));
+    expect((await turn(other.url, { message: "hello" })).status).toBe(200);
+    await eventually(async () => (await its()).length >= 2, {
+      what: "the conversation's warm process and a prewarmed one",
+    });
+    await other.stop();
+    expect(await its()).toEqual([]);
+    await rm(home, { recursive: true, force: true });
   });
 });

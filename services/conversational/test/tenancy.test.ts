@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buckets } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
-import { eventually, messagesText, systemText, text } from "@claude-gateway/testkit";
+import { eventually, lastUserText, messagesText, text } from "@claude-gateway/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -288,13 +288,13 @@ describe("language tags (BCP-47)", () => {
     );
     expect(en.status).toBe(200);
     const [r1, r2] = world.stub.turnRequests();
-    expect(systemText(r1!.body)).toContain(languageInstruction("bg"));
-    expect(systemText(r2!.body)).toContain(languageInstruction("en"));
-    expect(systemText(r2!.body)).not.toContain(languageInstruction("bg"));
+    expect(lastUserText(r1!.body)).toContain(languageInstruction("bg"));
+    expect(lastUserText(r2!.body)).toContain(languageInstruction("en"));
+    expect(lastUserText(r2!.body)).not.toContain(languageInstruction("bg"));
 
     const gb = await natsTurn(nc, { message: "Cheers", language: "en-GB", caller: "tok_bob" });
     expect(gb.model).toBe("claude-haiku-4-5");
-    expect(systemText(world.stub.turnRequests()[2]!.body)).toContain(languageInstruction("en"));
+    expect(lastUserText(world.stub.turnRequests()[2]!.body)).toContain(languageInstruction("en"));
 
     for (const language of ["fr", "de-DE", "bulgarian", "en_US"]) {
       const refused = await turn(a.url, { message: "Hi", language }, as("bob"));

@@ -111,21 +111,40 @@ describe("planTurn", () => {
     },
   );
 
-  it("a language appends the instruction to the system prompt; none appends nothing", () => {
-    const bg = planTurn({
-      request: { message: "Здравей", language: "bg" },
+  it("a language travels with the message as a tagged note; the invocation is the same for every language", () => {
+    const plan = (language?: "bg" | "en") =>
+      planTurn({
+        request: { message: "Здравей", ...(language ? { language } : {}) },
+        stored: null,
+        agent,
+        models,
+        mintId: minter(),
+      });
+    const bg = plan("bg");
+    expect(bg.prompt).toBe(
+      `<speech-recognition language="bg">${languageInstruction("bg")}</speech-recognition>\n\nЗдравей`,
+    );
+    expect(languageInstruction("bg")).toMatch(/Bulgarian.*Cyrillic/);
+    expect(languageInstruction("en")).toMatch(/reply in English/);
+    expect(plan("en").prompt).toContain(languageInstruction("en"));
+    const none = plan();
+    expect(none.prompt).toBe("Здравей");
+    // A warm process, started once, serves every turn whatever its language.
+    expect(argv(bg.invocation)).toEqual(argv(none.invocation));
+    expect(argv(bg.invocation)).not.toContain("--append-system-prompt");
+  });
+
+  it("a new conversation served by a prewarmed process takes that process's session", () => {
+    const p = planTurn({
+      request: { message: "Hi" },
       stored: null,
       agent,
       models,
       mintId: minter(),
+      pooledSessionId: "0b3c4f4e-9a59-4c51-8a43-2f1c8d2f7a10",
     });
-    const args = argv(bg.invocation);
-    expect(args[args.indexOf("--append-system-prompt") + 1]).toBe(languageInstruction("bg"));
-    expect(languageInstruction("bg")).toMatch(/Bulgarian.*Cyrillic/);
-    expect(languageInstruction("en")).toMatch(/reply in English/);
-    const none = planTurn({ request: { message: "Hi" }, stored: null, agent, models, mintId: minter() });
-    expect(argv(none.invocation)).not.toContain("--append-system-prompt");
-    expect(none.invocation).not.toHaveProperty("appendSystemPrompt");
+    expect(p.sessionId).toBe("0b3c4f4e-9a59-4c51-8a43-2f1c8d2f7a10");
+    expect(argv(p.invocation)).toContain("0b3c4f4e-9a59-4c51-8a43-2f1c8d2f7a10");
   });
 
   it("an agent with tools is refused before any argv is built", () => {

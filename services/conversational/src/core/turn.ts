@@ -1,5 +1,5 @@
 import { type AgentSpec, agentInvocation } from "@claude-gateway/agents";
-import type { Invocation, NoToolsInvocation } from "@claude-gateway/claude";
+import type { Invocation, NoToolsInvocation, SessionMode } from "@claude-gateway/claude";
 import {
   type ConversationalRequest,
   type Language,
@@ -50,6 +50,8 @@ export interface PlanInput {
   models: ModelPolicy;
   /** Mints conversation and session ids (UUIDs). */
   mintId: () => string;
+  /** A new conversation's session when a prewarmed process, started under it, will run the turn. */
+  pooledSessionId?: string | undefined;
 }
 
 /**
@@ -65,25 +67,40 @@ export function planTurn(input: PlanInput): TurnPlan {
   }
   const model = chooseModel(input.models, request.model, stored?.model, input.agent.model);
   const conversationId = stored?.conversationId ?? request.conversationId ?? input.mintId();
-  const sessionId = stored?.sessionId ?? input.mintId();
-  const invocation = agentInvocation(input.agent, {
-    session: stored ? { kind: "resume", id: sessionId } : { kind: "new", id: sessionId },
-    output: "stream-json",
-    includePartialMessages: true,
-    model,
-  });
-  const language = request.language;
+  const sessionId = stored?.sessionId ?? input.pooledSessionId ?? input.mintId();
   return {
     conversationId,
     sessionId,
     kind: stored ? "resume" : "new",
     model,
-    invocation: requireNoTools({
-      ...invocation,
-      ...(language !== undefined ? { appendSystemPrompt: languageInstruction(language) } : {}),
-    }),
-    prompt: request.message,
+    invocation: turnInvocation(
+      input.agent,
+      stored ? { kind: "resume", id: sessionId } : { kind: "new", id: sessionId },
+      model,
+    ),
+    prompt: withLanguage(request.message, request.language),
   };
+}
+
+/**
+ * The CLI invocation of a conversation's process: the agent, the session and the model, nothing
+ * per turn (the language travels with the message), so one warm process serves every turn.
+ */
+export function turnInvocation(agent: AgentSpec, session: SessionMode, model: string): NoToolsInvocation {
+  return requireNoTools(
+    agentInvocation(agent, { session, output: "stream-json", includePartialMessages: true, model }),
+  );
+}
+
+/**
+ * The message as the CLI gets it: speech recognition's language, when given, as a tagged note in
+ * front of the user's words (the agent's prompt says how to read it). In the message rather than
+ * the system prompt, so a warm process, whose system prompt is fixed at its start, keeps serving a
+ * conversation that switches language; the note stays in the history with its message.
+ */
+export function withLanguage(message: string, language: Language | undefined): string {
+  if (language === undefined) return message;
+  return `<speech-recognition language="${language}">${languageInstruction(language)}</speech-recognition>\n\n${message}`;
 }
 
 /**
