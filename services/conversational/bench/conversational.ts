@@ -1,10 +1,12 @@
 /**
  * The conversational service against the bare CLI, on the same local Messages API stub:
- * - a raw CLI turn (the exact argv the service builds) vs a turn through the service (HTTP, NATS
- *   KV record, transcript saved to the object store), for a new conversation and a next turn;
- * - time to the first `sentence` event vs time to the full reply, streamed (SSE);
- * - a warm CLI (`--input-format stream-json`, one process for the whole conversation), to show
- *   how much of a turn is spawning the CLI.
+ * - a raw cold CLI turn (the exact argv the service builds) vs a turn through the service (HTTP,
+ *   NATS KV record, transcript saved to the object store): a new conversation served by a
+ *   prewarmed process, a next turn on the conversation's warm process, and both again on a service
+ *   with warm processes off (`WARM_IDLE_SECONDS=0`, `PREWARM_POOL_SIZE=0`: a cold start per turn);
+ * - time to the first `sentence` event vs time to the full reply, streamed (SSE), warm;
+ * - a bare warm CLI (`--input-format stream-json`, one process for the whole conversation): the
+ *   floor for a warm turn.
  *
  *   /work/main/bench/node_modules/.bin/tsx services/conversational/bench/conversational.ts
  *   BENCH_RUNS=50 …   (default 20)
@@ -41,6 +43,7 @@ const SPOKEN = [
 const CHUNK = 8;
 const CHUNK_DELAY_MS = 15;
 const TOKEN = "bench-token-0123456789";
+const METRICS = "bench-metrics-0123456789";
 const AGENTS_DIR = fileURLToPath(new URL("../../../agents", import.meta.url));
 
 const world = await startBenchWorld(text(SHORT_REPLY));
@@ -57,12 +60,31 @@ const config = loadConfig({
   CONVERSATION_CWD: cwd,
   PORT: "0",
   LOG_LEVEL: "silent",
+  METRICS_TOKEN: METRICS,
+  // Every new conversation of the bench stays warm (idle 300 s), and the pool only fills free
+  // slots: room for all of them, so each new conversation finds a prewarmed process.
+  CONVERSATIONAL_MAX_CONCURRENCY: String(RUNS + WARMUP + 6),
 });
 const service = await startConversational(config, {
   claudeEnv: cli.env,
   logger: pino({ level: "silent" }),
   hostname: "127.0.0.1",
 });
+const coldService = await startConversational(
+  loadConfig({
+    ...config.env,
+    NATS_URL: nats.url,
+    AUTH_TOKENS: `bench=${TOKEN}`,
+    CALLER_POLICY_FILE: policy,
+    AGENTS_DIR,
+    CONVERSATION_CWD: cwd,
+    PORT: "0",
+    LOG_LEVEL: "silent",
+    WARM_IDLE_SECONDS: "0",
+    PREWARM_POOL_SIZE: "0",
+  } as unknown as Record<string, string>),
+  { claudeEnv: cli.env, logger: pino({ level: "silent" }), hostname: "127.0.0.1" },
+);
 const agent = (await loadAgents(AGENTS_DIR)).get(AGENT_NAME);
 const rawEnv = buildChildEnv(cli.env, { runId: "bench-raw" });
 const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -92,11 +114,22 @@ async function runRaw(args: string[]): Promise<number> {
   return (await timeRawRun(cli.bin, args, { cwd, env: rawEnv, prompt: PROMPT })).ms;
 }
 
+/** Waits until the service's pool holds a prewarmed process again (refilled after the last new conversation). */
+async function poolReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+    if (/conversational_cli_processes\{state="pooled"\} [1-9]/.test(await res.text())) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the prewarmed pool did not refill");
+}
+
 async function serviceTurn(
   body: Record<string, unknown>,
+  url = service.url,
 ): Promise<{ ms: number; reply: Record<string, string> }> {
   const started = performance.now();
-  const res = await fetch(`${service.url}/v1/conversational`, {
+  const res = await fetch(`${url}/v1/conversational`, {
     method: "POST",
     headers,
     body: JSON.stringify(body),
@@ -108,13 +141,16 @@ async function serviceTurn(
 }
 
 /** Time to the first `sentence` event and to `done`, over SSE. */
-async function streamedTurn(): Promise<{ firstMs: number; doneMs: number }> {
+async function streamedTurn(conversationId?: string): Promise<{ firstMs: number; doneMs: number }> {
   stub.enqueue(text(SPOKEN.join(" "), { chunkSize: CHUNK, delayMs: CHUNK_DELAY_MS }));
   const started = performance.now();
   const res = await fetch(`${service.url}/v1/conversational`, {
     method: "POST",
     headers: { ...headers, accept: "text/event-stream" },
-    body: JSON.stringify({ message: "Tell me about Sofia." }),
+    body: JSON.stringify({
+      message: "Tell me about Sofia.",
+      ...(conversationId ? { conversation_id: conversationId } : {}),
+    }),
   });
   let firstMs: number | undefined;
   let doneMs: number | undefined;
@@ -177,66 +213,79 @@ try {
   );
   const first = await serviceTurn({ message: PROMPT });
   const conversationId = first.reply.conversation_id!;
+  const coldFirst = await serviceTurn({ message: PROMPT }, coldService.url);
+  const coldConversationId = coldFirst.reply.conversation_id!;
+  const streamed = (await serviceTurn({ message: PROMPT })).reply.conversation_id!;
   for (let i = 0; i < WARMUP; i++) {
     await runRaw(rawArgs());
+    await poolReady(service.url);
     await serviceTurn({ message: PROMPT });
-    await streamedTurn();
+    await serviceTurn({ message: PROMPT }, coldService.url);
+    await streamedTurn(streamed);
   }
 
   const rawNew: number[] = [];
   const svcNew: number[] = [];
+  const coldNew: number[] = [];
   const rawResume: number[] = [];
   const svcResume: number[] = [];
+  const coldResume: number[] = [];
   const firstSentence: number[] = [];
   const fullReply: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     rawNew.push(await runRaw(rawArgs()));
+    await poolReady(service.url);
     svcNew.push((await serviceTurn({ message: PROMPT })).ms);
+    coldNew.push((await serviceTurn({ message: PROMPT }, coldService.url)).ms);
     rawResume.push(await runRaw(rawArgs(rawResumeTarget)));
     svcResume.push((await serviceTurn({ conversation_id: conversationId, message: PROMPT })).ms);
-    const s = await streamedTurn();
+    coldResume.push(
+      (await serviceTurn({ conversation_id: coldConversationId, message: PROMPT }, coldService.url)).ms,
+    );
+    const s = await streamedTurn(streamed);
     firstSentence.push(s.firstMs);
     fullReply.push(s.doneMs);
   }
   const warm = await warmTurns(RUNS);
 
+  const base = median(rawNew);
   const row = (label: string, xs: number[]) => {
     const s = summarize(xs);
-    return [label, s.median, s.p95, s.min, s.max];
+    return [label, s.median, s.p95, s.min, s.max, `${(s.median / base).toFixed(3)}`];
   };
   console.log("conversational: the service vs the bare CLI, Messages API stub (no model latency)");
   console.log(world.describe());
-  console.log(`${RUNS} runs each, interleaved, after ${WARMUP} warm-up runs; times in ms\n`);
+  console.log(
+    `${RUNS} runs each, interleaved, after ${WARMUP} warm-up runs; times in ms to the complete reply; ` +
+      "ratio = median / raw cold CLI's median\n",
+  );
   console.log(
     formatTable(
-      ["", "median", "p95", "min", "max"],
+      ["", "median", "p95", "min", "max", "ratio"],
       [
-        row(`raw CLI, new session ("${SHORT_REPLY}")`, rawNew),
-        row("service, new conversation (HTTP)", svcNew),
-        row("raw CLI, --resume", rawResume),
-        row("service, next turn (HTTP, --resume)", svcResume),
+        row(`raw CLI, cold, new session ("${SHORT_REPLY}")`, rawNew),
+        row("raw CLI, cold, --resume", rawResume),
+        row("service, new conversation (prewarmed process)", svcNew),
+        row("service, next turn (warm process)", svcResume),
+        row("service, warm off: new conversation (cold)", coldNew),
+        row("service, warm off: next turn (cold --resume)", coldResume),
         row(
-          `SSE: first sentence (${SPOKEN.length} sentences, ${CHUNK} chars/${CHUNK_DELAY_MS} ms)`,
+          `SSE warm: first sentence (${SPOKEN.length} sentences, ${CHUNK} chars/${CHUNK_DELAY_MS} ms)`,
           firstSentence,
         ),
-        row("SSE: full reply (done)", fullReply),
-        row("warm CLI process: one turn (stream-json stdin)", warm.turnMs),
+        row("SSE warm: full reply (done)", fullReply),
+        row("bare warm CLI process: one turn (stream-json stdin)", warm.turnMs),
       ],
     ),
   );
-  const overheadNew = median(svcNew) - median(rawNew);
-  const overheadResume = median(svcResume) - median(rawResume);
   console.log(
-    `\nservice overhead (median): new ${overheadNew.toFixed(1)} ms, next turn ${overheadResume.toFixed(1)} ms` +
-      `; first start of the warm process (spawn + first turn): ${warm.firstMs.toFixed(1)} ms`,
-  );
-  const spawnMs = median(rawResume) - median(warm.turnMs);
-  console.log(
-    `CLI spawn + start-up per turn ≈ ${spawnMs.toFixed(1)} ms (raw --resume − warm turn, medians) = ` +
-      `${((spawnMs / median(svcResume)) * 100).toFixed(0)}% of a service next turn on the stub`,
+    `\nservice overhead over the bare warm CLI (median): next turn ${(median(svcResume) - median(warm.turnMs)).toFixed(1)} ms; ` +
+      `cold service over the raw CLI: new ${(median(coldNew) - median(rawNew)).toFixed(1)} ms, ` +
+      `next turn ${(median(coldResume) - median(rawResume)).toFixed(1)} ms`,
   );
 } finally {
   await service.stop();
+  await coldService.stop();
   await world.close();
   await work.cleanup();
 }
