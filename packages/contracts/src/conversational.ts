@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ErrorEnvelope } from "./errors.js";
 import { TokenUsage } from "./job.js";
 import { PrincipalId } from "./principal.js";
 
@@ -50,3 +51,32 @@ export const ConversationalReply = z.object({
   duration_ms: z.number(),
 });
 export type ConversationalReply = z.infer<typeof ConversationalReply>;
+
+/**
+ * A turn one replica hands to the replica that holds the conversation's warm CLI process, on
+ * `subjects.conversational.forwardTo(owner)` (only our conversational replicas may publish there).
+ * The owner answers the request at once (`ForwardAccepted`) and then publishes the turn's
+ * `ForwardedEvent`s to `events`, a subject under the sender's own replica subject.
+ */
+export const ForwardedTurn = z
+  .object({
+    /** The turn as its caller sent it (its `caller` left out: the sender checked it). */
+    request: ConversationalRequest.omit({ caller: true, stream: true }),
+    /** The principal the turn runs for, as the sender authenticated it. */
+    caller: PrincipalId,
+    /** Where the owner publishes the turn's events. */
+    events: z.string().min(1).max(256),
+  })
+  .strict();
+export type ForwardedTurn = z.infer<typeof ForwardedTurn>;
+
+export const ForwardAccepted = z.object({ accepted: z.literal(true) });
+export type ForwardAccepted = z.infer<typeof ForwardAccepted>;
+
+/** What the owner sends back for a forwarded turn: its sentences as they come, then its end. */
+export const ForwardedEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("sentence"), text: z.string() }),
+  z.object({ type: z.literal("done"), reply: ConversationalReply }),
+  z.object({ type: z.literal("error"), status: z.number().int().min(400).max(599), error: ErrorEnvelope }),
+]);
+export type ForwardedEvent = z.infer<typeof ForwardedEvent>;

@@ -13,6 +13,12 @@ describe("subjects", () => {
     expect(subjects.jobs.serve.submit).toBe("agent.v1.jobs.submit.*");
     expect(subjects.queue.subject).toBe("agent.v1.queue.jobs");
     expect(subjects.conversational.turn(ada)).toBe("agent.v1.conversational.turn.nats_ada");
+    // A forwarded turn and its events stay under the replica subjects only conversational may use.
+    expect(subjects.conversational.forwardTo("conv-a")).toBe("agent.v1.conversational.replica.conv-a.turn");
+    expect(subjects.conversational.forwardEvents("conv-b", "f1")).toBe(
+      "agent.v1.conversational.replica.conv-b.events.f1",
+    );
+    expect(() => subjects.conversational.forwardTo("a.b")).toThrow();
   });
   it("puts a job's events under its caller, so 'only your own' is one permission", () => {
     expect(subjects.jobs.events(ada, "job-1_A")).toBe("agent.v1.jobs.events.nats_ada.job-1_A");

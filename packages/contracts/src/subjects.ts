@@ -79,6 +79,11 @@ export const subjects = {
      */
     replica: (replicaId: string) => `${ROOT}.conversational.replica.${token(replicaId)}`,
     allReplicas: `${ROOT}.conversational.replica.>`,
+    /** Where a replica takes turns forwarded to it (`ForwardedTurn`). */
+    forwardTo: (replicaId: string) => `${ROOT}.conversational.replica.${token(replicaId)}.turn`,
+    /** Where the owner sends the events of a turn forwarded by `replicaId` (`ForwardedEvent`). */
+    forwardEvents: (replicaId: string, forwardId: string) =>
+      `${ROOT}.conversational.replica.${token(replicaId)}.events.${token(forwardId)}`,
   },
 } as const;
 

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { isAbsolute } from "node:path";
+import { SUBJECT_TOKEN } from "@claude-gateway/contracts";
 import { loadNatsServiceConfig, type NatsServiceConfig } from "@claude-gateway/nats";
 import { ConfigError, LOG_LEVELS } from "@claude-gateway/service-kit";
 import { z } from "zod";
@@ -48,8 +49,18 @@ export const ConversationalEnv = z.object({
   AGENTS_DIR: z.string().optional(),
   CLAUDE_BIN: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-  /** This replica's name in logs and lock records. */
-  REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /**
+   * This replica's name in logs, lock records and the subject turns are forwarded to: letters,
+   * digits, `_` and `-` (a NATS subject token).
+   */
+  REPLICA_ID: z
+    .string()
+    .regex(SUBJECT_TOKEN, "letters, digits, _ and - only (it is a NATS subject token)")
+    .default(
+      `${hostname()
+        .replace(/[^A-Za-z0-9_-]/g, "-")
+        .slice(0, 100)}-${process.pid}`,
+    ),
 });
 
 export type ConversationalConfig = NatsServiceConfig<typeof ConversationalEnv>;

@@ -64,6 +64,8 @@ export interface ConversationDeps {
    * one-shot `claude -p` (`runClaude`).
    */
   warm?: WarmProcesses;
+  /** This replica's id: recorded as the holder of a conversation's warm process, for forwarding. */
+  replicaId?: string;
 }
 
 export interface TurnReport {
@@ -350,14 +352,22 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       const transcriptSha256 = await sha256File(path);
       if (transcriptSha256 === undefined)
         log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript");
-      const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
+      // Kept warm with the turns its history holds; a record write that fails below leaves them
+      // different, and the next turn starts afresh from the stored transcript.
+      const turns = (stored?.turns ?? 0) + 1;
+      let kept = false;
+      if (out.budgetCapReached) warm.discard(proc);
+      else kept = warm.keep(proc, plan.conversationId, turns);
+      const completed = {
+        sessionId: out.sessionId,
+        model: plan.model,
+        at: clock.now(),
+        transcriptSha256,
+        ...(kept && deps.replicaId !== undefined ? { warmOn: deps.replicaId } : {}),
+      };
       const record = stored
         ? recordTurn(stored, completed)
         : newRecord(plan.conversationId, caller, completed);
-      // Kept warm with the turns its history holds; a record write that fails below leaves them
-      // different, and the next turn starts afresh from the stored transcript.
-      if (out.budgetCapReached) warm.discard(proc);
-      else warm.keep(proc, plan.conversationId, record.turns);
       if (stored) await deps.store.put(record);
       else await deps.store.create(record);
       log.info(

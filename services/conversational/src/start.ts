@@ -33,6 +33,7 @@ import type { ConversationalConfig } from "./config.js";
 import { createConversationService } from "./conversation.js";
 import { turnSlots } from "./core/slots.js";
 import { checkAgent, chooseModel, turnInvocation } from "./core/turn.js";
+import { natsForwarder, serveForwardedTurns, withForwarding } from "./forwarding.js";
 import { inProcessLock, kvLock } from "./lock.js";
 import { createMetrics } from "./metrics.js";
 import { serveConversationalNats } from "./nats.js";
@@ -145,8 +146,9 @@ async function serve(
     logger,
     onEvent: (kind) => metrics.warmEvent(kind),
   });
-  const conversations = createConversationService({
-    store: natsConversationStore(kv),
+  const store = natsConversationStore(kv);
+  const local = createConversationService({
+    store,
     lock: inProcessLock(
       kvLock(natsLockKv(kv), {
         owner: env.REPLICA_ID,
@@ -171,7 +173,22 @@ async function serve(
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
     ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
     onTurn: (turn) => metrics.turnFinished(turn),
+    replicaId: env.REPLICA_ID,
   });
+  // A turn of a conversation warm on another replica goes there; if that one is gone, it runs here.
+  const conversations = withForwarding(local, {
+    store,
+    replicaId: env.REPLICA_ID,
+    forward: natsForwarder(nc, {
+      replicaId: env.REPLICA_ID,
+      // The owner's longest turn: waiting for the lock and a slot, then the CLI's run.
+      deadlineMs: lockStaleMs + queueWaitMs + 5_000,
+      logger,
+    }),
+    logger,
+    onForward: (outcome) => metrics.warmEvent(outcome),
+  });
+  const forwarded = serveForwardedTurns(nc, { replicaId: env.REPLICA_ID, conversations: local, logger });
   const natsService = await serveConversationalNats(nc, { conversations, logger });
 
   let stopping: Promise<void> | undefined;
@@ -210,7 +227,9 @@ async function serve(
         logger.info("conversational stopping");
         const closed = http.closed();
         await stopService(natsService);
+        // Forwarded turns still arriving get 503 shutting_down from the service: their senders run them.
         await conversations.shutdown(env.SHUTDOWN_GRACE_SECONDS * 1000);
+        forwarded.unsubscribe();
         // Keep-alive connections with no request in flight would hold `close` open.
         http.server.closeIdleConnections();
         await closed;

@@ -54,8 +54,11 @@ export interface WarmProcesses {
    * the slots' wait).
    */
   spawn(invocation: NoToolsInvocation, signal?: AbortSignal): Promise<WarmProcess>;
-  /** After a successful turn: the process stays warm for the conversation (or closes at once when idleMs is 0). */
-  keep(process: WarmProcess, conversationId: string, recordedTurns: number): void;
+  /**
+   * After a successful turn: the process stays warm for the conversation (or closes at once when
+   * idleMs is 0, or when a turn waits for its slot). True when it stays.
+   */
+  keep(process: WarmProcess, conversationId: string, recordedTurns: number): boolean;
   /** A process handed out that will not serve again (failed turn): closed. */
   discard(process: WarmProcess): void;
   /** Conversations with a warm process, prewarmed processes. */
@@ -209,10 +212,16 @@ export function createWarmProcesses(opts: WarmProcessesOptions): WarmProcesses {
     },
     keep(process, conversationId, recordedTurns) {
       const h = held.get(process);
-      if (!h) return;
-      if (closed || opts.idleMs <= 0 || process.state !== "idle") return closeHeld(h, "expired");
+      if (!h) return false;
+      if (closed || opts.idleMs <= 0 || process.state !== "idle") {
+        closeHeld(h, "expired");
+        return false;
+      }
       // A turn waits for a slot: it needs this one more than the conversation's next turn does.
-      if (opts.slots.waiting > 0) return closeHeld(h, "evicted");
+      if (opts.slots.waiting > 0) {
+        closeHeld(h, "evicted");
+        return false;
+      }
       const previous = byConversation.get(conversationId);
       if (previous && previous !== h) closeHeld(previous, "stale");
       h.conversationId = conversationId;
@@ -221,6 +230,7 @@ export function createWarmProcesses(opts: WarmProcessesOptions): WarmProcesses {
       h.lastUsedAt = now();
       byConversation.set(conversationId, h);
       refill();
+      return true;
     },
     discard(process) {
       const h = held.get(process);

@@ -23,9 +23,12 @@ export interface World extends ServiceWorld<RunningConversational> {
 }
 
 /** A real nats-server, the Messages API stub, the real CLI env, and services started in-process. */
-export async function createWorld(): Promise<World> {
+export async function createWorld(
+  opts: { bus?: { callers?: readonly string[]; anonymous?: boolean } } = {},
+): Promise<World> {
   const world = await createServiceWorld({
     service: "conversational",
+    ...(opts.bus ? { bus: opts.bus } : {}),
     tmpPrefix: "cg-conv-",
     env: (dir) => ({ CONVERSATION_CWD: `${dir}/cwd`, METRICS_TOKEN }),
     // The service's own logger, at the world's LOG_LEVEL.

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { transcriptPath } from "@claude-gateway/claude";
+import { buckets } from "@claude-gateway/contracts";
 import {
   eventually,
   messagesText,
@@ -13,8 +13,12 @@ import {
   tempDir,
   text,
 } from "@claude-gateway/testkit";
+import { jetstream } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorld, type Json, turn, type World } from "./harness.js";
+import { lockKey } from "../src/lock.js";
+import { createWorld, type Json, scrape, streamTurn, turn, type World } from "./harness.js";
 
 // Real service processes (the built `dist/main.js`), each with its own fresh HOME, sharing NATS
 // and CONVERSATION_CWD: a restarted pod or a second replica must continue the conversation.
@@ -64,6 +68,21 @@ async function startReplica(id: string): Promise<Replica> {
 }
 
 const isRunning = (r: Replica) => r.child.exitCode === null && r.child.signalCode === null;
+/** A replica's CLI processes started for `sessionId` (`--session-id` or `--resume` in argv). */
+const clisOf = async (r: Replica, sessionId: string) =>
+  (await processesWithEnv({ HOME: r.home })).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(sessionId);
+    } catch {
+      return false;
+    }
+  });
+const counter = async (r: Replica, kind: string) => {
+  const m = new RegExp(`conversational_warm_events_total\\{kind="${kind}"\\} (\\d+)`).exec(
+    await scrape(r.url),
+  );
+  return Number(m?.[1] ?? 0);
+};
 const sessionHeader = (r: RecordedRequest) => r.headers["x-claude-code-session-id"];
 
 let a: Replica;
@@ -81,34 +100,68 @@ afterAll(async () => {
 });
 
 describe("two service processes sharing NATS", () => {
-  it("turn 1 on one process, turn 2 on another with an empty HOME: turn 2 still knows turn 1", async () => {
-    // B's HOME has never seen a CLI: no ~/.claude at all.
-    expect(await readdir(b.home)).toEqual([]);
-    world.stub.enqueue(text("Nice to meet you, Boris."), text("You are Boris, from Plovdiv."));
+  it("a turn sent to the replica that does not hold the conversation's warm process is forwarded to the one that does", async () => {
+    world.stub.enqueue(text("Nice to meet you, Boris."), text("You are Boris. From Plovdiv."));
     const t1 = await turn(a.url, { message: "I am Boris from Plovdiv." });
     expect(t1.status).toBe(200);
-    const t2 = await turn(b.url, { conversation_id: t1.body.conversation_id, message: "Who am I?" });
+    const sessionId = t1.body.session_id as string;
+    const bTranscript = transcriptPath(join(b.home, ".claude"), world.cwd, sessionId);
+    // Streamed through B: the sentences come from A's warm process, relayed over NATS.
+    const t2 = await streamTurn(b.url, { conversation_id: t1.body.conversation_id, message: "Who am I?" });
     expect(t2.status).toBe(200);
-    expect(t2.body).toMatchObject({ session_id: t1.body.session_id, reply: "You are Boris, from Plovdiv." });
-
+    expect(t2.events.filter((e) => e.event === "sentence").map((e) => (e.data as Json).text)).toEqual([
+      "You are Boris.",
+      "From Plovdiv.",
+    ]);
+    const done = t2.events.find((e) => e.event === "done")!.data as Json;
+    expect(done).toMatchObject({ session_id: sessionId, reply: "You are Boris. From Plovdiv." });
     const [r1, r2] = world.stub.turnRequests();
     expect(messagesText(r2!.body)).toContain("I am Boris from Plovdiv.");
-    expect(messagesText(r2!.body)).toContain("Nice to meet you, Boris.");
     expect(sessionHeader(r2!)).toBe(sessionHeader(r1!));
-    // B restored the transcript under the same project folder (same cwd) in its own HOME.
-    expect(existsSync(transcriptPath(join(b.home, ".claude"), world.cwd, t1.body.session_id))).toBe(true);
+    // A ran it: B never resumed the session (no transcript in its HOME, no CLI for that session).
+    expect(existsSync(bTranscript)).toBe(false);
+    expect(await clisOf(b, sessionId)).toEqual([]);
+    expect(await clisOf(a, sessionId)).toHaveLength(1);
+    expect(await counter(b, "forwarded")).toBe(1);
   });
 
-  it("back on the first process, its stale local copy is replaced: turn 3 knows turn 2", async () => {
+  it("the owner killed: the next turn on the other replica takes over cold from the stored transcript, context kept", async () => {
     world.stub.reset();
     world.stub.enqueue(text("Noted: blue."), text("Green, since you changed it."), text("Green."));
     const t1 = await turn(a.url, { message: "My favourite colour is blue." });
-    await turn(b.url, { conversation_id: t1.body.conversation_id, message: "Actually it is green." });
-    const t3 = await turn(a.url, { conversation_id: t1.body.conversation_id, message: "Which colour?" });
+    const t2 = await turn(b.url, {
+      conversation_id: t1.body.conversation_id,
+      message: "Actually it is green.",
+    });
+    expect(t2.status).toBe(200);
+    // A released the conversation's lock once the transcript was stored (after its reply): killed
+    // before that, its lock would hold the next turn until it counts as abandoned.
+    const nc = await connect({ servers: world.nats.url });
+    const kv = await new Kvm(jetstream(nc)).open(buckets.conversations);
+    await eventually(
+      async () => (await kv.get(lockKey(t1.body.conversation_id as string)))?.operation !== "PUT",
+      {
+        what: "the conversation's lock released",
+      },
+    );
+    await nc.close();
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const t3 = await turn(b.url, { conversation_id: t1.body.conversation_id, message: "Which colour?" });
     expect(t3.status).toBe(200);
+    expect(t3.body.reply).toBe("Green.");
     const r3 = world.stub.turnRequests()[2]!;
     expect(messagesText(r3.body)).toContain("Actually it is green.");
     expect(messagesText(r3.body)).toContain("Green, since you changed it.");
+    // B restored the transcript under the same project folder (same cwd) in its own HOME.
+    expect(existsSync(transcriptPath(join(b.home, ".claude"), world.cwd, t1.body.session_id as string))).toBe(
+      true,
+    );
+    expect(await counter(b, "taken_over")).toBe(1);
+    // A's CLI processes, should any still run without it (in a pod they die with the container).
+    for (const pid of await processesWithEnv({ HOME: a.home })) process.kill(pid, "SIGKILL");
+    // A third replica takes A's place for the rest of the file.
+    a = await startReplica("conv-c");
   });
 
   it("two turns of one conversation sent to both processes at once run one after the other", async () => {

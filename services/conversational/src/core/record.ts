@@ -26,6 +26,12 @@ export const ConversationRecord = z.object({
    * differs (missing, or stale because another replica ran a later turn) restores the stored one.
    */
   transcriptSha256: z.string().optional(),
+  /**
+   * The replica whose warm CLI process holds the conversation after its last turn: turns that
+   * reach another replica are forwarded there. A hint only: the process may since have closed (the
+   * owner then runs the turn cold), and an owner that answers nothing is taken over.
+   */
+  warmOn: z.string().optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 
@@ -34,6 +40,8 @@ export interface CompletedTurn {
   model: string;
   at: Date;
   transcriptSha256: string | undefined;
+  /** The replica keeping the conversation's process warm, if one does. */
+  warmOn?: string | undefined;
 }
 
 /** Whether the stored conversation is `principal`'s: anyone else is told it does not exist. */
@@ -56,11 +64,12 @@ export function newRecord(
     turns: 1,
     createdBy,
     ...(turn.transcriptSha256 !== undefined ? { transcriptSha256: turn.transcriptSha256 } : {}),
+    ...(turn.warmOn !== undefined ? { warmOn: turn.warmOn } : {}),
   };
 }
 
 export function recordTurn(record: ConversationRecord, turn: CompletedTurn): ConversationRecord {
-  const { transcriptSha256: _previous, ...rest } = record;
+  const { transcriptSha256: _previous, warmOn: _wasWarmOn, ...rest } = record;
   return {
     ...rest,
     sessionId: turn.sessionId,
@@ -68,5 +77,6 @@ export function recordTurn(record: ConversationRecord, turn: CompletedTurn): Con
     updatedAt: turn.at.toISOString(),
     turns: record.turns + 1,
     ...(turn.transcriptSha256 !== undefined ? { transcriptSha256: turn.transcriptSha256 } : {}),
+    ...(turn.warmOn !== undefined ? { warmOn: turn.warmOn } : {}),
   };
 }

@@ -1,0 +1,107 @@
+import type { ConversationalReply } from "@claude-gateway/contracts";
+import { describe, expect, it } from "vitest";
+import type { ConversationService } from "./conversation.js";
+import type { ConversationRecord } from "./core/record.js";
+import { type ForwardTurn, OwnerGoneError, withForwarding } from "./forwarding.js";
+
+const reply = (by: string): ConversationalReply => ({
+  conversation_id: "c1",
+  reply: by,
+  session_id: "s",
+  model: "m",
+  usage: {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheCreationInputTokens: 0,
+    costUsd: 0,
+  },
+  duration_ms: 1,
+});
+const record = (over: Partial<ConversationRecord> = {}): ConversationRecord => ({
+  conversationId: "c1",
+  sessionId: "0b3c4f4e-9a59-4c51-8a43-2f1c8d2f7a10",
+  model: "m",
+  createdAt: "2026-12-04T00:00:00.000Z",
+  updatedAt: "2026-12-04T00:00:00.000Z",
+  turns: 1,
+  createdBy: "tok_alice",
+  ...over,
+});
+
+function setup(stored: ConversationRecord | null, forward: ForwardTurn) {
+  const localCalls: string[] = [];
+  const local: ConversationService = {
+    turn: async (request) => {
+      localCalls.push(request.message);
+      return reply("local");
+    },
+    active: 0,
+    shutdown: async () => {},
+  };
+  const outcomes: string[] = [];
+  const service = withForwarding(local, {
+    store: { get: async () => stored },
+    replicaId: "me",
+    forward,
+    onForward: (o) => outcomes.push(o),
+  });
+  return { service, localCalls, outcomes };
+}
+
+describe("withForwarding", () => {
+  it("a turn of a conversation warm on another replica goes there, sentences relayed", async () => {
+    const sent: string[] = [];
+    const { service, localCalls, outcomes } = setup(
+      record({ warmOn: "other" }),
+      async (owner, turn, hooks) => {
+        hooks.onSentence?.(`from ${owner}`);
+        expect(turn).toEqual({ request: { conversationId: "c1", message: "hi" }, caller: "tok_alice" });
+        return reply("forwarded");
+      },
+    );
+    const r = await service.turn({ conversationId: "c1", message: "hi" }, "tok_alice", {
+      onSentence: (s) => sent.push(s),
+    });
+    expect(r.reply).toBe("forwarded");
+    expect(sent).toEqual(["from other"]);
+    expect(localCalls).toEqual([]);
+    expect(outcomes).toEqual(["forwarded"]);
+  });
+
+  it("an owner that is gone: the turn runs here", async () => {
+    const { service, localCalls, outcomes } = setup(record({ warmOn: "dead" }), async () => {
+      throw new OwnerGoneError("no responders");
+    });
+    expect((await service.turn({ conversationId: "c1", message: "hi" }, "tok_alice")).reply).toBe("local");
+    expect(localCalls).toEqual(["hi"]);
+    expect(outcomes).toEqual(["taken_over"]);
+  });
+
+  it("the owner's own errors (a 429, a CLI failure) are the caller's answer, not a takeover", async () => {
+    const { service, localCalls } = setup(record({ warmOn: "other" }), async () => {
+      throw Object.assign(new Error("too many"), { status: 429, code: "rate_limited" });
+    });
+    await expect(service.turn({ conversationId: "c1", message: "hi" }, "tok_alice")).rejects.toThrow(
+      "too many",
+    );
+    expect(localCalls).toEqual([]);
+  });
+
+  it("runs here: a new conversation, one warm here or nowhere, another caller's (its 404 is local), an unknown id", async () => {
+    const never: ForwardTurn = async () => {
+      throw new Error("must not forward");
+    };
+    for (const [stored, caller, id] of [
+      [record({ warmOn: "other" }), "tok_alice", undefined],
+      [record({ warmOn: "me" }), "tok_alice", "c1"],
+      [record(), "tok_alice", "c1"],
+      [record({ warmOn: "other" }), "tok_mallory", "c1"],
+      [null, "tok_alice", "c1"],
+    ] as const) {
+      const { service, localCalls } = setup(stored, never);
+      await service.turn({ ...(id ? { conversationId: id } : {}), message: "x" }, caller);
+      expect(localCalls).toEqual(["x"]);
+    }
+  });
+});

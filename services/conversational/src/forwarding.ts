@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import {
+  type ConversationalReply,
+  ForwardAccepted,
+  ForwardedEvent,
+  ForwardedTurn,
+  subjects,
+} from "@claude-gateway/contracts";
+import {
+  decodeJson,
+  encodeJson,
+  RequestTimeoutError,
+  request,
+  ServiceUnavailableError,
+} from "@claude-gateway/nats";
+import {
+  errorBody,
+  type Logger,
+  ServiceError,
+  silentLogger,
+  toServiceError,
+} from "@claude-gateway/service-kit";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { ConversationService, TurnHooks } from "./conversation.js";
+import { ownedBy } from "./core/record.js";
+import { fromWire, type TurnRequest } from "./core/turn.js";
+import type { ConversationStore } from "./ports.js";
+
+/** The owner of a conversation's warm process did not take the turn: this replica runs it. */
+export class OwnerGoneError extends Error {
+  override readonly name = "OwnerGoneError";
+}
+
+/** Hands a turn to the replica `owner`; resolves with its reply, relaying its sentences. */
+export type ForwardTurn = (
+  owner: string,
+  turn: { request: TurnRequest; caller: string },
+  hooks: TurnHooks,
+) => Promise<ConversationalReply>;
+
+export interface ForwardingDeps {
+  store: Pick<ConversationStore, "get">;
+  replicaId: string;
+  forward: ForwardTurn;
+  logger?: Logger;
+  /** `forwarded`, or `taken_over` when the owner was gone. */
+  onForward?: (outcome: "forwarded" | "taken_over") => void;
+}
+
+/**
+ * Turns of a conversation whose warm process another replica holds go to that replica (it answers
+ * in tens of milliseconds instead of a cold start here); when it does not answer, this replica
+ * takes the conversation over with a cold resume from the stored transcript. Everything else, and
+ * every check (ownership, admission, limits), is the local service's, on whichever replica runs it.
+ */
+export function withForwarding(local: ConversationService, deps: ForwardingDeps): ConversationService {
+  const log = deps.logger ?? silentLogger;
+  return {
+    async turn(request, caller, hooks = {}) {
+      const id = request.conversationId;
+      if (id !== undefined) {
+        const record = await deps.store.get(id).catch(() => null);
+        const owner = record?.warmOn;
+        if (record && ownedBy(record, caller) && owner !== undefined && owner !== deps.replicaId) {
+          try {
+            const reply = await deps.forward(owner, { request, caller }, hooks);
+            deps.onForward?.("forwarded");
+            return reply;
+          } catch (err) {
+            if (!(err instanceof OwnerGoneError)) throw err;
+            log.info(
+              { conversationId: id, owner, reason: err.message },
+              "warm owner gone: taking the turn over",
+            );
+            deps.onForward?.("taken_over");
+          }
+        }
+      }
+      return local.turn(request, caller, hooks);
+    },
+    get active() {
+      return local.active;
+    },
+    shutdown: (graceMs) => local.shutdown(graceMs),
+  };
+}
+
+/** How long the owner has to accept a forwarded turn before it counts as gone. */
+const ACCEPT_TIMEOUT_MS = 2_000;
+
+/** Forwards over NATS: the owner accepts on `forwardTo(owner)`, then publishes the turn's events. */
+export function natsForwarder(
+  nc: NatsConnection,
+  opts: { replicaId: string; deadlineMs: number; logger?: Logger },
+): ForwardTurn {
+  return async (owner, turn, hooks) => {
+    const events = subjects.conversational.forwardEvents(opts.replicaId, randomUUID());
+    const sub = nc.subscribe(events);
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      sub.unsubscribe();
+    }, opts.deadlineMs);
+    try {
+      const wire = toWire(turn.request);
+      try {
+        await request(nc, {
+          subject: subjects.conversational.forwardTo(owner),
+          request: ForwardedTurn,
+          response: ForwardAccepted,
+          payload: { request: wire, caller: turn.caller, events },
+          timeoutMs: ACCEPT_TIMEOUT_MS,
+        });
+      } catch (err) {
+        if (err instanceof ServiceUnavailableError || err instanceof RequestTimeoutError)
+          throw new OwnerGoneError(`replica ${owner} did not take the turn (${err.name})`);
+        throw err;
+      }
+      for await (const msg of sub) {
+        const decoded = decodeJson(msg.data, ForwardedEvent);
+        if (!decoded.ok) throw new ServiceError(502, "upstream_error", `bad event from replica ${owner}`);
+        const event = decoded.value;
+        if (event.type === "sentence") hooks.onSentence?.(event.text);
+        else if (event.type === "done") return event.reply;
+        else {
+          // The owner is stopping: the turn never started there, so it runs here.
+          if (event.error.error === "shutting_down") throw new OwnerGoneError(`replica ${owner} is stopping`);
+          throw new ServiceError(event.status, event.error.error, event.error.detail, {
+            ...(event.error.retry_after_seconds !== undefined
+              ? { retryAfterSeconds: event.error.retry_after_seconds }
+              : {}),
+            ...(event.error.issues !== undefined ? { issues: event.error.issues } : {}),
+          });
+        }
+      }
+      throw new ServiceError(
+        503,
+        timedOut ? "timeout" : "upstream_error",
+        timedOut
+          ? `replica ${owner} did not finish the forwarded turn in time`
+          : `the forwarded turn's events from replica ${owner} ended without a reply`,
+      );
+    } finally {
+      clearTimeout(deadline);
+      sub.unsubscribe();
+    }
+  };
+}
+
+/** Runs the turns other replicas forward here, on the local service (never forwarded again). */
+export function serveForwardedTurns(
+  nc: NatsConnection,
+  opts: { replicaId: string; conversations: Pick<ConversationService, "turn">; logger?: Logger },
+): Subscription {
+  const log = opts.logger ?? silentLogger;
+  // Events may only go back under a replica subject (where only our replicas listen).
+  const eventsPrefix = subjects.conversational.allReplicas.slice(0, -1);
+  return nc.subscribe(subjects.conversational.forwardTo(opts.replicaId), {
+    callback: (err, msg) => {
+      if (err) return log.warn({ err }, "forwarded-turn subscription failed");
+      const decoded = decodeJson(msg.data, ForwardedTurn);
+      if (!decoded.ok || !decoded.value.events.startsWith(eventsPrefix)) {
+        log.warn({ problem: decoded.ok ? "events subject" : decoded.message }, "refused a forwarded turn");
+        return;
+      }
+      const turn = decoded.value;
+      msg.respond(encodeJson({ accepted: true } satisfies ForwardAccepted));
+      const send = (event: ForwardedEvent) => nc.publish(turn.events, encodeJson(event));
+      void opts.conversations
+        .turn(fromWire(turn.request), turn.caller, { onSentence: (text) => send({ type: "sentence", text }) })
+        .then(
+          (reply) => send({ type: "done", reply }),
+          (e: unknown) => {
+            const se = toServiceError(e);
+            send({ type: "error", status: se.status, error: errorBody(se) });
+          },
+        );
+    },
+  });
+}
+
+function toWire(request: TurnRequest): ForwardedTurn["request"] {
+  return {
+    message: request.message,
+    ...(request.conversationId !== undefined ? { conversation_id: request.conversationId } : {}),
+    ...(request.language !== undefined ? { language: request.language } : {}),
+    ...(request.model !== undefined ? { model: request.model } : {}),
+  };
+}
