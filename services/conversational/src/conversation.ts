@@ -110,6 +110,8 @@ export function createConversationService(deps: ConversationDeps): ConversationS
   const clock = deps.clock ?? { now: () => new Date() };
   const mintId = deps.mintId ?? randomUUID;
   const running = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  /** New conversations' transcript uploads under way, by conversation: their next turn waits. */
+  const uploads = new Map<string, Promise<void>>();
   /** Transcript uploads and lock releases still under way after their replies went out. */
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -155,16 +157,24 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       const maxBudgetUsd = ticket.capBudget(undefined);
 
       if (id === undefined) {
-        // No lock guards a conversation under a new service-minted id: its transcript is stored
-        // before the reply, so a next turn on any replica finds it.
-        const { reply, after } = await run(admitted, null, maxBudgetUsd);
-        await after;
+        // No lock guards a conversation under a new service-minted id. Kept warm here, its next
+        // turn comes here (the record says so; other replicas forward it) and waits for the upload
+        // below; otherwise its transcript is stored before the reply, for any replica to find.
+        const { reply, after, kept } = await run(admitted, null, maxBudgetUsd);
+        if (!kept) await after;
+        else {
+          const id = reply.conversation_id;
+          uploads.set(id, after);
+          track(after.finally(() => uploads.get(id) === after && uploads.delete(id)));
+        }
         return reply;
       }
       // Caller-minted ids are claimed under the lock too, so two first turns cannot both start one.
       const release = await deps.lock.acquire(id, signal);
       let after: Promise<void> = Promise.resolve();
       try {
+        // A first turn's transcript may still be on its way to the store.
+        await uploads.get(id);
         // Read again under the lock: the turn before ours may have changed (or created) it.
         const stored = await deps.store.get(id);
         if (stored !== null && !ownedBy(stored, caller)) throw new ConversationNotFoundError(id);
@@ -190,14 +200,18 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       throw err;
     } finally {
       // Before the answer: the caller's next turn, on any replica, sees this spend and the lease back.
-      if (costUsd > 0) {
-        await deps.gate
-          .recordSpend(caller, costUsd)
-          .catch((err: unknown) => log.error({ caller, costUsd, err }, "could not record the turn's spend"));
-      }
-      await ticket
-        ?.release()
-        .catch((err: unknown) => log.warn({ caller, err }, "could not release the turn's in-flight lease"));
+      await Promise.all([
+        costUsd > 0
+          ? deps.gate
+              .recordSpend(caller, costUsd)
+              .catch((err: unknown) =>
+                log.error({ caller, costUsd, err }, "could not record the turn's spend"),
+              )
+          : undefined,
+        ticket
+          ?.release()
+          .catch((err: unknown) => log.warn({ caller, err }, "could not release the turn's in-flight lease")),
+      ]);
       report.durationMs = performance.now() - started;
       deps.onTurn?.(report);
     }
@@ -206,7 +220,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       request: TurnRequest,
       stored: ConversationRecord | null,
       maxBudgetUsd: number | undefined,
-    ): Promise<{ reply: ConversationalReply; after: Promise<void> }> {
+    ): Promise<{ reply: ConversationalReply; after: Promise<void>; kept: boolean }> {
       if (deps.warm) return runWarm(deps.warm, request, stored);
       const plan = planTurn({ request, stored, agent: deps.agent, models: deps.models, mintId });
       report.kind = plan.kind;
@@ -240,7 +254,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         },
         "turn finished",
       );
-      return { reply: replyOf(plan, out), after: Promise.resolve() };
+      return { reply: replyOf(plan, out), after: Promise.resolve(), kept: false };
     }
 
     function replyOf(plan: TurnPlan, out: RunResult): ConversationalReply {
@@ -262,7 +276,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       warm: WarmProcesses,
       request: TurnRequest,
       stored: ConversationRecord | null,
-    ): Promise<{ reply: ConversationalReply; after: Promise<void> }> {
+    ): Promise<{ reply: ConversationalReply; after: Promise<void>; kept: boolean }> {
       // The admitted request names its model.
       const model = request.model ?? chooseModel(deps.models, undefined, stored?.model, deps.agent.model);
       const pooled = stored ? undefined : warm.takePooled(model);
@@ -385,7 +399,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       );
       const after =
         transcriptSha256 === undefined ? Promise.resolve() : saveTranscript(plan, path).then(() => {});
-      return { reply: replyOf(plan, out), after };
+      return { reply: replyOf(plan, out), after, kept };
     }
 
     /** The CLI run of the turn, its sentences passed on as soon as each is complete. */

@@ -74,8 +74,11 @@ describe("a conversation over HTTP", () => {
     expect(existsSync(transcriptPath(claudeConfigDir(world.cli.env), world.cwd, r.body.session_id))).toBe(
       true,
     );
+    // Stored right after the reply (off its path; the conversation's next turn waits for it).
     const store = await new Objm(jetstream(nc)).open(TRANSCRIPTS_BUCKET);
-    expect(await store.getBlob(`${r.body.session_id}.jsonl`)).not.toBeNull();
+    await eventually(async () => (await store.getBlob(`${r.body.session_id}.jsonl`)) !== null, {
+      what: "the transcript stored",
+    });
     const kv = await new Kvm(jetstream(nc)).open(buckets.conversations);
     const record = (await kv.get(r.body.conversation_id))?.json<Record<string, unknown>>();
     expect(record).toMatchObject({ sessionId: r.body.session_id, turns: 1, createdBy: "tok_tester" });
