@@ -67,7 +67,21 @@ export const ExecutorEnv = z.object({
   AGENT_ISOLATION: z.enum(["auto", "users", "none"]).default("auto"),
   /** The runner beside a non-root executor (services/executor/README.md): it runs every job's CLI. */
   RUNNER_SOCKET: z.string().optional(),
-  /** Runner users are `<RUNNER_USER>-0` … `<RUNNER_USER>-<MAX_CONCURRENCY-1>`, created if missing. */
+  /**
+   * Prewarmed CLI processes per agent and model for stateless jobs of no-tools agents (the
+   * gateway's completions); 0 disables. Each holds a runner user and ~230 MB while it waits.
+   */
+  PREWARM_POOL_SIZE: int(1, 0),
+  /** How many agent-and-model pairs keep prewarmed processes: the ones used most recently. */
+  PREWARM_MAX_KEYS: int(2),
+  /** A prewarmed process this old is replaced. */
+  PREWARM_MAX_AGE_SECONDS: int(1800),
+  /** The agent prewarmed from the start (on its model, else DEFAULT_MODEL), if it is a no-tools agent. */
+  PREWARM_AGENT: z.string().default("assistant"),
+  /**
+   * Runner users are `<RUNNER_USER>-0` … `<RUNNER_USER>-<n-1>`, created if missing, n =
+   * MAX_CONCURRENCY + PREWARM_POOL_SIZE × PREWARM_MAX_KEYS.
+   */
   RUNNER_USER: RunnerUserSetting,
   /** Which repositories jobs may clone (`workspace/allowlist.ts`); unset, none. */
   REPO_ALLOWLIST: z

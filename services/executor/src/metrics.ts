@@ -20,6 +20,12 @@ export function createMetrics(
     labelNames: ["caller", "agent"],
     registers: [registry],
   });
+  const prewarm = new Counter({
+    name: "executor_prewarm_events_total",
+    help: "Prewarmed CLI processes for stateless jobs of no-tools agents: hit (a job got one), miss (none ready), started, expired (aged or its key unused), died (exited unused)",
+    labelNames: ["event"],
+    registers: [registry],
+  });
   const finished = new Counter({
     name: "executor_jobs_finished_total",
     help: "Jobs that reached a terminal state on this replica",
@@ -58,6 +64,9 @@ export function createMetrics(
   return {
     ...base,
     running,
+    prewarmEvent(event: string) {
+      prewarm.inc({ event });
+    },
     jobSubmitted(job: JobRecord) {
       submitted.inc({ caller: callerLabel(job.caller), agent: job.agent });
     },

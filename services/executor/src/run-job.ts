@@ -5,6 +5,8 @@ import {
   findTranscript,
   type Invocation,
   type ModelSpend,
+  type ParsedLine,
+  type RunResult,
   spendByModel,
   tokenUsage,
   transcriptPath,
@@ -26,6 +28,7 @@ import {
   type Workspace,
   type Workspaces,
 } from "./ports.js";
+import type { Prewarmed, PrewarmPool } from "./prewarm.js";
 import { withProjectInstructions } from "./project-instructions.js";
 
 export interface RunJobDeps {
@@ -52,6 +55,8 @@ export interface RunJobDeps {
   logger: Logger;
   bin?: string;
   killGraceMs?: number;
+  /** Prewarmed CLI processes for the jobs `keyOf` names a key for (stateless, no-tools). */
+  prewarm?: { pool: PrewarmPool; keyOf: (job: JobRecord) => string | undefined };
   onStarted?: (job: JobRecord) => void;
   onFinished?: (job: JobRecord, spend: ModelSpend[]) => void;
 }
@@ -78,38 +83,24 @@ export function createJobRunner(deps: RunJobDeps) {
 
     let workspace: Workspace | undefined;
     let box: JobSandbox | undefined;
+    let prewarmed: Prewarmed | undefined;
     let outcome: FinishOutcome;
     try {
       const s = job.submission;
-      workspace = await deps.workspaces.prepare({
-        jobId: job.id,
-        ...(s.repo !== undefined ? { repo: s.repo } : {}),
-        ...(s.ref !== undefined ? { ref: s.ref } : {}),
-        // A job waiting for space in the workspace can still be cancelled or handed back.
-        signal,
-      });
-      const sandbox = await deps.sandboxes.open(job.id);
-      box = sandbox;
-      if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
-      await sandbox.adopt(workspace.dir);
-      const run = deps.runClaude({
-        invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
-        prompt: s.prompt,
-        cwd: workspace.dir,
-        timeoutMs: (s.timeoutSeconds ?? 900) * 1000,
-        signal,
-        sourceEnv: deps.claudeEnv,
-        setEnv: { ...deps.jobEnv, ...sandbox.env },
-        ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
-        ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
-        logger: log,
-        ...(deps.bin ? { bin: deps.bin } : {}),
-        ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
-        onEvent: (line) => {
-          for (const body of translateLine(line)) publish(body);
-        },
-      });
-      const out = await run.done;
+      const timeoutMs = (s.timeoutSeconds ?? 900) * 1000;
+      const onEvent = (line: ParsedLine) => {
+        for (const body of translateLine(line)) publish(body);
+      };
+      const key = deps.prewarm?.keyOf(job);
+      prewarmed = key === undefined ? undefined : deps.prewarm?.pool.take(key);
+      if (prewarmed) {
+        // Started before this job, in its own empty checkout and sandbox: only the prompt is new.
+        workspace = prewarmed.workspace;
+        box = prewarmed.sandbox;
+      }
+      const out = prewarmed
+        ? await prewarmed.process.turn({ prompt: s.prompt, timeoutMs, signal, onEvent })
+        : await runCold();
       spend = spendByModel(out.result, job.model);
       const usage = tokenUsage(out.result);
       outcome = {
@@ -123,12 +114,42 @@ export function createJobRunner(deps: RunJobDeps) {
         costUsd: out.costUsd,
         usage,
       };
-      if (s.session) {
+      if (s.session && box && workspace) {
         // Only the caller whose job recorded the session may resume it.
         await deps.store.addSession(job.caller, out.sessionId);
-        await saveTranscript(deps, out.sessionId, sandbox, workspace.dir);
+        await saveTranscript(deps, out.sessionId, box, workspace.dir);
       }
       publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
+
+      async function runCold(): Promise<RunResult> {
+        workspace = await deps.workspaces.prepare({
+          jobId: job.id,
+          ...(s.repo !== undefined ? { repo: s.repo } : {}),
+          ...(s.ref !== undefined ? { ref: s.ref } : {}),
+          // A job waiting for space in the workspace can still be cancelled or handed back.
+          signal,
+        });
+        const sandbox = await deps.sandboxes.open(job.id);
+        box = sandbox;
+        if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
+        await sandbox.adopt(workspace.dir);
+        const run = deps.runClaude({
+          invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
+          prompt: s.prompt,
+          cwd: workspace.dir,
+          timeoutMs,
+          signal,
+          sourceEnv: deps.claudeEnv,
+          setEnv: { ...deps.jobEnv, ...sandbox.env },
+          ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
+          ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
+          logger: log,
+          ...(deps.bin ? { bin: deps.bin } : {}),
+          ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+          onEvent,
+        });
+        return run.done;
+      }
     } catch (err) {
       const stopped = err instanceof ClaudeCancelledError || isStoppedWhileWaiting(err);
       if (stopped && signal.reason === HAND_BACK) {
@@ -149,6 +170,8 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       publish({ type: "error", reason: outcome.reason, message: outcome.message });
     } finally {
+      // A prewarmed process serves one job only.
+      await prewarmed?.process.close();
       await box
         ?.close()
         .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not close the job's sandbox"));

@@ -6,6 +6,7 @@ import {
   loginProblem,
   resolveClaudeBin,
   runClaude,
+  startWarm,
   transcriptStore,
 } from "@claude-gateway/claude";
 import { buckets, type JobRecord } from "@claude-gateway/contracts";
@@ -38,8 +39,11 @@ import { ensureJobQueue, natsJobQueue, natsQueueConsumer } from "./adapters/nats
 import { natsJobStore } from "./adapters/nats-store.js";
 import { createApp } from "./app.js";
 import { type ExecutorConfig, workspaceOptions } from "./config.js";
+import { agentAndModelOf, keyOf, prewarmKeyOf } from "./core/prewarm.js";
 import { createMetrics } from "./metrics.js";
 import { serveExecutorNats } from "./nats.js";
+import type { JobSandbox } from "./ports.js";
+import { createPrewarmPool } from "./prewarm.js";
 import { createJobRunner } from "./run-job.js";
 import { openAgentSandbox } from "./sandbox/index.js";
 import { createExecutorService } from "./service.js";
@@ -65,7 +69,8 @@ export async function startExecutor(
     isolation: env.AGENT_ISOLATION,
     ...(env.RUNNER_SOCKET ? { runnerSocket: env.RUNNER_SOCKET } : {}),
     runnerUser: env.RUNNER_USER,
-    slots: env.MAX_CONCURRENCY,
+    // One runner user per job at once, and one per prewarmed process.
+    slots: env.MAX_CONCURRENCY + env.PREWARM_POOL_SIZE * env.PREWARM_MAX_KEYS,
     workspaceRoot: env.WORKSPACE_ROOT,
     secretFiles: config.secretFiles,
     bin: env.CLAUDE_BIN ?? resolveClaudeBin(),
@@ -143,6 +148,55 @@ export async function startExecutor(
     onSubmitted: (job) => metrics.jobSubmitted(job),
   });
 
+  const jobEnv = {
+    GIT_AUTHOR_NAME: env.GIT_USER_NAME,
+    GIT_AUTHOR_EMAIL: env.GIT_USER_EMAIL,
+    GIT_COMMITTER_NAME: env.GIT_USER_NAME,
+    GIT_COMMITTER_EMAIL: env.GIT_USER_EMAIL,
+  };
+  const noToolsAgent = (name: string) =>
+    agents.has(name) && agents.get(name).permissions.profile === "no-tools" ? agents.get(name) : undefined;
+  const initial = noToolsAgent(env.PREWARM_AGENT);
+  // Stateless jobs of no-tools agents (the gateway's completions) skip the CLI's start-up.
+  const prewarmPool = createPrewarmPool({
+    size: loginProblem(claudeEnv) === undefined ? env.PREWARM_POOL_SIZE : 0,
+    maxKeys: env.PREWARM_MAX_KEYS,
+    maxAgeMs: env.PREWARM_MAX_AGE_SECONDS * 1000,
+    initialKeys: initial ? [keyOf(initial.name, initial.model ?? config.models.defaultModel)] : [],
+    logger,
+    onEvent: (event) => metrics.prewarmEvent(event),
+    start: async (key, id) => {
+      const { agent, model } = agentAndModelOf(key);
+      const workspace = await workspaces.prepare({ jobId: id });
+      let sandbox: JobSandbox | undefined;
+      try {
+        sandbox = await agentSandboxes.sandboxes.open(id);
+        await sandbox.adopt(workspace.dir);
+        const process = startWarm({
+          invocation: agentInvocation(agents.get(agent), {
+            session: { kind: "ephemeral" },
+            output: "stream-json",
+            includePartialMessages: true,
+            model,
+          }),
+          cwd: workspace.dir,
+          sourceEnv: claudeEnv,
+          setEnv: { ...jobEnv, ...sandbox.env },
+          ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
+          ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
+          logger,
+          ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
+          ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+        });
+        return { key, id, workspace, sandbox, process };
+      } catch (err) {
+        await sandbox?.close().catch(() => {});
+        await workspace.release().catch(() => {});
+        throw err;
+      }
+    },
+  });
+
   const runJob = createJobRunner({
     store,
     events: natsEventPublisher(nc),
@@ -164,11 +218,15 @@ export async function startExecutor(
         ...(job.submission.budgetUsd !== undefined ? { maxBudgetUsd: job.submission.budgetUsd } : {}),
       }),
     claudeEnv,
-    jobEnv: {
-      GIT_AUTHOR_NAME: env.GIT_USER_NAME,
-      GIT_AUTHOR_EMAIL: env.GIT_USER_EMAIL,
-      GIT_COMMITTER_NAME: env.GIT_USER_NAME,
-      GIT_COMMITTER_EMAIL: env.GIT_USER_EMAIL,
+    jobEnv,
+    prewarm: {
+      pool: prewarmPool,
+      keyOf: (job) => {
+        const agent = agents.has(job.agent) ? agents.get(job.agent) : undefined;
+        return agent
+          ? prewarmKeyOf(job.submission, { name: agent.name, profile: agent.permissions.profile }, job.model)
+          : undefined;
+      },
     },
     claudeConfigDir: claudeConfigDir(claudeEnv),
     executorId: env.EXECUTOR_ID,
@@ -246,6 +304,7 @@ export async function startExecutor(
         await http.closed();
         await stopService(natsService);
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
+        await prewarmPool.close();
         stopCancels();
         policy.close();
         agentSandboxes.close();

@@ -37,6 +37,9 @@ export async function createWorld(
       WORKSPACE_ROOT: dir,
       ACK_WAIT_SECONDS: "30",
       REPO_ALLOWLIST: tmpdir(),
+      // These suites count the CLI processes a job leaves; the prewarmed pool's own suite
+      // (prewarm.test.ts) turns it on.
+      PREWARM_POOL_SIZE: "0",
       // As root (CI) agents run as runner users; a developer's own user cannot switch users.
       ...(process.getuid?.() === 0 ? {} : { AGENT_ISOLATION: "none" }),
     }),

@@ -82,6 +82,9 @@ export async function createWorld(
     tmpPrefix: "cg-oai-ws-",
     env: (dir) => ({
       WORKSPACE_ROOT: dir,
+      // These suites count the CLI processes a completion leaves; `prewarm.test.ts` turns the
+      // executor's pool of prewarmed processes on.
+      PREWARM_POOL_SIZE: "0",
       // As root (CI) agents run as runner users; a developer's own user cannot switch users.
       ...(process.getuid?.() === 0 ? {} : { AGENT_ISOLATION: "none" }),
     }),
