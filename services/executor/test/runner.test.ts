@@ -7,7 +7,15 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { resolveClaudeBin } from "@claude-gateway/claude";
-import { createTempRepo, messagesText, TEST_AUTH, TEST_TOKEN, type TempRepo } from "@claude-gateway/testkit";
+import {
+  createTempRepo,
+  messagesText,
+  TEST_AUTH,
+  TEST_METRICS_AUTH,
+  TEST_TOKEN,
+  type TempRepo,
+  text,
+} from "@claude-gateway/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRunnerConfig } from "../src/runner/config.js";
@@ -47,7 +55,9 @@ async function serviceUser(): Promise<{ uid: number; gid: number }> {
   return { uid: u.uid, gid: u.gid };
 }
 
-async function startExecutorProcess(): Promise<{ child: ChildProcess; url: string }> {
+async function startExecutorProcess(
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const base = world.baseEnv();
   const child = spawn(process.execPath, [MAIN], {
     uid: service.uid,
@@ -66,6 +76,7 @@ async function startExecutorProcess(): Promise<{ child: ChildProcess; url: strin
       MAX_CONCURRENCY: "2",
       LOG_LEVEL: "info",
       IS_SANDBOX: "1",
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -110,7 +121,8 @@ beforeAll(async () => {
       RUNNER_CLIENT_UID: String(service.uid),
       RUNNER_CLIENT_GID: String(service.gid),
       WORKSPACE_ROOT: paths.ws,
-      RUNNER_SLOTS: "2",
+      // The executor's MAX_CONCURRENCY, and one prewarmed process (the last test).
+      RUNNER_SLOTS: "3",
       LOG_LEVEL: "warn",
       ...(process.env.CLAUDE_BIN ? { CLAUDE_BIN: process.env.CLAUDE_BIN } : {}),
     }),
@@ -284,5 +296,30 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
       submit({ agent: "recruiter-triage", prompt: "[tag:N2] hi" }),
     ]);
     for (const j of ids) expect((await finished(j)).status).toBe("succeeded");
+  });
+
+  it("a prewarmed CLI runs in the runner too: a stateless job is served by it, its prompt sent over the socket", async () => {
+    const exited = new Promise((r) => executor!.once("exit", r));
+    executor!.kill("SIGTERM");
+    await exited;
+    ({ child: executor, url } = await startExecutorProcess({
+      PREWARM_POOL_SIZE: "1",
+      PREWARM_MAX_KEYS: "1",
+    }));
+    const prewarm = async (event: string) => {
+      const res = await fetch(`${url}/metrics`, { headers: TEST_METRICS_AUTH });
+      const m = new RegExp(`executor_prewarm_events_total\\{event="${event}"\\} (\\d+)`).exec(
+        await res.text(),
+      );
+      return Number(m?.[1] ?? 0);
+    };
+    await until("a prewarmed process", async () => (await prewarm("started")) >= 1);
+    world.stub.reset();
+    world.stub.setHandler((req) =>
+      messagesText(req.body).includes("[tag:P]") ? text("warm through the runner") : undefined,
+    );
+    const job = await finished(await submit({ agent: "assistant", prompt: "[tag:P] hi" }));
+    expect(job).toMatchObject({ status: "succeeded", result: { text: "warm through the runner" } });
+    expect(await prewarm("hit")).toBe(1);
   });
 });
