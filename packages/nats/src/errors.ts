@@ -110,6 +110,10 @@ export class InvalidKvValueError extends Error {
 /** `kvUpdateJson` lost the revision race on every attempt. */
 export class KvUpdateConflictError extends Error {
   override name = "KvUpdateConflictError";
+  /** What a service answers: too many writers at once on one key, a moment later it will pass. */
+  readonly status = 503;
+  readonly code = "store_contended";
+  readonly retryAfterSeconds = 1;
   constructor(
     readonly bucket: string,
     readonly key: string,
@@ -117,5 +121,9 @@ export class KvUpdateConflictError extends Error {
     options?: ErrorOptions,
   ) {
     super(`${bucket}/${key} kept changing underneath ${attempts} update attempts`, options);
+  }
+
+  get detail(): string {
+    return "too many requests changed the same shared counter at once; retry";
   }
 }

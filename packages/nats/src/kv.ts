@@ -81,9 +81,12 @@ export async function kvUpdateJson<S extends z.ZodType>(
   fn: (current: z.output<S> | undefined) => z.input<S> | Promise<z.input<S>>,
   opts: KvUpdateOptions = {},
 ): Promise<KvJsonEntry<z.output<S>>> {
-  const maxAttempts = opts.maxAttempts ?? 10;
+  const maxAttempts = opts.maxAttempts ?? 30;
   let lastConflict: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    // Writers that lost a race back off a random while (up to 2^n ms, at most 100), so a burst of
+    // them on one key spreads out instead of colliding again on every round.
+    if (attempt > 1) await sleep(Math.random() * Math.min(100, 2 ** attempt));
     const entry = await kv.get(key);
     const live = entry !== null && entry.operation === "PUT";
     const current = live ? decodeEntry(kv, key, entry.value, schema) : undefined;
@@ -102,6 +105,8 @@ export async function kvUpdateJson<S extends z.ZodType>(
   }
   throw new KvUpdateConflictError(bucketOf(kv), key, maxAttempts, { cause: lastConflict });
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The server refused a write because the key's revision moved on. */
 export function isRevisionConflict(err: unknown): boolean {

@@ -1,3 +1,4 @@
+import { toServiceError } from "@claude-gateway/service-kit";
 import { type NatsServer, startNatsServer } from "@claude-gateway/testkit/nats-server";
 import {
   AckPolicy,
@@ -175,6 +176,18 @@ describe("KV JSON helpers", () => {
     expect(err).toBeInstanceOf(KvUpdateConflictError);
     expect(err).toMatchObject({ attempts: 3 });
     expect(calls).toBe(3);
+    // A service answers it as a 503 with a Retry-After, never as an internal error.
+    expect(toServiceError(err)).toMatchObject({ status: 503, code: "store_contended", retryAfterSeconds: 1 });
+  });
+
+  it("a burst of writers on one key all land: losers back off and try again", async () => {
+    const kv = await ensureKv(js, "sessions", { history: 5 });
+    const bump = (current: { owner: string; turns: number } | undefined) => ({
+      owner: "burst",
+      turns: (current?.turns ?? 0) + 1,
+    });
+    await Promise.all(Array.from({ length: 24 }, () => kvUpdateJson(kv, "s5", Session, bump)));
+    expect((await kvGetJson(kv, "s5", Session))?.value.turns).toBe(24);
   });
 
   it("accepts a bucket TTL and updates it on an existing bucket", async () => {
