@@ -8,7 +8,6 @@ import {
   ClaudeApiError,
   ClaudeAuthError,
   ClaudeCancelledError,
-  ClaudeError,
   ClaudeNotInstalledError,
   ClaudeSessionNotFoundError,
   ClaudeTimeoutError,
@@ -20,6 +19,7 @@ import {
   translateLine,
 } from "../src/index.js";
 import { pidsWithMarker } from "../src/reaper.js";
+import { failure } from "./support/failure.js";
 
 // The real pinned CLI against a scripted Messages API stub: what crosses the wire is asserted.
 const world = useClaudeWorld({ workPrefix: "cg-cwd-" });
@@ -35,15 +35,6 @@ const run = (over: Partial<RunOptions> & { invocation?: Invocation } = {}) =>
     sourceEnv: world.cli.env,
     ...over,
   });
-const failure = async (p: Promise<unknown>): Promise<ClaudeError> => {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClaudeError);
-    return err as ClaudeError;
-  }
-  throw new Error("expected the run to fail");
-};
 
 describe("runClaude with the real CLI", () => {
   it("json: parses the result; the prompt goes over stdin; the model crosses the wire verbatim", async () => {

@@ -6,7 +6,6 @@ import {
   ClaudeApiError,
   ClaudeCancelledError,
   ClaudeCrashedError,
-  ClaudeError,
   ClaudeTimeoutError,
   claudeConfigDir,
   type Invocation,
@@ -18,6 +17,7 @@ import {
   type WarmProcess,
 } from "../src/index.js";
 import { pidsWithMarker } from "../src/reaper.js";
+import { failure } from "./support/failure.js";
 
 // The product's warm process (`startWarm`) with the pinned CLI on the scripted Messages stub.
 const world = useClaudeWorld({ workPrefix: "cg-warm-" });
@@ -44,15 +44,6 @@ const warm = (over: Partial<WarmOptions> = {}) => {
   });
   started.push(p);
   return p;
-};
-const failure = async (p: Promise<unknown>): Promise<ClaudeError> => {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClaudeError);
-    return err as ClaudeError;
-  }
-  throw new Error("expected the turn to fail");
 };
 
 describe("a warm process", () => {

@@ -52,7 +52,7 @@ const work = await tempDir("cg-bench-conv-");
 const cwd = join(work.dir, "cwd");
 // The bench measures turns, not the caller policy: limits it never reaches.
 const policy = await writePermissivePolicy(work.dir, AGENTS_DIR, { models: [...DEFAULT_SUPPORTED_MODELS] });
-const config = loadConfig({
+const benchEnv = {
   NATS_URL: nats.url,
   AUTH_TOKENS: `bench=${TOKEN}`,
   CALLER_POLICY_FILE: policy,
@@ -61,6 +61,9 @@ const config = loadConfig({
   PORT: "0",
   LOG_LEVEL: "silent",
   METRICS_TOKEN: METRICS,
+};
+const config = loadConfig({
+  ...benchEnv,
   // Every new conversation of the bench stays warm (idle 300 s), and the pool only fills free
   // slots: room for all of them, so each new conversation finds a prewarmed process.
   CONVERSATIONAL_MAX_CONCURRENCY: String(RUNS + WARMUP + 6),
@@ -70,19 +73,9 @@ const service = await startConversational(config, {
   logger: pino({ level: "silent" }),
   hostname: "127.0.0.1",
 });
+// Warm processes off: every turn starts its CLI, as before they existed.
 const coldService = await startConversational(
-  loadConfig({
-    ...config.env,
-    NATS_URL: nats.url,
-    AUTH_TOKENS: `bench=${TOKEN}`,
-    CALLER_POLICY_FILE: policy,
-    AGENTS_DIR,
-    CONVERSATION_CWD: cwd,
-    PORT: "0",
-    LOG_LEVEL: "silent",
-    WARM_IDLE_SECONDS: "0",
-    PREWARM_POOL_SIZE: "0",
-  } as unknown as Record<string, string>),
+  loadConfig({ ...benchEnv, WARM_IDLE_SECONDS: "0", PREWARM_POOL_SIZE: "0" }),
   { claudeEnv: cli.env, logger: pino({ level: "silent" }), hostname: "127.0.0.1" },
 );
 const agent = (await loadAgents(AGENTS_DIR)).get(AGENT_NAME);
