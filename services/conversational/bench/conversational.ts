@@ -13,13 +13,14 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { loadAgents } from "@claude-gateway/agents";
 import { buildArgv, buildChildEnv } from "@claude-gateway/claude";
 import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
-import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
+import { processesWithEnv, tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import pino from "pino";
 import { positiveIntEnv } from "../../../bench/lib/env.js";
 import { timeRawRun } from "../../../bench/lib/raw-cli.js";
@@ -275,6 +276,20 @@ try {
     `\nservice overhead over the bare warm CLI (median): next turn ${(median(svcResume) - median(warm.turnMs)).toFixed(1)} ms; ` +
       `cold service over the raw CLI: new ${(median(coldNew) - median(rawNew)).toFixed(1)} ms, ` +
       `next turn ${(median(coldResume) - median(rawResume)).toFixed(1)} ms`,
+  );
+  // What the warm processes hold: every CLI still alive belongs to the two services (the raw runs
+  // have exited). The services run in this process: its RSS is theirs plus the bench's.
+  const rss = (pid: number | "self") =>
+    Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  const alive = (await processesWithEnv({ HOME: cli.home })).filter((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("stream-json"),
+  );
+  const cliMb = alive.map((pid) => rss(pid));
+  const total = cliMb.reduce((a, b) => a + b, 0);
+  console.log(
+    `live CLI processes (warm conversations and the pool): ${alive.length}, RSS ${total.toFixed(0)} MB in all, ` +
+      `${(total / Math.max(1, alive.length)).toFixed(0)} MB each (max ${Math.max(0, ...cliMb).toFixed(0)}); ` +
+      `the services' process (with the bench) ${rss("self").toFixed(0)} MB`,
   );
 } finally {
   await service.stop();
