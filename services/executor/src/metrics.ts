@@ -9,6 +9,8 @@ export function createMetrics(
     queueStats?: () => Promise<{ queued: number }>;
     /** A caller's metric label: itself if the policy names it, else `other` (labels stay bounded). */
     callerLabel?: (principal: string) => string;
+    /** Prewarmed CLI processes ready now. */
+    prewarmed?: () => number;
   } = {},
 ) {
   const callerLabel = opts.callerLabel ?? ((p: string) => p);
@@ -19,6 +21,14 @@ export function createMetrics(
     help: "Jobs accepted into the queue",
     labelNames: ["caller", "agent"],
     registers: [registry],
+  });
+  new Gauge({
+    name: "executor_prewarm_processes",
+    help: "Prewarmed CLI processes ready for stateless jobs of no-tools agents on this replica",
+    registers: [registry],
+    collect() {
+      if (opts.prewarmed) this.set(opts.prewarmed());
+    },
   });
   const prewarm = new Counter({
     name: "executor_prewarm_events_total",

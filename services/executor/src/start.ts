@@ -101,7 +101,12 @@ export async function startExecutor(
     counters: natsPolicyCounters(await ensureCounterBuckets(js)),
     now: clock.now,
   });
-  const metrics = createMetrics({ queueStats: () => queue.stats(), callerLabel: gate.metricLabel });
+  // The pool's gauge is read at scrape time, after `prewarmPool` exists.
+  const metrics = createMetrics({
+    queueStats: () => queue.stats(),
+    callerLabel: gate.metricLabel,
+    prewarmed: () => prewarmPool.size,
+  });
   registerPolicyMetrics(metrics.registry, gate);
   /** A job that ended gives its caller's in-flight slot back. */
   const releaseLease = (job: JobRecord) => {

@@ -68,6 +68,13 @@ describe("prewarmed CLI processes", () => {
     const jobB = await waitForJob(ex, b.body.jobId);
     expect(jobB).toMatchObject({ status: "succeeded", result: { text: "I do not know any secret." } });
     expect(await events("hit")).toBe(2);
+    await eventually(
+      async () =>
+        /executor_prewarm_processes 1/.test(
+          await (await fetch(`${ex.url}/metrics`, { headers: TEST_METRICS_AUTH })).text(),
+        ),
+      { what: "the pool's gauge at 1 again" },
+    );
     const requestB = world.stub.turnRequests().find((r) => lastUserText(r.body).includes("[tag:B]"))!;
     expect(messagesText(requestB.body)).not.toContain("hazelnut-42");
     expect(requestB.body.model).toBe(jobB.model);
