@@ -23,8 +23,16 @@ export const ConversationalEnv = z.object({
     .string()
     .refine(isAbsolute, "must be an absolute path")
     .default("/tmp/claude-gateway-conversational/cwd"),
-  /** Added to the turn timeout: a lock older than both belongs to a dead replica and is taken over. */
+  /**
+   * Added to the turn timeout for the longest a turn can hold its caller's in-flight lease and a
+   * forwarded turn may take.
+   */
   CONVERSATION_LOCK_GRACE_SECONDS: int(30),
+  /**
+   * A conversation's lock and a replica's liveness are leases in KV renewed every third of this:
+   * not renewed for this long, their holder counts as dead and its conversations are taken over.
+   */
+  CONVERSATION_LEASE_SECONDS: int(10, 2),
   /** On SIGTERM, how long running turns may finish before they are cancelled. */
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
   /**

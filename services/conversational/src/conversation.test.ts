@@ -285,6 +285,26 @@ describe("the next turn", () => {
     expect(third.reply).toBe("Fine.");
   });
 
+  it("a turn whose lock another replica took over stops: 503 conversation_taken_over, nothing written", async () => {
+    const lost = new AbortController();
+    const lock: ConversationLock = {
+      acquire: async () => Object.assign(async () => {}, { lost: lost.signal }),
+    };
+    const { service, store, claude } = setup(
+      (call) => (call === 1 ? { text: "never", gate: new Promise(() => {}) } : { text: "One." }),
+      { lock },
+    );
+    const first = await service.turn({ message: "One" }, ALICE);
+    const before = store.records.get(first.conversation_id);
+    const second = service.turn({ conversationId: first.conversation_id, message: "Two" }, ALICE);
+    second.catch(() => {});
+    await vi.waitFor(() => expect(claude.calls).toHaveLength(2));
+    lost.abort(new Error("taken over"));
+    await expect(second).rejects.toMatchObject({ status: 503, code: "conversation_taken_over" });
+    expect(claude.calls[1]!.signal!.aborted).toBe(true);
+    expect(store.records.get(first.conversation_id)).toEqual(before);
+  });
+
   it("a store that is down fails the turn before anything runs", async () => {
     const { service, store, claude } = setup();
     const first = await service.turn({ message: "One" }, ALICE);

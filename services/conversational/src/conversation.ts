@@ -104,6 +104,14 @@ export class ShuttingDownError extends ServiceError {
   }
 }
 
+/** This replica lost the conversation's lock mid-turn: another one runs its turns now. */
+const takenOver = () =>
+  new ServiceError(
+    503,
+    "conversation_taken_over",
+    "another replica took this conversation over while this turn ran (this one could not renew its lock); retry",
+  );
+
 /** The turn logic over injected ports: lock, state, transcripts, the CLI. */
 export function createConversationService(deps: ConversationDeps): ConversationService {
   const log = deps.logger ?? silentLogger;
@@ -124,8 +132,9 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     request: TurnRequest,
     caller: string,
     hooks: TurnHooks,
-    signal: AbortSignal,
+    controller: AbortController,
   ): Promise<ConversationalReply> {
+    const signal = controller.signal;
     const started = performance.now();
     const report: TurnReport = {
       caller,
@@ -171,6 +180,11 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       }
       // Caller-minted ids are claimed under the lock too, so two first turns cannot both start one.
       const release = await deps.lock.acquire(id, signal);
+      // Another replica took the conversation over (this one was cut off past the lock's lease):
+      // stop, and write nothing.
+      const lost = release.lost;
+      const onLost = () => controller.abort(takenOver());
+      lost?.addEventListener("abort", onLost, { once: true });
       let after: Promise<void> = Promise.resolve();
       try {
         // A first turn's transcript may still be on its way to the store.
@@ -181,7 +195,10 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         const ran = await run(admitted, stored, maxBudgetUsd);
         after = ran.after;
         return ran.reply;
+      } catch (err) {
+        throw lost?.aborted ? takenOver() : err;
       } finally {
+        lost?.removeEventListener("abort", onLost);
         // The reply goes out first; the conversation's next turn waits for the transcript's upload.
         const released = after
           .then(() => release())
@@ -238,6 +255,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       report.spend = spendByModel(out.result, plan.model);
       costUsd = out.costUsd;
 
+      signal.throwIfAborted();
       const transcriptSha256 = await saveTranscript(plan, path);
       const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
       if (stored) await deps.store.put(recordTurn(stored, completed));
@@ -370,6 +388,10 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       // different, and the next turn starts afresh from the stored transcript.
       const turns = (stored?.turns ?? 0) + 1;
       let kept = false;
+      if (signal.aborted) {
+        warm.discard(proc);
+        signal.throwIfAborted();
+      }
       if (out.budgetCapReached) warm.discard(proc);
       else kept = warm.keep(proc, plan.conversationId, turns);
       const completed = {
@@ -486,7 +508,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     turn(request, caller, hooks = {}) {
       if (closing) return Promise.reject(new ShuttingDownError());
       const controller = new AbortController();
-      const done = turn(request, caller, hooks, controller.signal);
+      const done = turn(request, caller, hooks, controller);
       const entry = { controller, done };
       running.add(entry);
       void done.then(

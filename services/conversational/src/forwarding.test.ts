@@ -29,7 +29,11 @@ const record = (over: Partial<ConversationRecord> = {}): ConversationRecord => (
   ...over,
 });
 
-function setup(stored: ConversationRecord | null, forward: ForwardTurn) {
+function setup(
+  stored: ConversationRecord | null,
+  forward: ForwardTurn,
+  ownerAlive?: (replicaId: string) => Promise<boolean>,
+) {
   const localCalls: string[] = [];
   const local: ConversationService = {
     turn: async (request) => {
@@ -45,6 +49,7 @@ function setup(stored: ConversationRecord | null, forward: ForwardTurn) {
     replicaId: "me",
     forward,
     onForward: (o) => outcomes.push(o),
+    ...(ownerAlive ? { ownerAlive } : {}),
   });
   return { service, localCalls, outcomes };
 }
@@ -76,6 +81,25 @@ describe("withForwarding", () => {
     expect((await service.turn({ conversationId: "c1", message: "hi" }, "tok_alice")).reply).toBe("local");
     expect(localCalls).toEqual(["hi"]);
     expect(outcomes).toEqual(["taken_over"]);
+  });
+
+  it("an owner holding no lease is not asked: the turn runs here at once; one that holds it is", async () => {
+    const asked: string[] = [];
+    const forward: ForwardTurn = async (owner) => {
+      asked.push(owner);
+      return reply("forwarded");
+    };
+    const alive = async (id: string) => id === "live";
+    const dead = setup(record({ warmOn: "dead" }), forward, alive);
+    expect((await dead.service.turn({ conversationId: "c1", message: "hi" }, "tok_alice")).reply).toBe(
+      "local",
+    );
+    expect(dead.outcomes).toEqual(["taken_over"]);
+    const live = setup(record({ warmOn: "live" }), forward, alive);
+    expect((await live.service.turn({ conversationId: "c1", message: "hi" }, "tok_alice")).reply).toBe(
+      "forwarded",
+    );
+    expect(asked).toEqual(["live"]);
   });
 
   it("the owner's own errors (a 429, a CLI failure) are the caller's answer, not a takeover", async () => {

@@ -45,6 +45,8 @@ export interface ForwardingDeps {
   logger?: Logger;
   /** `forwarded`, or `taken_over` when the owner was gone. */
   onForward?: (outcome: "forwarded" | "taken_over") => void;
+  /** Whether a replica holds its lease (`ReplicaLeases.alive`); without it every owner is tried. */
+  ownerAlive?: (replicaId: string) => Promise<boolean>;
 }
 
 /**
@@ -63,6 +65,9 @@ export function withForwarding(local: ConversationService, deps: ForwardingDeps)
         const owner = record?.warmOn;
         if (record && ownedBy(record, caller) && owner !== undefined && owner !== deps.replicaId) {
           try {
+            // An owner whose lease lapsed is not asked (it would not answer, or only after seconds).
+            if (deps.ownerAlive && !(await deps.ownerAlive(owner)))
+              throw new OwnerGoneError(`replica ${owner} holds no lease`);
             const reply = await deps.forward(owner, { request, caller }, hooks);
             deps.onForward?.("forwarded");
             return reply;
@@ -91,16 +96,39 @@ const ACCEPT_TIMEOUT_MS = 2_000;
 /** Forwards over NATS: the owner accepts on `forwardTo(owner)`, then publishes the turn's events. */
 export function natsForwarder(
   nc: NatsConnection,
-  opts: { replicaId: string; deadlineMs: number; logger?: Logger },
+  opts: {
+    replicaId: string;
+    deadlineMs: number;
+    /**
+     * Asked every `checkEveryMs` while the owner runs the turn: an owner that stops holding its
+     * lease died (or was cut off) mid-turn. Before any sentence was relayed the turn is taken
+     * over here; after one, it fails (`crashed`) rather than speak twice.
+     */
+    ownerAlive?: (replicaId: string) => Promise<boolean>;
+    checkEveryMs?: number;
+    logger?: Logger;
+  },
 ): ForwardTurn {
   return async (owner, turn, hooks) => {
     const events = subjects.conversational.forwardEvents(opts.replicaId, randomUUID());
     const sub = nc.subscribe(events);
     let timedOut = false;
+    let ownerDied = false;
+    let relayed = 0;
     const deadline = setTimeout(() => {
       timedOut = true;
       sub.unsubscribe();
     }, opts.deadlineMs);
+    const ownerAlive = opts.ownerAlive;
+    const watch = ownerAlive
+      ? setInterval(() => {
+          void ownerAlive(owner).then((alive) => {
+            if (alive || sub.isClosed()) return;
+            ownerDied = true;
+            sub.unsubscribe();
+          });
+        }, opts.checkEveryMs ?? 1_000)
+      : undefined;
     try {
       const wire = toWire(turn.request);
       try {
@@ -120,8 +148,10 @@ export function natsForwarder(
         const decoded = decodeJson(msg.data, ForwardedEvent);
         if (!decoded.ok) throw new ServiceError(502, "upstream_error", `bad event from replica ${owner}`);
         const event = decoded.value;
-        if (event.type === "sentence") hooks.onSentence?.(event.text);
-        else if (event.type === "done") return event.reply;
+        if (event.type === "sentence") {
+          relayed++;
+          hooks.onSentence?.(event.text);
+        } else if (event.type === "done") return event.reply;
         else {
           // The owner is stopping: the turn never started there, so it runs here.
           if (event.error.error === "shutting_down") throw new OwnerGoneError(`replica ${owner} is stopping`);
@@ -133,6 +163,14 @@ export function natsForwarder(
           });
         }
       }
+      if (ownerDied && !timedOut) {
+        if (relayed === 0) throw new OwnerGoneError(`replica ${owner} lost its lease mid-turn`);
+        throw new ServiceError(
+          503,
+          "crashed",
+          `replica ${owner} stopped mid-turn after part of the reply went out; ask again`,
+        );
+      }
       throw new ServiceError(
         503,
         timedOut ? "timeout" : "upstream_error",
@@ -142,6 +180,7 @@ export function natsForwarder(
       );
     } finally {
       clearTimeout(deadline);
+      clearInterval(watch);
       sub.unsubscribe();
     }
   };

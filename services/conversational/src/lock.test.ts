@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inProcessLock, kvLock, lockKey } from "./lock.js";
+import { inProcessLock, kvLock, LockLostError, lockKey } from "./lock.js";
 import type { ConversationLock } from "./ports.js";
 import { memoryLockKv } from "./test-support/memory.js";
 
@@ -33,6 +33,14 @@ async function settlesSoon(p: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+const abortedPromise = (signal: AbortSignal) =>
+  new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
+async function eventuallyAborted(signal: AbortSignal) {
+  expect(await settlesSoon(abortedPromise(signal))).toBe(true);
+}
+
 /** Two replicas' locks on one KV and one clock: A holds conversation c1, B waits for it. */
 async function aHoldsBWaits() {
   const kv = memoryLockKv();
@@ -58,18 +66,77 @@ describe("kvLock (two replicas on one KV)", () => {
     expect(kv.entries.has(lockKey("c1"))).toBe(false);
   });
 
-  it("a lock older than the stale limit is taken over; the old holder's release then frees nothing", async () => {
-    const { kv, time, a, releaseA, bWaits } = await aHoldsBWaits();
-    time.advance(60_000);
+  it("a live holder renews its lock: however long its turn, B never takes it over", async () => {
+    const { kv, time, releaseA, bWaits } = await aHoldsBWaits();
+    for (let i = 0; i < 10; i++) {
+      time.advance(60_000);
+      expect(await settlesSoon(bWaits)).toBe(false);
+    }
+    const value = JSON.parse(new TextDecoder().decode(kv.entries.get(lockKey("c1"))!.value));
+    expect(value).toMatchObject({ owner: "a", acquiredAt: "2026-01-01T00:00:00.000Z" });
+    expect(Date.parse(value.renewedAt)).toBeGreaterThan(Date.parse(value.acquiredAt));
+    expect(releaseA.lost?.aborted).toBe(false);
+    await releaseA();
+    await (await bWaits)();
+  });
+
+  it("a lock its holder stopped renewing (a dead replica's) is taken over once stale; nothing of it is freed twice", async () => {
+    const kv = memoryLockKv();
+    const time = manualTime();
+    const at = time.now().toISOString();
+    const dead = { owner: "dead", token: "t", acquiredAt: at, renewedAt: at };
+    await kv.create(lockKey("c1"), new TextEncoder().encode(JSON.stringify(dead)));
+    const b = kvLock(kv, { owner: "b", staleAfterMs: 10_000, ...time });
+    const bWaits = b.acquire("c1");
+    time.advance(9_000);
     expect(await settlesSoon(bWaits)).toBe(false);
-    time.advance(31_000);
+    time.advance(2_000);
     const releaseB = await bWaits;
-    await releaseA(); // revision-checked: B's lock survives
     expect(JSON.parse(new TextDecoder().decode(kv.entries.get(lockKey("c1"))!.value)).owner).toBe("b");
-    const aWaits = a.acquire("c1");
-    expect(await settlesSoon(aWaits)).toBe(false);
     await releaseB();
-    await (await aWaits)();
+    expect(kv.entries.has(lockKey("c1"))).toBe(false);
+  });
+
+  it("a lock written before locks were leases (no renewedAt) goes stale by its age", async () => {
+    const kv = memoryLockKv();
+    const time = manualTime();
+    const old = { owner: "old", token: "t", acquiredAt: time.now().toISOString() };
+    await kv.create(lockKey("c1"), new TextEncoder().encode(JSON.stringify(old)));
+    const bWaits = kvLock(kv, { owner: "b", staleAfterMs: 10_000, ...time }).acquire("c1");
+    expect(await settlesSoon(bWaits)).toBe(false);
+    time.advance(10_001);
+    await (await bWaits)();
+  });
+
+  it("a holder whose lock was taken over learns it (lost aborts) and its release frees nothing", async () => {
+    const kv = memoryLockKv();
+    const time = manualTime();
+    const releaseA = await kvLock(kv, { owner: "a", staleAfterMs: 10_000, ...time }).acquire("c1");
+    // B took it over while A was cut off: the key moved on under A.
+    const current = kv.entries.get(lockKey("c1"))!;
+    const theirs = { owner: "b", token: "t", acquiredAt: time.now().toISOString() };
+    await kv.update(lockKey("c1"), new TextEncoder().encode(JSON.stringify(theirs)), current.revision);
+    await eventuallyAborted(releaseA.lost!);
+    expect(releaseA.lost!.reason).toBeInstanceOf(LockLostError);
+    await releaseA();
+    expect(JSON.parse(new TextDecoder().decode(kv.entries.get(lockKey("c1"))!.value)).owner).toBe("b");
+  });
+
+  it("a holder that cannot reach the store for longer than the lease counts its lock as lost", async () => {
+    const inner = memoryLockKv();
+    let down = false;
+    const kv: typeof inner = {
+      ...inner,
+      update: (...args) => (down ? Promise.reject(new Error("kv down")) : inner.update(...args)),
+    };
+    const time = manualTime();
+    const releaseA = await kvLock(kv, { owner: "a", staleAfterMs: 10_000, ...time }).acquire("c1");
+    down = true;
+    time.advance(5_000);
+    expect(await settlesSoon(abortedPromise(releaseA.lost!))).toBe(false);
+    time.advance(6_000);
+    await eventuallyAborted(releaseA.lost!);
+    await releaseA();
   });
 
   it("an unreadable lock value counts as stale", async () => {
@@ -157,6 +224,16 @@ describe("inProcessLock", () => {
     const r2 = await second;
     expect(events).toEqual(["inner acquire c1", "inner release c1", "inner acquire c1"]);
     await r2();
+  });
+
+  it("passes the inner lock's lost signal on", async () => {
+    const lostController = new AbortController();
+    const lock = inProcessLock({
+      acquire: async () => Object.assign(async () => {}, { lost: lostController.signal }),
+    });
+    const release = await lock.acquire("c1");
+    expect(release.lost).toBe(lostController.signal);
+    await release();
   });
 
   it("an aborted waiter leaves the queue without blocking the ones behind it", async () => {

@@ -14,7 +14,11 @@ export interface ConversationStore {
   put(record: ConversationRecord): Promise<void>;
 }
 
-export type Release = () => Promise<void>;
+/**
+ * Lets the next turn in. `lost`, when the lock can be lost (a lease across replicas), aborts if
+ * another replica took the conversation over while this one held it: stop, write nothing.
+ */
+export type Release = (() => Promise<void>) & { readonly lost?: AbortSignal };
 
 /** Serializes the turns of one conversation, across replicas. */
 export interface ConversationLock {

@@ -27,6 +27,7 @@ import {
 import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { natsConversationStore } from "./adapters/nats-conversations.js";
+import { natsLeaseKv } from "./adapters/nats-leases.js";
 import { natsLockKv } from "./adapters/nats-lock.js";
 import { conversationalAuth, createApp } from "./app.js";
 import type { ConversationalConfig } from "./config.js";
@@ -37,6 +38,7 @@ import { natsForwarder, serveForwardedTurns, withForwarding } from "./forwarding
 import { inProcessLock, kvLock } from "./lock.js";
 import { createMetrics } from "./metrics.js";
 import { serveConversationalNats } from "./nats.js";
+import { replicaLeases } from "./replica-lease.js";
 import { createWarmProcesses } from "./warm-processes.js";
 
 /** The agent every turn runs. */
@@ -110,7 +112,7 @@ async function serve(
   const gate = createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(js)) });
 
   const timeoutMs = env.CONVERSATIONAL_TIMEOUT_SECONDS * 1000;
-  const lockStaleMs = timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000;
+  const longestTurnMs = timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000;
   const queueWaitMs = env.CONVERSATIONAL_QUEUE_WAIT_SECONDS * 1000;
   const slots = turnSlots({
     max: env.CONVERSATIONAL_MAX_CONCURRENCY,
@@ -147,12 +149,16 @@ async function serve(
     onEvent: (kind) => metrics.warmEvent(kind),
   });
   const store = natsConversationStore(kv);
+  // Other replicas see this one alive while it renews its lease (`replica.<id>` in the same bucket).
+  const leaseMs = env.CONVERSATION_LEASE_SECONDS * 1000;
+  const leases = replicaLeases(natsLeaseKv(kv), { replicaId: env.REPLICA_ID, leaseMs, logger });
+  await leases.start();
   const local = createConversationService({
     store,
     lock: inProcessLock(
       kvLock(natsLockKv(kv), {
         owner: env.REPLICA_ID,
-        staleAfterMs: lockStaleMs,
+        staleAfterMs: leaseMs,
         logger,
       }),
     ),
@@ -167,7 +173,7 @@ async function serve(
     logger,
     gate,
     // A lease outlives a turn's longest wait and run, so only a dead replica's lapses.
-    leaseMs: lockStaleMs + queueWaitMs,
+    leaseMs: longestTurnMs + queueWaitMs,
     slots,
     warm,
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
@@ -182,9 +188,12 @@ async function serve(
     forward: natsForwarder(nc, {
       replicaId: env.REPLICA_ID,
       // The owner's longest turn: waiting for the lock and a slot, then the CLI's run.
-      deadlineMs: lockStaleMs + queueWaitMs + 5_000,
+      deadlineMs: longestTurnMs + queueWaitMs + 5_000,
+      ownerAlive: leases.alive,
+      checkEveryMs: Math.max(500, Math.floor(leaseMs / 3)),
       logger,
     }),
+    ownerAlive: leases.alive,
     logger,
     onForward: (outcome) => metrics.warmEvent(outcome),
   });
@@ -230,6 +239,7 @@ async function serve(
         // Forwarded turns still arriving get 503 shutting_down from the service: their senders run them.
         await conversations.shutdown(env.SHUTDOWN_GRACE_SECONDS * 1000);
         forwarded.unsubscribe();
+        await leases.stop();
         // Keep-alive connections with no request in flight would hold `close` open.
         http.server.closeIdleConnections();
         await closed;

@@ -4,7 +4,7 @@ import { type NatsServer, startNatsServer } from "@claude-gateway/testkit";
 import { jetstream } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { natsLockKv } from "../src/adapters/nats-lock.js";
 import { StoreUnavailableError } from "../src/errors.js";
 import { inProcessLock, kvLock, lockKey } from "../src/lock.js";
@@ -77,14 +77,23 @@ describe("the conversation lock on NATS KV, two replicas", () => {
     expect(maxInside).toBe(1);
   });
 
-  it("a lock older than the turn timeout + grace is taken over; the old holder's release leaves it alone", async () => {
-    const a = kvLock(natsLockKv(kvA), { owner: "a", staleAfterMs: 250, pollMs: 20 });
-    const b = kvLock(natsLockKv(kvB), { owner: "b", staleAfterMs: 250, pollMs: 20 });
+  it("a live holder's lease outlasts its staleness; cut off from NATS, it loses the lock to B, learns so, and frees nothing of B's", async () => {
+    const ncCut = await connect({ servers: nats.url });
+    const kvCut = await ensureKv(jetstream(ncCut), buckets.conversations, { ttlMs: 60_000, history: 1 });
+    const a = kvLock(natsLockKv(kvCut), { owner: "a", staleAfterMs: 1_000, pollMs: 20 });
+    const b = kvLock(natsLockKv(kvB), { owner: "b", staleAfterMs: 1_000, pollMs: 20 });
     const releaseA = await a.acquire("conv-stale");
-    // A "dies" holding it; B takes over once it is stale.
-    const releaseB = await b.acquire("conv-stale");
+    const bWaits = b.acquire("conv-stale");
+    // Three times the staleness: A renews, so B keeps waiting.
+    expect(await stillWaiting(bWaits, 3_000)).toBe("waiting");
+    expect(releaseA.lost?.aborted).toBe(false);
+    // A is cut off (its renewals fail): B takes over once A's lock is stale…
+    await ncCut.close();
+    const releaseB = await bWaits;
     expect(await holder(kvA, "conv-stale")).toBe("b");
-    await releaseA(); // revision-checked: B's lock survives
+    // …and A learns it lost it (a turn under it stops and writes nothing).
+    await vi.waitFor(() => expect(releaseA.lost?.aborted).toBe(true), { timeout: 5_000 });
+    await releaseA();
     expect(await holder(kvA, "conv-stale")).toBe("b");
     await releaseB();
     expect(await holder(kvA, "conv-stale")).toBeUndefined();

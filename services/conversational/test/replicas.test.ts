@@ -50,6 +50,8 @@ async function startReplica(id: string): Promise<Replica> {
       ...world.baseEnv(),
       LOG_LEVEL: "info",
       REPLICA_ID: id,
+      // Short leases: a killed replica's conversations are taken over within seconds.
+      CONVERSATION_LEASE_SECONDS: "2",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -162,6 +164,35 @@ describe("two service processes sharing NATS", () => {
     for (const pid of await processesWithEnv({ HOME: a.home })) process.kill(pid, "SIGKILL");
     // A third replica takes A's place for the rest of the file.
     a = await startReplica("conv-c");
+  });
+
+  it("the owner killed mid-way through a forwarded turn, before it said anything: the turn is taken over and answered, context kept", async () => {
+    world.stub.reset();
+    world.stub.enqueue(text("Noted: you live in Sofia."), { kind: "hang" }, text("You live in Sofia."));
+    const t1 = await turn(a.url, { message: "I live in Sofia." });
+    expect(t1.status).toBe(200);
+    const id = t1.body.conversation_id as string;
+    // B forwards the turn to A, whose warm process sends it to the API, which never answers…
+    const t2 = turn(b.url, { conversation_id: id, message: "Where do I live?" });
+    await world.stub.waitForTurnRequests(2);
+    // …and A dies holding the conversation's lock: B sees A's lease and the lock lapse, and runs it.
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const answered = await t2;
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ conversation_id: id, reply: "You live in Sofia." });
+    const r3 = world.stub.turnRequests()[2]!;
+    expect(messagesText(r3.body)).toContain("I live in Sofia.");
+    expect(messagesText(r3.body)).toContain("Noted: you live in Sofia.");
+    expect(messagesText(r3.body)).toContain("Where do I live?");
+    expect(await counter(b, "taken_over")).toBe(2);
+    // The next turn continues on B's warm process, from the taken-over history.
+    world.stub.enqueue(text("Still Sofia."));
+    const t3 = await turn(b.url, { conversation_id: id, message: "And now?" });
+    expect(t3.body.reply).toBe("Still Sofia.");
+    expect(messagesText(world.stub.turnRequests()[3]!.body)).toContain("You live in Sofia.");
+    for (const pid of await processesWithEnv({ HOME: a.home })) process.kill(pid, "SIGKILL");
+    a = await startReplica("conv-d");
   });
 
   it("two turns of one conversation sent to both processes at once run one after the other", async () => {
