@@ -74,12 +74,13 @@ function echoProblems(child: ChildProcess, name: string): void {
 }
 
 async function prewarmReady(executorUrl: string, hits: number): Promise<void> {
-  // The pool refills after each take; a new completion should find a process ready, as it would
-  // at any request rate below one per start-up time.
+  // The pool refills once the job that took a process ends; a new completion should find a
+  // process whose CLI is ready (it answered `initialize`), as it would at any request rate below
+  // one per start-up time.
   for (let i = 0; i < 400; i++) {
     const res = await fetch(`${executorUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
     const started = Number(
-      /executor_prewarm_events_total\{event="started"\} (\d+)/.exec(await res.text())?.[1] ?? 0,
+      /executor_prewarm_events_total\{event="ready"\} (\d+)/.exec(await res.text())?.[1] ?? 0,
     );
     if (started > hits) return;
     await new Promise((r) => setTimeout(r, 25));

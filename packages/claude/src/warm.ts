@@ -45,6 +45,12 @@ export interface WarmProcess {
   /** Resolves when the process has exited and what it left is reaped. */
   readonly exited: Promise<LaunchExit>;
   /**
+   * `true` once the CLI has started and reads its input (it answered an `initialize` control
+   * request, which costs no API request); `false` if it exited first. A turn may be written before:
+   * it then waits for the start-up.
+   */
+  readonly ready: Promise<boolean>;
+  /**
    * One turn. Resolves with this turn's result (spend and tokens of this turn alone, although the
    * CLI reports them summed over the process); rejects with a `ClaudeError`. A failed, timed-out or
    * cancelled turn closes the process: its history now holds a turn that did not succeed.
@@ -102,10 +108,16 @@ export function startWarm(opts: WarmOptions): WarmProcess {
   child.stderr.on("data", (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-tailLimit);
   });
+  const readyId = randomUUID();
+  let markReady: (ok: boolean) => void = () => {};
+  const ready = new Promise<boolean>((resolve) => {
+    markReady = resolve;
+  });
   const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on("line", (line) => {
     const ev = parseLine(line);
     if (!ev) return;
+    if (ev.type === "unknown" && isControlResponse(ev.raw, readyId)) return markReady(true);
     if (ev.type === "system" && ev.subtype === "init") sessionId = (ev as { session_id: string }).session_id;
     lineListener?.(ev);
   });
@@ -122,11 +134,17 @@ export function startWarm(opts: WarmOptions): WarmProcess {
     return end;
   })();
   exited.catch(() => {});
+  void exited.then(
+    () => markReady(false),
+    () => markReady(false),
+  );
   child.stdin?.on("error", () => {});
 
   const write = (message: Record<string, unknown>) => {
     child.stdin?.write(`${JSON.stringify(message)}\n`);
   };
+  // Answered once the CLI reads its input: the pool knows when a process is really ready.
+  write({ type: "control_request", request_id: readyId, request: { subtype: "initialize" } });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -300,8 +318,15 @@ export function startWarm(opts: WarmOptions): WarmProcess {
       return turns;
     },
     exited,
+    ready,
     turn,
     setModel,
     close,
   };
+}
+
+/** A `control_response` line answering `requestId`. */
+function isControlResponse(raw: unknown, requestId: string): boolean {
+  const line = raw as { type?: unknown; response?: { request_id?: unknown } } | null;
+  return line?.type === "control_response" && line.response?.request_id === requestId;
 }

@@ -90,6 +90,18 @@ describe("a warm process", () => {
     expect(await readFile(path, "utf8")).toContain("three");
   });
 
+  it("says when it is ready (the CLI answered initialize) without any API request; one that dies first is not", async () => {
+    const p = warm();
+    expect(await p.ready).toBe(true);
+    expect(world.stub.requests).toHaveLength(0);
+    world.stub.enqueue(text("fine"));
+    expect((await p.turn({ prompt: "ok?", timeoutMs: 30_000 })).text).toBe("fine");
+    // Initialize changed nothing the API sees: the turn is the only request, with its own prompt.
+    expect(world.stub.turnRequests()).toHaveLength(1);
+    const dead = warm({ bin: "/bin/false" });
+    expect(await dead.ready).toBe(false);
+  });
+
   it("resumes a recorded session: the first turn of a new process carries the earlier history", async () => {
     const first = warm();
     await first.turn({ prompt: "remember walnut", timeoutMs: 30_000 });

@@ -108,11 +108,22 @@ async function runRaw(args: string[]): Promise<number> {
   return (await timeRawRun(cli.bin, args, { cwd, env: rawEnv, prompt: PROMPT })).ms;
 }
 
-/** Waits until the service's pool holds a prewarmed process again (refilled after the last new conversation). */
+/**
+ * Waits until the service's pool holds a prewarmed process whose CLI is ready (it answered
+ * `initialize`), refilled after the last new conversation's turn: as at any rate of new
+ * conversations below one per start-up time.
+ */
 async function poolReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  const count = (metrics: string, kind: string) =>
+    Number(new RegExp(`conversational_warm_events_total\\{kind="${kind}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  for (let i = 0; i < 400; i++) {
     const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
-    if (/conversational_cli_processes\{state="pooled"\} [1-9]/.test(await res.text())) return;
+    const metrics = await res.text();
+    if (
+      /conversational_cli_processes\{state="pooled"\} [1-9]/.test(metrics) &&
+      count(metrics, "ready") > count(metrics, "pool_hit")
+    )
+      return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error("the prewarmed pool did not refill");

@@ -47,7 +47,7 @@ export function createMetrics(
   });
   const warmEvents = new Counter({
     name: "conversational_warm_events_total",
-    help: "Warm CLI processes: hit and miss (a conversation's turn), pool_hit and pool_miss (a new conversation), stale (another replica ran a turn since), evicted (room for a turn), expired (idle or aged), failed, started, exited; forwarded (a turn sent to the replica holding its process), taken_over (that replica was gone)",
+    help: "Warm CLI processes: hit and miss (a conversation's turn), pool_hit and pool_miss (a new conversation), stale (another replica ran a turn since), evicted (room for a turn), expired (idle or aged), failed, started, ready (a prewarmed process's CLI reads its input), exited; forwarded (a turn sent to the replica holding its process), taken_over (that replica was gone)",
     labelNames: ["kind"],
     registers: [registry],
   });

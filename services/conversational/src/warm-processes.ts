@@ -8,6 +8,7 @@ export type WarmEventKind =
   | "hit"
   | "miss"
   | "pool_hit"
+  | "ready"
   | "pool_miss"
   | "stale"
   | "evicted"
@@ -120,6 +121,8 @@ export function createWarmProcesses(opts: WarmProcessesOptions): WarmProcesses {
     };
     held.set(process, h);
     event("started");
+    // A process started for the pool says when its CLI reads its input (a bench waits for that).
+    if (conversationId === undefined) void process.ready.then((ok) => ok && event("ready"));
     void process.exited.then(() => {
       held.delete(process);
       if (h.conversationId !== undefined && byConversation.get(h.conversationId) === h)
@@ -187,9 +190,10 @@ export function createWarmProcesses(opts: WarmProcessesOptions): WarmProcesses {
       poolModels = touchModel(poolModels, model, opts.poolMaxModels);
       for (const h of held.values()) {
         if (h.conversationId === undefined && !h.busy && h.model === model && h.process.state === "idle") {
+          // Refilled when this turn ends (`keep`, or the process exits), not now: a start-up
+          // beside the turn would slow it down on a small machine.
           h.busy = true;
           event("pool_hit");
-          queueMicrotask(refill);
           return h.process;
         }
       }

@@ -32,7 +32,7 @@ export function createMetrics(
   });
   const prewarm = new Counter({
     name: "executor_prewarm_events_total",
-    help: "Prewarmed CLI processes for stateless jobs of no-tools agents: hit (a job got one), miss (none ready), started, expired (aged or its key unused), died (exited unused)",
+    help: "Prewarmed CLI processes for stateless jobs of no-tools agents: hit (a job got one), miss (none ready), started, ready (its CLI reads its input), expired (aged or its key unused), died (exited unused)",
     labelNames: ["event"],
     registers: [registry],
   });

@@ -14,7 +14,7 @@ export interface Prewarmed {
   readonly process: WarmProcess;
 }
 
-export type PrewarmEvent = "hit" | "miss" | "started" | "expired" | "died";
+export type PrewarmEvent = "hit" | "miss" | "started" | "ready" | "expired" | "died";
 
 export interface PrewarmPoolOptions {
   /** Starts one: checkout, sandbox, CLI. Rejects when it cannot. */
@@ -48,6 +48,8 @@ export function createPrewarmPool(opts: PrewarmPoolOptions): PrewarmPool {
   const now = opts.now ?? Date.now;
   const ready = new Map<Prewarmed, { startedAt: number }>();
   const starting = new Map<string, number>();
+  /** Handed to a job and not yet exited, by key: refilled when that job's process exits. */
+  const serving = new Map<string, number>();
   const inFlight = new Set<Promise<unknown>>();
   let keys = [...(opts.initialKeys ?? [])].slice(0, opts.maxKeys);
   let pausedUntil = 0;
@@ -67,7 +69,9 @@ export function createPrewarmPool(opts: PrewarmPoolOptions): PrewarmPool {
     const have = new Map<string, number>();
     for (const entry of ready.keys()) have.set(entry.key, (have.get(entry.key) ?? 0) + 1);
     for (const [key, n] of starting) have.set(key, (have.get(key) ?? 0) + n);
-    const inUse = ready.size + [...starting.values()].reduce((a, b) => a + b, 0);
+    for (const [key, n] of serving) have.set(key, (have.get(key) ?? 0) + n);
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    const inUse = ready.size + sum(starting) + sum(serving);
     for (const key of shortfall(have, keys, opts.size, capacity - inUse)) {
       starting.set(key, (starting.get(key) ?? 0) + 1);
       const started = opts
@@ -77,6 +81,7 @@ export function createPrewarmPool(opts: PrewarmPoolOptions): PrewarmPool {
             if (closed || !keys.includes(key)) return end(entry);
             ready.set(entry, { startedAt: now() });
             opts.onEvent?.("started");
+            void entry.process.ready.then((ok) => ok && opts.onEvent?.("ready"));
             void entry.process.exited.then(() => {
               // Died unused (a taken one is no longer in `ready`).
               if (ready.delete(entry)) {
@@ -126,9 +131,24 @@ export function createPrewarmPool(opts: PrewarmPoolOptions): PrewarmPool {
           break;
         }
       }
-      if (found) ready.delete(found);
       opts.onEvent?.(found ? "hit" : "miss");
-      queueMicrotask(refill);
+      if (!found) {
+        queueMicrotask(refill);
+        return undefined;
+      }
+      // Its replacement starts once this job's process exits, not now: a CLI start-up beside the
+      // job's first turn would slow that turn down on a small machine.
+      ready.delete(found);
+      const { key: servedKey } = found;
+      serving.set(servedKey, (serving.get(servedKey) ?? 0) + 1);
+      void found.process.exited
+        .catch(() => {})
+        .then(() => {
+          const left = (serving.get(servedKey) ?? 1) - 1;
+          if (left > 0) serving.set(servedKey, left);
+          else serving.delete(servedKey);
+          refill();
+        });
       return found;
     },
     discard: end,

@@ -85,6 +85,21 @@ export function createJobRunner(deps: RunJobDeps) {
     let box: JobSandbox | undefined;
     let prewarmed: Prewarmed | undefined;
     let outcome: FinishOutcome;
+    let handedBack = false;
+    let cleanedUp: Promise<void> | undefined;
+    const cleanup = () => {
+      cleanedUp ??= (async () => {
+        // A prewarmed process serves one job only.
+        await prewarmed?.process.close();
+        await box
+          ?.close()
+          .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not close the job's sandbox"));
+        await workspace
+          ?.release()
+          .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not remove checkout"));
+      })();
+      return cleanedUp;
+    };
     try {
       const s = job.submission;
       const timeoutMs = (s.timeoutSeconds ?? 900) * 1000;
@@ -157,7 +172,7 @@ export function createJobRunner(deps: RunJobDeps) {
           .update(job.caller, job.id, (r) => (r.status === "running" ? requeueJob(r) : r))
           .catch(() => {});
         publish({ type: "status", status: "queued" });
-        await workspace?.release().catch(() => {});
+        handedBack = true;
         log.info({ jobId: job.id }, "job handed back to the queue");
         return;
       }
@@ -170,29 +185,32 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       publish({ type: "error", reason: outcome.reason, message: outcome.message });
     } finally {
-      // A prewarmed process serves one job only.
-      await prewarmed?.process.close();
-      await box
-        ?.close()
-        .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not close the job's sandbox"));
-      await workspace
-        ?.release()
-        .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not remove checkout"));
+      // A job's processes are reaped before its end is recorded: nothing it started outlives it.
+      // A prewarmed process ran a no-tools turn (it can start nothing) and has printed its result,
+      // so its job is recorded first and its process, sandbox and checkout removed right after,
+      // off the reply's path (the job's executor slot is held until then).
+      if (!prewarmed || handedBack) await cleanup();
     }
 
-    const final = await deps.store.update(job.caller, job.id, (r) => finishJob(r, outcome, deps.clock.now()));
-    publish({ type: "status", status: final.status });
-    deps.onFinished?.(final, spend);
-    log.info(
-      {
-        jobId: final.id,
-        status: final.status,
-        reason: final.error?.reason,
-        runMs: final.runMs,
-        costUsd: final.costUsd,
-      },
-      "job finished",
-    );
+    try {
+      const final = await deps.store.update(job.caller, job.id, (r) =>
+        finishJob(r, outcome, deps.clock.now()),
+      );
+      publish({ type: "status", status: final.status });
+      deps.onFinished?.(final, spend);
+      log.info(
+        {
+          jobId: final.id,
+          status: final.status,
+          reason: final.error?.reason,
+          runMs: final.runMs,
+          costUsd: final.costUsd,
+        },
+        "job finished",
+      );
+    } finally {
+      await cleanup();
+    }
   };
 }
 

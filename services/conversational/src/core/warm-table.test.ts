@@ -61,11 +61,15 @@ describe("poolShortfall", () => {
     expect(poolShortfall(have, ["a", "b"], 1, 10)).toEqual(["b"]);
     expect(poolShortfall(have, ["a"], 0, 10)).toEqual([]);
   });
-  it("busy (handed out) and conversation processes do not count as pooled", () => {
-    const list = [
-      entry({ name: "taken", conversationId: undefined, model: "a", busy: true }),
-      entry({ name: "conv", conversationId: "x", model: "a" }),
-    ];
+  it("a conversation's process does not count as pooled", () => {
+    const list = [entry({ name: "conv", conversationId: "x", model: "a" })];
     expect(poolShortfall(list, ["a"], 1, 5)).toEqual(["a"]);
+  });
+  it("one handed to a first turn still counts until that turn ends (no refill competing with it for CPU)", () => {
+    const taken = [entry({ name: "taken", conversationId: undefined, model: "a", busy: true })];
+    expect(poolShortfall(taken, ["a"], 1, 5)).toEqual([]);
+    // A cold process started for a turn (conversation "" until kept) is not the pool's.
+    const cold = [entry({ name: "cold", conversationId: "", model: "a", busy: true })];
+    expect(poolShortfall(cold, ["a"], 1, 5)).toEqual(["a"]);
   });
 });

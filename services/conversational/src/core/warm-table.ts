@@ -77,7 +77,9 @@ export function poolShortfall(
 ): string[] {
   const have = new Map<string, number>();
   for (const e of entries) {
-    if (e.conversationId === undefined && !e.busy) have.set(e.model, (have.get(e.model) ?? 0) + 1);
+    // A pooled process handed to a new conversation's first turn still counts until that turn ends:
+    // its replacement's start-up would compete with the turn for CPU.
+    if (e.conversationId === undefined) have.set(e.model, (have.get(e.model) ?? 0) + 1);
   }
   const out: string[] = [];
   for (const model of models) {
