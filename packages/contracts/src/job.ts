@@ -76,6 +76,7 @@ export const JobFailureReason = z.enum([
   "timeout",
   "cancelled",
   "executor_lost",
+  "executor_stopped",
   "claude_not_authenticated",
   "claude_not_installed",
   "upstream_error",
@@ -133,6 +134,20 @@ export const JobRecord = z.object({
   attempts: z.number().int().nonnegative(),
   /** The caller-policy in-flight lease this job holds (released when it ends). */
   lease: z.string().optional(),
+  /**
+   * Names the one queue message that may run the job (a new one after a hand-back or a
+   * re-enqueue): any other message for it is stale and dropped. Absent in records written before.
+   */
+  queueToken: z.string().optional(),
+  /** When the queue confirmed the message of `queueToken`; absent until then. */
+  enqueuedAt: z.string().optional(),
+  /** When a replica shutting down last handed the job back to the queue. */
+  requeuedAt: z.string().optional(),
+  /**
+   * A cancel asked for while the job ran. The replica running it also gets a broadcast (at once);
+   * this is what it finds on its next heartbeat should the broadcast have been lost.
+   */
+  cancelRequested: z.object({ at: z.string(), reason: z.string() }).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -156,7 +171,8 @@ export const JobReply = z.object({ job: JobRecord });
 export type JobReply = z.infer<typeof JobReply>;
 
 /** The queue message: the job and its owner (the record's key); the record in KV is the truth. */
-export const QueueMessage = z.object({ id: JobId, caller: z.string() });
+/** A job's queue message; `token` must be its record's `queueToken` for the job to run. */
+export const QueueMessage = z.object({ id: JobId, caller: z.string(), token: z.string().optional() });
 export type QueueMessage = z.infer<typeof QueueMessage>;
 
 export const CancelBroadcast = z.object({ id: JobId, reason: z.string().optional() });

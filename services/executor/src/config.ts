@@ -55,6 +55,11 @@ export const ExecutorEnv = z.object({
   MAX_JOB_BUDGET_USD: num(50),
   /** Silence after which a running job's queue message goes to another replica. */
   ACK_WAIT_SECONDS: int(60),
+  /**
+   * A queued job whose queue message was never confirmed this long (its submitter died between
+   * record and publish) is published again; also how often every replica looks.
+   */
+  QUEUE_SWEEP_SECONDS: int(30),
   SHUTDOWN_GRACE_SECONDS: int(30, 0),
   QUEUE_FULL_RETRY_AFTER_SECONDS: int(30),
   EXECUTOR_ID: z.string().default(`${hostname()}-${process.pid}`),

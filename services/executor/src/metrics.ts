@@ -57,6 +57,11 @@ export function createMetrics(
       if (s) this.set(s.queued);
     },
   });
+  const reenqueued = new Counter({
+    name: "executor_jobs_reenqueued_total",
+    help: "Queued jobs no queue message carried (a submitter died between record and publish), published again by a sweep",
+    registers: [registry],
+  });
   const queueWait = new Histogram({
     name: "executor_queue_wait_seconds",
     help: "Time from submit to start",
@@ -76,6 +81,9 @@ export function createMetrics(
     running,
     prewarmEvent(event: string) {
       prewarm.inc({ event });
+    },
+    jobReenqueued() {
+      reenqueued.inc();
     },
     jobSubmitted(job: JobRecord) {
       submitted.inc({ caller: callerLabel(job.caller), agent: job.agent });

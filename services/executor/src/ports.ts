@@ -28,6 +28,8 @@ export interface JobStore {
 export interface QueuedJob {
   id: string;
   caller: string;
+  /** The record's `queueToken`: only the message carrying it may run the job. */
+  token: string;
 }
 
 export interface QueueStats {
@@ -37,7 +39,7 @@ export interface QueueStats {
 
 /** The durable FIFO (a JetStream work-queue stream in production). */
 export interface JobQueue {
-  /** Deduplicated by the job id (minted by the executor, never a client's). */
+  /** Deduplicated by job id and token (one message per token); resolves once the queue stored it. */
   enqueue(job: QueuedJob): Promise<void>;
   stats(): Promise<QueueStats>;
 }
@@ -46,7 +48,9 @@ export interface JobQueue {
 export interface Delivery {
   id: string;
   caller: string;
-  /** 1 on first delivery; more after a replica was lost or a job was handed back. */
+  /** The token the message carries (absent in messages published before tokens). */
+  token?: string;
+  /** 1 on first delivery; more after a replica was lost (a hand-back publishes a new message). */
   deliveryCount: number;
   /** Keeps the message ours while the job runs. */
   working(): void;

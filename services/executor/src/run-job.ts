@@ -1,7 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
-  ClaudeCancelledError,
   findTranscript,
   type Invocation,
   type ModelSpend,
@@ -14,13 +14,21 @@ import {
 import type { JobRecord } from "@claude-gateway/contracts";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
-import { type FinishOutcome, finishJob, requeueJob, startJob } from "./core/records.js";
+import {
+  executorStoppedOutcome,
+  type FinishOutcome,
+  finishJob,
+  markEnqueued,
+  requeueJob,
+  startJob,
+} from "./core/records.js";
 import { eventSequencer, translateLine } from "./core/translate.js";
 import {
   type ClaudeRunner,
   type Clock,
   type EventPublisher,
   HAND_BACK,
+  type JobQueue,
   type JobSandbox,
   type JobSandboxes,
   type JobStore,
@@ -55,6 +63,8 @@ export interface RunJobDeps {
   logger: Logger;
   bin?: string;
   killGraceMs?: number;
+  /** Where a job handed back at shutdown (its CLI not started yet) goes again. */
+  queue: Pick<JobQueue, "enqueue">;
   /** Prewarmed CLI processes for the jobs `keyOf` names a key for (stateless, no-tools). */
   prewarm?: { pool: PrewarmPool; keyOf: (job: JobRecord) => string | undefined };
   onStarted?: (job: JobRecord) => void;
@@ -86,6 +96,8 @@ export function createJobRunner(deps: RunJobDeps) {
     let prewarmed: Prewarmed | undefined;
     let outcome: FinishOutcome;
     let handedBack = false;
+    /** From here on the agent may have acted: the job is never run again. */
+    let cliStarted = false;
     let cleanedUp: Promise<void> | undefined;
     const cleanup = () => {
       cleanedUp ??= (async () => {
@@ -113,6 +125,7 @@ export function createJobRunner(deps: RunJobDeps) {
         workspace = prewarmed.workspace;
         box = prewarmed.sandbox;
       }
+      if (prewarmed) cliStarted = true;
       const out = prewarmed
         ? await prewarmed.process.turn({ prompt: s.prompt, timeoutMs, signal, onEvent })
         : await runCold();
@@ -148,6 +161,8 @@ export function createJobRunner(deps: RunJobDeps) {
         box = sandbox;
         if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
         await sandbox.adopt(workspace.dir);
+        signal.throwIfAborted();
+        cliStarted = true;
         const run = deps.runClaude({
           invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
           prompt: s.prompt,
@@ -166,17 +181,16 @@ export function createJobRunner(deps: RunJobDeps) {
         return run.done;
       }
     } catch (err) {
-      const stopped = err instanceof ClaudeCancelledError || isStoppedWhileWaiting(err);
-      if (stopped && signal.reason === HAND_BACK) {
-        await deps.store
-          .update(job.caller, job.id, (r) => (r.status === "running" ? requeueJob(r) : r))
-          .catch(() => {});
+      const handBack = signal.aborted && signal.reason === HAND_BACK;
+      if (handBack && !cliStarted) {
+        // Nothing of it ran: another replica runs it, under a new queue message.
+        await handBackJob(deps, job);
         publish({ type: "status", status: "queued" });
         handedBack = true;
         log.info({ jobId: job.id }, "job handed back to the queue");
         return;
       }
-      outcome = failureOutcome(err);
+      outcome = handBack ? executorStoppedOutcome(deps.executorId) : failureOutcome(err);
       if (outcome.reason === "internal") log.error({ jobId: job.id, err }, "job failed on an internal error");
       const result = (err as { result?: Parameters<typeof tokenUsage>[0] }).result;
       if (result) {
@@ -212,6 +226,25 @@ export function createJobRunner(deps: RunJobDeps) {
       await cleanup();
     }
   };
+}
+
+/**
+ * Returns a job whose CLI never started to the queue: its record `queued` under a new token, then
+ * its new message. Should the publish fail (NATS going away with this replica), the record waits
+ * unconfirmed and a sweep on another replica publishes it.
+ */
+async function handBackJob(deps: RunJobDeps, job: JobRecord): Promise<void> {
+  const token = randomUUID();
+  try {
+    const back = await deps.store.update(job.caller, job.id, (r) =>
+      r.status === "running" ? requeueJob(r, token, deps.clock.now()) : r,
+    );
+    if (back.status !== "queued" || back.queueToken !== token) return;
+    await deps.queue.enqueue({ id: job.id, caller: job.caller, token });
+    await deps.store.update(job.caller, job.id, (r) => markEnqueued(r, token, deps.clock.now()));
+  } catch (err) {
+    deps.logger.warn({ jobId: job.id, err }, "could not hand the job back fully; a sweep re-enqueues it");
+  }
 }
 
 async function restoreTranscript(
@@ -267,9 +300,4 @@ async function saveTranscript(
         "could not store the session transcript; resume works on this replica only",
       ),
     );
-}
-
-/** The workspace gave up waiting for space because the job was cancelled or handed back. */
-function isStoppedWhileWaiting(err: unknown): boolean {
-  return (err as Error)?.name === "WorkspaceError" && (err as { reason?: unknown }).reason === "aborted";
 }

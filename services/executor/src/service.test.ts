@@ -187,6 +187,9 @@ describe("get and cancel", () => {
     const r = await service.cancel(job.id, "tok_many", "stop");
     expect(r.status).toBe("running");
     expect(cancelBus.sent).toEqual([{ id: job.id, reason: "stop" }]);
+    // …and written into its record, for the replica's next heartbeat should the broadcast be lost.
+    expect(r.cancelRequested).toEqual({ at: now.toISOString(), reason: "stop" });
+    expect((await store.get(job.caller, job.id))!.cancelRequested?.reason).toBe("stop");
   });
   it("cancel of an unknown job is a 404", async () => {
     await expect(setup().service.cancel("nope", "tok_many")).rejects.toBeInstanceOf(JobNotFoundError);

@@ -10,12 +10,15 @@ import {
   resolveModel,
 } from "@claude-gateway/contracts";
 import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
+import type { Logger } from "@claude-gateway/service-kit";
 import {
   cancelQueuedJob,
   InvalidTransitionError,
+  markEnqueued,
   newestFirst,
   newJobRecord,
   pageOf,
+  requestCancel,
 } from "./core/records.js";
 import {
   BadRequestError,
@@ -79,6 +82,7 @@ export interface ServiceDeps {
   /** Whether the CLI can log in at all; without a login nothing is queued. */
   login?: () => LoginStatus;
   onSubmitted?: (job: JobRecord) => void;
+  logger?: Logger;
   /** A job ended without running (cancelled while queued): its lease goes back. */
   onEnded?: (job: JobRecord) => void;
 }
@@ -239,6 +243,7 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         model,
         caller,
         ...(ticket ? { lease: ticket.leaseId } : {}),
+        queueToken: randomUUID(),
         now: deps.clock.now(),
       });
       let created: { created: boolean; record: JobRecord };
@@ -253,18 +258,32 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         await giveBack();
         return { job: created.record, duplicate: true };
       }
+      const token = record.queueToken!;
       try {
-        await queue.enqueue({ id, caller });
+        await queue.enqueue({ id, caller, token });
       } catch (err) {
-        // Not queued means not accepted: remove the record so nothing claims to wait forever.
+        // Not queued means not accepted: remove the record so nothing claims to wait forever. Should
+        // the message have been stored all the same (an ack that timed out), it names a token no
+        // record holds any more (a resubmitted id mints a new one): it is dropped, never run.
         await store.delete(caller, id).catch(() => {});
         await giveBack();
         throw new UnavailableError("queue_unavailable", "the job queue did not accept the job", {
           cause: err,
         });
       }
-      deps.onSubmitted?.(record);
-      return { job: record, duplicate: false };
+      // The queue holds it: a sweep leaves it alone. Should this write fail, a sweep publishes it
+      // again under a new token and this message goes stale: it still runs exactly once.
+      const confirmed = await store
+        .update(caller, id, (r) => markEnqueued(r, token, deps.clock.now()))
+        .catch((err: unknown) => {
+          deps.logger?.warn(
+            { jobId: id, err },
+            "could not mark the job enqueued; a sweep will re-enqueue it",
+          );
+          return record;
+        });
+      deps.onSubmitted?.(confirmed);
+      return { job: confirmed, duplicate: false };
     },
 
     get: (id, requester) => find(id, requester),
@@ -282,8 +301,13 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         updated = (await store.get(job.caller, job.id)) ?? job;
       }
       if (updated.status === "cancelled") deps.onEnded?.(updated);
-      // Whoever runs it stops it; the record turns `cancelled` when the process is gone.
-      if (updated.status === "running") await deps.cancelBus.broadcast(job.id, reason);
+      if (updated.status === "running") {
+        // Whoever runs it stops it; the record turns `cancelled` when the process is gone. The
+        // broadcast is at once but core NATS (lost if that replica is briefly disconnected); the
+        // request in the record is what its next heartbeat finds in that case.
+        updated = await store.update(job.caller, job.id, (r) => requestCancel(r, reason, deps.clock.now()));
+        await deps.cancelBus.broadcast(job.id, reason);
+      }
       return updated;
     },
 

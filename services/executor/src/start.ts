@@ -44,6 +44,7 @@ import { createMetrics } from "./metrics.js";
 import { serveExecutorNats } from "./nats.js";
 import type { JobSandbox } from "./ports.js";
 import { createPrewarmPool } from "./prewarm.js";
+import { createQueueSweeper } from "./queue-sweep.js";
 import { createJobRunner } from "./run-job.js";
 import { openAgentSandbox } from "./sandbox/index.js";
 import { createExecutorService } from "./service.js";
@@ -151,6 +152,7 @@ export async function startExecutor(
     clock,
     login: () => detectClaudeLogin(claudeEnv),
     onSubmitted: (job) => metrics.jobSubmitted(job),
+    logger,
   });
 
   const jobEnv = {
@@ -204,6 +206,7 @@ export async function startExecutor(
 
   const runJob = createJobRunner({
     store,
+    queue,
     events: natsEventPublisher(nc),
     workspaces,
     sandboxes: agentSandboxes.sandboxes,
@@ -296,6 +299,15 @@ export async function startExecutor(
 
   const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
   worker.start();
+  const sweeper = createQueueSweeper({
+    store,
+    queue,
+    clock,
+    logger,
+    graceMs: env.QUEUE_SWEEP_SECONDS * 1000,
+    onReenqueued: () => metrics.jobReenqueued(),
+  });
+  sweeper.start();
   logger.info({ port: http.port, capacity: env.MAX_CONCURRENCY }, "executor started");
 
   let stopping: Promise<void> | undefined;
@@ -308,6 +320,7 @@ export async function startExecutor(
         logger.info("executor stopping");
         await http.closed();
         await stopService(natsService);
+        await sweeper.stop();
         await worker.stop(env.SHUTDOWN_GRACE_SECONDS * 1000);
         await prewarmPool.close();
         stopCancels();

@@ -66,7 +66,7 @@ export function createWorker(deps: WorkerDeps) {
 
   const handleDelivery = async (d: Delivery): Promise<void> => {
     const record = await deps.store.get(d.caller, d.id);
-    const decision = decideDelivery(record);
+    const decision = decideDelivery(record, d.token);
     if (decision.action === "drop" || decision.action === "skip") {
       deps.logger.info({ jobId: d.id, why: decision.why }, "queue message acknowledged without running");
       await d.ack();
@@ -85,7 +85,19 @@ export function createWorker(deps: WorkerDeps) {
       return;
     }
     const controller = new AbortController();
-    const heartbeat = setInterval(() => d.working(), deps.heartbeatMs);
+    // Each heartbeat keeps the message ours and looks for a cancel whose broadcast was lost.
+    const heartbeat = setInterval(() => {
+      d.working();
+      void deps.store.get(d.caller, d.id).then(
+        (r) => {
+          if (r?.cancelRequested && !controller.signal.aborted) {
+            deps.logger.info({ jobId: d.id }, "cancelling a running job (requested in its record)");
+            controller.abort(r.cancelRequested.reason);
+          }
+        },
+        () => {},
+      );
+    }, deps.heartbeatMs);
     const entry: Active = {
       controller,
       delivery: d,
@@ -97,15 +109,13 @@ export function createWorker(deps: WorkerDeps) {
     active.set(d.id, entry);
     try {
       await entry.done;
-      // A job handed back at shutdown goes to another replica; anything else is final.
-      if (handedBack.has(d.id)) d.nak();
-      else await d.ack();
+      // Final, or handed back at shutdown under a new message: this one is done either way (a nak
+      // would count a delivery, and `maxDeliver` of them would strand the job).
+      await d.ack();
     } finally {
       active.delete(d.id);
-      handedBack.delete(d.id);
     }
   };
-  const handedBack = new Set<string>();
 
   const run = async () => {
     while (!stopping) {
@@ -148,8 +158,9 @@ export function createWorker(deps: WorkerDeps) {
       return true;
     },
     /**
-     * Stops pulling, lets running jobs finish for `graceMs`, then hands the rest back to the
-     * queue (their records return to `queued`, their messages are redelivered elsewhere).
+     * Stops pulling, lets running jobs finish for `graceMs`, then stops the rest: a job whose CLI
+     * had not started goes back to the queue (a new message, run elsewhere); one whose CLI had
+     * started fails `executor_stopped` (never run twice).
      */
     async stop(graceMs: number): Promise<void> {
       stopping = true;
@@ -157,10 +168,7 @@ export function createWorker(deps: WorkerDeps) {
       await loop;
       const all = Promise.all([...active.values()].map((a) => a.done));
       if (await settlesWithin(all, graceMs)) return;
-      for (const [id, a] of active) {
-        handedBack.add(id);
-        a.controller.abort(HAND_BACK);
-      }
+      for (const a of active.values()) a.controller.abort(HAND_BACK);
       await all;
     },
   };

@@ -57,7 +57,11 @@ export function natsJobQueue(js: JetStreamClient, jsm: JetStreamManager): JobQue
   return {
     async enqueue(job) {
       const message = QueueMessage.parse(job);
-      await js.publish(subject, new TextEncoder().encode(JSON.stringify(message)), { msgID: message.id });
+      // One message per token: a retried publish of the same token is stored once, while a new
+      // token (a re-enqueue, a hand-back, a resubmitted id) is never mistaken for a duplicate.
+      await js.publish(subject, new TextEncoder().encode(JSON.stringify(message)), {
+        msgID: `${message.id}.${message.token ?? ""}`,
+      });
     },
     async stats() {
       const info = await jsm.consumers.info(stream, durable);
@@ -82,6 +86,7 @@ export async function natsQueueConsumer(js: JetStreamClient): Promise<QueueConsu
       const delivery: Delivery = {
         id: job.id,
         caller: job.caller,
+        ...(job.token !== undefined ? { token: job.token } : {}),
         deliveryCount: msg.info.deliveryCount,
         working: () => msg.working(),
         ack: async () => {

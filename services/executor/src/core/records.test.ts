@@ -3,10 +3,14 @@ import { describe, expect, it } from "vitest";
 import {
   cancelQueuedJob,
   decideDelivery,
+  executorStoppedOutcome,
   finishJob,
   InvalidTransitionError,
   loseJob,
+  markEnqueued,
+  needsEnqueue,
   newJobRecord,
+  reissueToken,
   requeueJob,
   startJob,
 } from "./records.js";
@@ -19,6 +23,7 @@ const queued = (): JobRecord =>
     submission: { agent: "general", prompt: "p" },
     model: "m",
     caller: "svc",
+    queueToken: "t1",
     now: t0,
   });
 const usage = { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
@@ -89,12 +94,19 @@ describe("job record transitions", () => {
     expect(lost).toMatchObject({ status: "failed", error: { reason: "executor_lost" } });
     expect(lost.error?.message).toContain("e7");
   });
-  it("a handed-back job is queued again without its run data", () => {
-    const back = requeueJob(startJob(queued(), { executor: "e", now: at(1) }));
+  it("a handed-back job is queued again without its run data, under a new token, unconfirmed", () => {
+    const started = startJob(markEnqueued(queued(), "t1", t0), { executor: "e", now: at(1) });
+    const back = requeueJob(started, "t2", at(5));
     expect(back.status).toBe("queued");
     expect(back.startedAt).toBeUndefined();
     expect(back.executor).toBeUndefined();
     expect(back.attempts).toBe(1);
+    expect(back).toMatchObject({ queueToken: "t2", requeuedAt: at(5).toISOString() });
+    expect(back.enqueuedAt).toBeUndefined();
+  });
+  it("an executor that stopped mid-run: failed executor_stopped, naming it", () => {
+    expect(executorStoppedOutcome("e9")).toMatchObject({ status: "failed", reason: "executor_stopped" });
+    expect(executorStoppedOutcome("e9").message).toContain("e9");
   });
   it.each([
     [
@@ -106,7 +118,11 @@ describe("job record transitions", () => {
       () => finishJob(queued(), { status: "failed", reason: "internal", message: "" }, t0),
     ],
     ["lose a queued job", () => loseJob(queued(), t0)],
-    ["requeue a queued job", () => requeueJob(queued())],
+    ["requeue a queued job", () => requeueJob(queued(), "t", t0)],
+    [
+      "reissue a running job's token",
+      () => reissueToken(startJob(queued(), { executor: "e", now: t0 }), "t"),
+    ],
     ["cancel a cancelled job", () => cancelQueuedJob(cancelQueuedJob(queued(), "a", t0), "b", t0)],
   ])("refuses to %s", (_name, fn) => {
     expect(fn).toThrow(InvalidTransitionError);
@@ -129,6 +145,48 @@ describe("decideDelivery", () => {
       "skip",
     ],
   ])("%s ⇒ %s", (_n, rec, action) => {
-    expect(decideDelivery(rec).action).toBe(action);
+    expect(decideDelivery(rec, "t1").action).toBe(action);
+  });
+
+  it("runs only the message carrying the record's token; any other is stale", () => {
+    const rec = queued();
+    expect(decideDelivery(rec, "t1").action).toBe("run");
+    expect(decideDelivery(rec, "old")).toEqual({ action: "skip", why: "a stale queue message" });
+    expect(decideDelivery(rec, undefined).action).toBe("skip");
+    // A stale message for a job running elsewhere must not mark it lost.
+    const running = startJob(rec, { executor: "e", now: t0 });
+    expect(decideDelivery(running, "old").action).toBe("skip");
+    expect(decideDelivery(running, "t1").action).toBe("lose");
+    // Records from before tokens: any message runs them.
+    const { queueToken: _t, ...legacy } = rec;
+    expect(decideDelivery(legacy, undefined).action).toBe("run");
+  });
+});
+
+describe("queue confirmation and sweeps", () => {
+  it("markEnqueued confirms only the current token of a queued job", () => {
+    const rec = queued();
+    expect(markEnqueued(rec, "t1", at(1)).enqueuedAt).toBe(at(1).toISOString());
+    expect(markEnqueued(rec, "other", at(1))).toBe(rec);
+    const running = startJob(rec, { executor: "e", now: t0 });
+    expect(markEnqueued(running, "t1", at(1))).toBe(running);
+  });
+  it("needsEnqueue: a queued, unconfirmed job older than the grace; never a confirmed, running or legacy one", () => {
+    const rec = queued();
+    expect(needsEnqueue(rec, at(30_000), 30_000)).toBe(false);
+    expect(needsEnqueue(rec, at(30_001), 30_000)).toBe(true);
+    expect(needsEnqueue(markEnqueued(rec, "t1", t0), at(99_999), 30_000)).toBe(false);
+    expect(needsEnqueue(startJob(rec, { executor: "e", now: t0 }), at(99_999), 30_000)).toBe(false);
+    const { queueToken: _t, ...legacy } = rec;
+    expect(needsEnqueue(legacy, at(99_999), 30_000)).toBe(false);
+    // A handed-back job counts from its hand-back.
+    const back = requeueJob(startJob(rec, { executor: "e", now: t0 }), "t2", at(50_000));
+    expect(needsEnqueue(back, at(60_000), 30_000)).toBe(false);
+    expect(needsEnqueue(back, at(80_001), 30_000)).toBe(true);
+  });
+  it("reissueToken names a new message and drops the confirmation", () => {
+    const next = reissueToken(markEnqueued(queued(), "t1", t0), "t2");
+    expect(next.queueToken).toBe("t2");
+    expect(next.enqueuedAt).toBeUndefined();
   });
 });

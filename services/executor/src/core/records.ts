@@ -27,6 +27,8 @@ export function newJobRecord(input: {
   caller: string;
   /** The caller-policy lease the job holds until it ends. */
   lease?: string;
+  /** Names the queue message that may run it (`QueueMessage.token`). */
+  queueToken?: string;
   now: Date;
 }): JobRecord {
   const clientId = input.submission.id;
@@ -41,7 +43,31 @@ export function newJobRecord(input: {
     queuedAt: input.now.toISOString(),
     attempts: 0,
     ...(input.lease !== undefined ? { lease: input.lease } : {}),
+    ...(input.queueToken !== undefined ? { queueToken: input.queueToken } : {}),
   };
+}
+
+/** The queue confirmed the message of `token`: a sweep leaves the job alone. */
+export function markEnqueued(rec: JobRecord, token: string, now: Date): JobRecord {
+  if (rec.status !== "queued" || rec.queueToken !== token) return rec;
+  return { ...rec, enqueuedAt: now.toISOString() };
+}
+
+/** A queued job whose message is to be (re)published under a new token: older messages go stale. */
+export function reissueToken(rec: JobRecord, token: string): JobRecord {
+  if (rec.status !== "queued") throw new InvalidTransitionError(rec.status, "queued");
+  const { enqueuedAt: _e, ...rest } = rec;
+  return { ...rest, queueToken: token };
+}
+
+/**
+ * A queued job no confirmed message carries — its submitter (or the replica that handed it back)
+ * died between writing the record and publishing, or the publish failed — older than `graceMs`
+ * (time for a submit in flight to finish). A sweep publishes it again.
+ */
+export function needsEnqueue(rec: JobRecord, now: Date, graceMs: number): boolean {
+  if (rec.status !== "queued" || rec.queueToken === undefined || rec.enqueuedAt !== undefined) return false;
+  return now.getTime() - Date.parse(rec.requeuedAt ?? rec.queuedAt) > graceMs;
 }
 
 /** Newest first (by when they were queued, then id), as `GET /jobs` pages them. */
@@ -118,6 +144,12 @@ export function cancelQueuedJob(rec: JobRecord, reason: string, now: Date): JobR
   };
 }
 
+/** A cancel asked for while the job runs: the replica running it stops it (broadcast or heartbeat). */
+export function requestCancel(rec: JobRecord, reason: string, now: Date): JobRecord {
+  if (rec.status !== "running" || rec.cancelRequested) return rec;
+  return { ...rec, cancelRequested: { at: now.toISOString(), reason } };
+}
+
 /** A running job whose replica disappeared: it is not re-run (agents have side effects). */
 export function loseJob(rec: JobRecord, now: Date): JobRecord {
   if (rec.status !== "running") throw new InvalidTransitionError(rec.status, "failed");
@@ -132,11 +164,30 @@ export function loseJob(rec: JobRecord, now: Date): JobRecord {
   );
 }
 
-/** A running job handed back to the queue by a replica that is shutting down. */
-export function requeueJob(rec: JobRecord): JobRecord {
+/**
+ * A running job handed back to the queue by a replica that is shutting down before its CLI
+ * started: nothing of it ran, so another replica runs it, under a new queue message (`token`).
+ */
+export function requeueJob(rec: JobRecord, token: string, now: Date): JobRecord {
   if (rec.status !== "running") throw new InvalidTransitionError(rec.status, "queued");
-  const { startedAt: _s, queueWaitMs: _q, executor: _e, ...rest } = rec;
-  return { ...rest, status: "queued" };
+  const { startedAt: _s, queueWaitMs: _q, executor: _e, enqueuedAt: _n, ...rest } = rec;
+  return { ...rest, status: "queued", queueToken: token, requeuedAt: now.toISOString() };
+}
+
+/**
+ * How a running job ends whose replica shut down (its grace ran out) after its CLI started: like a
+ * lost replica's, it is not re-run (an agent's side effects may have happened).
+ */
+export function executorStoppedOutcome(executor: string): {
+  status: "failed";
+  reason: JobFailureReason;
+  message: string;
+} {
+  return {
+    status: "failed",
+    reason: "executor_stopped",
+    message: `executor ${executor} shut down while running this job (its grace ran out); it was not re-run because an agent's side effects may have happened`,
+  };
 }
 
 export type DeliveryDecision =
@@ -148,9 +199,12 @@ export type DeliveryDecision =
   /** No record (expired or never written): acknowledge and drop. */
   | { action: "drop"; why: string };
 
-/** What a replica does with a job the queue delivered to it. */
-export function decideDelivery(rec: JobRecord | null): DeliveryDecision {
+/** What a replica does with a job the queue delivered to it, by the message's `token`. */
+export function decideDelivery(rec: JobRecord | null, token?: string): DeliveryDecision {
   if (rec === null) return { action: "drop", why: "no job record" };
+  // A message the record no longer names (re-enqueued, handed back, or a retried submit's).
+  if (rec.queueToken !== undefined && token !== rec.queueToken)
+    return { action: "skip", why: "a stale queue message" };
   if (isTerminal(rec.status)) return { action: "skip", why: `job is already ${rec.status}` };
   if (rec.status === "running") return { action: "lose" };
   return { action: "run" };

@@ -34,9 +34,10 @@ export function memoryStore(): JobStore & { records: Map<string, JobRecord> } {
   };
 }
 
-export function memoryQueue(): JobQueue & { ids: string[]; failNext: boolean } {
+export function memoryQueue(): JobQueue & { ids: string[]; messages: QueuedJob[]; failNext: boolean } {
   const q = {
     ids: [] as string[],
+    messages: [] as QueuedJob[],
     failNext: false,
     enqueue: async (job: QueuedJob) => {
       if (q.failNext) {
@@ -44,6 +45,7 @@ export function memoryQueue(): JobQueue & { ids: string[]; failNext: boolean } {
         throw new Error("stream unavailable");
       }
       q.ids.push(job.id);
+      q.messages.push(job);
     },
     stats: async () => ({ queued: q.ids.length }),
   };
