@@ -61,6 +61,13 @@ describe("toServiceError", () => {
       { status: 500 },
     ],
     ["a thrown string", "boom", { status: 500, code: "internal" }],
+    ...["TimeoutError", "ClosedConnectionError", "NoResponders", "JetStreamApiError"].map(
+      (name): [string, unknown, Record<string, unknown>] => [
+        `the NATS client's ${name} (the store is away): a 503 to retry`,
+        Object.assign(new Error("timeout"), { name }),
+        { status: 503, code: "store_unavailable", retryAfterSeconds: 1 },
+      ],
+    ),
   ])("%s", (_name, thrown, expected) => {
     const err = toServiceError(thrown);
     expect(err).toMatchObject(expected);

@@ -79,8 +79,35 @@ export function toServiceError(err: unknown): ServiceError {
       });
     }
   }
+  // NATS (core, JetStream, KV, object store) gone or not answering: the store, not our code, failed.
+  if (err instanceof Error && STORE_UNAVAILABLE.has(err.name)) {
+    return new ServiceError(503, "store_unavailable", `NATS did not answer: ${err.message}`, {
+      cause: err,
+      retryAfterSeconds: 1,
+    });
+  }
   return new ServiceError(500, "internal", "internal error; see the service's logs", { cause: err });
 }
+
+/**
+ * The names of the NATS client's transport errors (`@nats-io/nats-core` and `@nats-io/jetstream`
+ * set them): a request that timed out, a connection closed, draining or reconnecting, no
+ * responders, a JetStream API that could not answer. Each is a 503 with `Retry-After`, never a 500.
+ */
+const STORE_UNAVAILABLE = new Set([
+  "TimeoutError",
+  "ClosedConnectionError",
+  "DrainingConnectionError",
+  "ConnectionError",
+  "RequestError",
+  "NoResponders",
+  "JetStreamNotEnabled",
+  "JetStreamError",
+  "JetStreamStatusError",
+  "JetStreamApiError",
+  "StreamNotFoundError",
+  "ConsumerNotFoundError",
+]);
 
 function isErrorStatus(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 400 && value <= 599;

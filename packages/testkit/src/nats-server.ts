@@ -61,6 +61,11 @@ export interface StartNatsServerOptions {
   bus?: false | { callers?: readonly string[]; anonymous?: boolean };
   /** TLS for client connections (PEM files); with the bus only. */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * The bus users' passwords (default: random): a server restarted on the same `port` and
+   * `storeDir` with the first one's `passwords` lets its clients reconnect as they were.
+   */
+  passwords?: ReadonlyMap<string, string>;
 }
 
 /** The name of the test-only user that may do anything (the tests' own connections). */
@@ -78,6 +83,8 @@ export interface NatsServer {
   kill(): void;
   /** The last lines the server logged, for assertion messages. */
   logTail(): string;
+  /** The bus users' passwords (to restart the server with the same users: `opts.passwords`). */
+  passwords: ReadonlyMap<string, string>;
   /**
    * A bus user's connection settings as a service reads them (`NATS_URL`, `NATS_USER`,
    * `NATS_PASSWORD`), for one of our services or an internal caller's principal (`nats_<name>`).
@@ -152,7 +159,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
   if (opts.bus !== false && confDir) {
     const users = busUsers(opts.bus?.callers ?? []);
     for (const u of [...users.map((x) => x.user), OBSERVER_USER])
-      passwords.set(u, randomBytes(12).toString("hex"));
+      passwords.set(u, opts.passwords?.get(u) ?? randomBytes(12).toString("hex"));
     const conf = join(confDir, "nats-server.conf");
     await writeFile(
       conf,
@@ -262,6 +269,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
         if (!exited) subprocess.kill("SIGKILL");
       },
       logTail,
+      passwords,
     };
   } catch (err) {
     await stop();

@@ -18,6 +18,7 @@ import {
   executorStoppedOutcome,
   type FinishOutcome,
   finishJob,
+  InvalidTransitionError,
   markEnqueued,
   requeueJob,
   startJob,
@@ -63,6 +64,8 @@ export interface RunJobDeps {
   logger: Logger;
   bin?: string;
   killGraceMs?: number;
+  /** How long the final record write is retried while the store is away (default 2 min). */
+  finalWriteRetryMs?: number;
   /** Where a job handed back at shutdown (its CLI not started yet) goes again. */
   queue: Pick<JobQueue, "enqueue">;
   /** Prewarmed CLI processes for the jobs `keyOf` names a key for (stateless, no-tools). */
@@ -84,7 +87,10 @@ export function createJobRunner(deps: RunJobDeps) {
         startJob(r, { executor: deps.executorId, now: deps.clock.now() }),
       );
     } catch (err) {
-      log.info({ jobId: queued.id, err: (err as Error).message }, "job not started");
+      // Cancelled (or started elsewhere) meanwhile: done with this message. Anything else (the store
+      // away) throws, so the message is not acknowledged and comes back.
+      if (!(err instanceof InvalidTransitionError)) throw err;
+      log.info({ jobId: queued.id, err: err.message }, "job not started");
       return;
     }
     publish({ type: "status", status: "running" });
@@ -207,8 +213,12 @@ export function createJobRunner(deps: RunJobDeps) {
     }
 
     try {
-      const final = await deps.store.update(job.caller, job.id, (r) =>
-        finishJob(r, outcome, deps.clock.now()),
+      // The outcome is known here: keep trying to record it while the store is away (the message
+      // stays ours meanwhile); should that fail for good, the worker leaves the message unacknowledged,
+      // and its redelivery ends the job `executor_lost`: it is never left running.
+      const final = await untilStored(
+        () => deps.store.update(job.caller, job.id, (r) => finishJob(r, outcome, deps.clock.now())),
+        { giveUpAfterMs: deps.finalWriteRetryMs ?? 120_000, logger: log, jobId: job.id },
       );
       publish({ type: "status", status: final.status });
       deps.onFinished?.(final, spend);
@@ -226,6 +236,30 @@ export function createJobRunner(deps: RunJobDeps) {
       await cleanup();
     }
   };
+}
+
+/**
+ * Runs a store write until it succeeds, backing off (250 ms doubling to 5 s) while it fails for
+ * any reason but a refused transition (the record moved on: nothing to retry), for at most
+ * `giveUpAfterMs`.
+ */
+async function untilStored<T>(
+  write: () => Promise<T>,
+  opts: { giveUpAfterMs: number; logger: Logger; jobId: string },
+): Promise<T> {
+  const deadline = Date.now() + opts.giveUpAfterMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof InvalidTransitionError || Date.now() + delay > deadline) throw err;
+      opts.logger.warn(
+        { jobId: opts.jobId, err: (err as Error).message },
+        "could not record the job's end; retrying",
+      );
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /**

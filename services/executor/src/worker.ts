@@ -98,20 +98,26 @@ export function createWorker(deps: WorkerDeps) {
         () => {},
       );
     }, deps.heartbeatMs);
+    let recorded = true;
     const entry: Active = {
       controller,
       delivery: d,
       done: deps
         .runJob(record!, controller.signal)
-        .catch((err: unknown) => deps.logger.error({ jobId: d.id, err }, "job runner failed"))
+        .catch((err: unknown) => {
+          recorded = false;
+          deps.logger.error({ jobId: d.id, err }, "job runner failed; leaving its message for redelivery");
+        })
         .finally(() => clearInterval(heartbeat)),
     };
     active.set(d.id, entry);
     try {
       await entry.done;
       // Final, or handed back at shutdown under a new message: this one is done either way (a nak
-      // would count a delivery, and `maxDeliver` of them would strand the job).
-      await d.ack();
+      // would count a delivery, and `maxDeliver` of them would strand the job). A job whose end
+      // could not be recorded keeps its message: redelivered after the ack wait, it ends
+      // `executor_lost` (or runs, had it not started), never left as it was.
+      if (recorded) await d.ack();
     } finally {
       active.delete(d.id);
     }
