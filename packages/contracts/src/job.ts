@@ -77,6 +77,7 @@ export const JobFailureReason = z.enum([
   "cancelled",
   "executor_lost",
   "executor_stopped",
+  "result_too_large",
   "claude_not_authenticated",
   "claude_not_installed",
   "upstream_error",

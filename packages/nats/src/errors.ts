@@ -19,6 +19,22 @@ export class RemoteServiceError extends ServiceError {
   }
 }
 
+/** A request larger than the server carries (its `max_payload`); nothing was sent. */
+export class PayloadTooLargeError extends ServiceError {
+  override name = "PayloadTooLargeError";
+  constructor(
+    readonly subject: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(
+      413,
+      "payload_too_large",
+      `the request to ${subject} takes ${bytes} bytes; the bus carries at most ${maxBytes}`,
+    );
+  }
+}
+
 /** A payload on `subject` that does not match its schema; `issues` say where. */
 abstract class InvalidPayloadError extends Error {
   constructor(

@@ -20,6 +20,7 @@ export {
   InvalidResponseError,
   JetStreamSetupError,
   KvUpdateConflictError,
+  PayloadTooLargeError,
   RemoteServiceError,
   RequestFailedError,
   RequestTimeoutError,

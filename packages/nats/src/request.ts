@@ -6,6 +6,7 @@ import { check, decodeJson, encodeJson, issuesOf } from "./codec.js";
 import {
   InvalidRequestError,
   InvalidResponseError,
+  PayloadTooLargeError,
   RemoteServiceError,
   RequestFailedError,
   RequestTimeoutError,
@@ -35,9 +36,14 @@ export async function request<Req extends z.ZodType, Res extends z.ZodType>(
   const payload = check(spec.payload, spec.request);
   if (!payload.ok) throw new InvalidRequestError(subject, issuesOf(payload), payload.message);
 
+  const data = encodeJson(payload.value);
+  const maxBytes = nc.info?.max_payload;
+  // Refused here with a clear 413 rather than by the client library as a generic failure.
+  if (maxBytes !== undefined && data.length > maxBytes)
+    throw new PayloadTooLargeError(subject, data.length, maxBytes);
   let reply: Msg;
   try {
-    reply = await nc.request(subject, encodeJson(payload.value), {
+    reply = await nc.request(subject, data, {
       timeout: timeoutMs,
       headers: spec.headers,
     });

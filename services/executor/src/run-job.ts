@@ -15,9 +15,10 @@ import type { JobRecord } from "@claude-gateway/contracts";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
 import {
+  DEFAULT_MAX_RECORD_BYTES,
   executorStoppedOutcome,
   type FinishOutcome,
-  finishJob,
+  finishWithin,
   InvalidTransitionError,
   markEnqueued,
   requeueJob,
@@ -64,6 +65,8 @@ export interface RunJobDeps {
   logger: Logger;
   bin?: string;
   killGraceMs?: number;
+  /** The largest record the bus carries (the server's `max_payload` less headroom). */
+  maxRecordBytes?: number;
   /** How long the final record write is retried while the store is away (default 2 min). */
   finalWriteRetryMs?: number;
   /** Where a job handed back at shutdown (its CLI not started yet) goes again. */
@@ -217,7 +220,10 @@ export function createJobRunner(deps: RunJobDeps) {
       // stays ours meanwhile); should that fail for good, the worker leaves the message unacknowledged,
       // and its redelivery ends the job `executor_lost`: it is never left running.
       const final = await untilStored(
-        () => deps.store.update(job.caller, job.id, (r) => finishJob(r, outcome, deps.clock.now())),
+        () =>
+          deps.store.update(job.caller, job.id, (r) =>
+            finishWithin(r, outcome, deps.clock.now(), deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES),
+          ),
         { giveUpAfterMs: deps.finalWriteRetryMs ?? 120_000, logger: log, jobId: job.id },
       );
       publish({ type: "status", status: final.status });

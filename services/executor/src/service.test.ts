@@ -140,6 +140,17 @@ describe("submit", () => {
     expect(err).toMatchObject({ status: 429, retryAfterSeconds: 30 });
     expect(queue.ids).toHaveLength(2);
   });
+  it("a prompt whose record would take over half of what the bus carries is a 413; nothing is recorded or queued", async () => {
+    const { service, queue, store } = setup({ maxRecordBytes: 8_000 });
+    await service.submit({ agent: "general", prompt: "x".repeat(2_000) }, "tok_many");
+    const err = await service
+      .submit({ agent: "general", prompt: "x".repeat(5_000) }, "tok_many")
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 413, code: "prompt_too_large" });
+    expect((err as Error).message).toMatch(/at most 4000/);
+    expect(queue.ids).toHaveLength(1);
+    expect(store.records.size).toBe(1);
+  });
   it("removes the record when the queue refuses the job (not accepted ⇒ not recorded)", async () => {
     const { service, queue, store } = setup();
     queue.failNext = true;

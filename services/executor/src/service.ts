@@ -10,14 +10,16 @@ import {
   resolveModel,
 } from "@claude-gateway/contracts";
 import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
-import type { Logger } from "@claude-gateway/service-kit";
+import { type Logger, ServiceError } from "@claude-gateway/service-kit";
 import {
   cancelQueuedJob,
+  DEFAULT_MAX_RECORD_BYTES,
   InvalidTransitionError,
   markEnqueued,
   newestFirst,
   newJobRecord,
   pageOf,
+  recordBytes,
   requestCancel,
 } from "./core/records.js";
 import {
@@ -61,6 +63,8 @@ export interface SubmitLimits {
   defaultTimeoutSeconds: number;
   /** What a full queue tells callers to wait. */
   retryAfterSeconds: number;
+  /** The largest record the bus carries (the server's `max_payload` less headroom). */
+  maxRecordBytes?: number;
 }
 
 export interface ServiceDeps {
@@ -246,6 +250,17 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         queueToken: randomUUID(),
         now: deps.clock.now(),
       });
+      // Half of what the bus carries at most: the other half is the reply's, recorded with it.
+      const maxBytes = Math.floor((limits.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES) / 2);
+      const bytes = recordBytes(record);
+      if (bytes > maxBytes) {
+        await giveBack();
+        throw new ServiceError(
+          413,
+          "prompt_too_large",
+          `the job (its prompt and settings) takes ${bytes} bytes; at most ${maxBytes} fit (half of what the bus carries, the other half is the reply's)`,
+        );
+      }
       let created: { created: boolean; record: JobRecord };
       try {
         created = await store.create(record);

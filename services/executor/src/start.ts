@@ -127,6 +127,8 @@ export async function startExecutor(
   const swept = await workspaces.sweep();
   if (swept.length) logger.warn({ swept }, "removed checkouts left by a previous run");
 
+  // What one record may take on this server (its max_payload, less room for headers).
+  const maxRecordBytes = Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 8 * 1024);
   const service = createExecutorService({
     gate,
     jobLeaseMs: env.JOB_TTL_SECONDS * 1000,
@@ -146,6 +148,7 @@ export async function startExecutor(
       maxBudgetUsd: env.MAX_JOB_BUDGET_USD,
       defaultTimeoutSeconds: env.DEFAULT_JOB_TIMEOUT_SECONDS,
       retryAfterSeconds: env.QUEUE_FULL_RETRY_AFTER_SECONDS,
+      maxRecordBytes,
     },
     repoAllowlist: env.REPO_ALLOWLIST,
     refs: workspaces,
@@ -207,7 +210,8 @@ export async function startExecutor(
   const runJob = createJobRunner({
     store,
     queue,
-    events: natsEventPublisher(nc),
+    maxRecordBytes,
+    events: natsEventPublisher(nc, logger),
     workspaces,
     sandboxes: agentSandboxes.sandboxes,
     transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),

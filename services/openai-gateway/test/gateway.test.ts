@@ -197,6 +197,23 @@ describe("errors, as the SDK's own classes", () => {
     expect(world.stub.requests).toEqual([]);
   });
 
+  it("a prompt larger than the bus or the executor's record carries: a 413 prompt_too_large, nothing runs", async () => {
+    // 700 KB: under NATS's 1 MiB, over the half of it a job's record may give its prompt (the executor
+    // refuses). 600 000 Cyrillic letters: under the 1M-character limit, ~1.2 MB in UTF-8, over what
+    // one NATS message carries (the gateway refuses before sending).
+    for (const prompt of ["p".repeat(700_000), "ж".repeat(600_000)]) {
+      const err = await client.chat.completions
+        .create({ model: "claude-sonnet-4-6", messages: user(prompt) }, { maxRetries: 0 })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      const e = err as InstanceType<typeof OpenAI.APIError>;
+      expect(e.status).toBe(413);
+      expect(e.code).toBe("prompt_too_large");
+      expect(e.message).toMatch(/bytes/);
+    }
+    expect(world.stub.requests).toEqual([]);
+  });
+
   it("what the CLI cannot honour: BadRequestError naming the param", async () => {
     const err = await client.chat.completions
       .create({ model: "claude-haiku-4-5", messages: user("Hi"), n: 2 })

@@ -1,4 +1,5 @@
 import { CancelBroadcast, JobEvent, subjects } from "@claude-gateway/contracts";
+import type { Logger } from "@claude-gateway/service-kit";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { CancelBus, EventPublisher } from "../ports.js";
 
@@ -8,13 +9,19 @@ const encoder = new TextEncoder();
  * Live job events on `agent.v1.jobs.events.<caller>.<id>` (core NATS: fast, not durable), under the
  * job's caller so a caller's subscribe permission can say "only your own jobs".
  */
-export function natsEventPublisher(nc: NatsConnection): EventPublisher {
+export function natsEventPublisher(nc: NatsConnection, logger?: Logger): EventPublisher {
   return {
     publish(event, caller) {
-      nc.publish(
-        subjects.jobs.events(caller, event.jobId),
-        encoder.encode(JSON.stringify(JobEvent.parse(event))),
-      );
+      // Events are at most once: one that cannot go out (larger than the server's max_payload, a
+      // closed connection) is logged, never the job's failure; the record is the truth.
+      try {
+        nc.publish(
+          subjects.jobs.events(caller, event.jobId),
+          encoder.encode(JSON.stringify(JobEvent.parse(event))),
+        );
+      } catch (err) {
+        logger?.warn({ jobId: event.jobId, type: event.type, err }, "could not publish a job event");
+      }
     },
   };
 }

@@ -5,11 +5,13 @@ import {
   decideDelivery,
   executorStoppedOutcome,
   finishJob,
+  finishWithin,
   InvalidTransitionError,
   loseJob,
   markEnqueued,
   needsEnqueue,
   newJobRecord,
+  recordBytes,
   reissueToken,
   requeueJob,
   startJob,
@@ -188,5 +190,30 @@ describe("queue confirmation and sweeps", () => {
     const next = reissueToken(markEnqueued(queued(), "t1", t0), "t2");
     expect(next.queueToken).toBe("t2");
     expect(next.enqueuedAt).toBeUndefined();
+  });
+});
+
+describe("finishWithin (what the bus carries)", () => {
+  const running = () => startJob(queued(), { executor: "e", now: t0 });
+  const success = (text: string) => ({
+    status: "succeeded" as const,
+    result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
+    costUsd: 0.5,
+    usage,
+  });
+  it("records the outcome when the record fits", () => {
+    const done = finishWithin(running(), success("ok"), at(1), 10_000);
+    expect(done).toMatchObject({ status: "succeeded", result: { text: "ok" } });
+  });
+  it("a reply too large for the record: failed result_too_large, naming both sizes, spend kept", () => {
+    const done = finishWithin(running(), success("x".repeat(20_000)), at(1), 10_000);
+    expect(done).toMatchObject({
+      status: "failed",
+      error: { reason: "result_too_large" },
+      costUsd: 0.5,
+      usage,
+    });
+    expect(done.error?.message).toMatch(/\d+ bytes.*\(10000\)/);
+    expect(recordBytes(done)).toBeLessThan(10_000);
   });
 });

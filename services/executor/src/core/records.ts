@@ -144,6 +144,35 @@ export function cancelQueuedJob(rec: JobRecord, reason: string, now: Date): JobR
   };
 }
 
+/** NATS's default `max_payload` (1 MiB) less room for headers. */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024 - 8 * 1024;
+
+/** A record's size on the bus (its JSON, UTF-8): NATS refuses a message over its `max_payload`. */
+export function recordBytes(rec: JobRecord): number {
+  return Buffer.byteLength(JSON.stringify(rec));
+}
+
+/**
+ * The job's end as it can be recorded: its outcome, or — when the record would be larger than the
+ * bus carries (a reply of megabytes) — a failure saying so, with the run's spend kept.
+ */
+export function finishWithin(rec: JobRecord, outcome: FinishOutcome, now: Date, maxBytes: number): JobRecord {
+  const finished = finishJob(rec, outcome, now);
+  const bytes = recordBytes(finished);
+  if (bytes <= maxBytes) return finished;
+  return finishJob(
+    rec,
+    {
+      status: "failed",
+      reason: "result_too_large",
+      message: `the job's record with its reply would be ${bytes} bytes, more than the bus carries (${maxBytes}); replies that large are not supported yet`,
+      ...(outcome.costUsd !== undefined ? { costUsd: outcome.costUsd } : {}),
+      ...(outcome.usage !== undefined ? { usage: outcome.usage } : {}),
+    },
+    now,
+  );
+}
+
 /** A cancel asked for while the job runs: the replica running it stops it (broadcast or heartbeat). */
 export function requestCancel(rec: JobRecord, reason: string, now: Date): JobRecord {
   if (rec.status !== "running" || rec.cancelRequested) return rec;

@@ -73,6 +73,18 @@ export class RouteNotFoundError extends GatewayError {
   }
 }
 
+/** The job the request makes is larger than the bus (or the executor's record) carries. */
+export class PromptTooLargeError extends GatewayError {
+  override readonly name = "PromptTooLargeError";
+  constructor(detail: string, options?: ErrorOptions) {
+    super(
+      `The prompt is too large: ${detail}`,
+      { status: 413, type: "invalid_request_error", code: "prompt_too_large" },
+      options,
+    );
+  }
+}
+
 export class PayloadTooLargeError extends GatewayError {
   override readonly name = "PayloadTooLargeError";
   constructor(maxBytes: number) {
@@ -220,6 +232,8 @@ export function toClientError(err: unknown): GatewayError | undefined {
   if (err instanceof ServiceError) {
     // The policy's 403/429, from the gate here or from the executor's own check.
     const detail = err.detail;
+    // Larger than the bus carries (refused before sending) or than the executor records.
+    if (err.status === 413) return new PromptTooLargeError(detail, { cause: err });
     if (err.status === 403) {
       const param = err.code === "model_not_allowed" ? "model" : null;
       return new PermissionDeniedError(err.code, detail, param, { cause: err });
