@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { buckets, isTerminal, type JobRecord, subjects } from "@claude-gateway/contracts";
 import { descendantPids, eventually, messagesText, text } from "@claude-gateway/testkit";
 import { jetstream } from "@nats-io/jetstream";
@@ -10,36 +8,21 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { natsJobStore } from "../src/adapters/nats-store.js";
 import { newJobRecord, requestCancel } from "../src/core/records.js";
-import { createWorld, overNats, type World } from "./harness.js";
+import { createWorld, overNats, spawnExecutor, stopProcess, type World } from "./harness.js";
 
 // Real executor processes (the built `dist/main.js`), so one can really be SIGKILLed mid-job.
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 let world: World;
 let nc: NatsConnection;
 const procs: ChildProcess[] = [];
 
-function startProcess(id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...world.cli.env,
-      IS_SANDBOX: "1",
-      ...world.baseEnv(),
-      EXECUTOR_ID: id,
-      LOG_LEVEL: "info",
-      ACK_WAIT_SECONDS: "2",
-      MAX_CONCURRENCY: "2",
-      QUEUE_SWEEP_SECONDS: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startProcess(id: string): Promise<ChildProcess> {
+  const { child } = await spawnExecutor(world, id, {
+    ACK_WAIT_SECONDS: "2",
+    MAX_CONCURRENCY: "2",
+    QUEUE_SWEEP_SECONDS: "1",
   });
   procs.push(child);
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      if (line.includes('"executor started"')) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`executor ${id} exited with ${code}`)));
-  });
+  return child;
 }
 
 const getJob = (id: string) => overNats(nc).get(id);
@@ -59,15 +42,12 @@ const jobOnce = (
 beforeAll(async () => {
   world = await createWorld();
   nc = await connect({ servers: world.nats.url });
-  await Promise.all([startProcess("exec-a"), startProcess("exec-b")]);
+  // One after the other: `procs` is in this order (the tests pick a replica by its index).
+  await startProcess("exec-a");
+  await startProcess("exec-b");
 });
 afterAll(async () => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-  await Promise.all(
-    procs.map((p) =>
-      p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once("exit", r)) : null,
-    ),
-  );
+  await Promise.all(procs.map(stopProcess));
   await nc?.close();
   await world?.close();
 });

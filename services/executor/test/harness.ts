@@ -1,4 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
 import { request } from "@claude-gateway/nats";
 import {
@@ -103,6 +106,57 @@ export function overNats(nc: NatsConnection, caller = "tok_tester") {
         payload: { id },
       }),
   };
+}
+
+/** A built executor (`dist/main.js`) as its own process: one that can really be killed or frozen. */
+export interface ExecutorProcess {
+  child: ChildProcess;
+  /** Its HTTP address. */
+  url: string;
+  /** Its error log lines (pino level 50): each one is a failure worth reading. */
+  errors: string[];
+}
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+
+/** Starts an executor process on the world's NATS, stub and CLI; resolves once it has started. */
+export function spawnExecutor(
+  world: World,
+  id: string,
+  env: Record<string, string> = {},
+): Promise<ExecutorProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...world.cli.env,
+      IS_SANDBOX: "1",
+      ...world.baseEnv(),
+      EXECUTOR_ID: id,
+      LOG_LEVEL: "info",
+      PORT: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr!.resume();
+  const errors: string[] = [];
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (/"level":50/.test(line)) errors.push(line.slice(0, 1500));
+      if (!line.includes('"executor started"')) return;
+      const { port } = JSON.parse(line) as { port: number };
+      resolve({ child, url: `http://127.0.0.1:${port}`, errors });
+    });
+    child.once("exit", (code) => reject(new Error(`executor ${id} exited with ${code}`)));
+  });
+}
+
+/** SIGTERM (after SIGCONT, should it be frozen) and wait for the exit, unless it already exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGCONT");
+  child.kill("SIGTERM");
+  await exited;
 }
 
 /** The stub of a world: what the Bash helpers script and read. */

@@ -208,7 +208,8 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
     const job = await finished(await submit({ agent: "general", prompt: "[tag:S] snoop", repo: repo.dir }));
     expect(job.status, JSON.stringify(job)).toBe("succeeded");
     const seen = toolResultOf(world, "S");
-    expect(seen).toMatch(/claude-runner-[01]\\nrc=0/);
+    // A runner user (which slot depends on the other executors and runners claiming names on this machine).
+    expect(seen).toMatch(/claude-runner-\d+\\nrc=0/);
     expect(seen).toContain(`${paths.tokens}: Permission denied`);
     expect(seen).toContain(`${paths.policy}: Permission denied`);
     expect(seen).toContain(`cannot open directory '${paths.home}': Permission denied`);

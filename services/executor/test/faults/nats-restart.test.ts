@@ -1,53 +1,34 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { isTerminal, type JobRecord } from "@claude-gateway/contracts";
 import { eventually, type NatsServer, startNatsServer, text } from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH, createWorld, type World } from "../harness.js";
+import {
+  AUTH,
+  createWorld,
+  type ExecutorProcess,
+  spawnExecutor,
+  stopProcess,
+  type World,
+} from "../harness.js";
 
 // Fault: the nats-server killed (SIGKILL) and restarted on the same port and store while jobs are
 // submitted and run. "Lost" is a submit answered 2xx whose job never reaches a final state.
-const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 const SUBMITS = 40;
 let world: World;
-let executor: ChildProcess;
+let executor: ExecutorProcess;
 let url: string;
 let restarted: NatsServer | undefined;
-/** The executor's error log lines: each is a bug the fault found (a 500, a failed write…). */
-const errors: string[] = [];
 
 beforeAll(async () => {
   world = await createWorld();
-  executor = spawn(process.execPath, [MAIN], {
-    env: {
-      ...world.cli.env,
-      IS_SANDBOX: "1",
-      ...world.baseEnv(),
-      EXECUTOR_ID: "exec-fault",
-      LOG_LEVEL: "info",
-      PORT: "0",
-      ACK_WAIT_SECONDS: "2",
-      QUEUE_SWEEP_SECONDS: "1",
-      MAX_CONCURRENCY: "2",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  executor = await spawnExecutor(world, "exec-fault", {
+    ACK_WAIT_SECONDS: "2",
+    QUEUE_SWEEP_SECONDS: "1",
+    MAX_CONCURRENCY: "2",
   });
-  executor.stderr!.resume();
-  url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: executor.stdout! }).on("line", (line) => {
-      if (/"level":50/.test(line)) errors.push(line.slice(0, 1500));
-      if (line.includes('"executor started"'))
-        resolve(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`);
-    });
-    executor.once("exit", (code) => reject(new Error(`executor exited ${code}`)));
-  });
+  url = executor.url;
 });
 afterAll(async () => {
-  if (executor && executor.exitCode === null) {
-    executor.kill("SIGTERM");
-    await new Promise((r) => executor.once("exit", r));
-  }
+  if (executor) await stopProcess(executor.child);
   await restarted?.stop();
   await world?.close();
 });
@@ -100,7 +81,8 @@ describe("nats-server killed and restarted on the same store mid-run", () => {
     const accepted = outcomes.filter((o) => o.status === 202 || o.status === 200);
     const refused = outcomes.filter((o) => !(o.status === 202 || o.status === 200));
     // Refusals during the outage are a 503 with a reason (or no answer at all), never a 2xx later lost.
-    for (const o of refused) expect([0, 503], `${o.error}\n${errors.join("\n")}`).toContain(o.status);
+    for (const o of refused)
+      expect([0, 503], `${o.error}\n${executor.errors.join("\n")}`).toContain(o.status);
     expect(accepted.length).toBeGreaterThan(SUBMITS / 4);
 
     const finals = new Map<string, JobRecord>();
@@ -119,7 +101,9 @@ describe("nats-server killed and restarted on the same store mid-run", () => {
       },
       { what: "every accepted job to reach a final state", timeoutMs: 60_000, intervalMs: 250 },
     ).catch(async (err: Error) => {
-      throw new Error(`${err.message}\nstill open:\n${(await open()).join("\n")}\n${errors.join("\n")}`);
+      throw new Error(
+        `${err.message}\nstill open:\n${(await open()).join("\n")}\n${executor.errors.join("\n")}`,
+      );
     });
     const byState = new Map<string, number>();
     for (const job of finals.values()) {

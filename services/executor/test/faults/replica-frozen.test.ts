@@ -1,41 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { isTerminal, type JobRecord } from "@claude-gateway/contracts";
 import { descendantPids, eventually, messagesText, text } from "@claude-gateway/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createWorld, overNats, type World } from "../harness.js";
+import { createWorld, overNats, spawnExecutor, stopProcess, type World } from "../harness.js";
 
 // Fault: a replica frozen (SIGSTOP) mid-job, then thawed (SIGCONT). Its heartbeats stop, so the
 // other replica gets the job's message again and ends it; the thawed one must not overwrite that.
-const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 let world: World;
 let nc: NatsConnection;
 const procs = new Map<string, ChildProcess>();
 
-function startProcess(id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...world.cli.env,
-      IS_SANDBOX: "1",
-      ...world.baseEnv(),
-      EXECUTOR_ID: id,
-      LOG_LEVEL: "info",
-      PORT: "0",
-      ACK_WAIT_SECONDS: "2",
-      MAX_CONCURRENCY: "2",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+async function startProcess(id: string): Promise<void> {
+  const { child } = await spawnExecutor(world, id, { ACK_WAIT_SECONDS: "2", MAX_CONCURRENCY: "2" });
   procs.set(id, child);
-  child.stderr!.resume();
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes('"executor started"')) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`executor ${id} exited with ${code}`)));
-  });
 }
 
 const jobOnce = (id: string, reached: (job: JobRecord) => boolean, what: string) =>
@@ -53,12 +31,7 @@ beforeAll(async () => {
   await Promise.all([startProcess("exec-a"), startProcess("exec-b")]);
 });
 afterAll(async () => {
-  for (const p of procs.values()) {
-    if (p.exitCode !== null || p.signalCode !== null) continue;
-    p.kill("SIGCONT");
-    p.kill("SIGTERM");
-    await new Promise((r) => p.once("exit", r));
-  }
+  await Promise.all([...procs.values()].map(stopProcess));
   await nc?.close();
   await world?.close();
 });
