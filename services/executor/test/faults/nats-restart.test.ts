@@ -62,20 +62,27 @@ describe("nats-server killed and restarted on the same store mid-run", () => {
   }, async () => {
     world.stub.setHandler(() => text("done", { firstByteDelayMs: 150 }));
     const submits: Promise<Outcome>[] = [];
-    for (let i = 0; i < SUBMITS; i++) {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Before and during the outage: jobs queued and running, records and messages in flight.
+    for (let i = 0; i < SUBMITS / 2; i++) {
       submits.push(submitOne(i));
-      if (i === SUBMITS / 4) {
-        // Mid-run: jobs queued and running, KV records and queue messages in flight.
-        world.nats.kill();
-      }
-      if (i === SUBMITS / 2) {
-        restarted = await startNatsServer({
-          port: world.nats.port,
-          storeDir: world.nats.storeDir,
-          passwords: world.nats.passwords,
-        });
-      }
-      await new Promise((r) => setTimeout(r, 50));
+      if (i === SUBMITS / 4) world.nats.kill();
+      await pause(50);
+    }
+    restarted = await startNatsServer({
+      port: world.nats.port,
+      storeDir: world.nats.storeDir,
+      passwords: world.nats.passwords,
+    });
+    // After it: on until a quarter of the submits are accepted again (however long reconnecting
+    // takes on a loaded machine; never accepting again would be a failure of its own).
+    let acceptedAfter = 0;
+    for (let i = SUBMITS / 2; acceptedAfter < SUBMITS / 4; i++) {
+      if (i > 600) throw new Error("no submit was accepted after the restart");
+      const outcome = await submitOne(i);
+      submits.push(Promise.resolve(outcome));
+      if (outcome.id) acceptedAfter++;
+      await pause(50);
     }
     const outcomes = await Promise.all(submits);
     const accepted = outcomes.filter((o) => o.status === 202 || o.status === 200);
@@ -83,7 +90,6 @@ describe("nats-server killed and restarted on the same store mid-run", () => {
     // Refusals during the outage are a 503 with a reason (or no answer at all), never a 2xx later lost.
     for (const o of refused)
       expect([0, 503], `${o.error}\n${executor.errors.join("\n")}`).toContain(o.status);
-    expect(accepted.length).toBeGreaterThan(SUBMITS / 4);
 
     const finals = new Map<string, JobRecord>();
     const open = async () =>
@@ -111,7 +117,7 @@ describe("nats-server killed and restarted on the same store mid-run", () => {
       byState.set(key, (byState.get(key) ?? 0) + 1);
     }
     console.log(
-      `nats restart: ${SUBMITS} submits, ${accepted.length} accepted, ${refused.length} refused (503 or no answer); ` +
+      `nats restart: ${outcomes.length} submits, ${accepted.length} accepted, ${refused.length} refused (503 or no answer); ` +
         `final states: ${[...byState].map(([k, n]) => `${k} ${n}`).join(", ")}; lost 0`,
     );
     // Nothing ran twice: at most one model request per accepted job (a job lost mid-run may have sent one).
