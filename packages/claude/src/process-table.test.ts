@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { descendantsOf, environHas, parseStat, parseStatusUids } from "./process-table.js";
+import { descendantsOf, environHas, parseStat, parseStatusUids, statIsDead } from "./process-table.js";
 
 describe("parseStat", () => {
   it("reads pid, ppid, pgid and sid", () => {
@@ -50,5 +50,22 @@ describe("parseStatusUids", () => {
     expect(parseStatusUids("Name:\tx\n")).toBeUndefined();
     expect(parseStatusUids("Uid:\tabc\t1\n")).toBeUndefined();
     expect(parseStatusUids("Uid:\t7\n")).toBeUndefined();
+  });
+});
+
+describe("statIsDead", () => {
+  it("a zombie or a process being torn down has ended; running, sleeping and stopped ones have not", () => {
+    const line = (state: string) => `7129 (tail) ${state} 1 7129 7129 0 -1 4228108 222 0`;
+    expect(statIsDead(line("Z"))).toBe(true);
+    expect(statIsDead(line("X"))).toBe(true);
+    expect(statIsDead(line("x"))).toBe(true);
+    for (const s of ["R", "S", "D", "T", "t", "I"]) expect(statIsDead(line(s))).toBe(false);
+  });
+  it("reads the state after the last ')' of a name that holds parentheses and spaces", () => {
+    expect(statIsDead("42 (a) Z (b) S 1 42 42 0")).toBe(false);
+    expect(statIsDead("42 (a) S (b) Z 1 42 42 0")).toBe(true);
+  });
+  it("a line without a name is not taken for a dead process", () => {
+    expect(statIsDead("garbage")).toBe(false);
   });
 });

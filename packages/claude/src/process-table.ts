@@ -27,6 +27,18 @@ export function parseStat(stat: string): ProcessInfo | undefined {
   return { pid, ppid, pgid, sid };
 }
 
+/**
+ * Whether a `/proc/<pid>/stat` line describes a process that has ended: a zombie (`Z`) or one being
+ * torn down (`X`, `x`) still has a pid but runs nothing; only its parent's `wait` removes it, and an
+ * orphan's parent is init, which reaps when it gets to it.
+ */
+export function statIsDead(stat: string): boolean {
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return false;
+  const state = stat.slice(close + 1).trim()[0];
+  return state === "Z" || state === "X" || state === "x";
+}
+
 /** Every descendant of `root` in the snapshot (not `root` itself), parents before children. */
 export function descendantsOf(table: readonly ProcessInfo[], root: number): number[] {
   const children = new Map<number, number[]>();

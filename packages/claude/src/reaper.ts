@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { descendantsOf, environHas, type ProcessInfo, parseStat, parseStatusUids } from "./process-table.js";
+import {
+  descendantsOf,
+  environHas,
+  type ProcessInfo,
+  parseStat,
+  parseStatusUids,
+  statIsDead,
+} from "./process-table.js";
 
 /**
  * Finds and kills what a run leaves behind. The CLI runs each Bash tool command in its own
@@ -51,13 +58,20 @@ export function signal(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
+/** Whether `pid` still runs: a zombie waiting for its parent (init, for an orphan) does not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  return !statIsDead(stat);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { apiError, messagesText, text, toolUse } from "@claude-gateway/testkit";
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, describe, expect, it } from "vitest";
@@ -16,7 +17,7 @@ import {
   type WarmOptions,
   type WarmProcess,
 } from "../src/index.js";
-import { pidsWithMarker } from "../src/reaper.js";
+import { isAlive, pidsWithMarker } from "../src/reaper.js";
 import { failure } from "./support/failure.js";
 
 // The product's warm process (`startWarm`) with the pinned CLI on the scripted Messages stub.
@@ -163,7 +164,12 @@ describe("a warm process", () => {
 
   it("close kills what the agent's tools left running in the background", async () => {
     world.stub.enqueue(
-      toolUse("Bash", { command: "nohup tail -f /dev/null > /dev/null 2>&1 &", description: "bg" }),
+      // Its own session (setsid), so nothing the CLI does to the tool's group reaches it: only
+      // the run's marker finds it.
+      toolUse("Bash", {
+        command: "setsid nohup tail -f /dev/null > /dev/null 2>&1 & echo $! > bg.pid",
+        description: "bg",
+      }),
       text("started it"),
     );
     const p = warm({
@@ -177,8 +183,13 @@ describe("a warm process", () => {
     });
     const r = await p.turn({ prompt: "start a sleeper", timeoutMs: 30_000 });
     expect(r.text).toBe("started it");
-    expect((await pidsWithMarker(RUN_MARKER_VAR, p.runId)).length).toBeGreaterThan(1);
+    // The tool really started it and it outlived the tool call…
+    const bgPid = Number((await readFile(join(world.work.dir, "bg.pid"), "utf8")).trim());
+    expect(bgPid).toBeGreaterThan(1);
+    expect(isAlive(bgPid)).toBe(true);
     await p.close();
+    // …and close took it down with the process.
+    expect(isAlive(bgPid)).toBe(false);
     expect(await pidsWithMarker(RUN_MARKER_VAR, p.runId)).toEqual([]);
   });
 });
