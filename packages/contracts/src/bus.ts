@@ -105,6 +105,7 @@ function servicePermissions(service: BusService): BusPermissions {
           ...streamApi(subjects.queue.stream, true),
           ...kvAccess(buckets.jobs, true),
           ...objAccess(buckets.transcripts, true),
+          ...objAccess(buckets.jobPayloads, true),
           ...policyCounters(),
         ],
         subscribe: [...Object.values(subjects.jobs.serve), subjects.control, MICRO, inbox],
@@ -119,6 +120,8 @@ function servicePermissions(service: BusService): BusPermissions {
           subjects.jobs.serve.get,
           subjects.jobs.serve.cancel,
           JS_INFO,
+          // Prompts and replies too large for a message travel through the payload store.
+          ...objAccess(buckets.jobPayloads, false),
           ...policyCounters(),
         ],
         subscribe: [subjects.jobs.allEvents, inbox],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, JobEvent, JobSubmission, jobIdFor } from "./index.js";
+import { isTerminal, JobEvent, JobSubmission, jobIdFor, previewOf } from "./index.js";
 
 const ok = { agent: "general", prompt: "fix the tests" };
 
@@ -60,5 +60,18 @@ describe("jobIdFor", () => {
     expect(jobIdFor("tok_alice", "order-2")).not.toBe(a);
     // The separator keeps (caller, id) pairs apart.
     expect(jobIdFor("tok_a", "bc")).not.toBe(jobIdFor("tok_ab", "c"));
+  });
+});
+
+describe("previewOf", () => {
+  it("keeps a short text whole and cuts a long one at the limit", () => {
+    expect(previewOf("abc", 5)).toBe("abc");
+    expect(previewOf("abcdef", 5)).toBe("abcde");
+    expect(previewOf("x".repeat(5000))).toHaveLength(1000);
+  });
+  it("never splits a surrogate pair", () => {
+    // "😀" is two UTF-16 units: a cut between them would leave half a character.
+    expect(previewOf("ab😀cd", 3)).toBe("ab");
+    expect(previewOf("ab😀cd", 4)).toBe("ab😀");
   });
 });

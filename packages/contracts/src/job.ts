@@ -31,6 +31,39 @@ export const JobSession = z.discriminatedUnion("kind", [
 export type JobSession = z.infer<typeof JobSession>;
 
 export const MAX_PROMPT_CHARS = 1_000_000;
+
+/**
+ * Text too large for the bus (a prompt or a reply of megabytes) lives in the job payload store
+ * (`agent_job_payloads`, an object store with the jobs' TTL); a record names it. The record keeps the
+ * text's first `PAYLOAD_PREVIEW_CHARS` characters where the text would be.
+ */
+export const PayloadRef = z
+  .object({
+    /** The object's name in the payload store (see `payloadObjects`). */
+    object: z.string().min(1).max(512),
+    /** The text's size in UTF-8 bytes. */
+    bytes: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PayloadRef = z.infer<typeof PayloadRef>;
+
+export const PAYLOAD_PREVIEW_CHARS = 1000;
+
+/** The names of a job's objects in the payload store. */
+export const payloadObjects = {
+  prompt: (jobId: string) => `jobs/${jobId}/prompt`,
+  result: (jobId: string) => `jobs/${jobId}/result`,
+  /** A prompt the gateway stored before admitting its job (the job's id is not known yet). */
+  incoming: (caller: string, uuid: string) => `incoming/${caller}/${uuid}`,
+  incomingPrefix: (caller: string) => `incoming/${caller}/`,
+};
+
+/** The first characters of a text (never splitting a surrogate pair), for a record that refers to it. */
+export function previewOf(text: string, chars = PAYLOAD_PREVIEW_CHARS): string {
+  if (text.length <= chars) return text;
+  const code = text.charCodeAt(chars - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? chars - 1 : chars);
+}
 export const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 
 /** What a caller submits. Unknown fields are refused: a typo must not be silently ignored. */
@@ -61,6 +94,12 @@ export const JobSubmission = z
      * is refused. Over HTTP it is refused: the executor takes it from the credentials.
      */
     caller: PrincipalId.optional(),
+    /**
+     * The whole prompt, stored in the payload store because it is larger than the bus carries;
+     * `prompt` then holds its beginning. Only the gateway sets it (on the admit subject), naming an
+     * object under `incoming/<caller>/`; a caller's own submission with it is refused.
+     */
+    promptRef: PayloadRef.optional(),
   })
   .strict()
   .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
@@ -78,6 +117,7 @@ export const JobFailureReason = z.enum([
   "executor_lost",
   "executor_stopped",
   "result_too_large",
+  "payload_unavailable",
   "claude_not_authenticated",
   "claude_not_installed",
   "upstream_error",
@@ -104,6 +144,8 @@ export const JobResult = z.object({
   sessionId: z.string(),
   numTurns: z.number().int().nonnegative(),
   permissionDenials: z.number().int().nonnegative(),
+  /** The whole reply, when it is too large for the record: `text` then holds its beginning. */
+  textRef: PayloadRef.optional(),
 });
 
 export const JobRecord = z.object({
@@ -117,6 +159,8 @@ export const JobRecord = z.object({
   /** The principal that owns the job: only it (and admins) may read, list or cancel it. */
   caller: z.string(),
   submission: JobSubmission,
+  /** The whole prompt, when it is too large for the record: `submission.prompt` holds its beginning. */
+  promptRef: PayloadRef.optional(),
   queuedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

@@ -102,6 +102,8 @@ export const buckets = {
   conversations: "agent_conversations",
   /** CLI session transcripts of executor jobs, restored before `--resume` on another pod. */
   transcripts: "agent_transcripts",
+  /** Prompts and replies of jobs too large for a record (a record names them; the jobs' TTL). */
+  jobPayloads: "agent_job_payloads",
   /** Transcripts of voice conversations (their TTL is the conversation idle TTL). */
   conversationTranscripts: "agent_conversation_transcripts",
   /** Caller policy counters: in-flight leases per caller. */

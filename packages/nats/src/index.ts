@@ -30,6 +30,8 @@ export type { EnsureKvOptions, KvJsonEntry, KvUpdateOptions } from "./kv.js";
 export { ensureKv, isRevisionConflict, kvGetJson, kvPutJson, kvStreamName, kvUpdateJson } from "./kv.js";
 export type { EnsureObjectStoreOptions } from "./objectstore.js";
 export { ensureObjectStore, objectStoreStreamName } from "./objectstore.js";
+export type { Payloads } from "./payloads.js";
+export { natsPayloads, openedPayloads, PayloadMissingError } from "./payloads.js";
 export type { RequestSpec } from "./request.js";
 export { replyValue, request } from "./request.js";
 export type { StreamSpec } from "./stream.js";

@@ -1,5 +1,5 @@
 import type { AuthEnv } from "@claude-gateway/auth";
-import { issuesOf, JobSubmission } from "@claude-gateway/contracts";
+import { issuesOf, type JobRecord, JobSubmission } from "@claude-gateway/contracts";
 import { type PolicyGate, usageHandler } from "@claude-gateway/policy";
 import {
   operationalRoutes,
@@ -17,6 +17,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { BadRequestError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
+import type { Payloads } from "./ports.js";
 import type { ExecutorService } from "./service.js";
 
 export interface HealthSnapshot {
@@ -38,12 +39,31 @@ export interface AppDeps {
   /** Ready to take work: NATS connected, queue reachable. */
   readiness: () => Readiness;
   maxBodyBytes?: number;
+  /** Where replies too large for a record are: `GET /jobs/:id` answers them whole. */
+  payloads?: Payloads;
 }
 
 type Env = AuthEnv & { Variables: RequestVariables };
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
+
+  /** HTTP carries what the bus does not: a reply kept in the payload store is answered whole. */
+  const wholeReply = async (job: JobRecord): Promise<JobRecord> => {
+    const ref = job.result?.textRef;
+    if (!job.result || !ref || !deps.payloads) return job;
+    const text = await deps.payloads.get(ref).catch((err: unknown) => {
+      throw new ServiceError(
+        503,
+        "payload_unavailable",
+        "the job's reply could not be read from the payload store",
+        {
+          cause: err,
+        },
+      );
+    });
+    return { ...job, result: { ...job.result, text } };
+  };
 
   app.use(requestContext(deps));
   operationalRoutes(app, deps);
@@ -87,7 +107,7 @@ export function createApp(deps: AppDeps) {
     return c.json(page);
   });
   jobs.get("/jobs/:id", async (c) =>
-    c.json({ job: await deps.service.get(c.req.param("id"), c.get("principal").id) }),
+    c.json({ job: await wholeReply(await deps.service.get(c.req.param("id"), c.get("principal").id)) }),
   );
   jobs.delete("/jobs/:id", async (c) => {
     const principal = c.get("principal");

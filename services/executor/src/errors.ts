@@ -57,3 +57,8 @@ export class UnavailableError extends ServiceError {
     super(503, code, detail, options ?? {});
   }
 }
+
+/** A job's prompt, kept in the payload store because of its size, could not be read. */
+export class PayloadUnavailableError extends Error {
+  override readonly name = "PayloadUnavailableError";
+}

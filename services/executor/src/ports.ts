@@ -92,6 +92,8 @@ export interface JobSandboxes {
 
 /** Session transcripts kept off the pod, so `--resume` works on any replica. */
 export type { TranscriptStore } from "@claude-gateway/claude";
+/** Prompts and replies too large for a record (the job payload store). */
+export type { Payloads } from "@claude-gateway/nats";
 
 export type ClaudeRunner = (opts: RunOptions) => ClaudeRun;
 

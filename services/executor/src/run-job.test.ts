@@ -1,19 +1,33 @@
-import { ClaudeCancelledError, type ClaudeRun, type Invocation } from "@claude-gateway/claude";
+import {
+  ClaudeCancelledError,
+  type ClaudeRun,
+  type Invocation,
+  type ResultEvent,
+} from "@claude-gateway/claude";
 import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
 import { silentLogger } from "@claude-gateway/service-kit";
 import { describe, expect, it, vi } from "vitest";
-import { markEnqueued, newJobRecord } from "./core/records.js";
+import { markEnqueued, newJobRecord, withPromptByRef } from "./core/records.js";
 import { HAND_BACK, type JobSandbox, type RunJob } from "./ports.js";
 import { createJobRunner } from "./run-job.js";
-import { memoryQueue, memoryStore } from "./test-support/memory.js";
+import { memoryPayloads, memoryQueue, memoryStore } from "./test-support/memory.js";
 
 const t0 = new Date("2026-12-04T10:00:00.000Z");
 
-/** A job runner over in-memory ports whose workspace and CLI wait until the job is stopped. */
-function setup(opts: { stallIn: "workspace" | "cli" }) {
+/**
+ * A job runner over in-memory ports whose workspace or CLI wait until the job is stopped, or
+ * (`stallIn: "nowhere"`) whose CLI answers `reply` at once.
+ */
+function setup(opts: {
+  stallIn: "workspace" | "cli" | "nowhere";
+  reply?: string;
+  payloads?: ReturnType<typeof memoryPayloads>;
+  maxRecordBytes?: number;
+}) {
   const store = memoryStore();
   const queue = memoryQueue();
   const events: JobEvent[] = [];
+  const prompts: string[] = [];
   let cliRuns = 0;
   const untilAborted = (signal: AbortSignal | undefined, err: () => Error) =>
     new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(err()), { once: true }));
@@ -50,10 +64,21 @@ function setup(opts: { stallIn: "workspace" | "cli" }) {
     transcripts: { save: async () => {}, restore: async () => false } as never,
     runClaude: (o) => {
       cliRuns++;
+      prompts.push(o.prompt);
+      if (opts.stallIn === "nowhere") {
+        const text = opts.reply ?? "ok";
+        const result = { ...RESULT, result: text };
+        return {
+          done: Promise.resolve({ result, text, sessionId: "s", costUsd: 0.25, wallMs: 1, malformed: [] }),
+        } as unknown as ClaudeRun;
+      }
       return {
         done: untilAborted(o.signal, () => new ClaudeCancelledError(String(o.signal?.reason))),
       } as unknown as ClaudeRun;
     },
+    ...(opts.payloads ? { payloads: opts.payloads } : {}),
+    ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}),
+    finalWriteRetryMs: 0,
     invocationFor: () => ({ profile: { kind: "no-tools" }, session: { kind: "ephemeral" } }) as Invocation,
     claudeEnv: {},
     claudeConfigDir: "/c",
@@ -61,19 +86,37 @@ function setup(opts: { stallIn: "workspace" | "cli" }) {
     clock: { now: () => t0 },
     logger: silentLogger,
   });
-  return { store, queue, events, runJob, cliRuns: () => cliRuns };
+  return { store, queue, events, runJob, cliRuns: () => cliRuns, prompts };
 }
 
-async function queuedJob(store: ReturnType<typeof memoryStore>): Promise<JobRecord> {
+const RESULT: ResultEvent = {
+  type: "result",
+  subtype: "success",
+  is_error: false,
+  duration_ms: 1,
+  num_turns: 1,
+  session_id: "s",
+  total_cost_usd: 0.25,
+  usage: { input_tokens: 10, output_tokens: 20 },
+  modelUsage: {},
+  permission_denials: [],
+};
+
+async function queuedJob(
+  store: ReturnType<typeof memoryStore>,
+  over: (rec: JobRecord) => JobRecord = (r) => r,
+): Promise<JobRecord> {
   const rec = markEnqueued(
-    newJobRecord({
-      id: "j1",
-      submission: { agent: "general", prompt: "p" },
-      model: "m",
-      caller: "tok_a",
-      queueToken: "first",
-      now: t0,
-    }),
+    over(
+      newJobRecord({
+        id: "j1",
+        submission: { agent: "general", prompt: "p" },
+        model: "m",
+        caller: "tok_a",
+        queueToken: "first",
+        now: t0,
+      }),
+    ),
     "first",
     t0,
   );
@@ -128,5 +171,71 @@ describe("a job stopped at shutdown (its grace ran out)", () => {
       status: "cancelled",
       error: { reason: "cancelled" },
     });
+  });
+});
+
+describe("text too large for a record", () => {
+  it("a prompt kept in the payload store reaches the CLI whole", async () => {
+    const payloads = memoryPayloads();
+    const prompt = `${"p".repeat(5_000)}END`;
+    const ref = await payloads.put("jobs/j1/prompt", prompt);
+    const { store, runJob, prompts } = setup({ stallIn: "nowhere", payloads });
+    const job = await queuedJob(store, (r) =>
+      withPromptByRef({ ...r, submission: { ...r.submission, prompt } }, ref),
+    );
+    expect(job.submission.prompt).toHaveLength(1000);
+    await runJob(job, new AbortController().signal);
+    expect(prompts).toEqual([prompt]);
+    expect(await store.get("tok_a", "j1")).toMatchObject({ status: "succeeded" });
+  });
+
+  it("a prompt the payload store no longer holds fails the job payload_unavailable, the CLI never started", async () => {
+    const payloads = memoryPayloads();
+    const { store, runJob, cliRuns } = setup({ stallIn: "nowhere", payloads });
+    const job = await queuedJob(store, (r) => withPromptByRef(r, { object: "jobs/j1/prompt", bytes: 9_000 }));
+    await runJob(job, new AbortController().signal);
+    const ended = (await store.get("tok_a", "j1"))!;
+    expect(ended).toMatchObject({ status: "failed", error: { reason: "payload_unavailable" } });
+    expect(ended.error?.message).toContain("9000 bytes");
+    expect(cliRuns()).toBe(0);
+  });
+
+  it("a reply too large for the record goes to the payload store: the record holds its beginning and the reference", async () => {
+    const payloads = memoryPayloads();
+    const reply = `${"r".repeat(20_000)}END`;
+    const { store, runJob } = setup({ stallIn: "nowhere", payloads, reply, maxRecordBytes: 8_000 });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    const ended = (await store.get("tok_a", "j1"))!;
+    expect(ended).toMatchObject({ status: "succeeded", costUsd: 0.25 });
+    expect(ended.result?.text).toBe("r".repeat(1000));
+    expect(ended.result?.textRef).toEqual({ object: "jobs/j1/result", bytes: reply.length });
+    expect(payloads.objects.get("jobs/j1/result")).toBe(reply);
+  });
+
+  it("a reply the payload store does not take ends the job result_too_large, its spend kept", async () => {
+    const payloads = memoryPayloads();
+    payloads.down = true;
+    const { store, runJob } = setup({
+      stallIn: "nowhere",
+      payloads,
+      reply: "r".repeat(20_000),
+      maxRecordBytes: 8_000,
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect(await store.get("tok_a", "j1")).toMatchObject({
+      status: "failed",
+      error: { reason: "result_too_large" },
+      costUsd: 0.25,
+    });
+  });
+
+  it("a reply that fits stays in the record", async () => {
+    const payloads = memoryPayloads();
+    const { store, runJob } = setup({ stallIn: "nowhere", payloads, reply: "short" });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    const ended = (await store.get("tok_a", "j1"))!;
+    expect(ended.result).toMatchObject({ text: "short" });
+    expect(ended.result?.textRef).toBeUndefined();
+    expect(payloads.objects.size).toBe(0);
   });
 });

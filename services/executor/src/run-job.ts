@@ -11,20 +11,23 @@ import {
   tokenUsage,
   transcriptPath,
 } from "@claude-gateway/claude";
-import type { JobRecord } from "@claude-gateway/contracts";
+import { type JobRecord, payloadObjects } from "@claude-gateway/contracts";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   executorStoppedOutcome,
   type FinishOutcome,
+  finishFits,
   finishWithin,
   InvalidTransitionError,
   markEnqueued,
   requeueJob,
   startJob,
+  withResultByRef,
 } from "./core/records.js";
 import { eventSequencer, translateLine } from "./core/translate.js";
+import { PayloadUnavailableError } from "./errors.js";
 import {
   type ClaudeRunner,
   type Clock,
@@ -34,6 +37,7 @@ import {
   type JobSandbox,
   type JobSandboxes,
   type JobStore,
+  type Payloads,
   type TranscriptStore,
   type Workspace,
   type Workspaces,
@@ -46,6 +50,8 @@ export interface RunJobDeps {
   events: EventPublisher;
   workspaces: Workspaces;
   transcripts: TranscriptStore;
+  /** Prompts and replies too large for a record. */
+  payloads?: Payloads;
   runClaude: ClaudeRunner;
   /** The invocation of a job's agent (profile, tools, prompt) for this run. */
   invocationFor: (job: JobRecord) => Invocation;
@@ -127,6 +133,7 @@ export function createJobRunner(deps: RunJobDeps) {
       const onEvent = (line: ParsedLine) => {
         for (const body of translateLine(line)) publish(body);
       };
+      const prompt = await promptOf(deps, job);
       const key = deps.prewarm?.keyOf(job);
       prewarmed = key === undefined ? undefined : deps.prewarm?.pool.take(key);
       if (prewarmed) {
@@ -136,7 +143,7 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       if (prewarmed) cliStarted = true;
       const out = prewarmed
-        ? await prewarmed.process.turn({ prompt: s.prompt, timeoutMs, signal, onEvent })
+        ? await prewarmed.process.turn({ prompt, timeoutMs, signal, onEvent })
         : await runCold();
       spend = spendByModel(out.result, job.model);
       const usage = tokenUsage(out.result);
@@ -174,7 +181,7 @@ export function createJobRunner(deps: RunJobDeps) {
         cliStarted = true;
         const run = deps.runClaude({
           invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
-          prompt: s.prompt,
+          prompt,
           cwd: workspace.dir,
           timeoutMs,
           signal,
@@ -215,6 +222,7 @@ export function createJobRunner(deps: RunJobDeps) {
       if (!prewarmed || handedBack) await cleanup();
     }
 
+    outcome = await replyByRef(deps, job, outcome);
     try {
       // The outcome is known here: keep trying to record it while the store is away (the message
       // stays ours meanwhile); should that fail for good, the worker leaves the message unacknowledged,
@@ -244,6 +252,46 @@ export function createJobRunner(deps: RunJobDeps) {
   };
 }
 
+/** The job's whole prompt: in its record, or (too large for one) in the payload store. */
+async function promptOf(deps: RunJobDeps, job: JobRecord): Promise<string> {
+  const ref = job.promptRef;
+  if (!ref) return job.submission.prompt;
+  if (!deps.payloads)
+    throw new PayloadUnavailableError("this executor has no payload store for the job's prompt");
+  try {
+    return await untilStored(() => deps.payloads!.get(ref), {
+      giveUpAfterMs: Math.min(deps.finalWriteRetryMs ?? 120_000, 30_000),
+      logger: deps.logger,
+      jobId: job.id,
+      what: "read the job's prompt from the payload store",
+      retryIf: (err) => (err as Error).name !== "PayloadMissingError",
+    });
+  } catch (err) {
+    throw new PayloadUnavailableError(
+      `the job's prompt (${ref.bytes} bytes, object ${ref.object}) could not be read from the payload store: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * A reply too large for the record goes to the payload store, the record keeps its beginning and
+ * the reference. Should the store not take it, the outcome stays as it is and `finishWithin` records
+ * the job `result_too_large` with its spend.
+ */
+async function replyByRef(deps: RunJobDeps, job: JobRecord, outcome: FinishOutcome): Promise<FinishOutcome> {
+  const maxBytes = deps.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (outcome.status !== "succeeded" || !deps.payloads) return outcome;
+  if (finishFits(job, outcome, deps.clock.now(), maxBytes)) return outcome;
+  try {
+    const ref = await deps.payloads.put(payloadObjects.result(job.id), outcome.result.text);
+    return withResultByRef(outcome, ref);
+  } catch (err) {
+    deps.logger.warn({ jobId: job.id, err }, "the payload store did not take the job's reply");
+    return outcome;
+  }
+}
+
 /**
  * Runs a store write until it succeeds, backing off (250 ms doubling to 5 s) while it fails for
  * any reason but a refused transition (the record moved on: nothing to retry), for at most
@@ -251,7 +299,13 @@ export function createJobRunner(deps: RunJobDeps) {
  */
 async function untilStored<T>(
   write: () => Promise<T>,
-  opts: { giveUpAfterMs: number; logger: Logger; jobId: string },
+  opts: {
+    giveUpAfterMs: number;
+    logger: Logger;
+    jobId: string;
+    what?: string;
+    retryIf?: (err: unknown) => boolean;
+  },
 ): Promise<T> {
   const deadline = Date.now() + opts.giveUpAfterMs;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
@@ -259,9 +313,10 @@ async function untilStored<T>(
       return await write();
     } catch (err) {
       if (err instanceof InvalidTransitionError || Date.now() + delay > deadline) throw err;
+      if (opts.retryIf && !opts.retryIf(err)) throw err;
       opts.logger.warn(
         { jobId: opts.jobId, err: (err as Error).message },
-        "could not record the job's end; retrying",
+        `could not ${opts.what ?? "record the job's end"}; retrying`,
       );
       await new Promise((r) => setTimeout(r, delay));
     }

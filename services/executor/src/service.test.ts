@@ -12,7 +12,7 @@ import {
   UnavailableError,
 } from "./errors.js";
 import { createExecutorService, type ServiceDeps, type SubmitLimits } from "./service.js";
-import { memoryQueue, memoryStore, recordingCancelBus } from "./test-support/memory.js";
+import { memoryPayloads, memoryQueue, memoryStore, recordingCancelBus } from "./test-support/memory.js";
 import { parseRepoAllowlist, type RefCheck } from "./workspace/index.js";
 
 const limits: SubmitLimits = {
@@ -150,6 +150,67 @@ describe("submit", () => {
     expect((err as Error).message).toMatch(/at most 4000/);
     expect(queue.ids).toHaveLength(1);
     expect(store.records.size).toBe(1);
+  });
+  it("a prompt too large for its record goes to the payload store; the record keeps its beginning and the reference", async () => {
+    const payloads = memoryPayloads();
+    const { service, queue, store } = setup({ maxRecordBytes: 8_000 }, undefined, POLICY, { payloads });
+    const prompt = `${"é".repeat(4_999)}END`;
+    const { job } = await service.submit({ agent: "general", prompt }, "tok_many");
+    expect(job.promptRef).toEqual({ object: `jobs/${job.id}/prompt`, bytes: Buffer.byteLength(prompt) });
+    expect(job.submission.prompt).toBe("é".repeat(1000));
+    expect(payloads.objects.get(`jobs/${job.id}/prompt`)).toBe(prompt);
+    expect(store.records.get(`tok_many.${job.id}`)?.promptRef).toEqual(job.promptRef);
+    expect(queue.ids).toEqual([job.id]);
+  });
+  it("a small prompt stays in the record, the payload store untouched", async () => {
+    const payloads = memoryPayloads();
+    const { service } = setup({ maxRecordBytes: 8_000 }, undefined, POLICY, { payloads });
+    const { job } = await service.submit({ agent: "general", prompt: "x".repeat(2_000) }, "tok_many");
+    expect(job.promptRef).toBeUndefined();
+    expect(job.submission.prompt).toHaveLength(2_000);
+    expect(payloads.objects.size).toBe(0);
+  });
+  it("a payload store that cannot take the prompt: 503, nothing recorded or queued, the caller's slot back", async () => {
+    const payloads = memoryPayloads();
+    payloads.down = true;
+    const { service, queue, store } = setup({ maxRecordBytes: 8_000 }, undefined, POLICY, { payloads });
+    const err = await service
+      .submit({ agent: "general", prompt: "x".repeat(5_000) }, "tok_a")
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: "payload_store_unavailable" });
+    expect(queue.ids).toHaveLength(0);
+    expect(store.records.size).toBe(0);
+    payloads.down = false;
+    // tok_a may have 2 in flight: both slots are free.
+    await service.submit({ agent: "general", prompt: "1" }, "tok_a");
+    await service.submit({ agent: "general", prompt: "2" }, "tok_a");
+  });
+  it("a prompt by reference is the gateway's (admitted) and names an object under the caller's own prefix", async () => {
+    const payloads = memoryPayloads();
+    const { service } = setup({}, undefined, POLICY, { payloads });
+    const promptRef = { object: "incoming/tok_a/0b4c", bytes: 12 };
+    // A caller of its own may not point a job at an object (another caller's prompt, say).
+    for (const [caller, admitted] of [
+      ["tok_a", false],
+      ["tok_b", true],
+    ] as const) {
+      const err = await service
+        .submit({ agent: "general", prompt: "begin", promptRef }, caller, { admitted })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, code: "prompt_ref_not_allowed" });
+    }
+    const tooLarge = await service
+      .submit({ agent: "general", prompt: "b", promptRef: { ...promptRef, bytes: 5_000_000 } }, "tok_a", {
+        admitted: true,
+      })
+      .catch((e: unknown) => e);
+    expect(tooLarge).toMatchObject({ status: 413, code: "prompt_too_large" });
+    const { job } = await service.submit({ agent: "general", prompt: "begin", promptRef }, "tok_a", {
+      admitted: true,
+    });
+    expect(job.promptRef).toEqual(promptRef);
+    expect(job.submission).not.toHaveProperty("promptRef");
+    expect(job.submission.prompt).toBe("begin");
   });
   it("removes the record when the queue refuses the job (not accepted ⇒ not recorded)", async () => {
     const { service, queue, store } = setup();

@@ -5,8 +5,10 @@ import {
   type JobRecord,
   type JobSubmission,
   jobIdFor,
+  MAX_PROMPT_CHARS,
   ModelNotSupportedError,
   type ModelPolicy,
+  payloadObjects,
   resolveModel,
 } from "@claude-gateway/contracts";
 import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
@@ -21,6 +23,7 @@ import {
   pageOf,
   recordBytes,
   requestCancel,
+  withPromptByRef,
 } from "./core/records.js";
 import {
   BadRequestError,
@@ -31,7 +34,7 @@ import {
   SessionNotFoundError,
   UnavailableError,
 } from "./errors.js";
-import type { CancelBus, Clock, JobQueue, JobStore } from "./ports.js";
+import type { CancelBus, Clock, JobQueue, JobStore, Payloads } from "./ports.js";
 import {
   checkRepo,
   credentialsProblem,
@@ -74,6 +77,8 @@ export interface ServiceDeps {
   jobLeaseMs: number;
   store: JobStore;
   queue: JobQueue;
+  /** Where a prompt too large for its record goes (absent: such a prompt is refused, 413). */
+  payloads?: Payloads;
   cancelBus: CancelBus;
   agents: AgentCatalog;
   models: ModelPolicy;
@@ -200,6 +205,19 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
 
   return {
     async submit(raw, caller, opts = {}) {
+      if (raw.promptRef !== undefined) {
+        // Only the gateway hands a prompt over by reference, and only one it stored for this caller.
+        const ours = opts.admitted && raw.promptRef.object.startsWith(payloadObjects.incomingPrefix(caller));
+        if (!ours) {
+          throw new BadRequestError("prompt_ref_not_allowed", "promptRef is set by the gateway only", [
+            { path: "promptRef", message: "not allowed" },
+          ]);
+        }
+        // What a prompt of MAX_PROMPT_CHARS characters can take in UTF-8 at most.
+        if (raw.promptRef.bytes > MAX_PROMPT_CHARS * 4) {
+          throw new ServiceError(413, "prompt_too_large", `the prompt takes ${raw.promptRef.bytes} bytes`);
+        }
+      }
       const { model, submission } = validate(raw);
       checkAccess(deps.gate.limitsFor(caller), { agent: submission.agent, model });
       const login = deps.login?.();
@@ -241,7 +259,7 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
       }
 
       const budgetUsd = ticket ? ticket.capBudget(submission.budgetUsd) : submission.budgetUsd;
-      const record = newJobRecord({
+      let record = newJobRecord({
         id,
         submission: { ...submission, caller, ...(budgetUsd !== undefined ? { budgetUsd } : {}) },
         model,
@@ -250,8 +268,23 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         queueToken: randomUUID(),
         now: deps.clock.now(),
       });
-      // Half of what the bus carries at most: the other half is the reply's, recorded with it.
+      // Half of what the bus carries at most: the other half is the reply's, recorded with it. A
+      // prompt that does not fit goes to the payload store, the record keeps its beginning.
       const maxBytes = Math.floor((limits.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES) / 2);
+      if (submission.promptRef) record = withPromptByRef(record, submission.promptRef);
+      else if (recordBytes(record) > maxBytes && deps.payloads) {
+        try {
+          const ref = await deps.payloads.put(payloadObjects.prompt(id), submission.prompt);
+          record = withPromptByRef(record, ref);
+        } catch (err) {
+          await giveBack();
+          throw new UnavailableError(
+            "payload_store_unavailable",
+            "the payload store did not take the job's prompt (too large for a record)",
+            { cause: err },
+          );
+        }
+      }
       const bytes = recordBytes(record);
       if (bytes > maxBytes) {
         await giveBack();

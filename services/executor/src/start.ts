@@ -14,6 +14,7 @@ import {
   connectNats,
   ensureKv,
   ensureObjectStore,
+  natsPayloads,
   natsProblem,
   natsTranscriptBlobs,
   stopService,
@@ -92,6 +93,10 @@ export async function startExecutor(
   const transcriptsBucket = await ensureObjectStore(js, buckets.transcripts, {
     ttlMs: env.JOB_TTL_SECONDS * 1000,
   });
+  // Prompts and replies too large for a record: they live as long as the records naming them.
+  const payloads = natsPayloads(
+    await ensureObjectStore(js, buckets.jobPayloads, { ttlMs: env.JOB_TTL_SECONDS * 1000 }),
+  );
 
   const store = natsJobStore(kv);
   const queue = natsJobQueue(js, jsm);
@@ -135,6 +140,7 @@ export async function startExecutor(
     onEnded: releaseLease,
     store,
     queue,
+    payloads,
     cancelBus: natsCancelBus(nc),
     agents: {
       has: (n) => agents.has(n),
@@ -215,6 +221,7 @@ export async function startExecutor(
     workspaces,
     sandboxes: agentSandboxes.sandboxes,
     transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),
+    payloads,
     runClaude,
     invocationFor: (job) =>
       agentInvocation(agents.get(job.agent), {
@@ -280,6 +287,7 @@ export async function startExecutor(
 
   const app = createApp({
     service,
+    payloads,
     gate,
     metricsToken: config.metricsToken,
     auth: createAuth(config.auth, { logger }),

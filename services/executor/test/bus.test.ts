@@ -184,6 +184,9 @@ describe("an internal caller on the bus", () => {
       `$JS.API.STREAM.INFO.KV_${buckets.jobs}`,
       `$JS.API.DIRECT.GET.KV_${buckets.jobs}.$KV.${buckets.jobs}.x`,
       `$JS.API.STREAM.INFO.OBJ_${buckets.transcripts}`,
+      // Other jobs' prompts and replies too large for a record.
+      `$JS.API.STREAM.INFO.OBJ_${buckets.jobPayloads}`,
+      `$JS.API.DIRECT.GET.OBJ_${buckets.jobPayloads}.$O.${buckets.jobPayloads}.M.x`,
       `$JS.API.STREAM.DELETE.${subjects.queue.stream}`,
       "$JS.API.STREAM.LIST",
     ]) {

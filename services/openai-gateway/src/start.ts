@@ -1,5 +1,6 @@
 import { createAuth } from "@claude-gateway/auth";
-import { connectNats, natsProblem } from "@claude-gateway/nats";
+import { buckets } from "@claude-gateway/contracts";
+import { connectNats, natsProblem, openedPayloads } from "@claude-gateway/nats";
 import {
   createPolicyGate,
   ensureCounterBuckets,
@@ -53,7 +54,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(jetstream(nc))) });
   const inflight = new InFlight();
   const app = createApp({
-    executor: natsExecutor(nc),
+    executor: natsExecutor(nc, { payloads: openedPayloads(jetstream(nc), buckets.jobPayloads) }),
     gate,
     auth: createAuth(config.auth, { logger, onError: onAuthError }),
     logger,

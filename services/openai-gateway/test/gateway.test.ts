@@ -197,21 +197,35 @@ describe("errors, as the SDK's own classes", () => {
     expect(world.stub.requests).toEqual([]);
   });
 
-  it("a prompt larger than the bus or the executor's record carries: a 413 prompt_too_large, nothing runs", async () => {
-    // 700 KB: under NATS's 1 MiB, over the half of it a job's record may give its prompt (the executor
-    // refuses). 600 000 Cyrillic letters: under the 1M-character limit, ~1.2 MB in UTF-8, over what
-    // one NATS message carries (the gateway refuses before sending).
-    for (const prompt of ["p".repeat(700_000), "ж".repeat(600_000)]) {
-      const err = await client.chat.completions
-        .create({ model: "claude-sonnet-4-6", messages: user(prompt) }, { maxRetries: 0 })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(OpenAI.APIError);
-      const e = err as InstanceType<typeof OpenAI.APIError>;
-      expect(e.status).toBe(413);
-      expect(e.code).toBe("prompt_too_large");
-      expect(e.message).toMatch(/bytes/);
+  it("prompts and replies larger than the bus carries travel through the payload store, whole", async () => {
+    // 700 KB: under NATS's 1 MiB, over what a job's record may give its prompt. 600 000 Cyrillic
+    // letters: under the 1M-character limit, ~1.2 MB in UTF-8, over what one message carries.
+    answer(text("read it"));
+    for (const prompt of [`${"p".repeat(700_000)}END`, `${"ж".repeat(600_000)}КРАЙ`]) {
+      const completion = await client.chat.completions.create(
+        { model: "claude-sonnet-4-6", messages: user(prompt) },
+        { maxRetries: 0 },
+      );
+      expect(completion.choices[0]?.message.content).toBe("read it");
+      // The CLI got the whole prompt, not the beginning a record keeps.
+      expect(messagesText(world.stub.turnRequests().at(-1)!.body)).toContain(prompt);
     }
-    expect(world.stub.requests).toEqual([]);
+    // A reply of 1.2 MB in UTF-8: the record keeps its beginning, the client gets all of it.
+    const reply = `${"ж".repeat(600_000)}КРАЙ`;
+    answer(text(reply));
+    const big = await client.chat.completions.create(
+      { model: "claude-sonnet-4-6", messages: user("write a lot") },
+      { maxRetries: 0 },
+    );
+    expect(big.choices[0]?.message.content).toBe(reply);
+    const streamed: string[] = [];
+    for await (const chunk of await client.chat.completions.create({
+      model: "claude-sonnet-4-6",
+      messages: user("write a lot again"),
+      stream: true,
+    }))
+      streamed.push(chunk.choices[0]?.delta?.content ?? "");
+    expect(streamed.join("")).toBe(reply);
   });
 
   it("what the CLI cannot honour: BadRequestError naming the param", async () => {

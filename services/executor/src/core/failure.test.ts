@@ -36,6 +36,16 @@ describe("failureOutcome", () => {
   ])("%s ⇒ %s/%s", (_n, err, status, reason) => {
     expect(failureOutcome(err)).toMatchObject({ status, reason });
   });
+  it("a prompt the payload store could not give is payload_unavailable", () => {
+    const err = Object.assign(new Error("the job's prompt could not be read"), {
+      name: "PayloadUnavailableError",
+    });
+    expect(failureOutcome(err)).toEqual({
+      status: "failed",
+      reason: "payload_unavailable",
+      message: "the job's prompt could not be read",
+    });
+  });
   it("keeps the cost the CLI reported", () => {
     const err = new ClaudeBudgetExceededError("over");
     err.result = { total_cost_usd: 2.5 } as never;

@@ -31,6 +31,9 @@ export function failureOutcome(
     // Stopped while waiting for space: the caller's cancel, not a workspace failure.
     return { status: "cancelled", reason: "cancelled", message: (err as Error).message };
   }
+  if ((err as Error)?.name === "PayloadUnavailableError") {
+    return { status: "failed", reason: "payload_unavailable", message: (err as Error).message };
+  }
   if (typeof code === "string" && (err as Error).name === "WorkspaceError") {
     return { status: "failed", reason: "workspace_error", message: `${code}: ${(err as Error).message}` };
   }

@@ -4,6 +4,7 @@ import {
   cancelQueuedJob,
   decideDelivery,
   executorStoppedOutcome,
+  finishFits,
   finishJob,
   finishWithin,
   InvalidTransitionError,
@@ -15,6 +16,8 @@ import {
   reissueToken,
   requeueJob,
   startJob,
+  withPromptByRef,
+  withResultByRef,
 } from "./records.js";
 
 const t0 = new Date("2026-01-01T00:00:00.000Z");
@@ -215,5 +218,37 @@ describe("finishWithin (what the bus carries)", () => {
     });
     expect(done.error?.message).toMatch(/\d+ bytes.*\(10000\)/);
     expect(recordBytes(done)).toBeLessThan(10_000);
+  });
+});
+
+describe("text by reference", () => {
+  const running = () => startJob(queued(), { executor: "e", now: t0 });
+  const success = (text: string) => ({
+    status: "succeeded" as const,
+    result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
+    costUsd: 0.5,
+    usage,
+  });
+  it("finishFits says whether the finished record stays within the limit", () => {
+    expect(finishFits(running(), success("ok"), at(1), 10_000)).toBe(true);
+    expect(finishFits(running(), success("x".repeat(20_000)), at(1), 10_000)).toBe(false);
+  });
+  it("a reply by reference keeps its first 1000 characters and the reference; then it fits", () => {
+    const big = success(`${"x".repeat(20_000)}END`);
+    const ref = { object: "jobs/j1/result", bytes: 20_003 };
+    const byRef = withResultByRef(big, ref);
+    expect(byRef).toMatchObject({ status: "succeeded", result: { text: "x".repeat(1000), textRef: ref } });
+    expect(finishFits(running(), byRef, at(1), 10_000)).toBe(true);
+  });
+  it("a failure has no reply to move", () => {
+    const failed = { status: "failed" as const, reason: "crashed" as const, message: "m" };
+    expect(withResultByRef(failed, { object: "o", bytes: 1 })).toBe(failed);
+  });
+  it("a prompt by reference: the record keeps its beginning and the reference, not the gateway's copy of it", () => {
+    const ref = { object: "jobs/j1/prompt", bytes: 5_000 };
+    const rec = { ...queued(), submission: { agent: "general", prompt: "q".repeat(5_000), promptRef: ref } };
+    const byRef = withPromptByRef(rec, ref);
+    expect(byRef.submission).toEqual({ agent: "general", prompt: "q".repeat(1000) });
+    expect(byRef.promptRef).toEqual(ref);
   });
 });

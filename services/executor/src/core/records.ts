@@ -4,6 +4,8 @@ import {
   type JobRecord,
   type JobStatus,
   type JobSubmission,
+  type PayloadRef,
+  previewOf,
   type TokenUsage,
 } from "@claude-gateway/contracts";
 
@@ -152,6 +154,23 @@ export function recordBytes(rec: JobRecord): number {
   return Buffer.byteLength(JSON.stringify(rec));
 }
 
+/** Whether the job's record with this end still fits on the bus. */
+export function finishFits(rec: JobRecord, outcome: FinishOutcome, now: Date, maxBytes: number): boolean {
+  return recordBytes(finishJob(rec, outcome, now)) <= maxBytes;
+}
+
+/** A record whose prompt lives in the payload store: it keeps the prompt's beginning and the reference. */
+export function withPromptByRef(rec: JobRecord, ref: PayloadRef): JobRecord {
+  const { promptRef: _fromGateway, ...submission } = rec.submission;
+  return { ...rec, submission: { ...submission, prompt: previewOf(rec.submission.prompt) }, promptRef: ref };
+}
+
+/** A successful end whose reply lives in the payload store: its beginning and the reference. */
+export function withResultByRef(outcome: FinishOutcome, ref: PayloadRef): FinishOutcome {
+  if (outcome.status !== "succeeded") return outcome;
+  return { ...outcome, result: { ...outcome.result, text: previewOf(outcome.result.text), textRef: ref } };
+}
+
 /**
  * The job's end as it can be recorded: its outcome, or — when the record would be larger than the
  * bus carries (a reply of megabytes) — a failure saying so, with the run's spend kept.
@@ -165,7 +184,7 @@ export function finishWithin(rec: JobRecord, outcome: FinishOutcome, now: Date, 
     {
       status: "failed",
       reason: "result_too_large",
-      message: `the job's record with its reply would be ${bytes} bytes, more than the bus carries (${maxBytes}); replies that large are not supported yet`,
+      message: `the job's record with its reply would be ${bytes} bytes, more than the bus carries (${maxBytes}); and the payload store did not take the reply`,
       ...(outcome.costUsd !== undefined ? { costUsd: outcome.costUsd } : {}),
       ...(outcome.usage !== undefined ? { usage: outcome.usage } : {}),
     },

@@ -1,5 +1,6 @@
 import type { JobRecord } from "@claude-gateway/contracts";
-import type { CancelBus, JobQueue, JobStore, QueuedJob } from "../ports.js";
+import { PayloadMissingError } from "@claude-gateway/nats";
+import type { CancelBus, JobQueue, JobStore, Payloads, QueuedJob } from "../ports.js";
 
 /** In-memory adapters for unit tests of the service and the app. Records keyed `<caller>.<id>`. */
 export function memoryStore(): JobStore & { records: Map<string, JobRecord> } {
@@ -55,4 +56,25 @@ export function memoryQueue(): JobQueue & { ids: string[]; messages: QueuedJob[]
 export function recordingCancelBus(): CancelBus & { sent: Array<{ id: string; reason: string }> } {
   const sent: Array<{ id: string; reason: string }> = [];
   return { sent, broadcast: async (id, reason) => void sent.push({ id, reason }) };
+}
+
+/** The payload store in memory; `down` makes every call fail as a store that cannot be reached. */
+export function memoryPayloads(): Payloads & { objects: Map<string, string>; down: boolean } {
+  const objects = new Map<string, string>();
+  const self = {
+    objects,
+    down: false,
+    async put(object: string, text: string) {
+      if (self.down) throw new Error("payload store unreachable");
+      objects.set(object, text);
+      return { object, bytes: Buffer.byteLength(text) };
+    },
+    async get(ref: { object: string; bytes: number }) {
+      if (self.down) throw new Error("payload store unreachable");
+      const text = objects.get(ref.object);
+      if (text === undefined) throw new PayloadMissingError(ref.object);
+      return text;
+    },
+  };
+  return self;
 }

@@ -1,6 +1,18 @@
-import { JobEvent, JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
-import { decodeJson, request } from "@claude-gateway/nats";
+import { randomUUID } from "node:crypto";
+import {
+  JobEvent,
+  type JobRecord,
+  JobRef,
+  JobReply,
+  JobSubmission,
+  payloadObjects,
+  previewOf,
+  SubmitReply,
+  subjects,
+} from "@claude-gateway/contracts";
+import { decodeJson, type Payloads, request } from "@claude-gateway/nats";
 import type { NatsConnection } from "@nats-io/nats-core";
+import { UnavailableError } from "../core/errors.js";
 import type { CallerJobRef, Executor, JobEvents } from "../ports.js";
 
 /**
@@ -8,13 +20,48 @@ import type { CallerJobRef, Executor, JobEvents } from "../ports.js";
  * authenticated: every subject names the caller (`agent.v1.jobs.admit.<principal>`, …). Submissions
  * go to the admit subject: this gateway already checked and counted them against the caller's policy.
  */
-export function natsExecutor(nc: NatsConnection, opts: { requestTimeoutMs?: number } = {}): Executor {
+export function natsExecutor(
+  nc: NatsConnection,
+  opts: { requestTimeoutMs?: number; payloads?: Payloads } = {},
+): Executor {
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const byRef = (subject: string, ref: CallerJobRef) =>
     request(nc, { subject, request: JobRef, response: JobReply, payload: { id: ref.id }, timeoutMs });
+  // A prompt over a quarter of what one message carries travels through the payload store: the
+  // executor's record of it must fit in a message with room for the reply.
+  const maxInlinePromptBytes = Math.floor((nc.info?.max_payload ?? 1024 * 1024) / 4);
+  /** The job as the client should see it: a reply kept in the payload store, whole. */
+  const whole = async (job: JobRecord): Promise<JobRecord> => {
+    const ref = job.result?.textRef;
+    if (!job.result || !ref || !opts.payloads) return job;
+    const text = await opts.payloads.get(ref).catch((err: unknown) => {
+      throw new UnavailableError(
+        "payload_store_unavailable",
+        "The reply could not be read from the payload store.",
+        {
+          cause: err,
+        },
+      );
+    });
+    return { ...job, result: { ...job.result, text } };
+  };
   return {
     async submit(submission) {
-      const { caller, ...payload } = submission;
+      const { caller, ...inline } = submission;
+      let payload: typeof inline = inline;
+      if (opts.payloads && Buffer.byteLength(inline.prompt) > maxInlinePromptBytes) {
+        const object = payloadObjects.incoming(caller, randomUUID());
+        const promptRef = await opts.payloads.put(object, inline.prompt).catch((err: unknown) => {
+          throw new UnavailableError(
+            "payload_store_unavailable",
+            "The prompt could not be stored for the executor.",
+            {
+              cause: err,
+            },
+          );
+        });
+        payload = { ...inline, prompt: previewOf(inline.prompt), promptRef };
+      }
       const reply = await request(nc, {
         subject: subjects.jobs.admit(caller),
         request: JobSubmission,
@@ -25,7 +72,7 @@ export function natsExecutor(nc: NatsConnection, opts: { requestTimeoutMs?: numb
       return reply.job;
     },
     async get(ref) {
-      return (await byRef(subjects.jobs.get(ref.caller), ref)).job;
+      return whole((await byRef(subjects.jobs.get(ref.caller), ref)).job);
     },
     async cancel(ref) {
       return (await byRef(subjects.jobs.cancel(ref.caller), ref)).job;
