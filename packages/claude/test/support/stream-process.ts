@@ -61,7 +61,7 @@ export function startStreamProcess(
       const timer = setTimeout(() => {
         waiters.delete(check);
         reject(new Error(`no matching line in time; last lines: ${JSON.stringify(lines.slice(-3))}`));
-      }, opts.timeoutMs ?? 30_000);
+      }, opts.timeoutMs ?? 45_000);
       const check = () => {
         const found = lines.slice(from).find(match);
         if (found) {
