@@ -1,8 +1,18 @@
 import type { ConversationalReply } from "@claude-gateway/contracts";
+import { encodeJson } from "@claude-gateway/nats";
+import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";
 import type { ConversationService } from "./conversation.js";
 import type { ConversationRecord } from "./core/record.js";
-import { type ForwardTurn, OwnerGoneError, withForwarding } from "./forwarding.js";
+import {
+  FORWARD_ACCEPT_BY_HEADER,
+  type ForwardTurn,
+  natsForwarder,
+  OwnerGoneError,
+  serveForwardedTurns,
+  withForwarding,
+  withinAcceptDeadline,
+} from "./forwarding.js";
 
 const reply = (by: string): ConversationalReply => ({
   conversation_id: "c1",
@@ -127,5 +137,77 @@ describe("withForwarding", () => {
       await service.turn({ ...(id ? { conversationId: id } : {}), message: "x" }, caller);
       expect(localCalls).toEqual(["x"]);
     }
+  });
+});
+
+describe("a forwarded turn's accept deadline", () => {
+  it("is open until a margin before the deadline; absent (an older sender), always", () => {
+    expect(withinAcceptDeadline("10000", 9_000)).toBe(true);
+    expect(withinAcceptDeadline("10000", 9_750)).toBe(true);
+    expect(withinAcceptDeadline("10000", 9_751)).toBe(false);
+    expect(withinAcceptDeadline("10000", 12_000)).toBe(false);
+    expect(withinAcceptDeadline("garbage", 0)).toBe(false);
+    expect(withinAcceptDeadline(undefined, 12_000)).toBe(true);
+    expect(withinAcceptDeadline("", 12_000)).toBe(true);
+  });
+
+  it("the sender stamps it: now + the 2 s it waits for the accept", async () => {
+    let sent: MsgHdrs | undefined;
+    const nc = {
+      info: undefined,
+      subscribe: () => ({ unsubscribe: () => {}, isClosed: () => true }),
+      request: async (_subject: string, _data: Uint8Array, opts: { headers?: MsgHdrs }) => {
+        sent = opts.headers;
+        throw new Error("no one there");
+      },
+    } as unknown as NatsConnection;
+    const forward = natsForwarder(nc, { replicaId: "me", deadlineMs: 60_000, now: () => 1_000 });
+    await expect(
+      forward("owner", { request: { conversationId: "c1", message: "hi" }, caller: "tok_alice" }, {}),
+    ).rejects.toThrow();
+    expect(sent?.get(FORWARD_ACCEPT_BY_HEADER)).toBe("3000");
+  });
+
+  it("the owner drops a turn it reads past the deadline (it was frozen): no accept, no run; in time, it runs", async () => {
+    let deliver!: (msg: Msg) => void;
+    const nc = {
+      subscribe: (_subject: string, opts: { callback: (err: Error | null, msg: Msg) => void }) => {
+        deliver = (msg) => opts.callback(null, msg);
+        return { unsubscribe: () => {} };
+      },
+      publish: () => {},
+    } as unknown as NatsConnection;
+    const ran: string[] = [];
+    let clock = 0;
+    serveForwardedTurns(nc, {
+      replicaId: "owner",
+      conversations: {
+        turn: async (request) => {
+          ran.push(request.message);
+          return reply("owner");
+        },
+      },
+      now: () => clock,
+    });
+    const forwarded = (message: string, acceptBy: number) => {
+      const h = headers();
+      h.set(FORWARD_ACCEPT_BY_HEADER, String(acceptBy));
+      const responses: unknown[] = [];
+      deliver({
+        data: encodeJson({
+          request: { conversation_id: "c1", message },
+          caller: "tok_alice",
+          events: "agent.v1.conversational.replica.me.events.f1",
+        }),
+        headers: h,
+        respond: (data: Uint8Array) => responses.push(data),
+      } as unknown as Msg);
+      return responses;
+    };
+    clock = 5_000;
+    expect(forwarded("stale", 4_000)).toHaveLength(0);
+    expect(forwarded("fresh", 7_000)).toHaveLength(1);
+    await new Promise((r) => setImmediate(r));
+    expect(ran).toEqual(["fresh"]);
   });
 });

@@ -20,7 +20,7 @@ import {
   silentLogger,
   toServiceError,
 } from "@claude-gateway/service-kit";
-import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { headers, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import type { ConversationService, TurnHooks } from "./conversation.js";
 import { ownedBy } from "./core/record.js";
 import { fromWire, type TurnRequest } from "./core/turn.js";
@@ -93,6 +93,22 @@ export function withForwarding(local: ConversationService, deps: ForwardingDeps)
 /** How long the owner has to accept a forwarded turn before it counts as gone. */
 const ACCEPT_TIMEOUT_MS = 2_000;
 
+/**
+ * The forwarded turn's accept deadline (epoch ms), so an owner that reads it late (frozen, cut off)
+ * does not run a turn its sender has given up on and run itself: that turn would be in the
+ * history twice. A header, not a field: owners without this check ignore it.
+ */
+export const FORWARD_ACCEPT_BY_HEADER = "Forward-Accept-By";
+/** The owner accepts only this long before the deadline: its accept must still reach the sender. */
+const ACCEPT_MARGIN_MS = 250;
+
+/** Whether a forwarded turn with this accept deadline (the header's value) may still be accepted. */
+export function withinAcceptDeadline(acceptBy: string | undefined, nowMs: number): boolean {
+  if (acceptBy === undefined || acceptBy === "") return true; // a sender without deadlines
+  const deadline = Number(acceptBy);
+  return Number.isFinite(deadline) && nowMs <= deadline - ACCEPT_MARGIN_MS;
+}
+
 /** Forwards over NATS: the owner accepts on `forwardTo(owner)`, then publishes the turn's events. */
 export function natsForwarder(
   nc: NatsConnection,
@@ -107,8 +123,10 @@ export function natsForwarder(
     ownerAlive?: (replicaId: string) => Promise<boolean>;
     checkEveryMs?: number;
     logger?: Logger;
+    now?: () => number;
   },
 ): ForwardTurn {
+  const now = opts.now ?? Date.now;
   return async (owner, turn, hooks) => {
     const events = subjects.conversational.forwardEvents(opts.replicaId, randomUUID());
     const sub = nc.subscribe(events);
@@ -131,6 +149,8 @@ export function natsForwarder(
       : undefined;
     try {
       const wire = toWire(turn.request);
+      const acceptBy = headers();
+      acceptBy.set(FORWARD_ACCEPT_BY_HEADER, String(now() + ACCEPT_TIMEOUT_MS));
       try {
         await request(nc, {
           subject: subjects.conversational.forwardTo(owner),
@@ -138,6 +158,7 @@ export function natsForwarder(
           response: ForwardAccepted,
           payload: { request: wire, caller: turn.caller, events },
           timeoutMs: ACCEPT_TIMEOUT_MS,
+          headers: acceptBy,
         });
       } catch (err) {
         if (err instanceof ServiceUnavailableError || err instanceof RequestTimeoutError)
@@ -189,9 +210,15 @@ export function natsForwarder(
 /** Runs the turns other replicas forward here, on the local service (never forwarded again). */
 export function serveForwardedTurns(
   nc: NatsConnection,
-  opts: { replicaId: string; conversations: Pick<ConversationService, "turn">; logger?: Logger },
+  opts: {
+    replicaId: string;
+    conversations: Pick<ConversationService, "turn">;
+    logger?: Logger;
+    now?: () => number;
+  },
 ): Subscription {
   const log = opts.logger ?? silentLogger;
+  const now = opts.now ?? Date.now;
   // Events may only go back under a replica subject (where only our replicas listen).
   const eventsPrefix = subjects.conversational.allReplicas.slice(0, -1);
   return nc.subscribe(subjects.conversational.forwardTo(opts.replicaId), {
@@ -203,6 +230,15 @@ export function serveForwardedTurns(
         return;
       }
       const turn = decoded.value;
+      const acceptBy = msg.headers?.get(FORWARD_ACCEPT_BY_HEADER);
+      if (!withinAcceptDeadline(acceptBy, now())) {
+        // Read too late (this replica was frozen or cut off): the sender has run it itself.
+        log.warn(
+          { conversationId: turn.request.conversation_id, acceptBy, now: now() },
+          "dropped a forwarded turn past its accept deadline",
+        );
+        return;
+      }
       msg.respond(encodeJson({ accepted: true } satisfies ForwardAccepted));
       const send = (event: ForwardedEvent) => nc.publish(turn.events, encodeJson(event));
       void opts.conversations
