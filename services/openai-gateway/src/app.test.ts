@@ -1,7 +1,7 @@
 import { type AuthConfig, createAuth } from "@claude-gateway/auth";
 import { jobIdFor, subjects } from "@claude-gateway/contracts";
-import { RemoteServiceError, ServiceUnavailableError } from "@claude-gateway/nats";
-import { type CallerPolicyFile, createPolicyGate } from "@claude-gateway/policy";
+import { KvUpdateConflictError, RemoteServiceError, ServiceUnavailableError } from "@claude-gateway/nats";
+import { type CallerPolicyFile, createPolicyGate, type PolicyCounters } from "@claude-gateway/policy";
 import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
@@ -42,10 +42,11 @@ function setup(
     holdMs?: number;
     maxBodyBytes?: number;
     policy?: CallerPolicyFile;
+    counters?: PolicyCounters;
   } = {},
 ) {
   const executor = fakeExecutor();
-  const counters = memoryPolicyCounters();
+  const counters = opts.counters ?? memoryPolicyCounters();
   const gate = createPolicyGate({ policy: staticPolicy(opts.policy ?? OPEN_POLICY), counters });
   const metrics = createMetrics(gate);
   const inflight = new InFlight();
@@ -638,6 +639,19 @@ describe("app: the caller policy", () => {
     await res.text();
     await inflight.idle(1000);
     expect(await gate.usage(TESTER)).toMatchObject({ inFlight: 0 });
+  });
+
+  it("counters contended by the caller's own burst: a 429 with Retry-After, not a 500", async () => {
+    const contended: PolicyCounters = {
+      ...memoryPolicyCounters(),
+      admit: () => Promise.reject(new KvUpdateConflictError("agent_policy_inflight", TESTER, 30)),
+    };
+    const { executor, post } = setup({ counters: contended });
+    const res = await post(chat());
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect((await json(res)).error).toMatchObject({ type: "requests", code: "too_many_concurrent_requests" });
+    expect(executor.submissions).toEqual([]);
   });
 
   it("a rate limit is a 429 rate_limited with Retry-After until the minute ends", async () => {

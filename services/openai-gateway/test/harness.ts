@@ -40,6 +40,8 @@ export interface World {
   nc: NatsConnection;
   /** Every job event published, in order of arrival. */
   events: JobEvent[];
+  /** The env a gateway of this world runs with: `env` over NATS, auth and the world's policy. */
+  gatewayEnv(env?: Record<string, string>): Record<string, string>;
   /** A gateway in this process on 127.0.0.1; stopped by `close`. */
   gateway(env?: Record<string, string>): Promise<RunningGateway>;
   client(gateway: RunningGateway, apiKey?: string): OpenAI;
@@ -107,6 +109,13 @@ export async function createWorld(
   });
   await nc.flush();
   const gateways: RunningGateway[] = [];
+  const gatewayEnv = (env: Record<string, string> = {}) => ({
+    ...serviceTestEnv(nats, "openai-gateway"),
+    // The world's policy (the permissive one, unless the executor was given another).
+    CALLER_POLICY_FILE: { ...world.baseEnv(), ...executorEnv }.CALLER_POLICY_FILE ?? "",
+    SHUTDOWN_GRACE_SECONDS: "2",
+    ...env,
+  });
   // Each job has its own HOME (and user): the stub's address is what every CLI of this world shares.
   const cliProcesses = () => processesWithEnv({ ANTHROPIC_BASE_URL: cli.env.ANTHROPIC_BASE_URL! });
 
@@ -119,14 +128,9 @@ export async function createWorld(
     },
     nc,
     events,
+    gatewayEnv,
     async gateway(env = {}) {
-      const config = loadConfig({
-        ...serviceTestEnv(nats, "openai-gateway"),
-        // The world's policy (the permissive one, unless the executor was given another).
-        CALLER_POLICY_FILE: { ...world.baseEnv(), ...executorEnv }.CALLER_POLICY_FILE ?? "",
-        SHUTDOWN_GRACE_SECONDS: "2",
-        ...env,
-      });
+      const config = loadConfig(gatewayEnv(env));
       const gw = await startGateway(config, {
         logger: pino({ level: TEST_LOG_LEVEL }),
         hostname: IN_PROCESS.hostname,

@@ -1,5 +1,6 @@
 import { subjects } from "@claude-gateway/contracts";
 import {
+  KvUpdateConflictError,
   RemoteServiceError,
   RequestFailedError,
   RequestTimeoutError,
@@ -103,6 +104,11 @@ describe("toClientError", () => {
       "the executor's own rate limit (not its queue)",
       remote(429, "rate_limited", "more than 30 requests this minute; retry after 7 s", 7),
       { status: 429, type: "requests", code: "rate_limited", retryAfterSeconds: 7 },
+    ],
+    [
+      "the caller's counters contended by its own burst",
+      new KvUpdateConflictError("agent_policy_inflight", "tok_tester", 30),
+      { status: 429, type: "requests", code: "too_many_concurrent_requests", retryAfterSeconds: 1 },
     ],
     ["an executor failure", remote(500, "internal", "internal error"), unavailable("executor_error")],
     [

@@ -1,6 +1,7 @@
 import type { AuthFailure } from "@claude-gateway/auth";
 import type { JobRecord } from "@claude-gateway/contracts";
 import {
+  KvUpdateConflictError,
   RemoteServiceError,
   RequestFailedError,
   RequestTimeoutError,
@@ -272,6 +273,16 @@ export function toClientError(err: unknown): GatewayError | undefined {
   }
   if (err instanceof RequestTimeoutError) {
     return new UnavailableError("executor_timeout", "The executor did not answer in time.", { cause: err });
+  }
+  // The caller policy's counters (one key per caller) changed under every attempt to count this
+  // request: a burst of the caller's own requests at once. A moment later one passes.
+  if (err instanceof KvUpdateConflictError) {
+    return new CallerLimitError(
+      "too_many_concurrent_requests",
+      `Too many of your requests arrived at once; retry after ${err.retryAfterSeconds} s.`,
+      err.retryAfterSeconds,
+      { cause: err },
+    );
   }
   return undefined;
 }
