@@ -176,6 +176,41 @@ describe("policy counters in NATS KV across replicas", () => {
     expect((await r2.usage(p, now)).inFlight).toBe(3);
   });
 
+  it("a burst of 500 admissions of one caller on one replica: exactly the limit admitted, the rest refused as over it, one write each (no write races)", async () => {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    const buckets = await ensureCounterBuckets(jetstream(nc));
+    let writes = 0;
+    const counted = new Proxy(buckets.inFlight, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if ((prop === "update" || prop === "create") && typeof value === "function")
+          return (...args: unknown[]) => {
+            writes++;
+            return value.apply(target, args);
+          };
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const replica = natsPolicyCounters({ ...buckets, inFlight: counted });
+    const p = caller();
+    const now = at("2026-12-04T10:00:00Z");
+    const lim = limits({ maxConcurrent: 40, requestsPerMinute: 10_000 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 500 }, (_, i) =>
+        replica.admit({ principal: p, limits: lim, leaseId: `l${i}`, leaseMs: 60_000, now }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(40);
+    const refused = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    expect(
+      refused.filter((r) => !(r.reason instanceof TooManyInFlightError)).map((r) => String(r.reason)),
+    ).toEqual([]);
+    // One write per lease taken: the caller's admissions took turns instead of retrying each other out.
+    expect(writes).toBe(40);
+    expect((await replica.usage(p, now)).inFlight).toBe(40);
+  });
+
   it("spend recorded on one replica stops the caller on the other", async () => {
     const [r1, r2] = [await natsReplica(), await natsReplica()];
     const p = caller();
