@@ -152,6 +152,14 @@ describe("toClientError", () => {
     expect((toClientError(new RateLimitedError(30, 12)) as CallerLimitError).worthRetrying).toBe(true);
   });
 
+  it("NATS itself away (a counter read timing out, a closed connection): 503 store_unavailable with Retry-After", () => {
+    for (const name of ["TimeoutError", "ClosedConnectionError", "JetStreamApiError"]) {
+      const err = Object.assign(new Error("nats went away"), { name });
+      const mapped = toClientError(err);
+      expect(mapped, name).toMatchObject({ status: 503, code: "store_unavailable", retryAfterSeconds: 1 });
+    }
+  });
+
   it("passes gateway errors through and leaves anything else to the caller", () => {
     const own = new InvalidRequestError("x", "n");
     expect(toClientError(own)).toBe(own);

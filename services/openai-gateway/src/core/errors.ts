@@ -7,7 +7,7 @@ import {
   RequestTimeoutError,
   ServiceUnavailableError,
 } from "@claude-gateway/nats";
-import { ServiceError } from "@claude-gateway/service-kit";
+import { ServiceError, toServiceError } from "@claude-gateway/service-kit";
 
 /** The error body every OpenAI client knows how to read. */
 export interface OpenAIErrorBody {
@@ -170,8 +170,11 @@ export class CallerLimitError extends GatewayError {
 /** The executor could not be reached or failed to answer. */
 export class UnavailableError extends GatewayError {
   override readonly name = "UnavailableError";
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  /** Set when a retry soon is worth it (NATS away for a moment): sent as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
+  constructor(code: string, message: string, options?: ErrorOptions & { retryAfterSeconds?: number }) {
     super(message, { status: 503, type: "api_error", code }, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -282,6 +285,18 @@ export function toClientError(err: unknown): GatewayError | undefined {
       `Too many of your requests arrived at once; retry after ${err.retryAfterSeconds} s.`,
       err.retryAfterSeconds,
       { cause: err },
+    );
+  }
+  // NATS itself away (the policy's counters, the payload store): the bus failed, not our code.
+  const asService = toServiceError(err);
+  if (asService.code === "store_unavailable") {
+    return new UnavailableError(
+      "store_unavailable",
+      "The gateway's store (NATS) did not answer; retry shortly.",
+      {
+        cause: err,
+        retryAfterSeconds: asService.retryAfterSeconds ?? 1,
+      },
     );
   }
   return undefined;
