@@ -199,6 +199,13 @@ describe("CLI failures ⇒ 503", () => {
     const auth = await turn(svc.url, { message: "hi" });
     expect(auth.status).toBe(503);
     expect(auth.body.error).toBe("claude_not_authenticated");
+
+    // The subscription rate-limited: the CLI's own retries are the API's business, the turn fails.
+    world.stub.setDefault(apiError(429, "rate limited"));
+    const limited = await turn(svc.url, { message: "hi" });
+    world.stub.reset();
+    expect(limited.status).toBe(503);
+    expect(limited.body.error).toBe("upstream_error");
   });
 
   it("a warm process that dies mid-turn is replaced by a cold resume: the turn is answered, the context kept", async () => {

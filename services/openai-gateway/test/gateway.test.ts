@@ -249,6 +249,8 @@ describe("errors, as the SDK's own classes", () => {
   it.each<[string, ReturnType<typeof apiError>, string]>([
     ["an upstream failure", apiError(500, "stub exploded"), "upstream_error"],
     ["a CLI that is not logged in", apiError(401, "invalid x-api-key"), "claude_not_authenticated"],
+    ["the API rate-limiting the subscription", apiError(429, "rate limited"), "upstream_error"],
+    ["the API overloaded", apiError(529, "overloaded"), "upstream_error"],
   ])("%s: InternalServerError 503 with the reason, streaming or not", async (_name, reply, code) => {
     world.stub.setDefault(reply);
     for (const stream of [false, true]) {
