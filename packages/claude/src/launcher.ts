@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Logger } from "@claude-gateway/service-kit/log";
 import { execa } from "execa";
@@ -45,8 +46,50 @@ export interface Launched {
 /** Starts processes; `localLauncher` spawns them here, a runner client elsewhere. */
 export type Launcher = (spec: LaunchSpec, log: Logger) => Launched;
 
+/**
+ * util-linux's `setpriv`, which asks the kernel to SIGKILL the CLI when the process that started it
+ * dies (`PR_SET_PDEATHSIG`): a service killed with SIGKILL (OOM, a crash) cannot stop its CLIs, and
+ * one waiting on an open API request would otherwise run on until the API answers. Debian's images
+ * have it (util-linux is essential); without it the CLI starts as before and a warning says so.
+ */
+export const PDEATHSIG_WRAPPER = "/usr/bin/setpriv";
+let pdeathsig: boolean | undefined;
+
+/** The command that starts `file`: under `setpriv --pdeathsig KILL` where this machine has it. */
+export function withParentDeathSignal(
+  file: string,
+  args: readonly string[],
+  wrapper: string | undefined,
+): { file: string; args: string[] } {
+  return wrapper
+    ? { file: wrapper, args: ["--pdeathsig", "KILL", "--", file, ...args] }
+    : { file, args: [...args] };
+}
+
+/**
+ * The exit as if the CLI had been spawned directly: `setpriv` exits 127 when the file is not found
+ * and 126 when it cannot be executed (the CLI itself exits 0 or 1), which a direct spawn reports
+ * as ENOENT and EACCES.
+ */
+export function wrappedExit(exit: LaunchExit, wrapped: boolean): LaunchExit {
+  if (!wrapped || exit.code !== undefined) return exit;
+  if (exit.exitCode === 127) return { code: "ENOENT" };
+  if (exit.exitCode === 126) return { code: "EACCES" };
+  return exit;
+}
+
 export const localLauncher: Launcher = (spec, log) => {
-  const child = execa(spec.file, [...spec.args], {
+  if (pdeathsig === undefined) {
+    pdeathsig = existsSync(PDEATHSIG_WRAPPER);
+    if (!pdeathsig)
+      log.warn(
+        { wrapper: PDEATHSIG_WRAPPER },
+        "setpriv not found: a CLI outlives this service if the service is SIGKILLed (install util-linux)",
+      );
+  }
+  const command = withParentDeathSignal(spec.file, spec.args, pdeathsig ? PDEATHSIG_WRAPPER : undefined);
+  // libuv switches user (runAs) before exec: the death signal, set by setpriv after it, survives.
+  const child = execa(command.file, command.args, {
     cwd: spec.cwd,
     env: { ...spec.env },
     extendEnv: false,
@@ -59,11 +102,16 @@ export const localLauncher: Launcher = (spec, log) => {
     // libuv drops the supplementary groups when it switches user: the child keeps none of ours.
     ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
   });
-  const exit: Promise<LaunchExit> = child.then((r) => ({
-    ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
-    ...(r.signal !== undefined ? { signal: r.signal } : {}),
-    ...(r.code !== undefined ? { code: r.code } : {}),
-  }));
+  const exit: Promise<LaunchExit> = child.then((r) =>
+    wrappedExit(
+      {
+        ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+        ...(r.signal !== undefined ? { signal: r.signal } : {}),
+        ...(r.code !== undefined ? { code: r.code } : {}),
+      },
+      command.file !== spec.file,
+    ),
+  );
   const stop = runStopper({ pid: child.pid, exit, runId: spec.runId, killGraceMs: spec.killGraceMs, log });
   return {
     pid: child.pid,
