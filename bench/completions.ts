@@ -21,7 +21,7 @@ import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import { positiveIntEnv } from "./lib/env.js";
 import { timeRawRun } from "./lib/raw-cli.js";
-import { startServiceProcess, stopServiceProcess } from "./lib/service-process.js";
+import { echoProblems, startServiceProcess, stopServiceProcess } from "./lib/service-process.js";
 import { summarize } from "./lib/stats.js";
 import { formatTable } from "./lib/table.js";
 import { startBenchWorld } from "./lib/world.js";
@@ -64,13 +64,6 @@ async function burst(url: string, headers: Record<string, string> = {}): Promise
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENT }, () => completion(url, headers)));
   return performance.now() - started;
-}
-
-/** A service's warnings and errors (pino levels 40+), so a failed run says why. */
-function echoProblems(child: ChildProcess, name: string): void {
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    if (/"level":(4|5|6)0/.test(line)) console.error(`[${name}] ${line.slice(0, 600)}`);
-  });
 }
 
 async function prewarmReady(executorUrl: string, hits: number): Promise<void> {

@@ -29,3 +29,10 @@ export async function stopServiceProcess(child: ChildProcess | undefined): Promi
   child.kill("SIGTERM");
   await exited;
 }
+
+/** A service's warnings and errors (pino levels 40+) on stderr, so a failed run says why. */
+export function echoProblems(child: ChildProcess, name: string): void {
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    if (/"level":(4|5|6)0/.test(line)) console.error(`[${name}] ${line.slice(0, 600)}`);
+  });
+}

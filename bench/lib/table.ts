@@ -37,3 +37,17 @@ export function formatTable(
   const [head, ...body] = cells;
   return [line(head ?? []), rule, ...body.map(line)].join("\n");
 }
+
+/** The same table as GitHub markdown: pipes between cells, the rule row carrying the alignment. */
+export function formatMarkdownTable(
+  header: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  opts: Pick<TableOptions, "decimals" | "align"> = {},
+): string {
+  const decimals = opts.decimals ?? 1;
+  const show = (c: Cell) => (typeof c === "number" ? c.toFixed(decimals) : c);
+  const alignOf = (i: number) => opts.align?.[i] ?? (i === 0 ? "left" : "right");
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  const rule = line(header.map((_, i) => (alignOf(i) === "left" ? ":---" : "---:")));
+  return [line(header), rule, ...rows.map((row) => line(row.map(show)))].join("\n");
+}
