@@ -49,7 +49,8 @@ export function natsExecutor(
     async submit(submission) {
       const { caller, ...inline } = submission;
       let payload: typeof inline = inline;
-      if (opts.payloads && Buffer.byteLength(inline.prompt) > maxInlinePromptBytes) {
+      // Measured as it travels, JSON-escaped: a prompt of control characters takes 6 bytes for each.
+      if (opts.payloads && Buffer.byteLength(JSON.stringify(inline.prompt)) > maxInlinePromptBytes) {
         const object = payloadObjects.incoming(caller, randomUUID());
         const promptRef = await opts.payloads.put(object, inline.prompt).catch((err: unknown) => {
           throw new UnavailableError(
