@@ -101,19 +101,20 @@ describe("executor: queue, concurrency, FIFO", () => {
 
   it("the timeout covers execution only, not the wait in the queue", async () => {
     scriptByPrompt();
-    // Two slots busy for ~2.5 s; the third job waits that long, then runs ~1.5 s under a 4 s limit.
+    // Two slots busy for over 10 s; the third job waits that long, then runs (a CLI start and
+    // 0.5 s) under a 10 s limit: far more than its run even on a loaded machine, less than its wait.
     const blockers = await Promise.all(
-      [0, 1].map((i) => submit(ex, { agent: "recruiter-triage", prompt: `[slow:2500] [tag:b${i}]` })),
+      [0, 1].map((i) => submit(ex, { agent: "recruiter-triage", prompt: `[slow:10000] [tag:b${i}]` })),
     );
     const late = await submit(ex, {
       agent: "recruiter-triage",
-      prompt: "[slow:1000] [tag:late]",
-      timeoutSeconds: 4,
+      prompt: "[slow:500] [tag:late]",
+      timeoutSeconds: 10,
     });
     const job = await waitForJob(ex, late.body.jobId);
     expect(job.status).toBe("succeeded");
-    expect(job.queueWaitMs + job.runMs).toBeGreaterThan(4000);
-    expect(job.runMs).toBeLessThan(4000);
+    expect(job.queueWaitMs + job.runMs).toBeGreaterThan(10_000);
+    expect(job.runMs).toBeLessThan(10_000);
     for (const b of blockers) await waitForJob(ex, b.body.jobId);
   });
 

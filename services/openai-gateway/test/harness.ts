@@ -134,6 +134,10 @@ export async function createWorld(
       const gw = await startGateway(config, {
         logger: pino({ level: TEST_LOG_LEVEL }),
         hostname: IN_PROCESS.hostname,
+        // A stream's headers wait for its first text or its end: a job failing before any text is
+        // a plain HTTP error. The product holds 5 s; a loaded machine starts a CLI slower than that,
+        // and these tests assert the error, not the hold (unit-tested in src/app.test.ts).
+        holdMs: 60_000,
       });
       gateways.push(gw);
       return gw;
