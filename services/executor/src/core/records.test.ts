@@ -32,6 +32,13 @@ const queued = (): JobRecord =>
     now: t0,
   });
 const usage = { inputTokens: 1, outputTokens: 2, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+const running = () => startJob(queued(), { executor: "e", now: t0 });
+const success = (text: string) => ({
+  status: "succeeded" as const,
+  result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
+  costUsd: 0.5,
+  usage,
+});
 
 describe("job record transitions", () => {
   it("a new record is queued; a client's own id is kept as clientId, the lease when there is one", () => {
@@ -197,13 +204,6 @@ describe("queue confirmation and sweeps", () => {
 });
 
 describe("finishWithin (what the bus carries)", () => {
-  const running = () => startJob(queued(), { executor: "e", now: t0 });
-  const success = (text: string) => ({
-    status: "succeeded" as const,
-    result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
-    costUsd: 0.5,
-    usage,
-  });
   it("records the outcome when the record fits", () => {
     const done = finishWithin(running(), success("ok"), at(1), 10_000);
     expect(done).toMatchObject({ status: "succeeded", result: { text: "ok" } });
@@ -222,13 +222,6 @@ describe("finishWithin (what the bus carries)", () => {
 });
 
 describe("text by reference", () => {
-  const running = () => startJob(queued(), { executor: "e", now: t0 });
-  const success = (text: string) => ({
-    status: "succeeded" as const,
-    result: { text, sessionId: "s", numTurns: 1, permissionDenials: 0 },
-    costUsd: 0.5,
-    usage,
-  });
   it("finishFits says whether the finished record stays within the limit", () => {
     expect(finishFits(running(), success("ok"), at(1), 10_000)).toBe(true);
     expect(finishFits(running(), success("x".repeat(20_000)), at(1), 10_000)).toBe(false);
