@@ -23,9 +23,13 @@ export {
 export { ErrorEnvelope, ErrorIssue, issuesOf } from "./errors.js";
 export {
   CancelBroadcast,
+  IMAGE_MEDIA_TYPES,
+  ImageMediaType,
   isTerminal,
   JobFailureReason,
   JobId,
+  JobImage,
+  JobJsonSchema,
   JobList,
   JobRecord,
   JobRef,
@@ -35,6 +39,9 @@ export {
   JobStatus,
   JobSubmission,
   jobIdFor,
+  MAX_IMAGE_BYTES,
+  MAX_JOB_IMAGES,
+  MAX_JSON_SCHEMA_BYTES,
   MAX_PROMPT_CHARS,
   MAX_TIMEOUT_SECONDS,
   PAYLOAD_PREVIEW_CHARS,

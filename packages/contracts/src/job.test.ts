@@ -75,3 +75,28 @@ describe("previewOf", () => {
     expect(previewOf("ab😀cd", 4)).toBe("ab😀");
   });
 });
+
+describe("JobSubmission images and structured output", () => {
+  const png = { mediaType: "image/png", data: "iVBORw0KGgo=" };
+  it("takes inline or referenced images and a JSON schema", () => {
+    const job = {
+      ...ok,
+      images: [png, { mediaType: "image/jpeg", ref: { object: "incoming/tok_a/1", bytes: 10 } }],
+      jsonSchema: { type: "object", properties: { a: { type: "string" } } },
+      session: { kind: "resume", id: "0b5cf2a4-6a0e-4d6b-9b8e-2f1f0f6b9a11", fork: true },
+    };
+    expect(JobSubmission.parse(job)).toEqual(job);
+  });
+  it.each<[string, Record<string, unknown>]>([
+    ["an image with neither data nor ref", { images: [{ mediaType: "image/png" }] }],
+    ["an image with both", { images: [{ ...png, ref: { object: "incoming/tok_a/1", bytes: 1 } }] }],
+    ["an unknown image type", { images: [{ ...png, mediaType: "image/bmp" }] }],
+    ["data that is not base64", { images: [{ ...png, data: "not base64!" }] }],
+    ["no images at all", { images: [] }],
+    ["too many images", { images: Array.from({ length: 21 }, () => png) }],
+    ["a schema that is not an object", { jsonSchema: "string" }],
+    ["a schema over 64 KiB", { jsonSchema: { description: "x".repeat(70_000) } }],
+  ])("refuses %s", (_name, extra) => {
+    expect(JobSubmission.safeParse({ ...ok, ...extra }).success).toBe(false);
+  });
+});

@@ -26,7 +26,18 @@ const Uuid = z.string().uuid();
 
 export const JobSession = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("new") }).strict(),
-  z.object({ kind: z.literal("resume"), id: Uuid }).strict(),
+  z
+    .object({
+      kind: z.literal("resume"),
+      id: Uuid,
+      /**
+       * Continue from the session's history into a new session (`--fork-session`): the resumed one
+       * stays as it was, so each point of a conversation can be continued more than once (the
+       * Responses API's `previous_response_id`). The job's result names the new session.
+       */
+      fork: z.boolean().optional(),
+    })
+    .strict(),
 ]);
 export type JobSession = z.infer<typeof JobSession>;
 
@@ -66,6 +77,46 @@ export function previewOf(text: string, chars = PAYLOAD_PREVIEW_CHARS): string {
 }
 export const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
 
+/** The image types the Messages API takes. */
+export const IMAGE_MEDIA_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
+export const ImageMediaType = z.enum(IMAGE_MEDIA_TYPES);
+export type ImageMediaType = z.infer<typeof ImageMediaType>;
+/** Images of one job, at most (the Messages API takes more; a job's request stays bounded). */
+export const MAX_JOB_IMAGES = 20;
+/** One image's decoded size, at most: the Messages API's own limit per image. */
+export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+/** A JSON schema for structured output, serialized, at most. */
+export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
+
+/**
+ * An image the agent sees before the prompt's text, in the user's turn. Either inline (`data`,
+ * base64) or, when the job would be too large for the bus, stored in the payload store (`ref`, its
+ * base64 text; like `promptRef`, only the gateway sets it, under `incoming/<caller>/`).
+ */
+export const JobImage = z
+  .object({
+    mediaType: ImageMediaType,
+    data: z
+      .string()
+      .min(1)
+      .max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, "base64")
+      .optional(),
+    ref: PayloadRef.optional(),
+  })
+  .strict()
+  .refine((i) => (i.data === undefined) !== (i.ref === undefined), {
+    message: "an image has either data or ref",
+  });
+export type JobImage = z.infer<typeof JobImage>;
+
+/** A JSON schema object (draft 2020-12 as the CLI's `--json-schema` takes it), size-capped. */
+export const JobJsonSchema = z
+  .record(z.string(), z.unknown())
+  .refine((s) => JSON.stringify(s).length <= MAX_JSON_SCHEMA_BYTES, {
+    message: `a JSON schema of at most ${MAX_JSON_SCHEMA_BYTES} bytes`,
+  });
+
 /** What a caller submits. Unknown fields are refused: a typo must not be silently ignored. */
 export const JobSubmission = z
   .object({
@@ -100,6 +151,14 @@ export const JobSubmission = z
      * object under `incoming/<caller>/`; a caller's own submission with it is refused.
      */
     promptRef: PayloadRef.optional(),
+    /** Images the agent sees with the prompt, in order, before its text. */
+    images: z.array(JobImage).min(1).max(MAX_JOB_IMAGES).optional(),
+    /**
+     * Structured output (`--json-schema`): the agent's answer is an object valid against this
+     * schema, in `result.structuredOutput` (and as JSON text in `result.text`). A run that ends
+     * without one fails `structured_output_missing`; a schema the CLI refuses fails `invalid_request`.
+     */
+    jsonSchema: JobJsonSchema.optional(),
   })
   .strict()
   .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
@@ -124,6 +183,12 @@ export const JobFailureReason = z.enum([
   "budget_exceeded",
   "max_turns",
   "session_not_found",
+  /** The CLI refused the request before any API call (e.g. a JSON schema it cannot use). */
+  "invalid_request",
+  /** The prompt (with the session's history) is longer than the model's context window. */
+  "prompt_too_long",
+  /** `jsonSchema` was given and the run ended without a valid structured output. */
+  "structured_output_missing",
   "execution_error",
   "crashed",
   "workspace_error",
@@ -146,6 +211,10 @@ export const JobResult = z.object({
   permissionDenials: z.number().int().nonnegative(),
   /** The whole reply, when it is too large for the record: `text` then holds its beginning. */
   textRef: PayloadRef.optional(),
+  /** The parsed object of a job with `jsonSchema` (the CLI's `structured_output`). */
+  structuredOutput: z.unknown().optional(),
+  /** Why the model's last API message ended (`end_turn`, `max_tokens`, `stop_sequence`, `tool_use`…). */
+  stopReason: z.string().optional(),
 });
 
 export const JobRecord = z.object({
