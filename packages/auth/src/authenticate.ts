@@ -14,6 +14,7 @@ export type AuthFailureReason =
   | "missing_credentials"
   | "unsupported_scheme"
   | "malformed_bearer"
+  | "ambiguous_credentials"
   | "invalid_token"
   | "forward_auth_not_enabled"
   | "missing_proxy_secret"
@@ -28,7 +29,15 @@ const BEARER = /^Bearer +(\S+) *$/i;
 const BEARER_SCHEME = /^Bearer(\s|$)/i;
 const AUTHENTIK_PREFIX = "x-authentik-";
 
-export function createAuthenticator(config: AuthConfig): Authenticate {
+export interface AuthenticatorOptions {
+  /**
+   * A header that carries the token bare, as Anthropic's clients send `x-api-key`. Used only when
+   * the request has no `Authorization`; sending both is refused (they could name two callers).
+   */
+  apiKeyHeader?: string;
+}
+
+export function createAuthenticator(config: AuthConfig, opts: AuthenticatorOptions = {}): Authenticate {
   const findToken = tokenFinder(config.tokens);
   const configured = config.tokens.length > 0 || config.authentik !== undefined;
   const authentik = config.authentik;
@@ -37,16 +46,26 @@ export function createAuthenticator(config: AuthConfig): Authenticate {
 
   const fail = (reason: AuthFailureReason): AuthOutcome => ({ ok: false, reason });
 
-  const bearer = (headers: Headers): AuthOutcome => {
-    const authorization = headers.get("authorization");
-    if (authorization === null) return fail("missing_credentials");
-    const token = BEARER.exec(authorization)?.[1];
-    if (token === undefined)
-      return fail(BEARER_SCHEME.test(authorization) ? "malformed_bearer" : "unsupported_scheme");
+  const apiKeyHeader = opts.apiKeyHeader?.toLowerCase();
+  const byToken = (token: string): AuthOutcome => {
     const entry = findToken(token);
     return entry === undefined
       ? fail("invalid_token")
       : { ok: true, principal: { id: principalId("tok", entry.name), name: entry.name, via: "bearer" } };
+  };
+  const bearer = (headers: Headers): AuthOutcome => {
+    const authorization = headers.get("authorization");
+    const apiKey = apiKeyHeader === undefined ? null : headers.get(apiKeyHeader);
+    if (apiKey !== null) {
+      if (authorization !== null) return fail("ambiguous_credentials");
+      const token = apiKey.trim();
+      return token === "" || /\s/.test(token) ? fail("malformed_bearer") : byToken(token);
+    }
+    if (authorization === null) return fail("missing_credentials");
+    const token = BEARER.exec(authorization)?.[1];
+    if (token === undefined)
+      return fail(BEARER_SCHEME.test(authorization) ? "malformed_bearer" : "unsupported_scheme");
+    return byToken(token);
   };
 
   return (headers) => {

@@ -108,6 +108,35 @@ describe("bearer tokens", () => {
   });
 });
 
+describe("an API key header (x-api-key, as Anthropic's clients send it)", () => {
+  const app = appWith(tokensOnly, { apiKeyHeader: "x-api-key" });
+
+  it("accepts a configured token in the header, as the same principal as its bearer", async () => {
+    const res = await app.request("/whoami", { headers: { "x-api-key": CI_TOKEN } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: "tok_ci", name: "ci", via: "bearer" });
+  });
+
+  it("still accepts Authorization: Bearer", async () => {
+    expect((await app.request("/whoami", { headers: bearer(BOT_TOKEN) })).status).toBe(200);
+  });
+
+  it.each([
+    ["a wrong key", { "x-api-key": `${CI_TOKEN}X` }],
+    ["an empty key", { "x-api-key": "" }],
+    ["a key with a space", { "x-api-key": `${CI_TOKEN} ${BOT_TOKEN}` }],
+    ["a key and a bearer (two callers)", { "x-api-key": CI_TOKEN, ...bearer(BOT_TOKEN) }],
+    ["a key and the same bearer", { "x-api-key": CI_TOKEN, ...bearer(CI_TOKEN) }],
+  ])("refuses %s", async (_, headers) => {
+    await expectUnauthorized(await app.request("/whoami", { headers }));
+  });
+
+  it("is ignored where it is not enabled", async () => {
+    const plain = appWith(tokensOnly);
+    await expectUnauthorized(await plain.request("/whoami", { headers: { "x-api-key": CI_TOKEN } }));
+  });
+});
+
 describe("authentik forward-auth", () => {
   const app = appWith(withAuthentik);
 

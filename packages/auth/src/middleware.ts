@@ -22,6 +22,8 @@ export interface AuthOptions {
   /** Exact request paths served without credentials. Default: `/healthz`, `/readyz`. */
   publicPaths?: readonly string[];
   logger?: AuthLogger;
+  /** A header that may carry the token instead of `Authorization: Bearer` (e.g. `x-api-key`). */
+  apiKeyHeader?: string;
   /**
    * Shapes the error response. Default: the services' error envelope `{ error: code, detail }`
    * (contracts' `ErrorEnvelope`). 401s get `WWW-Authenticate` either way.
@@ -37,6 +39,7 @@ const MESSAGES: Record<AuthFailureReason, string> = {
   missing_credentials: "Missing credentials: send Authorization: Bearer <token>",
   unsupported_scheme: "Unsupported authorization scheme: use Bearer",
   malformed_bearer: "Malformed bearer credentials",
+  ambiguous_credentials: "Send either an API key header or Authorization, not both",
   invalid_token: "Invalid bearer token",
   forward_auth_not_enabled: "Forward-auth headers not sent by the trusted proxy",
   missing_proxy_secret: "Forward-auth headers not sent by the trusted proxy",
@@ -50,7 +53,10 @@ const MESSAGES: Record<AuthFailureReason, string> = {
  */
 export function createAuth(config: AuthConfig, opts: AuthOptions = {}): MiddlewareHandler<AuthEnv> {
   const checked = parseAuthConfig(config);
-  const authenticate = createAuthenticator(checked);
+  const authenticate = createAuthenticator(
+    checked,
+    opts.apiKeyHeader !== undefined ? { apiKeyHeader: opts.apiKeyHeader } : {},
+  );
   const publicPaths = new Set(opts.publicPaths ?? DEFAULT_PUBLIC_PATHS);
   const { logger, onError = defaultError } = opts;
   logConfiguration(checked, logger);

@@ -43,6 +43,7 @@ function setup(
     maxBodyBytes?: number;
     policy?: CallerPolicyFile;
     counters?: PolicyCounters;
+    job?: { repo?: string; ref?: string };
   } = {},
 ) {
   const executor = fakeExecutor();
@@ -58,7 +59,7 @@ function setup(
     logger: pino({ level: "silent" }),
     metrics,
     models: MODELS,
-    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900 },
+    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900, ...opts.job },
     readiness: () =>
       opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
     metricsToken: METRICS_TOKEN,
@@ -213,6 +214,13 @@ describe("app: non-streaming completions", () => {
     ]);
     expect(executor.subscribers()).toBe(0);
     expect(executor.refs.every((r) => r.caller === TESTER)).toBe(true);
+  });
+
+  it("runs every job in the configured repository (GATEWAY_REPO, GATEWAY_REF)", async () => {
+    const { executor, post } = setup({ job: { repo: "https://git.example/infra.git", ref: "main" } });
+    script(executor, (id) => executor.succeed(id, ["ok"]));
+    expect((await post(chat())).status).toBe(200);
+    expect(executor.submissions[0]).toMatchObject({ repo: "https://git.example/infra.git", ref: "main" });
   });
 
   it("runs the default model when none is named, and says so", async () => {

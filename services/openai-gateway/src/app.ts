@@ -7,6 +7,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
+import { errorStyleOf, renderError } from "./core/error-style.js";
 import {
   CallerLimitError,
   fromAuthFailure,
@@ -17,9 +18,10 @@ import {
 } from "./core/errors.js";
 import type { AppEnv } from "./http.js";
 import { InFlight } from "./inflight.js";
+import type { JobSettings } from "./job-request.js";
 import type { Metrics } from "./metrics.js";
 import type { Executor } from "./ports.js";
-import { chatRoutes, type JobSettings } from "./routes/chat.js";
+import { chatRoutes } from "./routes/chat.js";
 import { modelRoutes } from "./routes/models.js";
 
 export interface AppDeps {
@@ -47,9 +49,10 @@ export interface AppDeps {
   maxBodyBytes?: number;
 }
 
-/** The OpenAI-shaped answer to a failed authentication, for `createAuth`'s `onError`. */
+/** The answer to a failed authentication in the API's shape, for `createAuth`'s `onError`. */
 export function onAuthError(c: Context, failure: AuthFailure): Response {
-  return c.json(fromAuthFailure(failure).body(), failure.status);
+  const { status, body } = renderError(errorStyleOf(c.req.path), fromAuthFailure(failure));
+  return c.json(body, status as ContentfulStatusCode);
 }
 
 export function createApp(deps: AppDeps) {
@@ -90,7 +93,13 @@ export function createApp(deps: AppDeps) {
   v1.get("/usage", usageHandler(deps.gate));
   app.route("/v1", v1);
 
-  app.notFound((c) => c.json(new RouteNotFoundError(c.req.method, c.req.path).body(), 404));
+  app.notFound((c) => {
+    const { status, body } = renderError(
+      errorStyleOf(c.req.path),
+      new RouteNotFoundError(c.req.method, c.req.path),
+    );
+    return c.json(body, status as ContentfulStatusCode);
+  });
   app.onError((err, c) => {
     const known = toClientError(err);
     const error = known ?? new InternalError();
@@ -99,7 +108,8 @@ export function createApp(deps: AppDeps) {
       c.get("log")?.warn({ err: error.message, code: error.code }, "request failed");
     if ("retryAfterSeconds" in error) c.header("Retry-After", String(error.retryAfterSeconds));
     if (error instanceof CallerLimitError && !error.worthRetrying) c.header("x-should-retry", "false");
-    return c.json(error.body(), error.status as ContentfulStatusCode);
+    const { status, body } = renderError(errorStyleOf(c.req.path), error);
+    return c.json(body, status as ContentfulStatusCode);
   });
   return app;
 }

@@ -18,6 +18,21 @@ describe("loadConfig", () => {
     expect(config.models.defaultModel).toBe("claude-sonnet-4-6");
   });
 
+  it("reads the default repository and refuses a ref without one", () => {
+    const config = loadConfig({
+      AUTH_TOKENS: "me=secret-token-123",
+      GATEWAY_REPO: "https://git.example/infra.git",
+      GATEWAY_REF: "main",
+    });
+    expect(config.env).toMatchObject({ GATEWAY_REPO: "https://git.example/infra.git", GATEWAY_REF: "main" });
+    expect(() => loadConfig({ AUTH_TOKENS: "me=secret-token-123", GATEWAY_REF: "main" })).toThrow(
+      /GATEWAY_REF/,
+    );
+    expect(() =>
+      loadConfig({ AUTH_TOKENS: "me=secret-token-123", GATEWAY_REPO: "r", GATEWAY_REF: "--upload-pack=x" }),
+    ).toThrow(/GATEWAY_REF/);
+  });
+
   it("reads every variable", () => {
     const config = loadConfig({
       PORT: "0",

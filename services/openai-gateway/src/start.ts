@@ -56,7 +56,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const app = createApp({
     executor: natsExecutor(nc, { payloads: openedPayloads(jetstream(nc), buckets.jobPayloads) }),
     gate,
-    auth: createAuth(config.auth, { logger, onError: onAuthError }),
+    auth: createAuth(config.auth, { logger, onError: onAuthError, apiKeyHeader: "x-api-key" }),
     logger,
     metrics: createMetrics(gate),
     models: config.models,
@@ -64,6 +64,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       agent: env.GATEWAY_AGENT,
       budgetUsd: env.GATEWAY_BUDGET_USD,
       timeoutSeconds: env.GATEWAY_TIMEOUT_SECONDS,
+      repo: env.GATEWAY_REPO,
+      ref: env.GATEWAY_REF,
     },
     metricsToken: config.metricsToken,
     readiness: readinessOf(() => natsProblem(nc)),

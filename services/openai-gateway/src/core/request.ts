@@ -195,14 +195,14 @@ export function parseChatRequest(body: unknown): ChatRequest {
 }
 
 /**
- * The agent a completion runs as: the one asked for in `metadata.agent` or the `X-Claude-Agent`
- * header (both may name it, but not two different ones), else the gateway's default. Whether the
+ * The agent a request asks for: the one in `metadata.agent` or the `X-Claude-Agent` header (both
+ * may name it, but not two different ones); undefined for the gateway's default. Whether the
  * caller may use it is the policy's decision, made next.
  */
-export function chooseAgent(
-  asked: { metadata: string | undefined; header: string | undefined },
-  defaultAgent: string,
-): string {
+export function chooseAgent(asked: {
+  metadata: string | undefined;
+  header: string | undefined;
+}): string | undefined {
   const header = asked.header?.trim() || undefined;
   if (header !== undefined && !AgentName.safeParse(header).success) {
     throw new InvalidRequestError(
@@ -218,7 +218,7 @@ export function chooseAgent(
       "invalid_value",
     );
   }
-  return asked.metadata ?? header ?? defaultAgent;
+  return asked.metadata ?? header;
 }
 
 /** OpenAI's `param` spelling: `messages[0].content[1].type`. */

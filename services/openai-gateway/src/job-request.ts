@@ -1,0 +1,216 @@
+import {
+  type JobRecord,
+  type JobSubmission,
+  MAX_PROMPT_CHARS,
+  ModelNotSupportedError,
+  type ModelPolicy,
+  resolveModel,
+} from "@claude-gateway/contracts";
+import type { PolicyGate, Ticket } from "@claude-gateway/policy";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { Logger } from "pino";
+import { InvalidRequestError, ModelNotFoundError } from "./core/errors.js";
+import type { AppEnv } from "./http.js";
+import type { InFlight } from "./inflight.js";
+import { startJobRun } from "./job-run.js";
+import { completeJob, holdForContent, outcomeOf, pumpStream, type StreamProtocol } from "./job-stream.js";
+import type { Metrics } from "./metrics.js";
+import type { Executor } from "./ports.js";
+
+/** What every job the gateway submits gets, from its configuration. */
+export interface JobSettings {
+  /** The agent of a completion that asks for none. */
+  agent: string;
+  /** `--max-budget-usd`, capped at what is left of the caller's day. */
+  budgetUsd: number;
+  timeoutSeconds: number;
+  /** `GATEWAY_REPO`: every completion runs in a checkout of it (else in an empty directory). */
+  repo?: string | undefined;
+  /** `GATEWAY_REF`: the branch, tag or commit of `repo` (its default branch when unset). */
+  ref?: string | undefined;
+}
+
+/**
+ * A request's in-flight slot is given back when it ends; if this replica dies first, the slot
+ * lapses on its own after the job's timeout plus this much for its wait in the executor's queue.
+ */
+const QUEUE_ALLOWANCE_MS = 10 * 60_000;
+
+export interface JobRequestDeps {
+  executor: Executor;
+  /** The caller policy: each request is checked and counted here, once. */
+  gate: PolicyGate;
+  models: ModelPolicy;
+  job: JobSettings;
+  metrics: Metrics;
+  inflight: InFlight;
+  /** Silence after which a job's record is read (events may have been lost). */
+  idleMs: number;
+  /**
+   * How long a stream's headers wait for the first content. A job that fails before it says
+   * anything then gets a real HTTP status; after this the stream starts and a failure arrives in it.
+   */
+  holdMs: number;
+  now: () => Date;
+  newId: () => string;
+}
+
+/** A validated request of any of the gateway's APIs, as the job it becomes. */
+export interface PreparedRequest<Frame> {
+  /** The model the client named (undefined: the default). */
+  requestedModel: string | undefined;
+  stream: boolean;
+  /** The agent asked for (metadata or header), already a valid name; else the gateway's default. */
+  agent: string | undefined;
+  /** What the job runs: the prompt and whatever else the request carries. */
+  job: Pick<JobSubmission, "prompt" | "images" | "jsonSchema" | "session">;
+  /** The job's own id prefix (the client's API): `oai`, `msg`, `resp`. */
+  idPrefix: string;
+  /** The non-streamed answer of a finished job; throws the client's error for a failed one. */
+  complete(job: JobRecord, ctx: ResponseContext): unknown;
+  /** The streamed answer: how job events become the API's events. */
+  stream$(ctx: ResponseContext): StreamProtocol<Frame>;
+}
+
+/** What the answer of one request knows besides the job. */
+export interface ResponseContext {
+  /** The uuid of this request (each API prefixes it for its own ids). */
+  uuid: string;
+  /** Unix seconds. */
+  created: number;
+  /** The model id the client asked for, or the default when it named none. */
+  model: string;
+  /** The job (its id, caller, agent). */
+  job: JobRecord;
+}
+
+/**
+ * Serves one request of any of the gateway's APIs as one executor job: validates (by `prepare`),
+ * checks and counts it against the caller's policy, submits it, and answers when it ends — or
+ * streams it, holding the headers until its first content so that an early failure still gets a
+ * real HTTP status. Errors before the headers are thrown (the app renders them in the API's shape).
+ */
+export async function serveJobRequest<Frame>(
+  deps: JobRequestDeps,
+  c: Context<AppEnv>,
+  prepare: () => Promise<PreparedRequest<Frame>>,
+): Promise<Response> {
+  // node-server creates the request's abort signal lazily: touching it now is what lets a
+  // disconnect reach it.
+  const signal = c.req.raw.signal;
+  const started = performance.now();
+  const principal = c.get("principal");
+  let model = "unknown";
+  let stream = false;
+  let log: Logger = c.get("log");
+  const finished = (outcome: string) => {
+    deps.metrics.completed(deps.gate.metricLabel(principal.id), model, stream, outcome);
+    log.info({ model, stream, outcome, ms: Math.round(performance.now() - started) }, "request finished");
+  };
+  let ticket: Ticket | undefined;
+  let released: Promise<void> | undefined;
+  /**
+   * Gives the caller's in-flight slot back once the job is over (started as soon as its end is
+   * announced), and before the client hears the end: its next request finds the slot free.
+   */
+  const giveBack = (): Promise<void> => {
+    released ??= ticket
+      ? deps.inflight.track(
+          ticket
+            .release()
+            .catch((err: unknown) => log.warn({ err }, "could not give back the in-flight slot")),
+        )
+      : Promise.resolve();
+    return released;
+  };
+  let streaming = false;
+  try {
+    const req = await prepare();
+    stream = req.stream;
+    model = resolveRequestedModel(deps.models, req.requestedModel);
+    const agent = req.agent ?? deps.job.agent;
+    if (req.job.prompt.length > MAX_PROMPT_CHARS) {
+      throw new InvalidRequestError(
+        `The conversation is ${req.job.prompt.length} characters as a prompt; the limit is ${MAX_PROMPT_CHARS}.`,
+        "messages",
+        "context_length_exceeded",
+      );
+    }
+    // Checked and counted once, here; the job goes to the executor's admit subject (only the
+    // gateway's NATS user may publish there), which checks the agent and model again and records
+    // the run's spend.
+    ticket = await deps.gate.admit(principal.id, {
+      agent,
+      model,
+      leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
+    });
+    const uuid = deps.newId();
+    const repo = deps.job.repo;
+    const run = await startJobRun(
+      deps.executor,
+      {
+        // The executor mints the job's id; this one (ours, scoped to the caller) ties it to the request.
+        id: `${req.idPrefix}-${uuid}`,
+        agent,
+        ...withoutUndefined(req.job),
+        model,
+        budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
+        timeoutSeconds: deps.job.timeoutSeconds,
+        ...(repo !== undefined ? { repo, ...(deps.job.ref !== undefined ? { ref: deps.job.ref } : {}) } : {}),
+        caller: principal.id,
+      },
+      { idleMs: deps.idleMs, signal, logger: log, track: (w) => deps.inflight.track(w) },
+    );
+    const ctx: ResponseContext = {
+      uuid,
+      created: Math.floor(deps.now().getTime() / 1000),
+      // The response names the model the client asked for.
+      model: req.requestedModel ?? model,
+      job: run.job,
+    };
+    log = log.child({ jobId: run.job.id });
+    c.header("x-job-id", run.job.id);
+    log.info({ model, stream, agent, caller: principal.name }, "job submitted");
+    if (!req.stream) {
+      const body = await deps.inflight.track(
+        completeJob(run, giveBack)
+          .then((job) => req.complete(job, ctx))
+          .finally(giveBack),
+      );
+      finished("succeeded");
+      return c.json(body as object);
+    }
+    const protocol = req.stream$(ctx);
+    const opening = await holdForContent(run, protocol.encoder, deps.holdMs);
+    const firstContent = () => deps.metrics.firstContent(model, (performance.now() - started) / 1000);
+    if (protocol.encoder.hasContent) firstContent();
+    streaming = true;
+    return streamSSE(c, async (sse) => {
+      sse.onAbort(() => run.abandon());
+      const outcome = await deps.inflight.track(
+        pumpStream(sse, run, opening, protocol, { log, firstContent, ended: giveBack }).finally(giveBack),
+      );
+      finished(outcome);
+    });
+  } catch (err) {
+    finished(outcomeOf(err));
+    throw err;
+  } finally {
+    // A stream gives the slot back when its job ends; everything else has ended here.
+    if (!streaming) await giveBack();
+  }
+}
+
+function resolveRequestedModel(policy: ModelPolicy, requested: string | undefined): string {
+  try {
+    return resolveModel(policy, requested);
+  } catch (err) {
+    if (err instanceof ModelNotSupportedError) throw new ModelNotFoundError(err.message);
+    throw err;
+  }
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
