@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildArgv, InvalidInvocationError } from "./argv.js";
+import { buildArgv, InvalidInvocationError, STRUCTURED_OUTPUT_TOOL } from "./argv.js";
 import type { Invocation, NoToolsInvocation, ToolsInvocation } from "./invocation.js";
 
 const ID = "0b5cf2a4-6a0e-4d6b-9b8e-2f1f0f6b9a11";
@@ -40,8 +40,19 @@ describe("buildArgv: sessions", () => {
     expect(built.args).not.toContain("--fork-session");
     expect(built.sessionId).toBe(ID);
   });
-  it("resume can fork", () => {
-    expect(argv(tools({ session: { kind: "resume", id: ID, fork: true } }))).toContain("--fork-session");
+  it("resume can fork: into a new session whose id is minted and named (--session-id)", () => {
+    const forked = "22222222-3333-4444-8555-666666666666";
+    const built = buildArgv(tools({ session: { kind: "resume", id: ID, fork: true } }), {
+      bin: "c",
+      mintId: () => forked,
+    });
+    expect(flagValue(built.args, "--resume")).toBe(ID);
+    expect(built.args).toContain("--fork-session");
+    expect(flagValue(built.args, "--session-id")).toBe(forked);
+    expect(built.sessionId).toBe(forked);
+    expect(() =>
+      buildArgv(tools({ session: { kind: "resume", id: ID, fork: true } }), { bin: "c", mintId: () => "x" }),
+    ).toThrow(InvalidInvocationError);
   });
   it("ephemeral persists nothing", () => {
     const built = buildArgv(tools({ session: { kind: "ephemeral" } }), { bin: "c" });
@@ -63,6 +74,13 @@ describe("buildArgv: output and prompt", () => {
     // Every argument is a flag or a flag's value: there is no positional prompt.
     // Setting sources (empty), output format, snapshot.
     expect(args.filter((a) => !a.startsWith("-"))).toEqual(["", "json", "off"]);
+  });
+  it("input stream-json adds --input-format, and only with output stream-json (the CLI refuses it otherwise)", () => {
+    const args = argv(tools({ output: "stream-json", input: "stream-json" }));
+    expect(flagValue(args, "--input-format")).toBe("stream-json");
+    expect(argv(tools({ output: "stream-json" }))).not.toContain("--input-format");
+    expect(argv(tools({ output: "stream-json", input: "text" }))).not.toContain("--input-format");
+    expect(() => argv(tools({ output: "json", input: "stream-json" }))).toThrow(InvalidInvocationError);
   });
   it("json output has no --verbose", () => {
     const args = argv(tools({ output: "json" }));
@@ -124,6 +142,27 @@ describe("buildArgv: model, prompts, agents, limits", () => {
       triage: { description: "Triage", prompt: "Be brief.", tools: ["Read"], model: "haiku" },
     });
     expect(flagValue(args, "--agent")).toBe("triage");
+  });
+  it("with a JSON schema, an agent's own tool list also names the CLI's StructuredOutput tool (else it filters it out)", () => {
+    const agent = (tools?: readonly string[]) => ({
+      name: "a",
+      definition: { name: "a", description: "A", prompt: "p", ...(tools ? { tools } : {}) },
+    });
+    const defOf = (inv: Invocation) => JSON.parse(flagValue(argv(inv), "--agents")!).a;
+    const schema = { type: "object" };
+    expect(defOf(noTools({ agent: agent([]), jsonSchema: schema })).tools).toEqual([STRUCTURED_OUTPUT_TOOL]);
+    expect(defOf(tools({ agent: agent(["Read"]), jsonSchema: schema })).tools).toEqual([
+      "Read",
+      STRUCTURED_OUTPUT_TOOL,
+    ]);
+    expect(defOf(tools({ agent: agent([STRUCTURED_OUTPUT_TOOL]), jsonSchema: schema })).tools).toEqual([
+      STRUCTURED_OUTPUT_TOOL,
+    ]);
+    // No list (all tools) and no schema: as given.
+    expect(defOf(tools({ agent: agent(), jsonSchema: schema }))).not.toHaveProperty("tools");
+    expect(defOf(noTools({ agent: agent([]) })).tools).toEqual([]);
+    // The request's own tools stay as they were: `--tools ""` for the no-tools profile.
+    expect(flagValue(argv(noTools({ agent: agent([]), jsonSchema: schema })), "--tools")).toBe("");
   });
   it("a named agent without a definition is only --agent", () => {
     const args = argv(tools({ agent: { name: "general" } }));

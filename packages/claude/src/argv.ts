@@ -9,9 +9,12 @@ export class InvalidInvocationError extends Error {
 export interface BuiltCommand {
   file: string;
   args: string[];
-  /** The session the run records into (`new`/`resume`), or undefined for ephemeral runs. */
+  /** The session the run records into (`new`/`resume`, a fork's new one), or undefined for ephemeral runs. */
   sessionId: string | undefined;
 }
+
+/** The tool the CLI offers the model for `--json-schema`; its input is the run's structured output. */
+export const STRUCTURED_OUTPUT_TOOL = "StructuredOutput";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -58,9 +61,17 @@ export function buildArgv(
     case "resume":
       if (!UUID.test(inv.session.id))
         throw new InvalidInvocationError(`session id '${inv.session.id}' is not a UUID`);
-      sessionId = inv.session.id;
-      args.push("--resume", sessionId);
-      if (inv.session.fork) args.push("--fork-session");
+      args.push("--resume", inv.session.id);
+      if (inv.session.fork) {
+        // The fork's id is ours to choose (`--session-id` with `--fork-session`): the run knows the
+        // session it records into from the start, as for a new one.
+        sessionId = (opts.mintId ?? randomUUID)();
+        if (!UUID.test(sessionId))
+          throw new InvalidInvocationError(`session id '${sessionId}' is not a UUID`);
+        args.push("--fork-session", "--session-id", sessionId);
+      } else {
+        sessionId = inv.session.id;
+      }
       break;
     case "ephemeral":
       args.push("--no-session-persistence");
@@ -68,6 +79,12 @@ export function buildArgv(
   }
 
   args.push("--output-format", inv.output);
+  if (inv.input === "stream-json") {
+    // The CLI refuses it otherwise: "--input-format=stream-json requires output-format=stream-json".
+    if (inv.output !== "stream-json")
+      throw new InvalidInvocationError("input 'stream-json' needs output 'stream-json'");
+    args.push("--input-format", "stream-json");
+  }
   if (inv.output === "stream-json") {
     args.push("--verbose");
     if (inv.includePartialMessages) args.push("--include-partial-messages");
@@ -98,10 +115,16 @@ export function buildArgv(
           `an agent definition gives only description, prompt, tools and model, not ${extra.join(", ")}`,
         );
       }
+      // The CLI's structured-output tool exists only with --json-schema, and an agent's own tool
+      // list filters it out (2.1.332): the run could then never answer as asked.
+      const agentTools =
+        tools !== undefined && inv.jsonSchema !== undefined && !tools.includes(STRUCTURED_OUTPUT_TOOL)
+          ? [...tools, STRUCTURED_OUTPUT_TOOL]
+          : tools;
       const def = {
         description,
         prompt,
-        ...(tools !== undefined ? { tools } : {}),
+        ...(agentTools !== undefined ? { tools: agentTools } : {}),
         ...(model !== undefined ? { model } : {}),
       };
       args.push("--agents", JSON.stringify({ [name]: def }));

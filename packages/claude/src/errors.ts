@@ -118,6 +118,16 @@ export class ClaudeInvalidRequestError extends claudeError("invalid_request", fa
  */
 export class ClaudeStructuredOutputError extends claudeError("structured_output_missing", true) {}
 
+/**
+ * The prompt, with the session's history, the system prompt and the tools, is longer than the
+ * model's context window. The API answers 400 `prompt is too long: N tokens > M maximum`; the CLI
+ * (2.1.332) reports it as `is_error` with `terminal_reason: "prompt_too_long"` and
+ * `api_error_status: 400`, and sends no second request. A prompt it estimates far past the window
+ * it refuses itself, sending nothing: `result: "Prompt is too long"`, `terminal_reason:
+ * "blocking_limit"`. The same request fails the same way again.
+ */
+export class ClaudePromptTooLongError extends claudeError("prompt_too_long", false, 400) {}
+
 /** The binary is missing, or is the placeholder left when its install script did not run. */
 export class ClaudeNotInstalledError extends claudeError("claude_not_installed", false) {}
 

@@ -61,6 +61,10 @@ export const ResultEvent = z.looseObject({
   subtype: ResultSubtype,
   is_error: z.boolean(),
   api_error_status: z.number().nullish(),
+  /** The API's error type (`rate_limit_error`…) when the turn ended in an API error. */
+  api_error_type: z.string().nullish(),
+  /** Set by the CLI for some API errors: `usage_limit_reached` when a subscription plan is at its limit. */
+  api_error: z.string().nullish(),
   duration_ms: z.number().default(0),
   duration_api_ms: z.number().optional(),
   num_turns: z.number().default(0),
@@ -138,6 +142,46 @@ export const StreamEvent = z.looseObject({
 });
 export type StreamEvent = z.infer<typeof StreamEvent>;
 
+/**
+ * One window of the plan's utilisation as the CLI reads it from the API's
+ * `anthropic-ratelimit-unified-{5h,7d,7d_oi}-*` headers: `utilization` is a fraction (1 = at the
+ * limit), `resetsAt` unix seconds.
+ */
+export const RateLimitWindowInfo = z.looseObject({
+  utilization: z.number().nullish(),
+  resetsAt: z.number().nullish(),
+  status: z.string().nullish(),
+  surpassedThreshold: z.number().nullish(),
+});
+export type RateLimitWindowInfo = z.infer<typeof RateLimitWindowInfo>;
+
+/**
+ * The plan's state after an API response. Printed only under a subscription (OAuth) login, and only
+ * when it changed (README: "Plan utilisation"). `status` is `allowed`, `allowed_warning` or
+ * `rejected`; `rateLimitType` names the window that decided it (`five_hour`, `seven_day`, …).
+ */
+export const RateLimitInfo = z.looseObject({
+  status: z.string(),
+  resetsAt: z.number().nullish(),
+  rateLimitType: z.string().nullish(),
+  utilization: z.number().nullish(),
+  surpassedThreshold: z.number().nullish(),
+  overageStatus: z.string().nullish(),
+  overageResetsAt: z.number().nullish(),
+  overageDisabledReason: z.string().nullish(),
+  isUsingOverage: z.boolean().nullish(),
+  unifiedWindows: z.record(z.string(), RateLimitWindowInfo).nullish(),
+});
+export type RateLimitInfo = z.infer<typeof RateLimitInfo>;
+
+export const RateLimitEvent = z.looseObject({
+  type: z.literal("rate_limit_event"),
+  rate_limit_info: RateLimitInfo,
+  uuid: z.string().optional(),
+  session_id: z.string().optional(),
+});
+export type RateLimitEvent = z.infer<typeof RateLimitEvent>;
+
 export type ClaudeEvent =
   | SystemInitEvent
   | SystemApiRetryEvent
@@ -145,6 +189,7 @@ export type ClaudeEvent =
   | AssistantEvent
   | UserEvent
   | StreamEvent
+  | RateLimitEvent
   | ResultEvent;
 
 /** A line with a type we do not know: passed through untouched. */

@@ -1,4 +1,10 @@
-export { type BuiltCommand, buildArgv, DEPLOYER_SETTINGS_ONLY, InvalidInvocationError } from "./argv.js";
+export {
+  type BuiltCommand,
+  buildArgv,
+  DEPLOYER_SETTINGS_ONLY,
+  InvalidInvocationError,
+  STRUCTURED_OUTPUT_TOOL,
+} from "./argv.js";
 export { isPlaceholderBinary, resolveClaudeBin } from "./bin.js";
 export {
   buildChildEnv,
@@ -20,6 +26,7 @@ export {
   ClaudeInvalidRequestError,
   ClaudeMaxTurnsError,
   ClaudeNotInstalledError,
+  ClaudePromptTooLongError,
   ClaudeSessionNotFoundError,
   ClaudeStructuredOutputError,
   ClaudeTimeoutError,
@@ -32,6 +39,7 @@ export {
   ModelUsage,
   type ParsedLine,
   PermissionDenial,
+  RateLimitEvent,
   ResultEvent,
   StreamEvent,
   SystemApiRetryEvent,
@@ -42,6 +50,7 @@ export {
 } from "./events.js";
 export type {
   AgentDefinition,
+  InputFormat,
   Invocation,
   NoToolsInvocation,
   NoToolsProfile,
@@ -55,6 +64,7 @@ export { type LaunchExit, type Launched, type Launcher, type LaunchSpec, localLa
 export { detectClaudeLogin, type LoginStatus, loginProblem } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine } from "./parse.js";
+export { applyRateLimit, type PlanLimit, type PlanState, planLimit, planState } from "./plan-state.js";
 /** What a run left behind (tool commands in their own sessions), found by its marker variable and killed. */
 export { pidsOfUid, reapRun, reapUid } from "./reaper.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";
@@ -75,6 +85,15 @@ export {
   type WriteFileAtomicOptions,
   writeFileAtomic,
 } from "./transcripts.js";
-export { type ContentTextOptions, contentText, type RunEvent, translateLine } from "./translate.js";
+export {
+  type ContentTextOptions,
+  contentText,
+  type PlanWindow,
+  type RateLimitRunEvent,
+  type RateLimitWindow,
+  type RunEvent,
+  translateLine,
+} from "./translate.js";
 export { perTurnResult } from "./turn-spend.js";
+export { type ImageInput, type UserMessageLine, userMessage, userMessageInput } from "./user-message.js";
 export { startWarm, type WarmOptions, type WarmProcess, type WarmState, type WarmTurn } from "./warm.js";

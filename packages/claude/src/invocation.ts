@@ -6,13 +6,21 @@
 export type SessionMode =
   /** A new persistent session; `id` is minted when absent. */
   | { kind: "new"; id?: string }
-  /** Continue a recorded session (it must exist under the run's cwd). */
+  /**
+   * Continue a recorded session (it must exist under the run's cwd); with `fork`, into a new
+   * session (minted like a new one's id) and the resumed one stays as it was.
+   */
   | { kind: "resume"; id: string; fork?: boolean }
   /** Nothing is written to disk. */
   | { kind: "ephemeral" };
 
 export type PermissionMode = "default" | "acceptEdits" | "auto" | "plan" | "dontAsk" | "bypassPermissions";
 export type OutputFormat = "json" | "stream-json";
+/**
+ * What stdin carries: the prompt as plain text (the default), or one JSON user message per line
+ * (`--input-format stream-json`, needs output `stream-json`), which can hold content blocks.
+ */
+export type InputFormat = "text" | "stream-json";
 
 /** An agent passed inline (`--agents <json> --agent <name>`), so nothing is written into a checkout. */
 export interface AgentDefinition {
@@ -27,6 +35,7 @@ interface CommonInvocation {
   session: SessionMode;
   model?: string;
   output: OutputFormat;
+  input?: InputFormat;
   /** Only with `stream-json`: raw SSE events as `stream_event` lines, for live text. */
   includePartialMessages?: boolean;
   /** Replaces the default system prompt. Exclusive with `agent`. */

@@ -76,6 +76,42 @@ describe("classifyOutcome", () => {
       { kind: "client_error", retryable: false },
     ],
     [
+      "prompt too long (the API's 400, as the CLI 2.1.332 reports it)",
+      end({
+        exitCode: 1,
+        result: res({
+          is_error: true,
+          api_error_status: 400,
+          terminal_reason: "prompt_too_long",
+          stop_reason: "stop_sequence",
+          result:
+            "Prompt is too long · the request is ~250000 tokens (limit 200000) but this conversation is only ~258 tokens",
+          total_cost_usd: 0,
+        }),
+      }),
+      "prompt_too_long",
+      { status: 400, retryable: false },
+    ],
+    [
+      "prompt too long (the API's message, no terminal reason)",
+      apiFail(400, "API Error: 400 prompt is too long: 250000 tokens > 200000 maximum"),
+      "prompt_too_long",
+    ],
+    [
+      "prompt too long (the CLI's own check before any request, 2.1.332)",
+      end({
+        exitCode: 1,
+        result: res({
+          is_error: true,
+          api_error_status: null,
+          terminal_reason: "blocking_limit",
+          stop_reason: "stop_sequence",
+          result: "Prompt is too long",
+        }),
+      }),
+      "prompt_too_long",
+    ],
+    [
       "connection error",
       apiFail(null, "API Error: Connection error."),
       "upstream_error",

@@ -9,6 +9,7 @@ import {
   ClaudeInvalidRequestError,
   ClaudeMaxTurnsError,
   ClaudeNotInstalledError,
+  ClaudePromptTooLongError,
   ClaudeSessionNotFoundError,
   ClaudeStructuredOutputError,
   ClaudeTimeoutError,
@@ -50,6 +51,8 @@ export type Outcome =
 const AUTH_TEXT =
   /not logged in|please run \/login|invalid api key|oauth token (has )?expired|authentication_error|failed to authenticate/i;
 const NO_SESSION = /no conversation found with session id/i;
+/** The API's 400 (`prompt is too long: N tokens > M maximum`) and the CLI's own wording of it. */
+const PROMPT_TOO_LONG = /prompt is too long/i;
 const PLACEHOLDER = /native binary not installed/i;
 /** How the CLI refuses one of its arguments before starting: `Error: --flag …` on stderr, exit 1. */
 const ARGUMENT_REFUSED = /^Error: (--[a-z][\w-]* .*)$/m;
@@ -92,6 +95,12 @@ export function classifyOutcome(end: ProcessEnd): Outcome {
     const status = r.api_error_status ?? null;
     if (status === 401 || status === 403 || (status === null && AUTH_TEXT.test(text))) {
       return fail(new ClaudeAuthError(firstLine(text) || "authentication failed", status));
+    }
+    if (
+      r.terminal_reason === "prompt_too_long" ||
+      ((status === null || status === 400 || status === 413) && r.is_error && PROMPT_TOO_LONG.test(text))
+    ) {
+      return fail(new ClaudePromptTooLongError(firstLine(text) || "the prompt is too long for the model"));
     }
     if (status !== null) return fail(new ClaudeApiError(firstLine(text) || `API error ${status}`, status));
     if (NO_SESSION.test(text)) return fail(new ClaudeSessionNotFoundError(end.resumeId ?? r.session_id));

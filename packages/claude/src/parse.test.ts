@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseJsonOutput, parseLine } from "./parse.js";
-import { apiRetryLine } from "./test-support/cli-lines.js";
+import {
+  apiRetryLine,
+  rateLimitAllowedLine,
+  rateLimitRejectedLine,
+  rateLimitThrottledLine,
+} from "./test-support/cli-lines.js";
 
 const result = {
   type: "result",
@@ -95,8 +100,17 @@ describe("parseLine", () => {
     expect(u).toMatchObject({ type: "user" });
   });
   it("passes unknown line types through untouched", () => {
-    const raw = { type: "rate_limit_event", x: [1] };
+    const raw = { type: "future_event", x: [1] };
     expect(parseLine(JSON.stringify(raw))).toEqual({ type: "unknown", raw });
+  });
+  it("parses rate_limit_event lines, keeping fields it does not name", () => {
+    expect(parseLine(JSON.stringify(rateLimitAllowedLine))).toEqual(rateLimitAllowedLine);
+    expect(parseLine(JSON.stringify(rateLimitThrottledLine))).toEqual(rateLimitThrottledLine);
+    const future = {
+      ...rateLimitRejectedLine,
+      rate_limit_info: { status: "rejected", resetsAt: null, extra: 1 },
+    };
+    expect(parseLine(JSON.stringify(future))).toEqual(future);
   });
   it.each([
     ["not json", /not JSON/],
@@ -104,6 +118,10 @@ describe("parseLine", () => {
     ['"str"', /not a JSON object/],
     ['{"type":"result","subtype":"success"}', /result line: is_error/],
     ['{"type":"assistant","message":{}}', /assistant line/],
+    [
+      '{"type":"rate_limit_event","rate_limit_info":{"resetsAt":1}}',
+      /rate_limit_event line: rate_limit_info.status/,
+    ],
   ])("reports the malformed line %j", (line, reason) => {
     const ev = parseLine(line);
     expect(ev?.type).toBe("malformed");

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import {
   AssistantEvent,
   type ParsedLine,
+  RateLimitEvent,
   ResultEvent,
   StreamEvent,
   SystemApiRetryEvent,
@@ -22,6 +23,8 @@ function schemaFor(type: unknown, subtype: unknown): z.ZodType | undefined {
       return UserEvent;
     case "stream_event":
       return StreamEvent;
+    case "rate_limit_event":
+      return RateLimitEvent;
     case "result":
       return ResultEvent;
     default:

@@ -10,11 +10,17 @@ import type { Invocation } from "./invocation.js";
 import { type Launcher, localLauncher } from "./launcher.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseJsonOutput, parseLine } from "./parse.js";
+import { type ImageInput, userMessageInput } from "./user-message.js";
 
 export interface RunOptions {
   invocation: Invocation;
   /** Sent on stdin, never in argv. */
   prompt: string;
+  /**
+   * Images the model sees before the prompt, in one user message: the run then takes its input as
+   * stream-json (`--input-format stream-json`, which needs output `stream-json`).
+   */
+  images?: readonly ImageInput[];
   cwd: string;
   /** Wall-clock deadline for the whole run, from spawn. */
   timeoutMs: number;
@@ -77,7 +83,11 @@ export function runClaude(opts: RunOptions): ClaudeRun {
   const log = opts.logger ?? silentLogger;
   const runId = randomUUID();
   const bin = opts.bin ?? resolveClaudeBin();
-  const built = buildArgv(opts.invocation, {
+  // Content blocks need a JSON user message on stdin; the prompt alone goes as plain text.
+  const invocation: Invocation = opts.images?.length
+    ? { ...opts.invocation, input: "stream-json" }
+    : opts.invocation;
+  const built = buildArgv(invocation, {
     bin: bin ?? "claude",
     ...(opts.mintId ? { mintId: opts.mintId } : {}),
   });
@@ -111,7 +121,7 @@ export function runClaude(opts: RunOptions): ClaudeRun {
       args: built.args,
       cwd: opts.cwd,
       env,
-      input: opts.prompt,
+      input: invocation.input === "stream-json" ? userMessageInput(opts.prompt, opts.images) : opts.prompt,
       runId,
       ...(opts.runAs ? { runAs: opts.runAs } : {}),
       ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),

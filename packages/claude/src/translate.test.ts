@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { ParsedLine } from "./events.js";
 import { parseLine } from "./parse.js";
-import { apiRetryLine } from "./test-support/cli-lines.js";
+import {
+  apiRetryLine,
+  rateLimitAllowedLine,
+  rateLimitRejectedLine,
+  rateLimitThrottledLine,
+} from "./test-support/cli-lines.js";
 import { contentText, type RunEvent, translateLine } from "./translate.js";
 
 const line = (v: unknown): ParsedLine => {
@@ -183,6 +188,58 @@ describe("translateLine", () => {
     expect(translateLine(parsed)[0]).toMatchObject({
       result: { total_cost_usd: 0.01, permission_denials: [] },
     });
+  });
+
+  it("a rate_limit_event: the plan's verdict and every window it reported", () => {
+    expect(translateLine(line(rateLimitAllowedLine))).toEqual([
+      {
+        type: "rate_limit",
+        status: "allowed",
+        window: "five_hour",
+        resetsAt: 1796418078,
+        usingOverage: false,
+        windows: [
+          { window: "five_hour", utilization: 0.42, resetsAt: 1796418078, status: "allowed" },
+          { window: "seven_day", utilization: 0.17, resetsAt: 1796673678, status: "allowed" },
+        ],
+      },
+    ]);
+    expect(translateLine(line(rateLimitRejectedLine))).toMatchObject([
+      { status: "rejected", window: "five_hour", windows: [{ utilization: 1, status: "rejected" }, {}] },
+    ]);
+  });
+
+  it("a rate_limit_event without windows (a 429 without the plan headers): the verdict alone", () => {
+    expect(translateLine(line(rateLimitThrottledLine))).toEqual([
+      {
+        type: "rate_limit",
+        status: "rejected",
+        window: undefined,
+        resetsAt: undefined,
+        usingOverage: false,
+        windows: [],
+      },
+    ]);
+  });
+
+  it("a rate_limit_event naming a window its list lacks: that window from the top-level fields", () => {
+    const info = {
+      status: "allowed_warning",
+      resetsAt: 9,
+      rateLimitType: "overage",
+      utilization: 0.9,
+      isUsingOverage: true,
+    };
+    expect(translateLine(line({ type: "rate_limit_event", rate_limit_info: info }))).toEqual([
+      {
+        type: "rate_limit",
+        status: "allowed_warning",
+        window: "overage",
+        resetsAt: 9,
+        usingOverage: true,
+        windows: [{ window: "overage", utilization: 0.9, resetsAt: 9, status: "allowed_warning" }],
+      },
+    ]);
   });
 
   it("malformed and unknown lines: nothing", () => {

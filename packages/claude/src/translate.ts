@@ -1,4 +1,32 @@
-import type { ParsedLine, ResultEvent, StreamEvent } from "./events.js";
+import type { ParsedLine, RateLimitInfo, ResultEvent, StreamEvent } from "./events.js";
+
+/** A usage-limit window of a subscription plan; the API may name others. */
+export type PlanWindow = "five_hour" | "seven_day" | "seven_day_overage_included" | "overage" | (string & {});
+
+/** The latest reading of one window. */
+export interface RateLimitWindow {
+  window: PlanWindow;
+  /** Share of the window's allowance used, as the API reports it: 0..1, 1 = at the limit. */
+  utilization: number | undefined;
+  /** Unix seconds. */
+  resetsAt: number | undefined;
+  /** `allowed`, `allowed_warning` or `rejected`. */
+  status: string | undefined;
+}
+
+/** The plan's utilisation after an API response (subscription logins only). */
+export interface RateLimitRunEvent {
+  type: "rate_limit";
+  /** `allowed`, `allowed_warning`, or `rejected`: the API refuses requests until `resetsAt`. */
+  status: string;
+  /** The window that decided `status` (the API's representative claim). */
+  window: PlanWindow | undefined;
+  /** Unix seconds when that window resets. */
+  resetsAt: number | undefined;
+  /** Requests past the limit are served anyway, paid by extra usage. */
+  usingOverage: boolean;
+  windows: RateLimitWindow[];
+}
 
 /**
  * What a run says, in a small service-neutral vocabulary; each service maps these to its own wire
@@ -21,6 +49,7 @@ export type RunEvent =
       error: string | undefined;
     }
   | { type: "result"; result: ResultEvent }
+  | RateLimitRunEvent
   /** The raw Messages API SSE event, for callers that pass the API's stream on unchanged. */
   | { type: "stream_event"; event: StreamEvent["event"] };
 
@@ -67,9 +96,40 @@ export function translateLine(line: ParsedLine): RunEvent[] {
       return [apiRetry(line as ApiRetryLine)];
     case "result":
       return [{ type: "result", result: line as ResultEvent }];
+    case "rate_limit_event":
+      return [rateLimit(line.rate_limit_info)];
     default:
       return [];
   }
+}
+
+function rateLimit(info: RateLimitInfo): RateLimitRunEvent {
+  const windows = Object.entries(info.unifiedWindows ?? {}).map(
+    ([window, w]): RateLimitWindow => ({
+      window,
+      utilization: w.utilization ?? undefined,
+      resetsAt: w.resetsAt ?? undefined,
+      status: w.status ?? undefined,
+    }),
+  );
+  const window = info.rateLimitType ?? undefined;
+  // Without its window list (an older CLI, or an overage claim) the deciding window is still known.
+  if (window && !windows.some((w) => w.window === window)) {
+    windows.push({
+      window,
+      utilization: info.utilization ?? undefined,
+      resetsAt: info.resetsAt ?? undefined,
+      status: info.status,
+    });
+  }
+  return {
+    type: "rate_limit",
+    status: info.status,
+    window,
+    resetsAt: info.resetsAt ?? undefined,
+    usingOverage: info.isUsingOverage === true,
+    windows,
+  };
 }
 
 interface ApiRetryLine {

@@ -12,6 +12,7 @@ import { classifyOutcome } from "./outcome.js";
 import { parseLine } from "./parse.js";
 import type { RunOptions, RunResult } from "./runner.js";
 import { perTurnResult } from "./turn-spend.js";
+import { type ImageInput, userMessage } from "./user-message.js";
 
 /** How a warm process is started: a run's options without the per-turn parts. */
 export type WarmOptions = Omit<RunOptions, "prompt" | "timeoutMs" | "signal" | "onEvent">;
@@ -20,6 +21,8 @@ export type WarmOptions = Omit<RunOptions, "prompt" | "timeoutMs" | "signal" | "
 export interface WarmTurn {
   /** The user message's text. */
   prompt: string;
+  /** Images the model sees before the text, in the same user message. */
+  images?: readonly ImageInput[];
   /** Wall-clock limit of this turn, from writing the message. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -74,9 +77,9 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         : "the claude binary was not found: install @anthropic-ai/claude-code or set CLAUDE_BIN",
     );
   }
-  const invocation: Invocation = { ...opts.invocation, output: "stream-json" };
+  const invocation: Invocation = { ...opts.invocation, output: "stream-json", input: "stream-json" };
   const built = buildArgv(invocation, { bin, ...(opts.mintId ? { mintId: opts.mintId } : {}) });
-  const args = [...built.args, "--input-format", "stream-json"];
+  const args = built.args;
   const env = buildChildEnv(opts.sourceEnv ?? process.env, {
     runId,
     ...(opts.passthroughEnv ? { passthrough: opts.passthroughEnv } : {}),
@@ -140,7 +143,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
   );
   child.stdin?.on("error", () => {});
 
-  const write = (message: Record<string, unknown>) => {
+  const write = (message: object) => {
     child.stdin?.write(`${JSON.stringify(message)}\n`);
   };
   // Answered once the CLI reads its input: the pool knows when a process is really ready.
@@ -264,7 +267,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         });
       };
       void exited.then(() => finish(failWith(base({}))));
-      write({ type: "user", message: { role: "user", content: t.prompt } });
+      write(userMessage(t.prompt, t.images));
     });
   };
 

@@ -1,4 +1,10 @@
-import { messagesText, offeredToolNames, text, toolUse } from "@claude-gateway/testkit";
+import {
+  messagesText,
+  offeredToolNames,
+  STRUCTURED_OUTPUT_TOOL,
+  structuredOutput,
+  text,
+} from "@claude-gateway/testkit";
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { describe, expect, it } from "vitest";
 import {
@@ -38,14 +44,25 @@ const run = (over: Partial<RunOptions> = {}) =>
 
 describe("--json-schema", () => {
   it("offers a StructuredOutput tool even with no tools; its input is the result's structured_output", async () => {
-    world.stub.enqueue(toolUse("StructuredOutput", { city: "Sofia", population: 1_200_000 }));
+    world.stub.enqueue(structuredOutput({ city: "Sofia", population: 1_200_000 }));
     const out = await run().done;
     expect(out.result.structured_output).toEqual({ city: "Sofia", population: 1_200_000 });
     expect(JSON.parse(out.text)).toEqual({ city: "Sofia", population: 1_200_000 });
     const [req] = world.stub.turnRequests();
-    expect(offeredToolNames(req!.body)).toEqual(["StructuredOutput"]);
-    const tool = req!.body.tools?.find((t) => t.name === "StructuredOutput");
+    expect(offeredToolNames(req!.body)).toEqual([STRUCTURED_OUTPUT_TOOL]);
+    const tool = req!.body.tools?.find((t) => t.name === STRUCTURED_OUTPUT_TOOL);
     expect(JSON.stringify(tool)).toContain('"population"');
+  });
+
+  it("an agent's own tool list filters the tool out (an agent with tools: [] is offered none): buildArgv adds it to the list", async () => {
+    world.stub.enqueue(structuredOutput({ city: "Sofia", population: 1_200_000 }));
+    const agent = {
+      name: "answerer",
+      definition: { name: "answerer", description: "Answers", prompt: "Answer briefly.", tools: [] },
+    };
+    const out = await run({ invocation: { ...inv(CITY), agent } }).done;
+    expect(out.result.structured_output).toEqual({ city: "Sofia", population: 1_200_000 });
+    expect(offeredToolNames(world.stub.turnRequests()[0]!.body)).toEqual([STRUCTURED_OUTPUT_TOOL]);
   });
 
   it("prose instead of the tool: one enforcement turn, then the CLI says success — the runner says structured_output_missing", async () => {

@@ -20,6 +20,8 @@ export type StubReply =
       firstByteDelayMs?: number;
       stopReason?: "end_turn" | "tool_use" | "max_tokens" | "stop_sequence";
       usage?: { input_tokens?: number; output_tokens?: number };
+      /** Extra response headers, e.g. the API's `anthropic-ratelimit-unified-*` plan utilisation. */
+      headers?: Record<string, string>;
     }
   | {
       kind: "error";
@@ -114,6 +116,19 @@ export const apiError = (status: number, message?: string, headers?: Record<stri
   ...(headers ? { headers } : {}),
 });
 
+/** The tool the CLI offers the model for `--json-schema`; its input is the run's structured output. */
+export const STRUCTURED_OUTPUT_TOOL = "StructuredOutput";
+
+/** A reply calling the CLI's `StructuredOutput` tool with `value`: the run's structured output. */
+export const structuredOutput = (
+  value: Record<string, unknown>,
+  opts: Parameters<typeof toolUse>[2] = {},
+): StubReply => toolUse(STRUCTURED_OUTPUT_TOOL, value, opts);
+
+/** The API's 400 for a request longer than the model's context window. */
+export const promptTooLong = (tokens = 250_000, maximum = 200_000): StubReply =>
+  apiError(400, `prompt is too long: ${tokens} tokens > ${maximum} maximum`);
+
 /** The CLI asks for a session title on the side; such requests carry a JSON output format (`title`). */
 function isAuxiliary(body: MessagesRequestBody): boolean {
   const config = body.output_config as { format?: unknown } | undefined;
@@ -160,7 +175,7 @@ async function writeMessage(
   // The real API answers JSON unless the request says `stream: true` (the CLI's model check
   // before `set_model` sends no `stream` field at all).
   if (body.stream !== true) {
-    res.writeHead(200, { "content-type": "application/json" });
+    res.writeHead(200, { "content-type": "application/json", ...reply.headers });
     res.end(
       JSON.stringify({
         id: `msg_${randomUUID().replaceAll("-", "")}`,
@@ -190,6 +205,7 @@ async function writeMessage(
     "cache-control": "no-cache",
     connection: "keep-alive",
     "request-id": `req_stub_${randomUUID().slice(0, 8)}`,
+    ...reply.headers,
   });
   const step = async (event: string, data: unknown) => {
     if (closed()) return;
@@ -423,6 +439,24 @@ export function messagesText(body: MessagesRequestBody): string {
 export function lastUserText(body: MessagesRequestBody): string {
   const last = (body.messages ?? []).findLast((m) => m.role === "user");
   return last ? textOf([last]) : "";
+}
+
+/** An image content block as the CLI sends it (`source.data` is the base64 the API gets). */
+export interface ImageBlock {
+  type: "image";
+  source: { type: string; media_type: string; data: string };
+}
+
+/** The content blocks of the request's last user message (a string content is one text block). */
+export function lastUserBlocks(body: MessagesRequestBody): Array<Record<string, unknown>> {
+  const last = (body.messages ?? []).findLast((m) => m.role === "user");
+  if (!last) return [];
+  return typeof last.content === "string" ? [{ type: "text", text: last.content }] : last.content;
+}
+
+/** The image blocks of the request's last user message, in order. */
+export function imageBlocksOf(body: MessagesRequestBody): ImageBlock[] {
+  return lastUserBlocks(body).filter((b) => b.type === "image") as unknown as ImageBlock[];
 }
 
 function textOf(messages: NonNullable<MessagesRequestBody["messages"]>): string {
