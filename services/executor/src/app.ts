@@ -15,6 +15,7 @@ import {
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
+import { wholeResult } from "./core/records.js";
 import { BadRequestError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import type { Payloads } from "./ports.js";
@@ -62,7 +63,7 @@ export function createApp(deps: AppDeps) {
         },
       );
     });
-    return { ...job, result: { ...job.result, text } };
+    return { ...job, result: wholeResult(job.result, text, job.submission.jsonSchema !== undefined) };
   };
 
   app.use(requestContext(deps));

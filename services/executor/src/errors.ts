@@ -62,3 +62,8 @@ export class UnavailableError extends ServiceError {
 export class PayloadUnavailableError extends Error {
   override readonly name = "PayloadUnavailableError";
 }
+
+/** An image a job names by reference turned out not to be one it may send (read when the job runs). */
+export class InvalidImageError extends Error {
+  override readonly name = "InvalidImageError";
+}

@@ -3,6 +3,7 @@ import {
   type ClaudeRun,
   type Invocation,
   type ResultEvent,
+  type RunOptions,
 } from "@claude-gateway/claude";
 import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
 import { silentLogger } from "@claude-gateway/service-kit";
@@ -21,6 +22,8 @@ const t0 = new Date("2026-12-04T10:00:00.000Z");
 function setup(opts: {
   stallIn: "workspace" | "cli" | "nowhere";
   reply?: string;
+  /** Fields of the CLI's result line beside the reply. */
+  result?: Partial<ResultEvent>;
   payloads?: ReturnType<typeof memoryPayloads>;
   maxRecordBytes?: number;
 }) {
@@ -28,6 +31,7 @@ function setup(opts: {
   const queue = memoryQueue();
   const events: JobEvent[] = [];
   const prompts: string[] = [];
+  const runs: RunOptions[] = [];
   let cliRuns = 0;
   const untilAborted = (signal: AbortSignal | undefined, err: () => Error) =>
     new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(err()), { once: true }));
@@ -65,9 +69,10 @@ function setup(opts: {
     runClaude: (o) => {
       cliRuns++;
       prompts.push(o.prompt);
+      runs.push(o);
       if (opts.stallIn === "nowhere") {
         const text = opts.reply ?? "ok";
-        const result = { ...RESULT, result: text };
+        const result = { ...RESULT, result: text, ...opts.result };
         return {
           done: Promise.resolve({ result, text, sessionId: "s", costUsd: 0.25, wallMs: 1, malformed: [] }),
         } as unknown as ClaudeRun;
@@ -86,7 +91,7 @@ function setup(opts: {
     clock: { now: () => t0 },
     logger: silentLogger,
   });
-  return { store, queue, events, runJob, cliRuns: () => cliRuns, prompts };
+  return { store, queue, events, runJob, cliRuns: () => cliRuns, prompts, runs };
 }
 
 const RESULT: ResultEvent = {
@@ -237,5 +242,98 @@ describe("text too large for a record", () => {
     expect(ended.result).toMatchObject({ text: "short" });
     expect(ended.result?.textRef).toBeUndefined();
     expect(payloads.objects.size).toBe(0);
+  });
+});
+
+describe("images, structured output and the stop reason", () => {
+  const PNG = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(20)]).toString("base64");
+  const GIF = Buffer.from("GIF89a\x01\x00\x01\x00", "latin1").toString("base64");
+  const withImages = (images: NonNullable<JobRecord["submission"]["images"]>) => (r: JobRecord) => ({
+    ...r,
+    submission: { ...r.submission, images },
+  });
+
+  it("the CLI gets the job's images in order, inline ones from the record and the others from the payload store", async () => {
+    const payloads = memoryPayloads();
+    const ref = await payloads.put("incoming/tok_a/u1", GIF);
+    const { store, runJob, runs } = setup({ stallIn: "nowhere", payloads });
+    const job = await queuedJob(
+      store,
+      withImages([
+        { mediaType: "image/png", data: PNG },
+        { mediaType: "image/gif", ref },
+      ]),
+    );
+    await runJob(job, new AbortController().signal);
+    expect(runs[0]?.images).toEqual([
+      { mediaType: "image/png", data: PNG },
+      { mediaType: "image/gif", data: GIF },
+    ]);
+    expect(await store.get("tok_a", "j1")).toMatchObject({ status: "succeeded" });
+  });
+
+  it("no images: the CLI is given none", async () => {
+    const { store, runJob, runs } = setup({ stallIn: "nowhere" });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect(runs[0]).not.toHaveProperty("images");
+  });
+
+  it("an image the payload store does not hold fails the job payload_unavailable; one that is no image, invalid_request; the CLI never starts", async () => {
+    const payloads = memoryPayloads();
+    const notImage = await payloads.put("incoming/tok_a/txt", Buffer.from("just text").toString("base64"));
+    for (const [image, reason] of [
+      [{ mediaType: "image/png", ref: { object: "incoming/tok_a/gone", bytes: 40 } }, "payload_unavailable"],
+      [{ mediaType: "image/png", ref: notImage }, "invalid_request"],
+    ] as const) {
+      const { store, runJob, cliRuns } = setup({ stallIn: "nowhere", payloads });
+      await runJob(await queuedJob(store, withImages([image])), new AbortController().signal);
+      const ended = (await store.get("tok_a", "j1"))!;
+      expect(ended).toMatchObject({ status: "failed", error: { reason } });
+      expect(ended.error?.message).toContain(image.ref.object);
+      expect(cliRuns()).toBe(0);
+    }
+  });
+
+  it("records the structured output and the stop reason the CLI's result gives", async () => {
+    const value = { city: "Sofia", population: 1_200_000 };
+    const { store, runJob } = setup({
+      stallIn: "nowhere",
+      reply: JSON.stringify(value),
+      result: { structured_output: value, stop_reason: "tool_use" },
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect((await store.get("tok_a", "j1"))!.result).toEqual({
+      text: JSON.stringify(value),
+      sessionId: "s",
+      numTurns: 1,
+      permissionDenials: 0,
+      structuredOutput: value,
+      stopReason: "tool_use",
+    });
+  });
+
+  it("a result without them records neither (a null stop reason is none)", async () => {
+    const { store, runJob } = setup({ stallIn: "nowhere", result: { stop_reason: null } });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    const { result } = (await store.get("tok_a", "j1"))!;
+    expect(result).not.toHaveProperty("structuredOutput");
+    expect(result).not.toHaveProperty("stopReason");
+  });
+
+  it("a structured output too large for the record goes with its text to the payload store", async () => {
+    const payloads = memoryPayloads();
+    const value = { rows: "v".repeat(20_000) };
+    const { store, runJob } = setup({
+      stallIn: "nowhere",
+      payloads,
+      reply: JSON.stringify(value),
+      result: { structured_output: value, stop_reason: "tool_use" },
+      maxRecordBytes: 8_000,
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    const ended = (await store.get("tok_a", "j1"))!;
+    expect(ended).toMatchObject({ status: "succeeded", result: { stopReason: "tool_use" } });
+    expect(ended.result).not.toHaveProperty("structuredOutput");
+    expect(JSON.parse(payloads.objects.get(ended.result!.textRef!.object)!)).toEqual(value);
   });
 });

@@ -3,6 +3,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
   findTranscript,
+  type ImageInput,
   type Invocation,
   type ModelSpend,
   type ParsedLine,
@@ -11,9 +12,10 @@ import {
   tokenUsage,
   transcriptPath,
 } from "@claude-gateway/claude";
-import { type JobRecord, payloadObjects } from "@claude-gateway/contracts";
+import { type JobRecord, type PayloadRef, payloadObjects } from "@claude-gateway/contracts";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
+import { imageDataProblem } from "./core/images.js";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   executorStoppedOutcome,
@@ -27,7 +29,7 @@ import {
   withResultByRef,
 } from "./core/records.js";
 import { eventSequencer, translateLine } from "./core/translate.js";
-import { PayloadUnavailableError } from "./errors.js";
+import { InvalidImageError, PayloadUnavailableError } from "./errors.js";
 import {
   type ClaudeRunner,
   type Clock,
@@ -134,6 +136,7 @@ export function createJobRunner(deps: RunJobDeps) {
         for (const body of translateLine(line)) publish(body);
       };
       const prompt = await promptOf(deps, job);
+      const images = await imagesOf(deps, job);
       const key = deps.prewarm?.keyOf(job);
       prewarmed = key === undefined ? undefined : deps.prewarm?.pool.take(key);
       if (prewarmed) {
@@ -143,7 +146,7 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       if (prewarmed) cliStarted = true;
       const out = prewarmed
-        ? await prewarmed.process.turn({ prompt, timeoutMs, signal, onEvent })
+        ? await prewarmed.process.turn({ prompt, ...(images ? { images } : {}), timeoutMs, signal, onEvent })
         : await runCold();
       spend = spendByModel(out.result, job.model);
       const usage = tokenUsage(out.result);
@@ -154,12 +157,17 @@ export function createJobRunner(deps: RunJobDeps) {
           sessionId: out.sessionId,
           numTurns: out.result.num_turns,
           permissionDenials: out.result.permission_denials.length,
+          ...(out.result.structured_output !== undefined
+            ? { structuredOutput: out.result.structured_output }
+            : {}),
+          ...(typeof out.result.stop_reason === "string" ? { stopReason: out.result.stop_reason } : {}),
         },
         costUsd: out.costUsd,
         usage,
       };
       if (s.session && box && workspace) {
-        // Only the caller whose job recorded the session may resume it.
+        // Only the caller whose job recorded the session may resume it. A fork's is a new session:
+        // its own transcript is stored, the resumed one stays as it was.
         await deps.store.addSession(job.caller, out.sessionId);
         await saveTranscript(deps, out.sessionId, box, workspace.dir);
       }
@@ -182,6 +190,7 @@ export function createJobRunner(deps: RunJobDeps) {
         const run = deps.runClaude({
           invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
           prompt,
+          ...(images ? { images } : {}),
           cwd: workspace.dir,
           timeoutMs,
           signal,
@@ -256,19 +265,43 @@ export function createJobRunner(deps: RunJobDeps) {
 async function promptOf(deps: RunJobDeps, job: JobRecord): Promise<string> {
   const ref = job.promptRef;
   if (!ref) return job.submission.prompt;
-  if (!deps.payloads)
-    throw new PayloadUnavailableError("this executor has no payload store for the job's prompt");
+  return readPayload(deps, job, ref, "the job's prompt");
+}
+
+/**
+ * The job's images, in order: inline in its record, or (the gateway's, or too large for the
+ * record) in the payload store. One read by reference is checked as the submit checked inline
+ * data: a stored object that is not an image the job may send fails it `invalid_request`.
+ */
+async function imagesOf(deps: RunJobDeps, job: JobRecord): Promise<ImageInput[] | undefined> {
+  const images = job.submission.images;
+  if (!images?.length) return undefined;
+  return Promise.all(
+    images.map(async (image, i): Promise<ImageInput> => {
+      if (image.data !== undefined) return { mediaType: image.mediaType, data: image.data };
+      const data = await readPayload(deps, job, image.ref!, `the job's image ${i}`);
+      const problem = imageDataProblem(data);
+      if (problem)
+        throw new InvalidImageError(`images.${i} (object ${image.ref!.object}): ${problem.message}`);
+      return { mediaType: image.mediaType, data };
+    }),
+  );
+}
+
+/** A text the record names, from the payload store (retried while the store is away, up to 30 s). */
+async function readPayload(deps: RunJobDeps, job: JobRecord, ref: PayloadRef, what: string): Promise<string> {
+  if (!deps.payloads) throw new PayloadUnavailableError(`this executor has no payload store for ${what}`);
   try {
     return await untilStored(() => deps.payloads!.get(ref), {
       giveUpAfterMs: Math.min(deps.finalWriteRetryMs ?? 120_000, 30_000),
       logger: deps.logger,
       jobId: job.id,
-      what: "read the job's prompt from the payload store",
+      what: `read ${what} from the payload store`,
       retryIf: (err) => (err as Error).name !== "PayloadMissingError",
     });
   } catch (err) {
     throw new PayloadUnavailableError(
-      `the job's prompt (${ref.bytes} bytes, object ${ref.object}) could not be read from the payload store: ${(err as Error).message}`,
+      `${what} (${ref.bytes} bytes, object ${ref.object}) could not be read from the payload store: ${(err as Error).message}`,
       { cause: err },
     );
   }

@@ -212,6 +212,77 @@ describe("submit", () => {
     expect(job.submission).not.toHaveProperty("promptRef");
     expect(job.submission.prompt).toBe("begin");
   });
+  it("images: a reference only from the gateway under the caller's prefix; each checked as an image within its size", async () => {
+    const payloads = memoryPayloads();
+    const { service, queue } = setup({}, undefined, POLICY, { payloads });
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(40)]).toString("base64");
+    const refused = async (images: unknown[], admitted = false) =>
+      service
+        .submit({ agent: "general", prompt: "look", images } as never, "tok_a", { admitted })
+        .catch((e: unknown) => e);
+    const ref = { mediaType: "image/png", ref: { object: "incoming/tok_a/i1", bytes: 64 } };
+    expect(await refused([ref])).toMatchObject({
+      status: 400,
+      code: "image_ref_not_allowed",
+      issues: [{ path: "images.0.ref" }],
+    });
+    expect(
+      await refused([{ mediaType: "image/png", ref: { object: "incoming/tok_b/i1", bytes: 64 } }], true),
+    ).toMatchObject({ status: 400, code: "image_ref_not_allowed" });
+    expect(
+      await refused([
+        { mediaType: "image/png", data: png },
+        { mediaType: "image/png", data: Buffer.from("plain text").toString("base64") },
+      ]),
+    ).toMatchObject({ status: 400, code: "invalid_image", issues: [{ path: "images.1.data" }] });
+    expect(
+      await refused(
+        [{ mediaType: "image/png", ref: { object: "incoming/tok_a/i1", bytes: 8_000_000 } }],
+        true,
+      ),
+    ).toMatchObject({ status: 400, code: "image_too_large" });
+    expect(queue.ids).toEqual([]);
+    const { job } = await service.submit(
+      { agent: "general", prompt: "look", images: [{ mediaType: "image/jpeg", data: png }, ref] } as never,
+      "tok_a",
+      { admitted: true },
+    );
+    expect(job.submission.images).toEqual([{ mediaType: "image/jpeg", data: png }, ref]);
+    expect(payloads.objects.size).toBe(0);
+  });
+  it("images too large for the record go to the payload store (before the prompt); the record names them", async () => {
+    const payloads = memoryPayloads();
+    const { service } = setup({ maxRecordBytes: 40_000 }, undefined, POLICY, { payloads });
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.alloc(15_000)]).toString(
+      "base64",
+    );
+    const small = Buffer.from("474946383961", "hex").toString("base64");
+    const { job } = await service.submit(
+      {
+        agent: "general",
+        prompt: "compare",
+        images: [
+          { mediaType: "image/png", data: png },
+          { mediaType: "image/gif", data: small },
+        ],
+      },
+      "tok_a",
+    );
+    expect(job.submission.images).toEqual([
+      { mediaType: "image/png", ref: { object: `jobs/${job.id}/images/0`, bytes: png.length } },
+      { mediaType: "image/gif", ref: { object: `jobs/${job.id}/images/1`, bytes: small.length } },
+    ]);
+    expect(payloads.objects.get(`jobs/${job.id}/images/0`)).toBe(png);
+    // The prompt was small enough to stay.
+    expect(job.promptRef).toBeUndefined();
+    expect(job.submission.prompt).toBe("compare");
+
+    payloads.down = true;
+    const err = await service
+      .submit({ agent: "general", prompt: "again", images: [{ mediaType: "image/png", data: png }] }, "tok_a")
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: "payload_store_unavailable" });
+  });
   it("removes the record when the queue refuses the job (not accepted ⇒ not recorded)", async () => {
     const { service, queue, store } = setup();
     queue.failNext = true;

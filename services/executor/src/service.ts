@@ -8,11 +8,13 @@ import {
   MAX_PROMPT_CHARS,
   ModelNotSupportedError,
   type ModelPolicy,
+  type PayloadRef,
   payloadObjects,
   resolveModel,
 } from "@claude-gateway/contracts";
 import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
 import { type Logger, ServiceError } from "@claude-gateway/service-kit";
+import { imagesProblem, jobImageObject } from "./core/images.js";
 import {
   cancelQueuedJob,
   DEFAULT_MAX_RECORD_BYTES,
@@ -23,6 +25,7 @@ import {
   pageOf,
   recordBytes,
   requestCancel,
+  withImagesByRef,
   withPromptByRef,
 } from "./core/records.js";
 import {
@@ -218,6 +221,12 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
           throw new ServiceError(413, "prompt_too_large", `the prompt takes ${raw.promptRef.bytes} bytes`);
         }
       }
+      const imageIssue = imagesProblem(raw.images, { caller, admitted: opts.admitted === true });
+      if (imageIssue) {
+        throw new BadRequestError(imageIssue.code, `${imageIssue.path}: ${imageIssue.message}`, [
+          { path: imageIssue.path, message: imageIssue.message },
+        ]);
+      }
       const { model, submission } = validate(raw);
       checkAccess(deps.gate.limitsFor(caller), { agent: submission.agent, model });
       const login = deps.login?.();
@@ -268,19 +277,35 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         queueToken: randomUUID(),
         now: deps.clock.now(),
       });
-      // Half of what the bus carries at most: the other half is the reply's, recorded with it. A
-      // prompt that does not fit goes to the payload store, the record keeps its beginning.
+      // Half of what the bus carries at most: the other half is the reply's, recorded with it. What
+      // does not fit goes to the payload store — inline images first, then the prompt (the record
+      // keeps its beginning).
       const maxBytes = Math.floor((limits.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES) / 2);
       if (submission.promptRef) record = withPromptByRef(record, submission.promptRef);
-      else if (recordBytes(record) > maxBytes && deps.payloads) {
+      const payloads = deps.payloads;
+      if (recordBytes(record) > maxBytes && payloads) {
         try {
-          const ref = await deps.payloads.put(payloadObjects.prompt(id), submission.prompt);
-          record = withPromptByRef(record, ref);
+          const inline = (record.submission.images ?? []).flatMap((image, i) =>
+            image.data === undefined ? [] : [{ i, data: image.data }],
+          );
+          if (inline.length > 0) {
+            const refs = new Map<number, PayloadRef>();
+            await Promise.all(
+              inline.map(async ({ i, data }) => refs.set(i, await payloads.put(jobImageObject(id, i), data))),
+            );
+            record = withImagesByRef(record, refs);
+          }
+          if (!record.promptRef && recordBytes(record) > maxBytes) {
+            record = withPromptByRef(
+              record,
+              await payloads.put(payloadObjects.prompt(id), submission.prompt),
+            );
+          }
         } catch (err) {
           await giveBack();
           throw new UnavailableError(
             "payload_store_unavailable",
-            "the payload store did not take the job's prompt (too large for a record)",
+            "the payload store did not take the job's prompt or images (too large for a record)",
             { cause: err },
           );
         }
@@ -291,7 +316,7 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
         throw new ServiceError(
           413,
           "prompt_too_large",
-          `the job (its prompt and settings) takes ${bytes} bytes; at most ${maxBytes} fit (half of what the bus carries, the other half is the reply's)`,
+          `the job (its prompt, images and settings) takes ${bytes} bytes; at most ${maxBytes} fit (half of what the bus carries, the other half is the reply's)`,
         );
       }
       let created: { created: boolean; record: JobRecord };

@@ -223,19 +223,22 @@ export async function startExecutor(
     transcripts: transcriptStore(natsTranscriptBlobs(transcriptsBucket)),
     payloads,
     runClaude,
-    invocationFor: (job) =>
-      agentInvocation(agents.get(job.agent), {
+    invocationFor: (job) => {
+      const s = job.submission;
+      const invocation = agentInvocation(agents.get(job.agent), {
         session:
-          job.submission.session?.kind === "resume"
-            ? { kind: "resume", id: job.submission.session.id }
-            : job.submission.session?.kind === "new"
+          s.session?.kind === "resume"
+            ? { kind: "resume", id: s.session.id, ...(s.session.fork ? { fork: true } : {}) }
+            : s.session?.kind === "new"
               ? { kind: "new" }
               : { kind: "ephemeral" },
         output: "stream-json",
         includePartialMessages: true,
         model: job.model,
-        ...(job.submission.budgetUsd !== undefined ? { maxBudgetUsd: job.submission.budgetUsd } : {}),
-      }),
+        ...(s.budgetUsd !== undefined ? { maxBudgetUsd: s.budgetUsd } : {}),
+      });
+      return s.jsonSchema !== undefined ? { ...invocation, jsonSchema: s.jsonSchema } : invocation;
+    },
     claudeEnv,
     jobEnv,
     prewarm: {

@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { eventually, lastUserText, messagesText, TEST_METRICS_AUTH, text } from "@claude-gateway/testkit";
+import {
+  eventually,
+  imageBlocksOf,
+  lastUserText,
+  messagesText,
+  structuredOutput,
+  TEST_METRICS_AUTH,
+  text,
+} from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningExecutor } from "../src/start.js";
 import { createWorld, submit, type World, waitForJob } from "./harness.js";
@@ -103,6 +111,39 @@ describe("prewarmed CLI processes", () => {
     expect((await waitForJob(ex, second.body.jobId)).status).toBe("succeeded");
     expect(await events("hit")).toBe(hits + 1);
     expect(world.stub.turnRequests().at(-1)!.body.model).toBe("claude-haiku-4-5");
+  });
+
+  it("a job with images takes one (they go in its turn); a job with a JSON schema (a process flag) runs cold", async () => {
+    await eventually(async () => (await clis()).length >= 1, { what: "a prewarmed process" });
+    const hits = await events("hit");
+    const misses = await events("miss");
+    world.stub.enqueue(text("a dot"));
+    const gif = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+    const withImage = await submit(ex, {
+      agent: "assistant",
+      prompt: "[tag:I] what is this?",
+      images: [{ mediaType: "image/gif", data: gif }],
+    });
+    expect(await waitForJob(ex, withImage.body.jobId)).toMatchObject({
+      status: "succeeded",
+      result: { text: "a dot" },
+    });
+    expect(await events("hit")).toBe(hits + 1);
+    const req = world.stub.turnRequests().find((r) => lastUserText(r.body).includes("[tag:I]"))!;
+    expect(imageBlocksOf(req.body).map((b) => b.source.data)).toEqual([gif]);
+
+    world.stub.enqueue(structuredOutput({ answer: 42 }));
+    const schema = await submit(ex, {
+      agent: "assistant",
+      prompt: "[tag:S] the answer?",
+      jsonSchema: { type: "object", properties: { answer: { type: "integer" } }, required: ["answer"] },
+    });
+    expect(await waitForJob(ex, schema.body.jobId)).toMatchObject({
+      status: "succeeded",
+      result: { structuredOutput: { answer: 42 } },
+    });
+    expect(await events("hit")).toBe(hits + 1);
+    expect(await events("miss")).toBe(misses);
   });
 
   it("a stopped executor leaves no prewarmed process and no pool home behind", async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { resolveClaudeBin } from "@claude-gateway/claude";
 import {
   createTempRepo,
+  imageBlocksOf,
   messagesText,
   TEST_AUTH,
   TEST_METRICS_AUTH,
@@ -239,6 +240,24 @@ describe.skipIf(!isRoot)("a non-root executor with a root runner beside it", () 
     expect(second.status).toBe("succeeded");
     const resumed = world.stub.turnRequests().find((r) => messagesText(r.body).includes("[tag:R2]"));
     expect(messagesText(resumed!.body)).toContain("remember the word walnut");
+  });
+
+  it("a job's images cross the socket with its prompt: one stream-json line on the CLI's stdin", async () => {
+    world.stub.reset();
+    world.stub.setHandler((req) =>
+      messagesText(req.body).includes("[tag:IMG]") ? text("seen through the runner") : undefined,
+    );
+    const gif = "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
+    const job = await finished(
+      await submit({
+        agent: "recruiter-triage",
+        prompt: "[tag:IMG] what is it?",
+        images: [{ mediaType: "image/gif", data: gif }],
+      }),
+    );
+    expect(job).toMatchObject({ status: "succeeded", result: { text: "seen through the runner" } });
+    const req = world.stub.turnRequests().find((r) => messagesText(r.body).includes("[tag:IMG]"));
+    expect(imageBlocksOf(req!.body).map((b) => b.source.data)).toEqual([gif]);
   });
 
   it("only the executor's user can talk to the runner", async () => {

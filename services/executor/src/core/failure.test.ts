@@ -4,7 +4,10 @@ import {
   ClaudeBudgetExceededError,
   ClaudeCancelledError,
   ClaudeCrashedError,
+  ClaudeInvalidRequestError,
+  ClaudePromptTooLongError,
   ClaudeSessionNotFoundError,
+  ClaudeStructuredOutputError,
   ClaudeTimeoutError,
 } from "@claude-gateway/claude";
 import { describe, expect, it } from "vitest";
@@ -19,6 +22,15 @@ describe("failureOutcome", () => {
     ["budget", new ClaudeBudgetExceededError("over"), "failed", "budget_exceeded"],
     ["resume", new ClaudeSessionNotFoundError("s"), "failed", "session_not_found"],
     ["crash", new ClaudeCrashedError(1, undefined, ""), "failed", "crashed"],
+    ["schema refused", new ClaudeInvalidRequestError("--json-schema is not…"), "failed", "invalid_request"],
+    ["context", new ClaudePromptTooLongError("Prompt is too long"), "failed", "prompt_too_long"],
+    ["prose", new ClaudeStructuredOutputError("no object"), "failed", "structured_output_missing"],
+    [
+      "an image by reference that is none",
+      Object.assign(new Error("images.0: not an image"), { name: "InvalidImageError" }),
+      "failed",
+      "invalid_request",
+    ],
     [
       "workspace",
       Object.assign(new Error("no key"), { name: "WorkspaceError", reason: "git_crypt_key_missing" }),

@@ -9,6 +9,9 @@ const REASONS: Record<string, JobFailureReason> = {
   budget_exceeded: "budget_exceeded",
   max_turns: "max_turns",
   session_not_found: "session_not_found",
+  invalid_request: "invalid_request",
+  prompt_too_long: "prompt_too_long",
+  structured_output_missing: "structured_output_missing",
   execution_error: "execution_error",
   crashed: "crashed",
   timeout: "timeout",
@@ -33,6 +36,9 @@ export function failureOutcome(
   }
   if ((err as Error)?.name === "PayloadUnavailableError") {
     return { status: "failed", reason: "payload_unavailable", message: (err as Error).message };
+  }
+  if ((err as Error)?.name === "InvalidImageError") {
+    return { status: "failed", reason: "invalid_request", message: (err as Error).message };
   }
   if (typeof code === "string" && (err as Error).name === "WorkspaceError") {
     return { status: "failed", reason: "workspace_error", message: `${code}: ${(err as Error).message}` };

@@ -19,6 +19,16 @@ describe("prewarmKeyOf", () => {
     ).toBeUndefined();
     expect(prewarmKeyOf({}, { name: "general", profile: "tools" }, "m")).toBeUndefined();
   });
+  it("never a job with a JSON schema (a process flag); images are no obstacle (they go in the turn)", () => {
+    expect(prewarmKeyOf({ jsonSchema: { type: "object" } }, noTools, "m")).toBeUndefined();
+    expect(
+      prewarmKeyOf(
+        { images: [{ mediaType: "image/png", data: "iVBORw0KGgo=" }] } as Parameters<typeof prewarmKeyOf>[0],
+        noTools,
+        "m",
+      ),
+    ).toBe(keyOf("assistant", "m"));
+  });
 });
 
 describe("touchKey and shortfall", () => {

@@ -9,14 +9,21 @@ import type { JobSubmission } from "@claude-gateway/contracts";
  * stateless job of a no-tools agent: no repository, no session; a no-tools turn is one API message,
  * and the CLI checks `--max-budget-usd` only after a message, so a cap could not stop it anyway
  * (admission's budget check is the guard, as for a capped cold run of such an agent).
+ *
+ * Images are no obstacle: they travel in the turn's user message, as the prompt does. A JSON
+ * schema is: `--json-schema` is a process flag. Keying processes by schema would not help either:
+ * schemas come with the request (a caller's response format), so a key per schema would rarely be
+ * hit again, and each would push a common agent-and-model key out of the `PREWARM_MAX_KEYS` kept.
+ * Such jobs run cold (and count as no `miss`: they never ask the pool).
  */
 export function prewarmKeyOf(
-  submission: Pick<JobSubmission, "repo" | "session">,
+  submission: Pick<JobSubmission, "repo" | "session" | "jsonSchema">,
   agent: { name: string; profile: "no-tools" | "tools" },
   model: string,
 ): string | undefined {
   if (agent.profile !== "no-tools") return undefined;
   if (submission.repo !== undefined || submission.session !== undefined) return undefined;
+  if (submission.jsonSchema !== undefined) return undefined;
   return keyOf(agent.name, model);
 }
 

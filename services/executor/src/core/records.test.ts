@@ -16,6 +16,8 @@ import {
   reissueToken,
   requeueJob,
   startJob,
+  wholeResult,
+  withImagesByRef,
   withPromptByRef,
   withResultByRef,
 } from "./records.js";
@@ -243,5 +245,79 @@ describe("text by reference", () => {
     const byRef = withPromptByRef(rec, ref);
     expect(byRef.submission).toEqual({ agent: "general", prompt: "q".repeat(1000) });
     expect(byRef.promptRef).toEqual(ref);
+  });
+});
+
+describe("structured output and the record's size", () => {
+  const structured = (value: unknown) => {
+    const out = success(JSON.stringify(value));
+    return { ...out, result: { ...out.result, structuredOutput: value, stopReason: "tool_use" } };
+  };
+  it("counts like the text it is: a large one does not fit, and by reference it leaves the record with the text", () => {
+    const small = structured({ city: "Sofia" });
+    expect(finishWithin(running(), small, at(1), 10_000)).toMatchObject({
+      status: "succeeded",
+      result: { structuredOutput: { city: "Sofia" }, stopReason: "tool_use" },
+    });
+    // 6 000 characters of object: the text alone would fit, the text and the object would not.
+    const big = structured({ items: "y".repeat(6_000) });
+    expect(finishFits(running(), big, at(1), 10_000)).toBe(false);
+    expect(finishWithin(running(), big, at(1), 10_000)).toMatchObject({
+      error: { reason: "result_too_large" },
+    });
+    const ref = { object: "jobs/j1/result", bytes: big.result.text.length };
+    const byRef = withResultByRef(big, ref);
+    expect(finishFits(running(), byRef, at(1), 10_000)).toBe(true);
+    expect(byRef).toMatchObject({ result: { textRef: ref, stopReason: "tool_use" } });
+    expect(byRef.status === "succeeded" && "structuredOutput" in byRef.result).toBe(false);
+  });
+  it("wholeResult: the whole text, and for a job with a schema the object back from it", () => {
+    const recorded = {
+      text: '{"items":"yy',
+      textRef: { object: "o", bytes: 15 },
+      sessionId: "s",
+      numTurns: 1,
+      permissionDenials: 0,
+    };
+    const text = '{"items":"yyy"}';
+    expect(wholeResult(recorded, text, true)).toEqual({
+      ...recorded,
+      text,
+      structuredOutput: { items: "yyy" },
+    });
+    expect(wholeResult(recorded, text, false)).toEqual({ ...recorded, text });
+    // One the record kept is left as it is; a text that is no JSON adds nothing.
+    expect(wholeResult({ ...recorded, structuredOutput: { a: 1 } }, text, true).structuredOutput).toEqual({
+      a: 1,
+    });
+    expect(wholeResult(recorded, "prose", true)).toEqual({ ...recorded, text: "prose" });
+  });
+});
+
+describe("images by reference", () => {
+  it("replaces the inline data of the given images by their references, keeping order and media types", () => {
+    const rec: JobRecord = {
+      ...queued(),
+      submission: {
+        agent: "general",
+        prompt: "p",
+        images: [
+          { mediaType: "image/png", data: "AAAA" },
+          { mediaType: "image/gif", ref: { object: "incoming/svc/g", bytes: 8 } },
+          { mediaType: "image/jpeg", data: "BBBB" },
+        ],
+      },
+    };
+    const refs = new Map([
+      [0, { object: "jobs/j1/images/0", bytes: 4 }],
+      [2, { object: "jobs/j1/images/2", bytes: 4 }],
+    ]);
+    expect(withImagesByRef(rec, refs).submission.images).toEqual([
+      { mediaType: "image/png", ref: { object: "jobs/j1/images/0", bytes: 4 } },
+      { mediaType: "image/gif", ref: { object: "incoming/svc/g", bytes: 8 } },
+      { mediaType: "image/jpeg", ref: { object: "jobs/j1/images/2", bytes: 4 } },
+    ]);
+    expect(withImagesByRef(rec, new Map())).toBe(rec);
+    expect(withImagesByRef(queued(), refs)).toEqual(queued());
   });
 });

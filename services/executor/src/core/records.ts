@@ -165,10 +165,52 @@ export function withPromptByRef(rec: JobRecord, ref: PayloadRef): JobRecord {
   return { ...rec, submission: { ...submission, prompt: previewOf(rec.submission.prompt) }, promptRef: ref };
 }
 
-/** A successful end whose reply lives in the payload store: its beginning and the reference. */
+/**
+ * A record whose inline images (by index) live in the payload store: each keeps its media type
+ * and names its object instead of carrying its data.
+ */
+export function withImagesByRef(rec: JobRecord, refs: ReadonlyMap<number, PayloadRef>): JobRecord {
+  const images = rec.submission.images;
+  if (!images || refs.size === 0) return rec;
+  return {
+    ...rec,
+    submission: {
+      ...rec.submission,
+      images: images.map((image, i) => {
+        const ref = refs.get(i);
+        return ref === undefined ? image : { mediaType: image.mediaType, ref };
+      }),
+    },
+  };
+}
+
+/**
+ * A successful end whose reply lives in the payload store: its beginning and the reference. A
+ * structured output leaves the record with it: the reply is that object's JSON text, so it is as
+ * large, and whoever reads the reply whole has it (`wholeResult`).
+ */
 export function withResultByRef(outcome: FinishOutcome, ref: PayloadRef): FinishOutcome {
   if (outcome.status !== "succeeded") return outcome;
-  return { ...outcome, result: { ...outcome.result, text: previewOf(outcome.result.text), textRef: ref } };
+  const { structuredOutput: _inTheReply, ...result } = outcome.result;
+  return { ...outcome, result: { ...result, text: previewOf(result.text), textRef: ref } };
+}
+
+/**
+ * A recorded result with its whole reply (read from the payload store): `text` whole, and the
+ * structured output of a job with a JSON schema back from that text, where the record left it out.
+ */
+export function wholeResult(
+  result: NonNullable<JobRecord["result"]>,
+  text: string,
+  structured: boolean,
+): NonNullable<JobRecord["result"]> {
+  const whole = { ...result, text };
+  if (!structured || result.structuredOutput !== undefined) return whole;
+  try {
+    return { ...whole, structuredOutput: JSON.parse(text) as unknown };
+  } catch {
+    return whole;
+  }
 }
 
 /**
