@@ -223,6 +223,60 @@ describe("app: non-streaming completions", () => {
     expect(executor.submissions[0]).toMatchObject({ repo: "https://git.example/infra.git", ref: "main" });
   });
 
+  it("hands images and a response schema to the job, and answers the structured output", async () => {
+    const { executor, post } = setup();
+    const schema = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
+    script(executor, (id) =>
+      executor.finish(id, {
+        status: "succeeded",
+        result: {
+          text: '{"n":2}',
+          sessionId: "s",
+          numTurns: 1,
+          permissionDenials: 0,
+          structuredOutput: { n: 2 },
+        },
+      }),
+    );
+    const res = await post(
+      chat({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "How many?" },
+              { type: "image_url", image_url: { url: "data:image/png;base64,QUJD" } },
+            ],
+          },
+        ],
+        response_format: { type: "json_schema", json_schema: { name: "count", schema } },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect((await json(res)).choices[0].message.content).toBe('{"n":2}');
+    expect(executor.submissions[0]).toMatchObject({
+      prompt: "How many?\n[image 1]",
+      images: [{ mediaType: "image/png", data: "QUJD" }],
+      jsonSchema: schema,
+    });
+  });
+
+  it("tells SDKs not to retry a job that failed for good (x-should-retry: false)", async () => {
+    const { executor, post } = setup();
+    script(executor, (id) =>
+      executor.finish(id, { status: "failed", error: { reason: "budget_exceeded", message: "over" } }),
+    );
+    const res = await post(chat());
+    expect(res.status).toBe(503);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    script(executor, (id) =>
+      executor.finish(id, { status: "failed", error: { reason: "upstream_error", message: "529" } }),
+    );
+    const transient = await post(chat());
+    expect(transient.status).toBe(503);
+    expect(transient.headers.get("x-should-retry")).toBeNull();
+  });
+
   it("runs the default model when none is named, and says so", async () => {
     const { executor, post } = setup();
     script(executor, (id) => executor.succeed(id, ["ok"]));
@@ -281,11 +335,25 @@ describe("app: non-streaming completions", () => {
     ["n = 2", chat({ n: 2 }), undefined, 400, { code: "unsupported_parameter", param: "n" }],
     ["tools", chat({ tools: [{ type: "function" }] }), undefined, 400, { param: "tools" }],
     [
-      "an image",
+      "an image URL that is not a URL",
       chat({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "u" } }] }] }),
       undefined,
       400,
-      { param: "messages[0].content[0].type" },
+      { code: "invalid_image_url", param: "messages[0].content[0].image_url.url" },
+    ],
+    [
+      "an image URL of a host not allowed (none is by default)",
+      chat({
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "image_url", image_url: { url: "http://169.254.169.254/x.png" } }],
+          },
+        ],
+      }),
+      undefined,
+      400,
+      { code: "image_url_not_allowed", param: "messages[0].content[0].image_url.url" },
     ],
     ["an unknown field", chat({ foo: 1 }), undefined, 400, { code: "unknown_parameter", param: "foo" }],
   ])("refuses %s without submitting", async (_name, body, headers, status, error) => {

@@ -7,22 +7,26 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "pino";
+import { type ImageResolver, imageResolver } from "./adapters/image-fetch.js";
 import { errorStyleOf, renderError } from "./core/error-style.js";
 import {
   CallerLimitError,
   fromAuthFailure,
   InternalError,
+  JobFailedError,
   PayloadTooLargeError,
   RouteNotFoundError,
   toClientError,
 } from "./core/errors.js";
 import type { AppEnv } from "./http.js";
 import { InFlight } from "./inflight.js";
-import type { JobSettings } from "./job-request.js";
+import type { JobRequestDeps, JobSettings } from "./job-request.js";
 import type { Metrics } from "./metrics.js";
 import type { Executor } from "./ports.js";
 import { chatRoutes } from "./routes/chat.js";
+import { messagesRoutes } from "./routes/messages.js";
 import { modelRoutes } from "./routes/models.js";
+import { responseRoutes } from "./routes/responses.js";
 
 export interface AppDeps {
   executor: Executor;
@@ -45,6 +49,8 @@ export interface AppDeps {
   holdMs?: number;
   now?: () => Date;
   newId?: () => string;
+  /** Default: inline images only (no URL is fetched). */
+  images?: ImageResolver;
   /** Default 4 MiB: a prompt may hold a million characters. */
   maxBodyBytes?: number;
 }
@@ -73,21 +79,23 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  v1.route(
-    "/",
-    chatRoutes({
-      executor: deps.executor,
-      gate: deps.gate,
-      models: deps.models,
-      job: deps.job,
-      metrics: deps.metrics,
-      inflight: deps.inflight ?? new InFlight(),
-      idleMs: deps.idleMs ?? 15_000,
-      holdMs: deps.holdMs ?? 5_000,
-      now,
-      newId: deps.newId ?? randomUUID,
-    }),
-  );
+  // What every API's requests share: each is one executor job.
+  const jobs: JobRequestDeps = {
+    executor: deps.executor,
+    gate: deps.gate,
+    models: deps.models,
+    job: deps.job,
+    metrics: deps.metrics,
+    inflight: deps.inflight ?? new InFlight(),
+    idleMs: deps.idleMs ?? 15_000,
+    holdMs: deps.holdMs ?? 5_000,
+    now,
+    newId: deps.newId ?? randomUUID,
+    images: deps.images ?? imageResolver({ allowlist: [] }),
+  };
+  v1.route("/", chatRoutes(jobs));
+  v1.route("/", messagesRoutes(jobs));
+  v1.route("/", responseRoutes(jobs));
   v1.route("/", modelRoutes({ models: deps.models, created: Math.floor(now().getTime() / 1000) }));
   // Not an OpenAI route: the caller's limits and what it used today (an admin's: everyone's).
   v1.get("/usage", usageHandler(deps.gate));
@@ -107,7 +115,9 @@ export function createApp(deps: AppDeps) {
     else if (error.status >= 500)
       c.get("log")?.warn({ err: error.message, code: error.code }, "request failed");
     if ("retryAfterSeconds" in error) c.header("Retry-After", String(error.retryAfterSeconds));
-    if (error instanceof CallerLimitError && !error.worthRetrying) c.header("x-should-retry", "false");
+    if ((error instanceof CallerLimitError || error instanceof JobFailedError) && !error.worthRetrying) {
+      c.header("x-should-retry", "false");
+    }
     const { status, body } = renderError(errorStyleOf(c.req.path), error);
     return c.json(body, status as ContentfulStatusCode);
   });

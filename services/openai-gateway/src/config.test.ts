@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       GATEWAY_AGENT: "assistant",
       GATEWAY_BUDGET_USD: 2,
       GATEWAY_TIMEOUT_SECONDS: 900,
+      IMAGE_FETCH_ALLOWLIST: [],
       LOG_LEVEL: "info",
       SHUTDOWN_GRACE_SECONDS: 30,
     });
@@ -45,6 +46,7 @@ describe("loadConfig", () => {
       LOG_LEVEL: "silent",
       SHUTDOWN_GRACE_SECONDS: "0",
       CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
+      IMAGE_FETCH_ALLOWLIST: " img.example , cdn.example:8443,",
     });
     expect(config.env).toMatchObject({
       PORT: 0,
@@ -52,6 +54,7 @@ describe("loadConfig", () => {
       CALLER_POLICY_FILE: "/etc/claude-gateway/policy.yaml",
       GATEWAY_BUDGET_USD: 0.5,
       GATEWAY_TIMEOUT_SECONDS: 60,
+      IMAGE_FETCH_ALLOWLIST: ["img.example", "cdn.example:8443"],
     });
     expect(config.models).toEqual({ supported: ["claude-haiku-4-5"], defaultModel: "claude-haiku-4-5" });
     // No credentials is a valid configuration: every request is then refused with 503.

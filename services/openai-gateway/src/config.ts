@@ -27,6 +27,19 @@ export const GatewayEnv = z
      */
     GATEWAY_REPO: JobSubmission.shape.repo,
     GATEWAY_REF: JobSubmission.shape.ref,
+    /**
+     * Hosts (exact names, optionally `host:port`), comma-separated, that image URLs may be fetched
+     * from; empty (the default): only inline (data URL / base64) images are taken.
+     */
+    IMAGE_FETCH_ALLOWLIST: z
+      .string()
+      .default("")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((h) => h.trim())
+          .filter((h) => h !== ""),
+      ),
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
     /** On SIGTERM, how long open requests may finish before they are cut (and their jobs cancelled). */
     SHUTDOWN_GRACE_SECONDS: int(30, 0),

@@ -10,7 +10,9 @@ import type { PolicyGate, Ticket } from "@claude-gateway/policy";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Logger } from "pino";
+import type { ImageResolver } from "./adapters/image-fetch.js";
 import { InvalidRequestError, ModelNotFoundError } from "./core/errors.js";
+import type { RequestImage } from "./core/images.js";
 import type { AppEnv } from "./http.js";
 import type { InFlight } from "./inflight.js";
 import { startJobRun } from "./job-run.js";
@@ -54,6 +56,8 @@ export interface JobRequestDeps {
   holdMs: number;
   now: () => Date;
   newId: () => string;
+  /** Turns the images a request names into the job's (fetching allowlisted URLs). */
+  images: ImageResolver;
 }
 
 /** A validated request of any of the gateway's APIs, as the job it becomes. */
@@ -64,7 +68,14 @@ export interface PreparedRequest<Frame> {
   /** The agent asked for (metadata or header), already a valid name; else the gateway's default. */
   agent: string | undefined;
   /** What the job runs: the prompt and whatever else the request carries. */
-  job: Pick<JobSubmission, "prompt" | "images" | "jsonSchema" | "session">;
+  job: Pick<JobSubmission, "prompt" | "jsonSchema" | "session">;
+  /**
+   * The request's images, in the order of their `[image n]` markers in the prompt; resolved
+   * (decoded, or fetched from an allowlisted host) only once the request is admitted.
+   */
+  images?: RequestImage[];
+  /** The request's field that holds the conversation (for a prompt too long): `messages`, `input`. */
+  promptParam?: string;
   /** The job's own id prefix (the client's API): `oai`, `msg`, `resp`. */
   idPrefix: string;
   /** The non-streamed answer of a finished job; throws the client's error for a failed one. */
@@ -133,7 +144,7 @@ export async function serveJobRequest<Frame>(
     if (req.job.prompt.length > MAX_PROMPT_CHARS) {
       throw new InvalidRequestError(
         `The conversation is ${req.job.prompt.length} characters as a prompt; the limit is ${MAX_PROMPT_CHARS}.`,
-        "messages",
+        req.promptParam ?? "messages",
         "context_length_exceeded",
       );
     }
@@ -145,6 +156,10 @@ export async function serveJobRequest<Frame>(
       model,
       leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
     });
+    // Fetching a remote image costs the gateway: only for a request its caller may make.
+    const images = req.images?.length
+      ? await Promise.all(req.images.map((image) => deps.images(image.source, image.param)))
+      : undefined;
     const uuid = deps.newId();
     const repo = deps.job.repo;
     const run = await startJobRun(
@@ -154,6 +169,7 @@ export async function serveJobRequest<Frame>(
         id: `${req.idPrefix}-${uuid}`,
         agent,
         ...withoutUndefined(req.job),
+        ...(images ? { images } : {}),
         model,
         budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
         timeoutSeconds: deps.job.timeoutSeconds,

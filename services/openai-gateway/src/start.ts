@@ -17,6 +17,7 @@ import {
 } from "@claude-gateway/service-kit";
 import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
+import { imageResolver } from "./adapters/image-fetch.js";
 import { natsExecutor } from "./adapters/nats-executor.js";
 import { createApp, onAuthError } from "./app.js";
 import type { GatewayConfig } from "./config.js";
@@ -68,6 +69,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       ref: env.GATEWAY_REF,
     },
     metricsToken: config.metricsToken,
+    images: imageResolver({ allowlist: env.IMAGE_FETCH_ALLOWLIST }),
     readiness: readinessOf(() => natsProblem(nc)),
     inflight,
     ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),

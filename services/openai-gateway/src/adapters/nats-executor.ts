@@ -20,6 +20,19 @@ import type { CallerJobRef, Executor, JobEvents } from "../ports.js";
  * authenticated: every subject names the caller (`agent.v1.jobs.admit.<principal>`, …). Submissions
  * go to the admit subject: this gateway already checked and counted them against the caller's policy.
  */
+/**
+ * A structured reply too large for the record is stored as its JSON text only (the record then holds
+ * no `structuredOutput`): the object is that text, parsed.
+ */
+function structuredFrom(job: JobRecord, text: string): { structuredOutput?: unknown } {
+  if (!job.submission.jsonSchema || job.result?.structuredOutput !== undefined) return {};
+  try {
+    return { structuredOutput: JSON.parse(text) };
+  } catch {
+    return {};
+  }
+}
+
 export function natsExecutor(
   nc: NatsConnection,
   opts: { requestTimeoutMs?: number; payloads?: Payloads } = {},
@@ -43,25 +56,44 @@ export function natsExecutor(
         },
       );
     });
-    return { ...job, result: { ...job.result, text } };
+    return { ...job, result: { ...job.result, text, ...structuredFrom(job, text) } };
   };
   return {
     async submit(submission) {
       const { caller, ...inline } = submission;
       let payload: typeof inline = inline;
-      // Measured as it travels, JSON-escaped: a prompt of control characters takes 6 bytes for each.
-      if (opts.payloads && Buffer.byteLength(JSON.stringify(inline.prompt)) > maxInlinePromptBytes) {
+      const store = async (text: string, what: string) => {
         const object = payloadObjects.incoming(caller, randomUUID());
-        const promptRef = await opts.payloads.put(object, inline.prompt).catch((err: unknown) => {
+        return opts.payloads!.put(object, text).catch((err: unknown) => {
           throw new UnavailableError(
             "payload_store_unavailable",
-            "The prompt could not be stored for the executor.",
+            `The ${what} could not be stored for the executor.`,
             {
               cause: err,
             },
           );
         });
-        payload = { ...inline, prompt: previewOf(inline.prompt), promptRef };
+      };
+      // Images travel through the payload store as soon as the job would not fit a message with them
+      // inline (one image alone can be 5 MB).
+      if (
+        opts.payloads &&
+        payload.images &&
+        Buffer.byteLength(JSON.stringify(payload)) > maxInlinePromptBytes
+      ) {
+        const images = await Promise.all(
+          payload.images.map(async (image) =>
+            image.data === undefined
+              ? image
+              : { mediaType: image.mediaType, ref: await store(image.data, "image") },
+          ),
+        );
+        payload = { ...payload, images };
+      }
+      // Measured as it travels, JSON-escaped: a prompt of control characters takes 6 bytes for each.
+      if (opts.payloads && Buffer.byteLength(JSON.stringify(payload.prompt)) > maxInlinePromptBytes) {
+        const promptRef = await store(payload.prompt, "prompt");
+        payload = { ...payload, prompt: previewOf(payload.prompt), promptRef };
       }
       const reply = await request(nc, {
         subject: subjects.jobs.admit(caller),

@@ -140,3 +140,34 @@ describe("createChunker", () => {
     expect(() => chunker.finish(failedJob("timed_out", "timeout"))).toThrow(JobTimedOutError);
   });
 });
+
+describe("createChunker with a schema (structured output)", () => {
+  const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+  const structured = jobRecord({
+    result: {
+      text: '{"city":"Sofia"}',
+      sessionId: "s",
+      numTurns: 2,
+      permissionDenials: 0,
+      structuredOutput: { city: "Sofia" },
+    },
+  });
+
+  it("sends no prose on the way, then the object whole, then finish_reason and usage", () => {
+    const chunker = createChunker({ ...ctx, includeUsage: true, schema });
+    const live = [running, text("Let me answer "), toolUse, text("in JSON.")].flatMap((e) => chunker.push(e));
+    expect(live).toEqual([]);
+    expect(chunker.hasContent).toBe(false);
+    expect(shape(chunker.finish(structured))).toEqual([
+      { role: "assistant" },
+      { content: '{"city":"Sofia"}' },
+      { finish: "stop" },
+      { usage: CHAT_USAGE },
+    ]);
+  });
+
+  it("throws when the job gave prose instead of the object", () => {
+    const chunker = createChunker({ ...ctx, includeUsage: false, schema });
+    expect(() => chunker.finish(jobRecord())).toThrow(/without the structured output/);
+  });
+});

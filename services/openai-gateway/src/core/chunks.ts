@@ -2,6 +2,7 @@ import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
 import { type ChatUsage, type CompletionContext, usageFrom } from "./completion.js";
 import { fromFinishedJob } from "./errors.js";
 import { createStopScanner } from "./stop.js";
+import { type JsonSchema, structuredAnswer } from "./structured.js";
 
 export interface ChatCompletionChunk {
   id: string;
@@ -20,6 +21,11 @@ export interface ChatCompletionChunk {
 
 export interface ChunkContext extends CompletionContext {
   includeUsage: boolean;
+  /**
+   * Structured output: the answer is the object the agent gives at the end, sent whole when the
+   * job ends; the text the agent writes on the way (prose around the object) is not part of it.
+   */
+  schema?: JsonSchema | undefined;
 }
 
 /** Text after tool activity starts a new paragraph: the agent's turns otherwise run together. */
@@ -73,6 +79,22 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
     return [...open(), chunk({ content: text })];
   };
   const content = (text: string) => emit(scanner.push(text));
+  /** `finish_reason`, then usage when asked. */
+  const closing = (job: JobRecord): ChatCompletionChunk[] => [
+    chunk({}, "stop"),
+    ...(ctx.includeUsage
+      ? [
+          {
+            id: ctx.id,
+            object: "chat.completion.chunk" as const,
+            created: ctx.created,
+            model: ctx.model,
+            choices: [],
+            usage: usageFrom(job.usage),
+          },
+        ]
+      : []),
+  ];
 
   return {
     get hasContent() {
@@ -85,7 +107,7 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
         turnText = "";
         return [];
       }
-      if (event.type !== "text" || event.delta === "") return [];
+      if (event.type !== "text" || event.delta === "" || ctx.schema) return [];
       const separator = afterTool && sentAny ? TURN_SEPARATOR : "";
       afterTool = false;
       sentAny = true;
@@ -94,22 +116,13 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
     },
     finish(job) {
       if (job.status !== "succeeded" || !job.result) throw fromFinishedJob(job);
+      if (ctx.schema) return [...open(), ...emit(structuredAnswer(job, ctx.schema)), ...closing(job)];
       const answer = job.result.text;
       // Events are not durable: if some were missed, send the part of the answer still missing.
       const missing = answer.startsWith(turnText) ? answer.slice(turnText.length) : "";
       const out = [...open(), ...(missing ? content(missing) : [])];
       out.push(...emit(scanner.flush()));
-      out.push(chunk({}, "stop"));
-      if (ctx.includeUsage) {
-        out.push({
-          id: ctx.id,
-          object: "chat.completion.chunk",
-          created: ctx.created,
-          model: ctx.model,
-          choices: [],
-          usage: usageFrom(job.usage),
-        });
-      }
+      out.push(...closing(job));
       return out;
     },
   };

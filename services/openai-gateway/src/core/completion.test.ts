@@ -60,3 +60,21 @@ describe("completionFromJob", () => {
     expect(thrown).toMatchObject({ status, code });
   });
 });
+
+describe("completionFromJob with a schema", () => {
+  const schema = { type: "object", properties: { n: { type: "integer" } }, required: ["n"] };
+  const withOutput = (structuredOutput: unknown) =>
+    jobRecord({
+      result: { text: "ignored prose", sessionId: "s", numTurns: 1, permissionDenials: 0, structuredOutput },
+    });
+
+  it("answers the structured output as JSON, not the text", () => {
+    const completion = completionFromJob(ctx, withOutput({ n: 3 }), [], schema);
+    expect(completion.choices[0]?.message.content).toBe('{"n":3}');
+  });
+
+  it("refuses an output the schema does not take, and a missing one", () => {
+    expect(() => completionFromJob(ctx, withOutput({ n: "three" }), [], schema)).toThrow(/not valid/);
+    expect(() => completionFromJob(ctx, jobRecord(), [], schema)).toThrow(/without the structured output/);
+  });
+});

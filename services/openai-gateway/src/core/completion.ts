@@ -1,6 +1,7 @@
 import type { JobRecord, TokenUsage } from "@claude-gateway/contracts";
 import { fromFinishedJob } from "./errors.js";
 import { truncateAtStop } from "./stop.js";
+import { type JsonSchema, structuredAnswer } from "./structured.js";
 
 /** OpenAI's usage object. Cached prompt tokens are reported as OpenAI does, as a detail. */
 export interface ChatUsage {
@@ -56,14 +57,18 @@ export function usageFrom(usage: TokenUsage | undefined): ChatUsage {
 
 /**
  * The chat completion of a finished job; a job that did not succeed throws the error the client
- * gets instead. The answer is the CLI's result: the agent's final message.
+ * gets instead. The answer is the CLI's result: the agent's final message, or with a `schema` its
+ * structured output (checked against the schema) as JSON.
  */
 export function completionFromJob(
   ctx: CompletionContext,
   job: JobRecord,
   stop: readonly string[] = [],
+  schema?: JsonSchema,
 ): ChatCompletion {
   if (job.status !== "succeeded" || !job.result) throw fromFinishedJob(job);
+  // Structured output is the object the agent gave, as JSON (stop sequences do not cut it).
+  const content = schema ? structuredAnswer(job, schema) : truncateAtStop(job.result.text, stop);
   return {
     id: ctx.id,
     object: "chat.completion",
@@ -72,7 +77,7 @@ export function completionFromJob(
     choices: [
       {
         index: 0,
-        message: { role: "assistant", content: truncateAtStop(job.result.text, stop), refusal: null },
+        message: { role: "assistant", content, refusal: null },
         logprobs: null,
         // The CLI does not say when an answer hit its token limit, so every answer ends as "stop".
         finish_reason: "stop",

@@ -39,7 +39,9 @@ describe("anthropicAnswer", () => {
   ])("%o → %i %s", (err, status, type) => {
     const answer = anthropicAnswer(err);
     expect(answer.status).toBe(status);
-    expect(answer.body).toEqual({ type: "error", error: { type, message: err.message, code: err.code } });
+    // Anthropic's errors have no `param`: the message names it (`messages: …`), as Anthropic's own do.
+    const message = err.param ? `${err.param}: ${err.message}` : err.message;
+    expect(answer.body).toEqual({ type: "error", error: { type, message, code: err.code } });
   });
 
   it("renders OpenAI's shape unchanged for the OpenAI style", () => {

@@ -23,7 +23,10 @@ export interface AnthropicErrorBody {
  */
 export function anthropicAnswer(err: GatewayError): { status: number; body: AnthropicErrorBody } {
   const [status, type] = ANTHROPIC[err.status] ?? [500, "api_error"];
-  const error: AnthropicErrorBody["error"] = { type, message: err.message };
+  // Anthropic's error has no `param`: a message that does not say where the problem is gets it in front.
+  const message =
+    err.param && !err.message.includes(err.param) ? `${err.param}: ${err.message}` : err.message;
+  const error: AnthropicErrorBody["error"] = { type, message };
   if (err.code) error.code = err.code;
   return { status, body: { type: "error", error } };
 }

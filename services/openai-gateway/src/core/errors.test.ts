@@ -22,6 +22,7 @@ import {
   fromFinishedJob,
   type GatewayError,
   InvalidRequestError,
+  JobFailedError,
   QueueFullError,
   toClientError,
 } from "./errors.js";
@@ -200,6 +201,43 @@ describe("fromFinishedJob", () => {
     expect(err.status).toBe(status);
     expect(err.body().error).toMatchObject({ type: "api_error", code, param: null });
     expect(err.message).toMatch(message);
+  });
+});
+
+describe("JobFailedError.worthRetrying", () => {
+  it.each([
+    ["upstream_error", true],
+    ["executor_lost", true],
+    ["crashed", true],
+    ["structured_output_missing", true],
+    ["budget_exceeded", false],
+    ["max_turns", false],
+    ["claude_not_authenticated", false],
+    ["execution_error", false],
+    ["failed", false],
+  ])("%s → %s", (reason, worth) => {
+    expect(new JobFailedError("j", reason, "m").worthRetrying).toBe(worth);
+  });
+});
+
+describe("fromFinishedJob: the request's own fault", () => {
+  it.each<[string, ReturnType<typeof failedJob>, string, string | null]>([
+    [
+      "a conversation longer than the context window",
+      failedJob("failed", "prompt_too_long", "Prompt is too long"),
+      "context_length_exceeded",
+      "messages",
+    ],
+    [
+      "a request the CLI refused",
+      failedJob("failed", "invalid_request", "--json-schema is not a valid JSON Schema"),
+      "invalid_request",
+      null,
+    ],
+  ])("%s is a 400", (_name, job, code, param) => {
+    const err = fromFinishedJob(job);
+    expect(err.status).toBe(400);
+    expect(err.body().error).toMatchObject({ type: "invalid_request_error", code, param });
   });
 });
 

@@ -14,7 +14,7 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 429 | 499 | 500 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 429 | 499 | 500 | 501 | 503 | 504;
 
 /** What a client is told besides the message: HTTP status and OpenAI's `type`, `param` and `code`. */
 export interface ErrorAnswer {
@@ -178,6 +178,17 @@ export class UnavailableError extends GatewayError {
   }
 }
 
+/** Job failures a second try may get past: the upstream, a lost replica, a crash, a bad answer. */
+const TRANSIENT_JOB_FAILURES: ReadonlySet<string> = new Set([
+  "upstream_error",
+  "executor_lost",
+  "executor_stopped",
+  "crashed",
+  "internal",
+  "payload_unavailable",
+  "structured_output_missing",
+]);
+
 /** The job ran and did not succeed; `code` is its failure reason. */
 export class JobFailedError extends GatewayError {
   override readonly name = "JobFailedError";
@@ -187,6 +198,14 @@ export class JobFailedError extends GatewayError {
     message: string,
   ) {
     super(message, { status: 503, type: "api_error", code });
+  }
+
+  /**
+   * SDKs retry a 5xx on their own, each retry a whole run: worth it for a transient failure, not for
+   * one that would fail the same way (over budget, out of turns, not logged in; `x-should-retry: false`).
+   */
+  get worthRetrying(): boolean {
+    return TRANSIENT_JOB_FAILURES.has(this.code ?? "");
   }
 }
 
@@ -308,6 +327,18 @@ export function fromFinishedJob(job: JobRecord): GatewayError {
   const detail = job.error?.message ? `: ${firstLine(job.error.message)}` : "";
   if (job.status === "timed_out") {
     return new JobTimedOutError(job.id, `The request timed out (${reason})${detail}`);
+  }
+  // The model's context cannot hold the conversation: the request must change, not be retried.
+  if (reason === "prompt_too_long") {
+    return new InvalidRequestError(
+      `The conversation is longer than the model's context window${detail}`,
+      "messages",
+      "context_length_exceeded",
+    );
+  }
+  // The CLI refused the request before any API call (e.g. a JSON schema it cannot use).
+  if (reason === "invalid_request") {
+    return new InvalidRequestError(`The request was refused${detail}`, null, "invalid_request");
   }
   return new JobFailedError(job.id, reason, `The request failed (${reason})${detail}`);
 }

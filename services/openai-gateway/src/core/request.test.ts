@@ -20,10 +20,64 @@ describe("parseChatRequest: accepted", () => {
     expect(parseChatRequest(ok)).toEqual({
       model: "claude-haiku-4-5",
       messages: [user],
+      images: [],
+      jsonSchema: undefined,
       stream: false,
       includeUsage: false,
       stop: [],
     });
+  });
+
+  it("replaces each image by a marker, in order, and keeps the images", () => {
+    const png = "data:image/png;base64,QUJD";
+    const req = parseChatRequest({
+      messages: [
+        { role: "user", content: [{ type: "image_url", image_url: { url: png } }] },
+        { role: "assistant", content: "A cat." },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "And these?" },
+            { type: "image_url", image_url: { url: "data:image/jpeg;base64,REVG", detail: "low" } },
+            { type: "image_url", image_url: { url: "https://img.example/x.png" } },
+          ],
+        },
+      ],
+    });
+    expect(req.messages[0]?.content).toEqual([{ type: "text", text: "[image 1]" }]);
+    expect(req.messages[2]?.content).toEqual([
+      { type: "text", text: "And these?" },
+      { type: "text", text: "[image 2]" },
+      { type: "text", text: "[image 3]" },
+    ]);
+    expect(req.images.map((i) => [i.source.kind, i.param])).toEqual([
+      ["inline", "messages[0].content[0].image_url.url"],
+      ["inline", "messages[2].content[1].image_url.url"],
+      ["remote", "messages[2].content[2].image_url.url"],
+    ]);
+    expect(req.images[1]?.source).toEqual({
+      kind: "inline",
+      image: { mediaType: "image/jpeg", data: "REVG" },
+    });
+  });
+
+  it("refuses more than 20 images", () => {
+    const image = { type: "image_url", image_url: { url: "data:image/png;base64,QUJD" } };
+    expect(() =>
+      parseChatRequest({ messages: [{ role: "user", content: Array.from({ length: 21 }, () => image) }] }),
+    ).toThrow(/at most 20/);
+  });
+
+  it.each([
+    [{ type: "text" }, undefined],
+    [{ type: "json_object" }, { type: "object" }],
+    [
+      { type: "json_schema", json_schema: { name: "p", schema: { type: "object", required: ["a"] } } },
+      { type: "object", required: ["a"] },
+    ],
+    [{ type: "json_schema", json_schema: { name: "p", strict: true } }, { type: "object" }],
+  ])("reads response_format %o as the schema %o", (format, schema) => {
+    expect(parseChatRequest({ ...ok, response_format: format }).jsonSchema).toEqual(schema);
   });
 
   it.each<[string, Record<string, unknown>, Partial<ReturnType<typeof parseChatRequest>>]>([
@@ -127,16 +181,31 @@ describe("parseChatRequest: refused with the offending param", () => {
     ["top_logprobs", { ...ok, top_logprobs: 3 }, "top_logprobs", "unsupported_parameter"],
     ["logit_bias", { ...ok, logit_bias: { "42": -100 } }, "logit_bias", "unsupported_parameter"],
     [
-      "json_object",
-      { ...ok, response_format: { type: "json_object" } },
-      "response_format",
+      "an unknown response format",
+      { ...ok, response_format: { type: "xml" } },
+      "response_format.type",
       "unsupported_parameter",
     ],
     [
-      "json_schema",
-      { ...ok, response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } } },
-      "response_format",
-      "unsupported_parameter",
+      "a json_schema whose schema is not an object schema",
+      {
+        ...ok,
+        response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "string" } } },
+      },
+      "response_format.json_schema.schema",
+      "invalid_json_schema",
+    ],
+    [
+      "a json_schema whose schema is invalid",
+      { ...ok, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: 5 } } } },
+      "response_format.json_schema.schema",
+      "invalid_json_schema",
+    ],
+    [
+      "a json_schema without a name",
+      { ...ok, response_format: { type: "json_schema", json_schema: { schema: { type: "object" } } } },
+      "response_format.json_schema.name",
+      "invalid_value",
     ],
     ["audio modality", { ...ok, modalities: ["text", "audio"] }, "modalities", "unsupported_parameter"],
     ["audio output", { ...ok, audio: { voice: "alloy", format: "mp3" } }, "audio", "unsupported_parameter"],
@@ -156,7 +225,7 @@ describe("parseChatRequest: refused with the offending param", () => {
     ["more than 4 stop sequences", { ...ok, stop: ["a", "b", "c", "d", "e"] }, "stop", "invalid_value"],
     ["temperature out of range", { ...ok, temperature: 3 }, "temperature", "invalid_value"],
     [
-      "an image part",
+      "an image URL that is not a URL",
       {
         messages: [
           {
@@ -168,8 +237,35 @@ describe("parseChatRequest: refused with the offending param", () => {
           },
         ],
       },
-      "messages[0].content[1].type",
+      "messages[0].content[1].image_url.url",
+      "invalid_image_url",
+    ],
+    [
+      "an image in an assistant message",
+      {
+        messages: [
+          {
+            role: "assistant",
+            content: [{ type: "image_url", image_url: { url: "data:image/png;base64,QUJD" } }],
+          },
+          { role: "user", content: "hi" },
+        ],
+      },
+      "messages[0].content[0].type",
       "unsupported_parameter",
+    ],
+    [
+      "an image of an unsupported type",
+      {
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "image_url", image_url: { url: "data:image/bmp;base64,QUJD" } }],
+          },
+        ],
+      },
+      "messages[0].content[0].image_url.url",
+      "unsupported_image_type",
     ],
     [
       "an audio part",

@@ -1,6 +1,8 @@
 import { JobSubmission } from "@claude-gateway/contracts";
 import { z } from "zod";
 import { InvalidRequestError } from "./errors.js";
+import { checkImageCount, imageMarker, imageSourceOf, type RequestImage } from "./images.js";
+import { checkJsonSchema, type JsonSchema } from "./structured.js";
 
 /** An agent's name as the executor accepts it (`agents/<name>.md`). */
 const AgentName = JobSubmission.shape.agent;
@@ -14,9 +16,36 @@ export const AGENT_HEADER = "x-claude-agent";
  * absence cannot mislead the caller) or refused with a 400 naming the field (it would).
  */
 
-/** Text parts are used; the others (image, audio, file) are listed so they can be refused by name. */
+/** Text and image parts are used; the others (audio, file) are listed so they can be refused by name. */
 const Part = z.object({ type: z.string(), text: z.unknown().optional() }).loose();
 const TextPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+const ImagePart = z
+  .object({
+    type: z.literal("image_url"),
+    image_url: z
+      .object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() })
+      .strict(),
+  })
+  .strict();
+
+/** `response_format`: free text, any JSON object, or an object valid against a JSON schema. */
+const ResponseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }).strict(),
+  z.object({ type: z.literal("json_object") }).strict(),
+  z
+    .object({
+      type: z.literal("json_schema"),
+      json_schema: z
+        .object({
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-', at most 64"),
+          description: z.string().optional(),
+          schema: z.unknown().optional(),
+          strict: z.boolean().nullish(),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
 const Content = z.union([z.string(), z.array(Part)]);
 const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-', at most 64");
 
@@ -100,11 +129,19 @@ export const ChatCompletionRequest = z
       refuse(["top_logprobs"], "logprobs are not available from the agent.");
     if (req.logit_bias && Object.keys(req.logit_bias).length > 0)
       refuse(["logit_bias"], "logit_bias is not supported.");
-    if (req.response_format && req.response_format.type !== "text") {
-      refuse(
-        ["response_format"],
-        `response_format '${req.response_format.type}' is not supported; only 'text'.`,
-      );
+    if (req.response_format) {
+      const format = ResponseFormat.safeParse(req.response_format);
+      const issue = format.error?.issues[0];
+      if (issue?.code === "invalid_union") {
+        refuse(
+          ["response_format", "type"],
+          `response_format '${String(req.response_format.type).slice(0, 64)}' is not supported; use text, json_object or json_schema.`,
+        );
+      } else if (issue) {
+        ctx.addIssue({ ...issue, path: ["response_format", ...issue.path] } as Parameters<
+          typeof ctx.addIssue
+        >[0]);
+      }
     }
     if (req.modalities?.some((m) => m !== "text"))
       refuse(["modalities"], "Only the text modality is supported.");
@@ -140,12 +177,19 @@ export const ChatCompletionRequest = z
       if (Array.isArray(m.content)) {
         m.content.forEach((part, j) => {
           const at = ["messages", i, "content", j];
-          if (part.type !== "text") {
-            refuse([...at, "type"], `Content parts of type '${part.type}' are not supported; send text.`);
+          if (part.type === "image_url" && m.role !== "user") {
+            refuse([...at, "type"], `Images are taken in user messages only, not in '${m.role}' messages.`);
             return;
           }
-          const text = TextPart.safeParse(part);
-          const issue = text.error?.issues[0];
+          if (part.type !== "text" && part.type !== "image_url") {
+            refuse(
+              [...at, "type"],
+              `Content parts of type '${part.type}' are not supported; send text and image_url.`,
+            );
+            return;
+          }
+          const checked = (part.type === "text" ? TextPart : ImagePart).safeParse(part);
+          const issue = checked.error?.issues[0];
           if (issue)
             ctx.addIssue({ ...issue, path: [...at, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
         });
@@ -154,7 +198,11 @@ export const ChatCompletionRequest = z
     const last = req.messages.at(-1);
     if (last && last.role !== "user") {
       refuse(["messages"], `The conversation must end with a user message; it ends with '${last.role}'.`);
-    } else if (last && textOf(last.content as MessageContent).trim() === "") {
+    } else if (
+      last &&
+      textOf(last.content as MessageContent).trim() === "" &&
+      !(Array.isArray(last.content) && last.content.some((p) => p.type === "image_url"))
+    ) {
       refuse(["messages", req.messages.length - 1, "content"], "The last user message is empty.");
     }
   });
@@ -170,7 +218,12 @@ export type MessageContent = string | Array<{ type: string; text?: unknown }>;
 /** The request as the gateway uses it, after validation. */
 export interface ChatRequest {
   model: string | undefined;
+  /** The messages, each image part replaced by a text part naming it (`[image 1]`). */
   messages: ChatMessage[];
+  /** The images, in order: `[image n]` is the n-th. */
+  images: RequestImage[];
+  /** The schema of the answer (`response_format` json_schema or json_object), if any. */
+  jsonSchema: JsonSchema | undefined;
   stream: boolean;
   includeUsage: boolean;
   stop: string[];
@@ -184,9 +237,12 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (!parsed.success) throw invalidRequestFrom(parsed.error);
   const req = parsed.data;
   const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
+  const { messages, images } = withImageMarkers(req.messages as ChatMessage[]);
   return {
     model: req.model || undefined,
-    messages: req.messages as ChatMessage[],
+    messages,
+    images,
+    jsonSchema: schemaOf(req.response_format as z.infer<typeof ResponseFormat> | null | undefined),
     stream: req.stream === true,
     includeUsage: req.stream_options?.include_usage === true,
     stop: stop.filter((s) => s !== ""),
@@ -247,6 +303,37 @@ function invalidRequestFrom(error: z.ZodError): InvalidRequestError {
     `Invalid value for '${param ?? "body"}': ${issue.message}`,
     param,
     issue.path.length === 0 && issue.code === "invalid_type" ? "invalid_json" : "invalid_value",
+  );
+}
+
+/**
+ * The messages with each image part replaced by a text part that names it (`[image n]`), so the
+ * prompt says where each image was; the images in order. Data URLs are decoded (and checked) here.
+ */
+function withImageMarkers(messages: ChatMessage[]): { messages: ChatMessage[]; images: RequestImage[] } {
+  const images: RequestImage[] = [];
+  const out = messages.map((m, i): ChatMessage => {
+    if (!Array.isArray(m.content) || !m.content.some((p) => p.type === "image_url")) return m;
+    const content = m.content.map((part, j) => {
+      if (part.type !== "image_url") return part;
+      const param = `messages[${i}].content[${j}].image_url.url`;
+      const url = (part as unknown as z.infer<typeof ImagePart>).image_url.url;
+      images.push({ source: imageSourceOf(url, param), param });
+      return { type: "text", text: imageMarker(images.length) };
+    });
+    return { ...m, content } as ChatMessage;
+  });
+  checkImageCount(images.length, "messages");
+  return { messages: out, images };
+}
+
+/** The JSON schema a `response_format` asks for; `json_object` is any object. */
+function schemaOf(format: z.infer<typeof ResponseFormat> | null | undefined): JsonSchema | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return { type: "object" };
+  return checkJsonSchema(
+    format.json_schema.schema ?? { type: "object" },
+    "response_format.json_schema.schema",
   );
 }
 

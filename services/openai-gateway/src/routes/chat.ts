@@ -19,14 +19,29 @@ export function chatRoutes(deps: JobRequestDeps): Hono<AppEnv> {
         requestedModel: req.model,
         stream: req.stream,
         agent: chooseAgent({ metadata: req.agent, header: c.req.header(AGENT_HEADER) }),
-        job: { prompt: buildPrompt(req.messages) },
+        job: {
+          prompt: buildPrompt(req.messages),
+          ...(req.jsonSchema ? { jsonSchema: req.jsonSchema } : {}),
+        },
+        images: req.images,
         idPrefix: "oai",
         complete: (job, ctx) =>
-          completionFromJob({ id: id(ctx.uuid), created: ctx.created, model: ctx.model }, job, req.stop),
+          completionFromJob(
+            { id: id(ctx.uuid), created: ctx.created, model: ctx.model },
+            job,
+            req.stop,
+            req.jsonSchema,
+          ),
         stream$: (ctx) =>
           chatStream(
             createChunker(
-              { id: id(ctx.uuid), created: ctx.created, model: ctx.model, includeUsage: req.includeUsage },
+              {
+                id: id(ctx.uuid),
+                created: ctx.created,
+                model: ctx.model,
+                includeUsage: req.includeUsage,
+                schema: req.jsonSchema,
+              },
               req.stop,
             ),
           ),
