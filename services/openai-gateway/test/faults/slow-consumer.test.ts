@@ -81,7 +81,7 @@ describe("a slow consumer of a long stream", () => {
     );
     expect(job).toMatchObject({ status: "succeeded", result: { text: LONG } });
     const finishedLine = () =>
-      gateway.logs.some((l) => l.includes('"completion finished"') && l.includes(jobId));
+      gateway.logs.some((l) => l.includes('"request finished"') && l.includes(jobId));
     const gatewayDoneAtResume = finishedLine();
 
     // Then reads the rest, a little at a time (the pause is the slowness under test).
@@ -99,7 +99,7 @@ describe("a slow consumer of a long stream", () => {
     expect(seen.content).toBe(LONG);
     expect(readBeforeStall).toBeLessThan(body.length);
     await eventually(finishedLine, { what: "the gateway to log the stream's end" });
-    const outcome = gateway.logs.find((l) => l.includes('"completion finished"') && l.includes(jobId))!;
+    const outcome = gateway.logs.find((l) => l.includes('"request finished"') && l.includes(jobId))!;
     expect(JSON.parse(outcome)).toMatchObject({ outcome: "succeeded", stream: true });
     await world.noCliLeft();
     expect(gateway.errors).toEqual([]);
