@@ -242,6 +242,7 @@ function conversationalDriver(url: string): Driver {
 interface Service {
   name: string;
   pid: number;
+  url: string;
   /** How many CLI processes it may hold when idle: the pooled and warm ones. */
   cliBudget: number;
   peak: ProcSample;
@@ -274,10 +275,21 @@ function startMonitor(services: Service[], drivers: Record<Kind, Driver>, onTick
   return { stop: () => clearInterval(timer) };
 }
 
+/** The JS heap in use of a service, from its `/metrics` (`nodejs_heap_size_used_bytes`), in MB. */
+async function heapUsedMb(url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+  const line = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(await res.text());
+  return line ? Number(line[1]) / 1024 / 1024 : Number.NaN;
+}
+
+type Settled = ProcSample & { heapMb: number };
+
 /** After a quiet `SETTLE_MS` (in-flight work done, keep-alive sockets closed), each service's floor. */
-async function settle(services: Service[]): Promise<Map<string, ProcSample>> {
+async function settle(services: Service[]): Promise<Map<string, Settled>> {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const samples = await Promise.all(services.map((s) => settledSample(s.pid)));
+  const samples = await Promise.all(
+    services.map(async (s) => ({ ...(await settledSample(s.pid)), heapMb: await heapUsedMb(s.url) })),
+  );
   return new Map(services.map((s, i) => [s.name, samples[i]!]));
 }
 
@@ -332,9 +344,19 @@ try {
     "conversational started",
   );
   const services: Service[] = [
-    { name: "executor", pid: executor.pid, cliBudget: PREWARM_POOL_SIZE * PREWARM_MAX_KEYS },
-    { name: "openai-gateway", pid: gateway.pid, cliBudget: 0 },
-    { name: "conversational", pid: conversational.pid, cliBudget: CONVERSATIONAL_PROCESSES },
+    {
+      name: "executor",
+      pid: executor.pid,
+      url: executor.url,
+      cliBudget: PREWARM_POOL_SIZE * PREWARM_MAX_KEYS,
+    },
+    { name: "openai-gateway", pid: gateway.pid, url: gateway.url, cliBudget: 0 },
+    {
+      name: "conversational",
+      pid: conversational.pid,
+      url: conversational.url,
+      cliBudget: CONVERSATIONAL_PROCESSES,
+    },
   ].map((s) => ({ ...s, peak: sampleProcess(s.pid) }));
   const drivers: Record<Kind, Driver> = {
     gateway: gatewayDriver(gateway.url),
@@ -378,6 +400,8 @@ try {
       String(s.peak.fds),
       String(after.fds),
       `${left} (≤ ${s.cliBudget})`,
+      `${before.anonMb.toFixed(1)} → ${after.anonMb.toFixed(1)}`,
+      `${before.heapMb.toFixed(1)} → ${after.heapMb.toFixed(1)}`,
     ];
   });
   const failuresOf = (kind: Kind) =>
@@ -412,6 +436,8 @@ try {
         "FDs peak",
         "FDs at end",
         "CLIs left (budget)",
+        "RssAnon MB (warm-up → end)",
+        "JS heap used MB (warm-up → end)",
       ],
       serviceRows,
     ),

@@ -4,6 +4,11 @@ import { descendantPids } from "@claude-gateway/testkit";
 /** What a process holds at one moment, read from /proc. */
 export interface ProcSample {
   rssMb: number;
+  /**
+   * The anonymous part of RSS (`RssAnon`: heap, stacks, the allocator's arenas), without the mapped
+   * binary and files: what a leak grows.
+   */
+  anonMb: number;
   fds: number;
 }
 
@@ -18,8 +23,14 @@ export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** `RssAnon` of one process, in MB. */
+export function anonMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
+}
+
 export function sampleProcess(pid: number): ProcSample {
-  return { rssMb: rssMb(pid), fds: openFds(pid) };
+  return { rssMb: rssMb(pid), anonMb: anonMb(pid), fds: openFds(pid) };
 }
 
 /**
@@ -31,7 +42,11 @@ export async function settledSample(pid: number, samples = 5, intervalMs = 1000)
   for (let i = 1; i < samples; i++) {
     await new Promise((r) => setTimeout(r, intervalMs));
     const s = sampleProcess(pid);
-    best = { rssMb: Math.min(best.rssMb, s.rssMb), fds: Math.min(best.fds, s.fds) };
+    best = {
+      rssMb: Math.min(best.rssMb, s.rssMb),
+      anonMb: Math.min(best.anonMb, s.anonMb),
+      fds: Math.min(best.fds, s.fds),
+    };
   }
   return best;
 }
@@ -39,6 +54,7 @@ export async function settledSample(pid: number, samples = 5, intervalMs = 1000)
 /** The highest of each measure seen so far. */
 export const maxSample = (a: ProcSample, b: ProcSample): ProcSample => ({
   rssMb: Math.max(a.rssMb, b.rssMb),
+  anonMb: Math.max(a.anonMb, b.anonMb),
   fds: Math.max(a.fds, b.fds),
 });
 
