@@ -64,7 +64,7 @@ export { type LaunchExit, type Launched, type Launcher, type LaunchSpec, localLa
 export { detectClaudeLogin, type LoginStatus, loginProblem } from "./login.js";
 export { classifyOutcome, type Outcome, type ProcessEnd } from "./outcome.js";
 export { parseJsonOutput, parseLine } from "./parse.js";
-export { applyRateLimit, type PlanLimit, type PlanState, planLimit, planState } from "./plan-state.js";
+export { planState } from "./plan-state.js";
 /** What a run left behind (tool commands in their own sessions), found by its marker variable and killed. */
 export { pidsOfUid, reapRun, reapUid } from "./reaper.js";
 export { type ClaudeRun, type RunOptions, type RunResult, runClaude } from "./runner.js";

@@ -1,3 +1,4 @@
+import { planLimit } from "@claude-gateway/contracts";
 import { apiError, text } from "@claude-gateway/testkit";
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,7 +8,6 @@ import {
   type Invocation,
   type ParsedLine,
   parseLine,
-  planLimit,
   planState,
   type RunEvent,
   runClaude,

@@ -60,6 +60,18 @@ describe("the bus's users", () => {
     expect(conversational.some((s) => s.includes("agent_jobs") || s.includes("AGENT_JOBS"))).toBe(false);
     expect(users.get("nats_x")!.permissions.publish.some((s) => s.startsWith("$"))).toBe(false);
   });
+  it("the plan's bucket: written by the services that run the CLI, only read by the gateway", () => {
+    const users = byUser(["x"]);
+    const writers = [...users.values()].filter((u) => u.permissions.publish.includes("$KV.agent_plan.>"));
+    expect(writers.map((u) => u.user)).toEqual([serviceUser("executor"), serviceUser("conversational")]);
+    for (const w of writers) expect(w.permissions.publish).toContain("$JS.API.STREAM.CREATE.KV_agent_plan");
+    const gateway = users.get("svc_openai-gateway")!.permissions.publish;
+    expect(gateway).toContain("$JS.API.STREAM.MSG.GET.KV_agent_plan");
+    expect(gateway).toContain("$JS.API.DIRECT.GET.KV_agent_plan.>");
+    expect(gateway.some((s) => s.startsWith("$KV.agent_plan"))).toBe(false);
+    expect(gateway.some((s) => /STREAM\.(CREATE|UPDATE|PURGE)\.KV_agent_plan/.test(s))).toBe(false);
+    expect(users.get("nats_x")!.permissions.publish.some((s) => s.includes("agent_plan"))).toBe(false);
+  });
   it("maps user names to password variables one-to-one", () => {
     expect(passwordVariable("svc_openai-gateway")).toBe("NATS_PASSWORD_SVC_OPENAI_2DGATEWAY");
     expect(passwordVariable("nats_a-5f")).not.toBe(passwordVariable("nats_a_5f"));

@@ -75,6 +75,8 @@ const kvAccess = (bucket: string, owner: boolean) => [
   `$KV.${bucket}.>`,
   ...streamApi(kvStream(bucket), owner),
 ];
+/** Reads a bucket (get, watch) without writing it: no `$KV.<bucket>.>`, no stream changes. */
+const kvRead = (bucket: string) => streamApi(kvStream(bucket), false);
 const objAccess = (bucket: string, owner: boolean) => [
   `$O.${bucket}.>`,
   ...streamApi(objStream(bucket), owner),
@@ -107,6 +109,8 @@ function servicePermissions(service: BusService): BusPermissions {
           ...objAccess(buckets.transcripts, true),
           ...objAccess(buckets.jobPayloads, true),
           ...policyCounters(),
+          // Its jobs' CLIs report the plan's utilisation.
+          ...kvAccess(buckets.plan, true),
         ],
         subscribe: [...Object.values(subjects.jobs.serve), subjects.control, MICRO, inbox],
         allowResponses: true,
@@ -123,6 +127,8 @@ function servicePermissions(service: BusService): BusPermissions {
           // Prompts and replies too large for a message travel through the payload store.
           ...objAccess(buckets.jobPayloads, false),
           ...policyCounters(),
+          // Refuses completions while the plan is at its limit; runs no CLI, so never writes it.
+          ...kvRead(buckets.plan),
         ],
         subscribe: [subjects.jobs.allEvents, inbox],
         allowResponses: false,
@@ -135,6 +141,7 @@ function servicePermissions(service: BusService): BusPermissions {
           ...kvAccess(buckets.conversations, true),
           ...objAccess(buckets.conversationTranscripts, true),
           ...policyCounters(),
+          ...kvAccess(buckets.plan, true),
         ],
         subscribe: [subjects.conversational.serveTurn, subjects.conversational.allReplicas, MICRO, inbox],
         allowResponses: true,

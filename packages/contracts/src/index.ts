@@ -63,6 +63,16 @@ export {
   resolveModel,
 } from "./models.js";
 export {
+  applyRateLimit,
+  PLAN_KEY,
+  type PlanLimit,
+  type PlanReading,
+  PlanState,
+  PlanWindowState,
+  planLimit,
+  samePlan,
+} from "./plan.js";
+export {
   PRINCIPAL_KINDS,
   PrincipalId,
   type PrincipalKind,

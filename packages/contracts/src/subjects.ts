@@ -112,6 +112,11 @@ export const buckets = {
   policyRate: "agent_policy_rate",
   /** Caller policy counters: spend per caller and UTC day. */
   policySpend: "agent_policy_spend",
+  /**
+   * The subscription plan's utilisation, one key (`PLAN_KEY`, a `PlanState`): written by the
+   * services that run the CLI, read by every service that admits requests.
+   */
+  plan: "agent_plan",
 } as const;
 
 export const services = {

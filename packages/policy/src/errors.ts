@@ -63,6 +63,41 @@ export class DailyBudgetExceededError extends ServiceError {
   }
 }
 
+/**
+ * The subscription plan every request spends is at its usage limit: 429 until the window that
+ * stopped it resets. Not the caller's limit: every caller is refused alike.
+ */
+export class PlanLimitReachedError extends ServiceError {
+  override name = "PlanLimitReachedError";
+  constructor(
+    /** The window whose reset ends the refusal (`five_hour`, `seven_day`, …), if the API named it. */
+    readonly window: string | undefined,
+    /** Unix seconds. */
+    readonly resetsAt: number,
+    retryAfterSeconds: number,
+  ) {
+    super(
+      429,
+      "plan_limit_reached",
+      `the Claude subscription's ${windowName(window)} usage limit is reached; it resets at ${new Date(
+        resetsAt * 1000,
+      ).toISOString()} (retry after ${retryAfterSeconds} s)`,
+      { retryAfterSeconds },
+    );
+  }
+}
+
+const WINDOW_NAMES: Record<string, string> = {
+  five_hour: "5-hour",
+  seven_day: "7-day",
+  seven_day_overage_included: "7-day (extra usage included)",
+  overage: "extra usage",
+};
+
+function windowName(window: string | undefined): string {
+  return window === undefined ? "plan" : (WINDOW_NAMES[window] ?? window);
+}
+
 function list(xs: readonly string[]): string {
   return xs.length === 0 ? "(none)" : xs.join(", ");
 }

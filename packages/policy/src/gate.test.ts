@@ -1,22 +1,43 @@
 import { Hono } from "hono";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { TooManyInFlightError } from "./errors.js";
+import { PlanLimitReachedError, TooManyInFlightError } from "./errors.js";
 import { createPolicyGate } from "./gate.js";
 import { registerPolicyMetrics } from "./metrics.js";
-import { memoryPolicyCounters, staticPolicy } from "./testing.js";
+import { memoryPlanStore, memoryPolicyCounters, staticPolicy } from "./testing.js";
 import { usageHandler } from "./usage-route.js";
 
 const NOW = new Date("2026-12-04T10:00:00Z");
-const gateWith = () =>
+const NOW_S = NOW.getTime() / 1000;
+const gateWith = (opts: { plan?: ReturnType<typeof memoryPlanStore>; now?: () => Date } = {}) =>
   createPolicyGate({
     policy: staticPolicy({
       defaults: { maxConcurrent: 1, budgetUsdPerDay: 1 },
       callers: { ci: { agents: ["general"], maxConcurrent: 2 }, ops: { admin: true } },
     }),
     counters: memoryPolicyCounters(),
-    now: () => NOW,
+    now: opts.now ?? (() => NOW),
+    ...(opts.plan ? { plan: opts.plan } : {}),
   });
+
+/** The plan as the CLI reports it at its five-hour limit, `resetIn` seconds before the reset. */
+async function planAtLimit(resetIn = 3600) {
+  const plan = memoryPlanStore();
+  await plan.record(
+    {
+      status: "rejected",
+      window: "five_hour",
+      resetsAt: NOW_S + resetIn,
+      usingOverage: false,
+      windows: [
+        { window: "five_hour", utilization: 1, resetsAt: NOW_S + resetIn, status: "rejected" },
+        { window: "seven_day", utilization: 0.42, resetsAt: NOW_S + 86_400, status: "allowed" },
+      ],
+    },
+    NOW,
+  );
+  return plan;
+}
 
 describe("createPolicyGate", () => {
   it("checks access first: an agent outside the policy is a 403 and counts nothing", async () => {
@@ -67,6 +88,76 @@ describe("createPolicyGate", () => {
   });
 });
 
+describe("the plan's limit", () => {
+  it("at the limit every caller is refused with 429 until the reset, and nothing is counted", async () => {
+    const gate = gateWith({ plan: await planAtLimit(3600) });
+    for (const caller of ["tok_ci", "tok_ops"]) {
+      const err = await gate.admit(caller, { leaseMs: 60_000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PlanLimitReachedError);
+      expect(err).toMatchObject({
+        status: 429,
+        code: "plan_limit_reached",
+        retryAfterSeconds: 3600,
+        window: "five_hour",
+        resetsAt: NOW_S + 3600,
+      });
+      expect((err as Error).message).toBe(
+        "the Claude subscription's 5-hour usage limit is reached; it resets at 2026-12-04T11:00:00.000Z (retry after 3600 s)",
+      );
+    }
+    expect(await gate.usage("tok_ci")).toMatchObject({ requestsThisMinute: 0, inFlight: 0 });
+  });
+
+  it("Retry-After counts down; once the reset passes, requests are admitted again", async () => {
+    let now = NOW;
+    const gate = gateWith({ plan: await planAtLimit(120), now: () => now });
+    now = new Date(NOW.getTime() + 100_500);
+    await expect(gate.admit("tok_ci", { leaseMs: 60_000 })).rejects.toMatchObject({ retryAfterSeconds: 20 });
+    now = new Date(NOW.getTime() + 120_000);
+    const ticket = await gate.admit("tok_ci", { leaseMs: 60_000 });
+    expect(ticket.leaseId).toBeTruthy();
+  });
+
+  it("a caller refused by its own policy hears that first (403), not the plan's wait", async () => {
+    const gate = gateWith({ plan: await planAtLimit() });
+    await expect(gate.admit("tok_ci", { agent: "assistant", leaseMs: 1_000 })).rejects.toMatchObject({
+      status: 403,
+    });
+  });
+
+  it("a plan below its limit, or one nobody reported, admits", async () => {
+    const plan = memoryPlanStore();
+    const gate = gateWith({ plan });
+    await gate.admit("tok_ci", { leaseMs: 60_000 });
+    await plan.record(
+      {
+        status: "allowed_warning",
+        window: "five_hour",
+        resetsAt: NOW_S + 60,
+        usingOverage: false,
+        windows: [],
+      },
+      NOW,
+    );
+    await gate.admit("tok_ci", { leaseMs: 60_000 });
+  });
+
+  it("usage shows the plan and whether it refuses; a gate without a plan store shows none", async () => {
+    const gate = gateWith({ plan: await planAtLimit(3600) });
+    const view = await gate.usage("tok_ci");
+    expect(view.plan).toMatchObject({
+      atLimit: true,
+      resetsAt: NOW_S + 3600,
+      retryAfterSeconds: 3600,
+      state: { status: "rejected", window: "five_hour", windows: { seven_day: { utilization: 0.42 } } },
+    });
+    // The plan is everyone's: an admin's list of callers does not repeat it.
+    expect((await gate.usageOfAll()).some((v) => "plan" in v)).toBe(false);
+    expect(await gateWith({ plan: memoryPlanStore() }).plan()).toEqual({ state: null, atLimit: false });
+    expect((await gateWith().usage("tok_ci")).plan).toBeUndefined();
+  });
+});
+
 describe("GET /v1/usage", () => {
   const app = (gate = gateWith()) => {
     const a = new Hono<{ Variables: { principal: { id: string } } }>();
@@ -110,5 +201,23 @@ describe("registerPolicyMetrics", () => {
     expect(text).toContain('caller_spend_usd_today{caller="tok_ci"} 0.5');
     expect(text).toContain('caller_max_concurrent{caller="tok_ci"} 2');
     expect(text).not.toContain("stranger");
+  });
+
+  it("the plan's utilisation per window, its resets, and whether it is at its limit", async () => {
+    const registry = new Registry();
+    registerPolicyMetrics(registry, gateWith({ plan: await planAtLimit(3600) }));
+    const text = await registry.metrics();
+    expect(text).toContain('claude_plan_utilization{window="five_hour"} 1');
+    expect(text).toContain('claude_plan_utilization{window="seven_day"} 0.42');
+    expect(text).toContain(`claude_plan_resets_at_seconds{window="five_hour"} ${NOW_S + 3600}`);
+    expect(text).toContain("claude_plan_limited 1");
+  });
+
+  it("no plan reported (an API-key login): no utilisation, not limited", async () => {
+    const registry = new Registry();
+    registerPolicyMetrics(registry, gateWith({ plan: memoryPlanStore() }));
+    const text = await registry.metrics();
+    expect(text).not.toMatch(/claude_plan_utilization\{/);
+    expect(text).toContain("claude_plan_limited 0");
   });
 });

@@ -20,12 +20,21 @@ export {
   AgentNotAllowedError,
   DailyBudgetExceededError,
   ModelNotAllowedError,
+  PlanLimitReachedError,
   RateLimitedError,
   TooManyInFlightError,
 } from "./errors.js";
-export { createPolicyGate, type PolicyGate, type Ticket, type UsageView } from "./gate.js";
+export { createPolicyGate, type PlanView, type PolicyGate, type Ticket, type UsageView } from "./gate.js";
 export { loadPolicyFile, type PolicySource, parsePolicy, watchPolicy } from "./load.js";
 export { registerPolicyMetrics } from "./metrics.js";
+export {
+  ensurePlanBucket,
+  type NatsPlanStoreOptions,
+  natsPlanStore,
+  nextPlan,
+  openPlanBucket,
+  type PlanStore,
+} from "./plan.js";
 export { CallerPolicy, type EffectiveLimits } from "./policy.js";
 export {
   BUILT_IN_DEFAULTS,

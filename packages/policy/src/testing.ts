@@ -1,3 +1,4 @@
+import type { PlanReading, PlanState } from "@claude-gateway/contracts";
 import {
   liveLeases,
   secondsUntilNextMinute,
@@ -8,6 +9,7 @@ import {
 import type { PolicyCounters } from "./counters.js";
 import { DailyBudgetExceededError, RateLimitedError, TooManyInFlightError } from "./errors.js";
 import type { PolicySource } from "./load.js";
+import { nextPlan, type PlanStore } from "./plan.js";
 import { CallerPolicy } from "./policy.js";
 import type { CallerPolicyFile } from "./schema.js";
 
@@ -69,6 +71,33 @@ export function memoryPolicyCounters(): PolicyCounters {
       for (const key of spend.keys()) if (key.endsWith(day)) found.add(key.slice(0, -day.length));
       for (const [p, l] of leases) if (Object.keys(liveLeases(l, now.getTime())).length > 0) found.add(p);
       return [...found].sort();
+    },
+  };
+}
+
+/** The plan's record in memory, with the NATS store's rules; `writes` counts what changed it. */
+export interface MemoryPlanStore extends PlanStore {
+  readonly writes: number;
+  /** Sets the record as another replica's write would. */
+  set(state: PlanState | undefined): void;
+}
+
+export function memoryPlanStore(initial?: PlanState): MemoryPlanStore {
+  let state = initial;
+  let writes = 0;
+  return {
+    get writes() {
+      return writes;
+    },
+    set(next) {
+      state = next;
+    },
+    current: async () => state,
+    async record(reading: PlanReading, observedAt: Date) {
+      const next = nextPlan(state, reading, observedAt);
+      if (next === undefined) return;
+      state = next;
+      writes++;
     },
   };
 }
