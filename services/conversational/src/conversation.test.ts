@@ -3,10 +3,16 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAgentFile } from "@claude-gateway/agents";
-import { ClaudeApiError, ClaudeCancelledError, ResultEvent, transcriptPath } from "@claude-gateway/claude";
+import {
+  ClaudeApiError,
+  ClaudeCancelledError,
+  parseLine,
+  ResultEvent,
+  transcriptPath,
+} from "@claude-gateway/claude";
 import { ModelNotSupportedError } from "@claude-gateway/contracts";
 import { type CallerPolicyFile, createPolicyGate } from "@claude-gateway/policy";
-import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
+import { memoryPlanStore, memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type ConversationDeps,
@@ -670,3 +676,63 @@ function resultEvent(opts: { cost: number; subtype: string; stopReason?: string 
     usage: { input_tokens: 10, output_tokens: 2 },
   });
 }
+
+describe("the plan's utilisation", () => {
+  const NOW_S = Date.parse("2026-01-01T10:00:00.000Z") / 1000;
+  const rateLimitLine = (status: string, resetsAt: number) =>
+    parseLine(
+      JSON.stringify({
+        type: "rate_limit_event",
+        session_id: "s",
+        rate_limit_info: {
+          status,
+          resetsAt,
+          rateLimitType: "five_hour",
+          isUsingOverage: false,
+          unifiedWindows: { five_hour: { utilization: status === "rejected" ? 1 : 0.5, resetsAt, status } },
+        },
+      }),
+    )!;
+
+  it("what a turn's CLI reports goes to the plan's record", async () => {
+    const plan = memoryPlanStore();
+    const { service } = setup(() => ({ text: "Hi.", lines: [rateLimitLine("allowed", NOW_S + 3600)] }), {
+      plan,
+    });
+    await service.turn({ message: "Hi" }, ALICE);
+    await service.shutdown(1_000);
+    expect(await plan.current()).toMatchObject({
+      status: "allowed",
+      windows: { five_hour: { utilization: 0.5 } },
+      observedAt: "2026-01-01T10:00:00.000Z",
+    });
+  });
+
+  it("once a turn hit the limit, the next is refused with 429 until the reset, no CLI started", async () => {
+    const plan = memoryPlanStore();
+    const limited = new ClaudeApiError("You've hit your 5-hour limit", 429);
+    const { service, claude } = setup(
+      () => ({ error: limited, lines: [rateLimitLine("rejected", NOW_S + 3600)] }),
+      {
+        plan,
+      },
+    );
+    // The gate reads the same record (another replica would through NATS).
+    const gate = createPolicyGate({
+      policy: staticPolicy(PERMISSIVE),
+      counters: memoryPolicyCounters(),
+      plan,
+      now: () => new Date(NOW_S * 1000),
+    });
+    const again = setup(() => ({ text: "never" }), { plan, gate });
+    await expect(service.turn({ message: "Hi" }, ALICE)).rejects.toBe(limited);
+    await service.shutdown(1_000);
+    await expect(again.service.turn({ message: "Hi" }, ALICE)).rejects.toMatchObject({
+      status: 429,
+      code: "plan_limit_reached",
+      retryAfterSeconds: 3600,
+    });
+    expect(claude.calls).toHaveLength(1);
+    expect(again.claude.calls).toHaveLength(0);
+  });
+});

@@ -3,6 +3,7 @@ import type { AgentSpec } from "@claude-gateway/agents";
 import {
   ClaudeCrashedError,
   type ModelSpend,
+  type RateLimitRunEvent,
   type ResultEvent,
   type RunResult,
   sha256File,
@@ -13,7 +14,7 @@ import {
   type WarmProcess,
 } from "@claude-gateway/claude";
 import { type ConversationalReply, type ModelPolicy, resolveModel } from "@claude-gateway/contracts";
-import type { PolicyGate, Ticket } from "@claude-gateway/policy";
+import type { PlanStore, PolicyGate, Ticket } from "@claude-gateway/policy";
 import {
   type Logger,
   ServiceError,
@@ -52,6 +53,11 @@ export interface ConversationDeps {
   killGraceMs?: number;
   /** Every finished turn, for metrics (failed ones too: they may have spent credit). */
   onTurn?: (turn: TurnReport) => void;
+  /**
+   * The subscription plan's shared record: told what every turn's CLI reports of the plan's
+   * utilisation (OAuth logins only), so every replica's admission knows when it is at its limit.
+   */
+  plan?: Pick<PlanStore, "record">;
   /** The caller policy: admits each turn (403/429), caps its budget, and is told its spend. */
   gate: Pick<PolicyGate, "admit" | "recordSpend">;
   /** How long a turn's in-flight lease holds if this replica dies before releasing it. */
@@ -127,6 +133,15 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     void p.finally(() => pending.delete(p));
   };
   let closing = false;
+  /** A report of the plan's utilisation: written off the turn's path (the reply never waits for it). */
+  const recordPlan = (reading: RateLimitRunEvent) => {
+    if (!deps.plan) return;
+    track(
+      deps.plan
+        .record(reading, clock.now())
+        .catch((err: unknown) => log.warn({ err }, "could not record the plan's utilisation")),
+    );
+  };
 
   async function turn(
     request: TurnRequest,
@@ -350,6 +365,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
             for (const ev of translateLine(line)) {
               if (ev.type === "text_delta") emit(splitter.push(ev.text));
               else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
+              else if (ev.type === "rate_limit") recordPlan(ev);
             }
           },
         });
@@ -452,6 +468,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
             if (ev.type === "text_delta") emit(splitter.push(ev.text));
             // The end of one API message: nothing can extend its last sentence any more.
             else if (ev.type === "stream_event" && ev.event.type === "message_stop") emit(splitter.flush());
+            else if (ev.type === "rate_limit") recordPlan(ev);
           }
         },
       });

@@ -13,6 +13,8 @@ import {
 import {
   createPolicyGate,
   ensureCounterBuckets,
+  ensurePlanBucket,
+  natsPlanStore,
   natsPolicyCounters,
   type PolicySource,
   watchPolicy,
@@ -109,7 +111,13 @@ async function serve(
     ttlMs,
     description: "Claude CLI session transcripts of conversations",
   });
-  const gate = createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(js)) });
+  // The subscription plan's utilisation, as the turns' CLIs report it: at its limit, no turn is admitted.
+  const plan = natsPlanStore(await ensurePlanBucket(js), { logger });
+  const gate = createPolicyGate({
+    policy,
+    counters: natsPolicyCounters(await ensureCounterBuckets(js)),
+    plan,
+  });
 
   const timeoutMs = env.CONVERSATIONAL_TIMEOUT_SECONDS * 1000;
   const longestTurnMs = timeoutMs + env.CONVERSATION_LOCK_GRACE_SECONDS * 1000;
@@ -172,6 +180,7 @@ async function serve(
     timeoutMs,
     logger,
     gate,
+    plan,
     // A lease outlives a turn's longest wait and run, so only a dead replica's lapses.
     leaseMs: longestTurnMs + queueWaitMs,
     slots,

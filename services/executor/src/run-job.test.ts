@@ -1,11 +1,14 @@
 import {
+  ClaudeApiError,
   ClaudeCancelledError,
   type ClaudeRun,
   type Invocation,
+  type ParsedLine,
+  parseLine,
   type ResultEvent,
   type RunOptions,
 } from "@claude-gateway/claude";
-import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
+import type { JobEvent, JobRecord, PlanReading } from "@claude-gateway/contracts";
 import { silentLogger } from "@claude-gateway/service-kit";
 import { describe, expect, it, vi } from "vitest";
 import { markEnqueued, newJobRecord, withPromptByRef } from "./core/records.js";
@@ -26,6 +29,11 @@ function setup(opts: {
   result?: Partial<ResultEvent>;
   payloads?: ReturnType<typeof memoryPayloads>;
   maxRecordBytes?: number;
+  /** Lines the CLI prints before it answers (`stallIn: "nowhere"`). */
+  lines?: ParsedLine[];
+  /** The run fails with this instead of answering. */
+  fails?: Error;
+  plan?: { record(reading: PlanReading, at: Date): Promise<void> };
 }) {
   const store = memoryStore();
   const queue = memoryQueue();
@@ -71,6 +79,8 @@ function setup(opts: {
       prompts.push(o.prompt);
       runs.push(o);
       if (opts.stallIn === "nowhere") {
+        for (const l of opts.lines ?? []) o.onEvent?.(l);
+        if (opts.fails) return { done: Promise.reject(opts.fails) } as unknown as ClaudeRun;
         const text = opts.reply ?? "ok";
         const result = { ...RESULT, result: text, ...opts.result };
         return {
@@ -83,6 +93,7 @@ function setup(opts: {
     },
     ...(opts.payloads ? { payloads: opts.payloads } : {}),
     ...(opts.maxRecordBytes !== undefined ? { maxRecordBytes: opts.maxRecordBytes } : {}),
+    ...(opts.plan ? { plan: opts.plan } : {}),
     finalWriteRetryMs: 0,
     invocationFor: () => ({ profile: { kind: "no-tools" }, session: { kind: "ephemeral" } }) as Invocation,
     claudeEnv: {},
@@ -335,5 +346,79 @@ describe("images, structured output and the stop reason", () => {
     expect(ended).toMatchObject({ status: "succeeded", result: { stopReason: "tool_use" } });
     expect(ended.result).not.toHaveProperty("structuredOutput");
     expect(JSON.parse(payloads.objects.get(ended.result!.textRef!.object)!)).toEqual(value);
+  });
+});
+
+describe("the plan's utilisation", () => {
+  const rateLimitLine = (status: string) =>
+    parseLine(
+      JSON.stringify({
+        type: "rate_limit_event",
+        session_id: "s",
+        rate_limit_info: {
+          status,
+          resetsAt: 1796418101,
+          rateLimitType: "five_hour",
+          isUsingOverage: false,
+          unifiedWindows: { five_hour: { utilization: 1, resetsAt: 1796418101, status } },
+        },
+      }),
+    )!;
+
+  it("every rate_limit line the CLI prints is recorded, observed at the clock's time, not a job event", async () => {
+    const recorded: Array<[PlanReading, Date]> = [];
+    const { store, events, runJob } = setup({
+      stallIn: "nowhere",
+      lines: [rateLimitLine("allowed_warning")],
+      plan: { record: async (r, at) => void recorded.push([r, at]) },
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect(recorded).toEqual([
+      [
+        {
+          type: "rate_limit",
+          status: "allowed_warning",
+          window: "five_hour",
+          resetsAt: 1796418101,
+          usingOverage: false,
+          windows: [{ window: "five_hour", utilization: 1, resetsAt: 1796418101, status: "allowed_warning" }],
+        },
+        t0,
+      ],
+    ]);
+    expect(events.map((e) => e.type)).toEqual(["status", "result", "status"]);
+  });
+
+  it("a run refused at the plan's limit reports its error only once the plan's record is written", async () => {
+    let errorBeforeWritten: boolean | undefined;
+    const { store, events, runJob } = setup({
+      stallIn: "nowhere",
+      lines: [rateLimitLine("rejected")],
+      fails: new ClaudeApiError("You've hit your 5-hour limit", 429),
+      plan: {
+        // The write lands after everything else pending has run: an error not waiting for it would be out.
+        record: () =>
+          new Promise<void>((resolve) =>
+            setImmediate(() => {
+              errorBeforeWritten = events.some((e) => e.type === "error");
+              resolve();
+            }),
+          ),
+      },
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect(errorBeforeWritten).toBe(false);
+    expect(events.find((e) => e.type === "error")).toMatchObject({ reason: "upstream_error" });
+    expect((await store.get("tok_a", "j1"))!.status).toBe("failed");
+  });
+
+  it("a record that fails (the store away) fails nothing: the job's answer goes out", async () => {
+    const { store, runJob } = setup({
+      stallIn: "nowhere",
+      lines: [rateLimitLine("allowed")],
+      plan: { record: async () => Promise.reject(new Error("NATS away")) },
+    });
+    await runJob(await queuedJob(store), new AbortController().signal);
+    expect((await store.get("tok_a", "j1"))!.status).toBe("succeeded");
   });
 });

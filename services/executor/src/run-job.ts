@@ -12,7 +12,8 @@ import {
   tokenUsage,
   transcriptPath,
 } from "@claude-gateway/claude";
-import { type JobRecord, type PayloadRef, payloadObjects } from "@claude-gateway/contracts";
+import { type JobRecord, type PayloadRef, type PlanReading, payloadObjects } from "@claude-gateway/contracts";
+import type { PlanStore } from "@claude-gateway/policy";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
 import { imageDataProblem } from "./core/images.js";
@@ -28,7 +29,7 @@ import {
   startJob,
   withResultByRef,
 } from "./core/records.js";
-import { eventSequencer, translateLine } from "./core/translate.js";
+import { eventSequencer, readLine } from "./core/translate.js";
 import { InvalidImageError, PayloadUnavailableError } from "./errors.js";
 import {
   type ClaudeRunner,
@@ -81,6 +82,11 @@ export interface RunJobDeps {
   queue: Pick<JobQueue, "enqueue">;
   /** Prewarmed CLI processes for the jobs `keyOf` names a key for (stateless, no-tools). */
   prewarm?: { pool: PrewarmPool; keyOf: (job: JobRecord) => string | undefined };
+  /**
+   * The subscription plan's shared record: told what every run's CLI reports of the plan's
+   * utilisation (OAuth logins only), so every replica's admission knows when it is at its limit.
+   */
+  plan?: Pick<PlanStore, "record">;
   onStarted?: (job: JobRecord) => void;
   onFinished?: (job: JobRecord, spend: ModelSpend[]) => void;
 }
@@ -115,6 +121,22 @@ export function createJobRunner(deps: RunJobDeps) {
     let handedBack = false;
     /** From here on the agent may have acted: the job is never run again. */
     let cliStarted = false;
+    /**
+     * The plan's reports written so far. The job's answer waits for them: a client told its run hit
+     * the plan's limit finds every replica refusing the next request, not starting another CLI.
+     */
+    const planWrites: Promise<void>[] = [];
+    const planWritten = () => Promise.all(planWrites);
+    const recordPlan = (reading: PlanReading) => {
+      if (!deps.plan) return;
+      planWrites.push(
+        deps.plan
+          .record(reading, deps.clock.now())
+          .catch((err: unknown) =>
+            log.warn({ jobId: job.id, err }, "could not record the plan's utilisation"),
+          ),
+      );
+    };
     let cleanedUp: Promise<void> | undefined;
     const cleanup = () => {
       cleanedUp ??= (async () => {
@@ -133,7 +155,9 @@ export function createJobRunner(deps: RunJobDeps) {
       const s = job.submission;
       const timeoutMs = (s.timeoutSeconds ?? 900) * 1000;
       const onEvent = (line: ParsedLine) => {
-        for (const body of translateLine(line)) publish(body);
+        const { events, plan } = readLine(line);
+        for (const body of events) publish(body);
+        for (const reading of plan) recordPlan(reading);
       };
       const prompt = await promptOf(deps, job);
       const images = await imagesOf(deps, job);
@@ -148,6 +172,7 @@ export function createJobRunner(deps: RunJobDeps) {
       const out = prewarmed
         ? await prewarmed.process.turn({ prompt, ...(images ? { images } : {}), timeoutMs, signal, onEvent })
         : await runCold();
+      await planWritten();
       spend = spendByModel(out.result, job.model);
       const usage = tokenUsage(out.result);
       outcome = {
@@ -222,6 +247,7 @@ export function createJobRunner(deps: RunJobDeps) {
         outcome = { ...outcome, usage: tokenUsage(result), costUsd: result.total_cost_usd };
         spend = spendByModel(result, job.model);
       }
+      await planWritten();
       publish({ type: "error", reason: outcome.reason, message: outcome.message });
     } finally {
       // A job's processes are reaped before its end is recorded: nothing it started outlives it.

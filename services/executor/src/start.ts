@@ -22,6 +22,8 @@ import {
 import {
   createPolicyGate,
   ensureCounterBuckets,
+  ensurePlanBucket,
+  natsPlanStore,
   natsPolicyCounters,
   registerPolicyMetrics,
   watchPolicy,
@@ -102,9 +104,12 @@ export async function startExecutor(
   const queue = natsJobQueue(js, jsm);
   const clock = { now: () => new Date() };
   const policy = await watchPolicy(env.CALLER_POLICY_FILE, { logger });
+  // The subscription plan's utilisation, as the jobs' CLIs report it: at its limit, nothing is admitted.
+  const plan = natsPlanStore(await ensurePlanBucket(js), { logger });
   const gate = createPolicyGate({
     policy,
     counters: natsPolicyCounters(await ensureCounterBuckets(js)),
+    plan,
     now: clock.now,
   });
   // The pool's gauge is read at scrape time, after `prewarmPool` exists.
@@ -252,6 +257,7 @@ export async function startExecutor(
     },
     claudeConfigDir: claudeConfigDir(claudeEnv),
     executorId: env.EXECUTOR_ID,
+    plan,
     clock,
     logger,
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),

@@ -37,6 +37,7 @@ const noAdmission: PolicyGate = {
     throw new Error("not used by the benchmark");
   },
   usageOfAll: async () => [],
+  plan: async () => undefined,
   metricLabel: () => "other",
 };
 

@@ -2,7 +2,12 @@ import { type AuthConfig, createAuth } from "@claude-gateway/auth";
 import { jobIdFor, subjects } from "@claude-gateway/contracts";
 import { KvUpdateConflictError, RemoteServiceError, ServiceUnavailableError } from "@claude-gateway/nats";
 import { type CallerPolicyFile, createPolicyGate, type PolicyCounters } from "@claude-gateway/policy";
-import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
+import {
+  type MemoryPlanStore,
+  memoryPlanStore,
+  memoryPolicyCounters,
+  staticPolicy,
+} from "@claude-gateway/policy/testing";
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { createApp, onAuthError } from "./app.js";
@@ -43,12 +48,18 @@ function setup(
     maxBodyBytes?: number;
     policy?: CallerPolicyFile;
     counters?: PolicyCounters;
+    /** The plan's record; the gate then reads the time as `NOW`. */
+    plan?: MemoryPlanStore;
     job?: { repo?: string; ref?: string };
   } = {},
 ) {
   const executor = fakeExecutor();
   const counters = opts.counters ?? memoryPolicyCounters();
-  const gate = createPolicyGate({ policy: staticPolicy(opts.policy ?? OPEN_POLICY), counters });
+  const gate = createPolicyGate({
+    policy: staticPolicy(opts.policy ?? OPEN_POLICY),
+    counters,
+    ...(opts.plan ? { plan: opts.plan, now: () => NOW } : {}),
+  });
   const metrics = createMetrics(gate);
   const inflight = new InFlight();
   let n = 0;
@@ -821,5 +832,80 @@ describe("app: the caller policy", () => {
       'openai_gateway_completions_total{caller="other",model="claude-haiku-4-5",stream="false",outcome="succeeded"} 1',
     );
     expect(text).not.toContain("tok_tester");
+  });
+});
+
+describe("app: the plan's limit", () => {
+  const NOW_S = NOW.getTime() / 1000;
+  /** The plan as the executor recorded it from a CLI refused at the five-hour limit. */
+  async function planAtLimit(resetIn: number) {
+    const plan = memoryPlanStore();
+    await plan.record(
+      {
+        status: "rejected",
+        window: "five_hour",
+        resetsAt: NOW_S + resetIn,
+        usingOverage: false,
+        windows: [{ window: "five_hour", utilization: 1, resetsAt: NOW_S + resetIn, status: "rejected" }],
+      },
+      NOW,
+    );
+    return plan;
+  }
+
+  it("a completion is a 429 plan_limit_reached with Retry-After until the reset; no job is submitted", async () => {
+    const { executor, post } = setup({ plan: await planAtLimit(3600) });
+    const res = await post(chat());
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("3600");
+    // Hours away: SDKs should not sit in their retry loop.
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect((await json(res)).error).toMatchObject({
+      type: "insufficient_quota",
+      code: "plan_limit_reached",
+      param: null,
+      message: expect.stringMatching(/5-hour usage limit is reached; it resets at 2026-01-02T04:04:05\.000Z/),
+    });
+    expect(executor.submissions).toEqual([]);
+  });
+
+  it("the last seconds of a window: SDKs may retry on their own", async () => {
+    const { post } = setup({ plan: await planAtLimit(30) });
+    const res = await post(chat());
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(res.headers.get("x-should-retry")).toBeNull();
+  });
+
+  it("the Messages API gets Anthropic's rate_limit_error", async () => {
+    const { app } = setup({ plan: await planAtLimit(3600) });
+    const res = await app.request("/v1/messages", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "claude-haiku-4-5",
+        max_tokens: 64,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("3600");
+    expect(await json(res)).toMatchObject({
+      type: "error",
+      error: { type: "rate_limit_error", code: "plan_limit_reached" },
+    });
+  });
+
+  it("GET /v1/usage and /metrics show the plan", async () => {
+    const { app, metrics } = setup({ plan: await planAtLimit(3600) });
+    const res = await app.request("/v1/usage", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await json(res)).plan).toMatchObject({
+      atLimit: true,
+      retryAfterSeconds: 3600,
+      state: { status: "rejected", window: "five_hour" },
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain("claude_plan_limited 1");
+    expect(text).toContain('claude_plan_utilization{window="five_hour"} 1');
   });
 });

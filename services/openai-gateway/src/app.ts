@@ -15,6 +15,7 @@ import {
   InternalError,
   JobFailedError,
   PayloadTooLargeError,
+  PlanLimitError,
   RouteNotFoundError,
   toClientError,
 } from "./core/errors.js";
@@ -115,7 +116,12 @@ export function createApp(deps: AppDeps) {
     else if (error.status >= 500)
       c.get("log")?.warn({ err: error.message, code: error.code }, "request failed");
     if ("retryAfterSeconds" in error) c.header("Retry-After", String(error.retryAfterSeconds));
-    if ((error instanceof CallerLimitError || error instanceof JobFailedError) && !error.worthRetrying) {
+    if (
+      (error instanceof CallerLimitError ||
+        error instanceof JobFailedError ||
+        error instanceof PlanLimitError) &&
+      !error.worthRetrying
+    ) {
       c.header("x-should-retry", "false");
     }
     const { status, body } = renderError(errorStyleOf(c.req.path), error);

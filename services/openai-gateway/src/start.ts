@@ -4,7 +4,9 @@ import { connectNats, natsProblem, openedPayloads } from "@claude-gateway/nats";
 import {
   createPolicyGate,
   ensureCounterBuckets,
+  natsPlanStore,
   natsPolicyCounters,
+  openPlanBucket,
   type PolicyGate,
   watchPolicy,
 } from "@claude-gateway/policy";
@@ -50,12 +52,19 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     policy.close();
     throw err;
   });
+  const js = jetstream(nc);
   const gate =
     opts.gate ??
-    createPolicyGate({ policy, counters: natsPolicyCounters(await ensureCounterBuckets(jetstream(nc))) });
+    createPolicyGate({
+      policy,
+      counters: natsPolicyCounters(await ensureCounterBuckets(js)),
+      // The plan's utilisation as the executors record it: at its limit, completions are refused
+      // here, before a job is made.
+      plan: natsPlanStore(await openPlanBucket(js), { logger }),
+    });
   const inflight = new InFlight();
   const app = createApp({
-    executor: natsExecutor(nc, { payloads: openedPayloads(jetstream(nc), buckets.jobPayloads) }),
+    executor: natsExecutor(nc, { payloads: openedPayloads(js, buckets.jobPayloads) }),
     gate,
     auth: createAuth(config.auth, { logger, onError: onAuthError, apiKeyHeader: "x-api-key" }),
     logger,

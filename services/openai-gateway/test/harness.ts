@@ -66,7 +66,15 @@ export interface WorldOptions {
    * the executor runs the CLI as a root deployment would.
    */
   sandbox?: boolean;
+  /**
+   * Log the CLI in as a subscription would (a dummy `CLAUDE_CODE_OAUTH_TOKEN`, no API key; the
+   * stub checks no credential): only then does it report the plan's utilisation.
+   */
+  oauth?: boolean;
 }
+
+/** The dummy subscription token of an `oauth` world. */
+export const TEST_OAUTH_TOKEN = "sk-ant-oat01-test-dummy";
 
 /**
  * A real nats-server, the Messages API stub, the real CLI, a real executor in this process and
@@ -77,8 +85,13 @@ export async function createWorld(
   executorEnv: Record<string, string> = {},
   opts: WorldOptions = {},
 ): Promise<World> {
-  const sandboxed = (cli: ClaudeTestEnv, sandbox: boolean) =>
-    sandbox ? { ...cli.env, IS_SANDBOX: "1" } : cli.env;
+  const sandboxed = (cli: ClaudeTestEnv, sandbox: boolean) => {
+    const { ANTHROPIC_API_KEY, ...rest } = cli.env;
+    const login = opts.oauth
+      ? { ...rest, CLAUDE_CODE_OAUTH_TOKEN: TEST_OAUTH_TOKEN }
+      : { ...rest, ...(ANTHROPIC_API_KEY !== undefined ? { ANTHROPIC_API_KEY } : {}) };
+    return sandbox ? { ...login, IS_SANDBOX: "1" } : login;
+  };
   const world = await createServiceWorld({
     service: "executor",
     tmpPrefix: "cg-oai-ws-",

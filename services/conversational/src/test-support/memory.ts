@@ -100,6 +100,8 @@ export interface ScriptedRun {
   chunkSize?: number;
   /** Fail with this error instead (after streaming `text`, if given). */
   error?: ClaudeError;
+  /** Lines the CLI prints after the reply's text (e.g. `rate_limit_event`). */
+  lines?: ParsedLine[];
   /** The run waits for this before answering (to hold a turn open). */
   gate?: Promise<void>;
   costUsd?: number;
@@ -141,6 +143,7 @@ export function fakeClaude(
           opts.onEvent?.(deltaLine(text.slice(i, i + size)));
         }
         opts.onEvent?.({ type: "stream_event", event: { type: "message_stop" } } as ParsedLine);
+        for (const line of plan.lines ?? []) opts.onEvent?.(line);
         if (plan.error) throw plan.error;
         await mkdir(dirname(path), { recursive: true });
         await appendFile(path, `${JSON.stringify({ prompt: opts.prompt, reply: text })}\n`);

@@ -1,12 +1,49 @@
 import { parseLine } from "@claude-gateway/claude";
 import { describe, expect, it } from "vitest";
-import { eventSequencer, translateLine } from "./translate.js";
+import { eventSequencer, readLine, translateLine } from "./translate.js";
 
 const line = (v: unknown) => parseLine(JSON.stringify(v))!;
 /** The user line the CLI writes with what the tools returned. */
 const toolResults = (...content: object[]) =>
   line({ type: "user", session_id: "s", message: { role: "user", content } });
 const texts = (...parts: string[]) => parts.map((text) => ({ type: "text", text }));
+
+describe("readLine", () => {
+  it("a rate_limit_event is the plan's reading, not a job event", () => {
+    const ev = line({
+      type: "rate_limit_event",
+      session_id: "s",
+      rate_limit_info: {
+        status: "allowed",
+        resetsAt: 1796418078,
+        rateLimitType: "five_hour",
+        isUsingOverage: false,
+        unifiedWindows: { five_hour: { utilization: 0.42, resetsAt: 1796418078, status: "allowed" } },
+      },
+    });
+    expect(readLine(ev)).toEqual({
+      events: [],
+      plan: [
+        {
+          type: "rate_limit",
+          status: "allowed",
+          window: "five_hour",
+          resetsAt: 1796418078,
+          usingOverage: false,
+          windows: [{ window: "five_hour", utilization: 0.42, resetsAt: 1796418078, status: "allowed" }],
+        },
+      ],
+    });
+    expect(translateLine(ev)).toEqual([]);
+  });
+  it("any other line carries no plan reading", () => {
+    const ev = line({
+      type: "stream_event",
+      event: { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hi" } },
+    });
+    expect(readLine(ev)).toEqual({ events: [{ type: "text", delta: "Hi" }], plan: [] });
+  });
+});
 
 describe("translateLine", () => {
   it("text deltas from partial messages", () => {

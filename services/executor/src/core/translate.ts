@@ -1,6 +1,7 @@
 import {
   contentText,
   type ParsedLine,
+  type RateLimitRunEvent,
   type RunEvent,
   translateLine as runEvents,
 } from "@claude-gateway/claude";
@@ -18,7 +19,19 @@ const MAX_TOOL_RESULT = 4096;
  * assistant blocks; tool results from user lines. Sub-agent traffic is left out.
  */
 export function translateLine(line: ParsedLine): JobEventBody[] {
-  return runEvents(line).flatMap(jobEvent);
+  return readLine(line).events;
+}
+
+/**
+ * What one stream-json line says: the job's events, and the subscription plan's utilisation when
+ * the CLI reported it (`rate_limit_event`, OAuth logins only), which is the plan's, not the job's.
+ */
+export function readLine(line: ParsedLine): { events: JobEventBody[]; plan: RateLimitRunEvent[] } {
+  const run = runEvents(line);
+  return {
+    events: run.flatMap(jobEvent),
+    plan: run.filter((ev): ev is RateLimitRunEvent => ev.type === "rate_limit"),
+  };
 }
 
 function jobEvent(ev: RunEvent): JobEventBody[] {

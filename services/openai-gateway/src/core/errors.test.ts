@@ -10,6 +10,7 @@ import {
   AgentNotAllowedError,
   DailyBudgetExceededError,
   ModelNotAllowedError,
+  PlanLimitReachedError,
   RateLimitedError,
   TooManyInFlightError,
 } from "@claude-gateway/policy";
@@ -23,6 +24,7 @@ import {
   type GatewayError,
   InvalidRequestError,
   JobFailedError,
+  PlanLimitError,
   QueueFullError,
   toClientError,
 } from "./errors.js";
@@ -151,6 +153,25 @@ describe("toClientError", () => {
       false,
     );
     expect((toClientError(new RateLimitedError(30, 12)) as CallerLimitError).worthRetrying).toBe(true);
+  });
+
+  it("the plan at its limit: 429 insufficient_quota with its Retry-After, retried by SDKs only within a minute", () => {
+    const hours = toClientError(new PlanLimitReachedError("five_hour", 1_800_003_600, 3600));
+    expect(hours).toBeInstanceOf(PlanLimitError);
+    expect(hours).toMatchObject({
+      status: 429,
+      type: "insufficient_quota",
+      code: "plan_limit_reached",
+      retryAfterSeconds: 3600,
+    });
+    expect(hours?.message).toMatch(/^The service's Claude plan is at its usage limit: .*5-hour usage limit/);
+    expect((hours as PlanLimitError).worthRetrying).toBe(false);
+    const soon = toClientError(new PlanLimitReachedError("five_hour", 1_800_000_030, 30));
+    expect((soon as PlanLimitError).worthRetrying).toBe(true);
+    // An executor's own refusal, as its envelope comes back over NATS.
+    const fromExecutor = toClientError(remote(429, "plan_limit_reached", "limit reached", 120));
+    expect(fromExecutor).toBeInstanceOf(PlanLimitError);
+    expect((fromExecutor as PlanLimitError).retryAfterSeconds).toBe(120);
   });
 
   it("NATS itself away (a counter read timing out, a closed connection): 503 store_unavailable with Retry-After", () => {

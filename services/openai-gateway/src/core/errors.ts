@@ -167,6 +167,27 @@ export class CallerLimitError extends GatewayError {
   }
 }
 
+/**
+ * The Claude subscription every request spends is at its usage limit (`plan_limit_reached`): no
+ * request of anyone's is served before `retryAfterSeconds`. OpenAI SDKs raise `RateLimitError`.
+ */
+export class PlanLimitError extends GatewayError {
+  override readonly name = "PlanLimitError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    // OpenAI's "you exceeded your current quota": the plan's allowance is used up until its reset.
+    super(message, { status: 429, type: "insufficient_quota", code: "plan_limit_reached" }, options);
+  }
+
+  /** SDKs retry a 429 on their own: worth it for the last minute of a window, not for hours. */
+  get worthRetrying(): boolean {
+    return this.retryAfterSeconds <= 60;
+  }
+}
+
 /** The executor could not be reached or failed to answer. */
 export class UnavailableError extends GatewayError {
   override readonly name = "UnavailableError";
@@ -242,6 +263,9 @@ export class InternalError extends GatewayError {
   }
 }
 
+/** The gate's code for the plan at its limit (`PlanLimitReachedError`). */
+const PLAN_LIMIT_REACHED = "plan_limit_reached";
+
 /** When a full queue gives no wait of its own. */
 const DEFAULT_RETRY_AFTER_SECONDS = 30;
 
@@ -265,6 +289,14 @@ export function toClientError(err: unknown): GatewayError | undefined {
       const wait = err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
       return new CallerLimitError(err.code, detail, wait, { cause: err });
     }
+  }
+  // The plan at its limit: from the gate here, or from an executor's own check (a remote error).
+  if (err instanceof ServiceError && err.status === 429 && err.code === PLAN_LIMIT_REACHED) {
+    return new PlanLimitError(
+      `The service's Claude plan is at its usage limit: ${err.detail}`,
+      err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+      { cause: err },
+    );
   }
   if (err instanceof RemoteServiceError) {
     const detail = err.detail;
