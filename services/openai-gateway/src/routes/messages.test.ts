@@ -223,7 +223,14 @@ describe("POST /v1/messages", () => {
       });
     });
     for (const stream of [false, true]) {
-      const res = await post(ask({ stream, output_config: { format: { type: "json_schema", schema } } }));
+      // A stop sequence that occurs in the object does not cut it (it would no longer be JSON).
+      const res = await post(
+        ask({
+          stream,
+          stop_sequences: ["Sofia"],
+          output_config: { format: { type: "json_schema", schema } },
+        }),
+      );
       expect(res.status).toBe(200);
       const text = stream
         ? (await events(res))

@@ -21,7 +21,8 @@ export function messagesRoutes(deps: JobRequestDeps): Hono<AppEnv> {
       const req = parseMessagesRequest(await readJson(c));
       checkModel(deps.models, req.model);
       const { prompt, images } = promptOf(req);
-      const answer = { stop: req.stop, jsonSchema: req.jsonSchema };
+      // Stop sequences cut prose, never a structured answer (it would no longer be valid JSON).
+      const answer = { stop: req.jsonSchema ? [] : req.stop, jsonSchema: req.jsonSchema };
       return {
         requestedModel: req.model,
         stream: req.stream,
