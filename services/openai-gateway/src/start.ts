@@ -23,6 +23,7 @@ import { imageResolver } from "./adapters/image-fetch.js";
 import { natsExecutor } from "./adapters/nats-executor.js";
 import { createApp, onAuthError } from "./app.js";
 import type { GatewayConfig } from "./config.js";
+import { checkJsonSchema } from "./core/structured.js";
 import { InFlight } from "./inflight.js";
 import { createMetrics } from "./metrics.js";
 
@@ -85,6 +86,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     ...(opts.holdMs !== undefined ? { holdMs: opts.holdMs } : {}),
   });
 
+  // Builds the JSON-schema validator now (its meta-schemas take ~0.4 s), not in the first
+  // structured-output request.
+  checkJsonSchema({ type: "object" }, "response_format");
   const http = await listen(app.fetch, { port: env.PORT, hostname: opts.hostname });
   logger.info(
     {
