@@ -18,6 +18,7 @@ export {
   type StubHandler,
   type StubReply,
   startMessagesStub,
+  streamGate,
   structuredOutput,
   systemText,
   text,

@@ -18,6 +18,12 @@ export type StubReply =
       delayMs?: number;
       /** Wait this long before the first byte (simulates model latency). */
       firstByteDelayMs?: number;
+      /**
+       * After this many text deltas, send nothing more until `until` settles: the rest of the
+       * answer cannot reach a client before the client has seen the first part (proves streaming
+       * is live without measuring time). See {@link streamGate}.
+       */
+      pauseAfterDeltas?: { count: number; until: Promise<unknown> };
       stopReason?: "end_turn" | "tool_use" | "max_tokens" | "stop_sequence";
       usage?: { input_tokens?: number; output_tokens?: number };
       /** Extra response headers, e.g. the API's `anthropic-ratelimit-unified-*` plan utilisation. */
@@ -141,6 +147,38 @@ function sse(res: ServerResponse, event: string, data: unknown): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * A gate for `pauseAfterDeltas`: the stub holds the rest of an answer until the test opens it,
+ * typically when its client has received the first delta. If nothing opens it, it opens itself
+ * after `deadlockBreakMs` (so a buffering bug fails an assertion instead of hanging the test) and
+ * `openedBy` says so.
+ */
+export function streamGate(deadlockBreakMs = 30_000): {
+  until: Promise<void>;
+  open(): void;
+  openedBy(): "test" | "deadlock-break" | undefined;
+} {
+  let opened: "test" | "deadlock-break" | undefined;
+  let resolve!: () => void;
+  const until = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const timer = setTimeout(() => {
+    opened ??= "deadlock-break";
+    resolve();
+  }, deadlockBreakMs);
+  timer.unref();
+  return {
+    until,
+    open() {
+      opened ??= "test";
+      clearTimeout(timer);
+      resolve();
+    },
+    openedBy: () => opened,
+  };
+}
+
 function chunks(value: string, size: number): string[] {
   if (value.length === 0) return [""];
   const out: string[] = [];
@@ -207,6 +245,7 @@ async function writeMessage(
     "request-id": `req_stub_${randomUUID().slice(0, 8)}`,
     ...reply.headers,
   });
+  let textDeltas = 0;
   const step = async (event: string, data: unknown) => {
     if (closed()) return;
     sse(res, event, data);
@@ -243,6 +282,10 @@ async function writeMessage(
           index,
           delta: { type: "text_delta", text: piece },
         });
+        textDeltas += 1;
+        if (reply.pauseAfterDeltas && textDeltas === reply.pauseAfterDeltas.count) {
+          await reply.pauseAfterDeltas.until;
+        }
       }
     } else {
       const id = block.id ?? `toolu_stub${randomUUID().replaceAll("-", "").slice(0, 16)}`;

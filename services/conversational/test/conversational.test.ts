@@ -12,6 +12,7 @@ import {
   messagesText,
   processesWithEnv,
   type RecordedRequest,
+  streamGate,
   systemText,
   text,
   toolUse,
@@ -321,23 +322,24 @@ describe("streaming (server-sent events)", () => {
     ];
     const long = sentences.join(" ");
     const CHUNK = 8;
-    const DELAY = 30;
-    world.stub.enqueue(text(long, { chunkSize: CHUNK, delayMs: DELAY }));
-    const { status, events } = await streamTurn(svc.url, { message: "Tell me a story" });
+    // The first sentence is decided by the chunk holding the second sentence's first letter; the
+    // stub sends up to that chunk, then holds the rest until this client has the first sentence.
+    // A service that buffered until the end would never send it while the stub waits.
+    const deciding = Math.floor(long.indexOf(sentences[1]!) / CHUNK);
+    const gate = streamGate();
+    world.stub.enqueue(
+      text(long, { chunkSize: CHUNK, pauseAfterDeltas: { count: deciding + 1, until: gate.until } }),
+    );
+    const { status, events } = await streamTurn(svc.url, { message: "Tell me a story" }, undefined, (e) => {
+      if (e.event === "sentence") gate.open();
+    });
     expect(status).toBe(200);
     expect(events.map((e) => e.event)).toEqual([...sentences.map(() => "sentence"), "done"]);
     expect(events.slice(0, -1).map((e) => e.data)).toEqual(sentences.map((text, index) => ({ index, text })));
     const done = events.at(-1)!;
     expect(done.data).toMatchObject({ reply: long, model: "claude-haiku-4-5" });
     expect(ConversationalReply.safeParse(done.data).success).toBe(true);
-
-    // The first sentence is decided by the chunk holding the second sentence's first letter; the
-    // stub then sleeps DELAY after each remaining chunk before the reply can end. A service that
-    // buffered until the end would send both events at about the same time.
-    const chunks = Math.ceil(long.length / CHUNK);
-    const deciding = Math.floor(long.indexOf(sentences[1]!) / CHUNK);
-    const minGapMs = 0.5 * (chunks - deciding - 1) * DELAY;
-    expect(done.at - events[0]!.at).toBeGreaterThan(minGapMs);
+    expect(gate.openedBy()).toBe("test");
 
     const metrics = await scrape(svc.url);
     expect(metrics).toMatch(/conversational_first_sentence_seconds_count\{start="(warm|pool|cold)"\} [1-9]/);

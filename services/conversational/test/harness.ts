@@ -87,6 +87,8 @@ export async function streamTurn(
   url: string,
   body: Record<string, unknown>,
   headers: Record<string, string> = TEST_AUTH,
+  /** Called with each event as it arrives. */
+  onEvent?: (event: SseEvent) => void,
 ): Promise<{ status: number; started: number; events: SseEvent[] }> {
   const started = performance.now();
   const res = await fetch(`${url}/v1/conversational`, {
@@ -111,7 +113,9 @@ export async function streamTurn(
     while (end >= 0) {
       const { event, data } = parseSseBlock(buffer.slice(0, end));
       buffer = buffer.slice(end + 2);
-      events.push({ event, data: data as Json, at });
+      const parsed = { event, data: data as Json, at };
+      events.push(parsed);
+      onEvent?.(parsed);
       end = buffer.indexOf("\n\n");
     }
   }

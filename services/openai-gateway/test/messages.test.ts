@@ -9,6 +9,7 @@ import {
   messagesText,
   offeredToolNames,
   STRUCTURED_OUTPUT_TOOL,
+  streamGate,
   structuredOutput,
   systemText,
   TEST_TOKEN,
@@ -216,23 +217,25 @@ describe("messages.create", () => {
 describe("streaming", () => {
   it("messages.stream(): text as the agent writes it, and a final message the SDK assembled", async () => {
     const said = "Streaming works in small pieces, one delta at a time.";
-    world.stub.setDefault(text(said, { chunkSize: 6, delayMs: 40 }));
+    // The stub sends two deltas, then holds the rest until this client has seen text.
+    const gate = streamGate();
+    world.stub.setDefault(text(said, { chunkSize: 6, pauseAfterDeltas: { count: 2, until: gate.until } }));
     const stream = client.messages.stream({
       model: "claude-sonnet-4-6",
       max_tokens: 1024,
       messages: user("Stream something."),
     });
     const deltas: string[] = [];
-    const at: number[] = [];
     stream.on("text", (delta) => {
       deltas.push(delta);
-      at.push(performance.now());
+      gate.open();
     });
     const message = await stream.finalMessage();
     expect(deltas.join("")).toBe(said);
-    // Live, not a finished answer cut up: many deltas, spread over the stub's pacing.
+    // Live, not a finished answer cut up: text reached the client while the stub was still
+    // holding the rest of the answer.
     expect(deltas.length).toBeGreaterThanOrEqual(5);
-    expect(at.at(-1)! - at[0]!).toBeGreaterThan(150);
+    expect(gate.openedBy()).toBe("test");
     expect(message).toMatchObject({
       role: "assistant",
       model: "claude-sonnet-4-6",

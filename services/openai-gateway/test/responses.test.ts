@@ -5,6 +5,7 @@ import {
   imageBlocksOf,
   lastUserText,
   messagesText,
+  streamGate,
   structuredOutput,
   TEST_TOKEN,
   text,
@@ -78,17 +79,18 @@ describe("responses.create", () => {
 
   it("stream: true — the Responses events, live, in sequence, ending with response.completed", async () => {
     const said = "Streaming works in small pieces, one delta at a time.";
-    world.stub.setDefault(text(said, { chunkSize: 6, delayMs: 40 }));
+    // The stub sends two deltas, then holds the rest until this client has seen one.
+    const gate = streamGate();
+    world.stub.setDefault(text(said, { chunkSize: 6, pauseAfterDeltas: { count: 2, until: gate.until } }));
     const stream = await client.responses.create({
       model: "claude-sonnet-4-6",
       input: "Stream.",
       stream: true,
     });
     const events: ResponseStreamEvent[] = [];
-    const deltaAt: number[] = [];
     for await (const event of stream) {
       events.push(event);
-      if (event.type === "response.output_text.delta") deltaAt.push(performance.now());
+      if (event.type === "response.output_text.delta") gate.open();
     }
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     expect(events.slice(0, 4).map((e) => e.type)).toEqual([
@@ -105,9 +107,10 @@ describe("responses.create", () => {
     ]);
     const deltas = events.flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : []));
     expect(deltas.join("")).toBe(said);
-    // Live, not a finished answer cut up: many deltas, spread over the stub's pacing.
+    // Live, not a finished answer cut up: the first delta reached the client while the stub was
+    // still holding the rest of the answer.
     expect(deltas.length).toBeGreaterThanOrEqual(5);
-    expect(deltaAt.at(-1)! - deltaAt[0]!).toBeGreaterThan(150);
+    expect(gate.openedBy()).toBe("test");
     const done = events.at(-1);
     expect(done?.type === "response.completed" && done.response).toMatchObject({
       status: "completed",
