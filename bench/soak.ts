@@ -6,11 +6,15 @@
  * of each streamed. It passes when every request succeeded, each service's own RSS grew at most
  * 20 MB from after the warm-up to the end, its open file descriptors did not grow (beyond a small
  * slack), and the CLI processes left are the pooled and warm ones within their budgets; otherwise
- * it prints why and exits 1.
+ * it prints why and exits 1. Memory is read settled and after a full garbage collection (a soak-only
+ * preload, `lib/gc-on-signal.mjs`) at the baseline and at 25/50/75/100%: a leak grows with the
+ * requests served, memory merely reserved levels off. The services run with the image's
+ * NODE_OPTIONS (`deploy/Dockerfile`).
  *
  *   pnpm build && pnpm test:soak
  *   SOAK_GATEWAY=100 SOAK_CONVERSATIONAL=400 pnpm test:soak        (a short run)
- *   SOAK_CONCURRENCY (4 each), SOAK_CONVERSATIONS (32), SOAK_SETTLE_SECONDS (10)
+ *   SOAK_CONCURRENCY (4 each), SOAK_CONVERSATIONS (32), SOAK_SETTLE_SECONDS (10),
+ *   SOAK_NODE_OPTIONS (the image's)
  */
 import type { ChildProcess } from "node:child_process";
 import { chmod } from "node:fs/promises";
@@ -20,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_SUPPORTED_MODELS } from "@claude-gateway/contracts";
 import { tempDir, text, writePermissivePolicy } from "@claude-gateway/testkit";
 import { positiveIntEnv } from "./lib/env.js";
+import { imageNodeOptions } from "./lib/image-node-options.js";
 import {
   maxSample,
   type ProcSample,
@@ -39,6 +44,8 @@ const CONVERSATIONS = Math.min(positiveIntEnv("SOAK_CONVERSATIONS", 32), TURNS);
 const SETTLE_MS = positiveIntEnv("SOAK_SETTLE_SECONDS", 10) * 1000;
 /** The share of each kind of request run before the baseline is read. */
 const WARMUP = 0.05;
+/** Where the run pauses to read every service settled again, the last being the end. */
+const CHECKPOINTS = [0.25, 0.5, 0.75, 1];
 const MAX_RSS_GROWTH_MB = 20;
 /**
  * Descriptors the end may hold over the baseline without a leak. Both are read idle (keep-alive
@@ -61,6 +68,10 @@ const HEADERS = { authorization: `Bearer ${TOKEN}`, "content-type": "application
 const main = (service: string) =>
   fileURLToPath(new URL(`../services/${service}/dist/main.js`, import.meta.url));
 const AGENTS_DIR = fileURLToPath(new URL("../agents", import.meta.url));
+/** The soak's preload: SIGUSR2 → full garbage collections (see the file). */
+const GC_ON_SIGNAL = fileURLToPath(new URL("./lib/gc-on-signal.mjs", import.meta.url));
+/** The services run with the Node options their image sets (SOAK_NODE_OPTIONS to try others). */
+const NODE_OPTIONS = process.env.SOAK_NODE_OPTIONS ?? imageNodeOptions();
 
 type Kind = "gateway" | "conversational";
 
@@ -275,20 +286,40 @@ function startMonitor(services: Service[], drivers: Record<Kind, Driver>, onTick
   return { stop: () => clearInterval(timer) };
 }
 
-/** The JS heap in use of a service, from its `/metrics` (`nodejs_heap_size_used_bytes`), in MB. */
-async function heapUsedMb(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
-  const line = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(await res.text());
-  return line ? Number(line[1]) / 1024 / 1024 : Number.NaN;
+/** A service's own view of its memory, from its `/metrics` (prom-client's Node.js defaults), in MB. */
+interface NodeMemory {
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
 }
 
-type Settled = ProcSample & { heapMb: number };
+async function nodeMemory(url: string): Promise<NodeMemory> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS}` } });
+  const text = await res.text();
+  const mb = (name: string) => {
+    const line = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+    return line ? Number(line[1]) / 1024 / 1024 : Number.NaN;
+  };
+  return {
+    heapUsedMb: mb("nodejs_heap_size_used_bytes"),
+    heapTotalMb: mb("nodejs_heap_size_total_bytes"),
+    externalMb: mb("nodejs_external_memory_bytes"),
+  };
+}
 
-/** After a quiet `SETTLE_MS` (in-flight work done, keep-alive sockets closed), each service's floor. */
+type Settled = ProcSample & NodeMemory;
+
+/**
+ * After a quiet `SETTLE_MS` (in-flight work done, keep-alive sockets closed) and a full garbage
+ * collection, each service's floor.
+ */
 async function settle(services: Service[]): Promise<Map<string, Settled>> {
   await new Promise((r) => setTimeout(r, SETTLE_MS));
+  // Garbage is not a leak: collect it before reading, so each reading compares live memory.
+  for (const s of services) process.kill(s.pid, "SIGUSR2");
+  await new Promise((r) => setTimeout(r, 1000));
   const samples = await Promise.all(
-    services.map(async (s) => ({ ...(await settledSample(s.pid)), heapMb: await heapUsedMb(s.url) })),
+    services.map(async (s) => ({ ...(await settledSample(s.pid)), ...(await nodeMemory(s.url)) })),
   );
   return new Map(services.map((s, i) => [s.name, samples[i]!]));
 }
@@ -303,8 +334,16 @@ const children: ChildProcess[] = [];
 async function startService(name: string, env: Record<string, string>, startedMsg: string) {
   const { child, port } = await startServiceProcess(
     main(name),
-    { ...env, AUTH_TOKENS: `bench=${TOKEN}`, METRICS_TOKEN: METRICS, PORT: "0", LOG_LEVEL: "info" },
+    {
+      ...env,
+      NODE_OPTIONS,
+      AUTH_TOKENS: `bench=${TOKEN}`,
+      METRICS_TOKEN: METRICS,
+      PORT: "0",
+      LOG_LEVEL: "info",
+    },
     startedMsg,
+    ["--expose-gc", "--import", GC_ON_SIGNAL],
   );
   children.push(child);
   echoProblems(child, name);
@@ -370,11 +409,18 @@ try {
     return performance.now() - started;
   };
 
+  // Read settled at the baseline and at each checkpoint after it: a leak grows in proportion to
+  // the requests served; memory the process merely reserves levels off.
   const warmupMs = await runAll(WARMUP);
   const baseline = await settle(services);
-  const restMs = await runAll(1);
+  const curve: Array<{ fraction: number; at: Map<string, Settled> }> = [{ fraction: WARMUP, at: baseline }];
+  let restMs = 0;
+  for (const fraction of CHECKPOINTS) {
+    restMs += await runAll(fraction);
+    curve.push({ fraction, at: await settle(services) });
+  }
   monitor.stop();
-  const end = await settle(services);
+  const end = curve.at(-1)!.at;
   const clis = await Promise.all(services.map((s) => processesRunning(s.pid, cli.bin)));
 
   const problems: string[] = [];
@@ -401,7 +447,7 @@ try {
       String(after.fds),
       `${left} (≤ ${s.cliBudget})`,
       `${before.anonMb.toFixed(1)} → ${after.anonMb.toFixed(1)}`,
-      `${before.heapMb.toFixed(1)} → ${after.heapMb.toFixed(1)}`,
+      `${before.heapUsedMb.toFixed(1)} → ${after.heapUsedMb.toFixed(1)}`,
     ];
   });
   const failuresOf = (kind: Kind) =>
@@ -440,6 +486,30 @@ try {
         "JS heap used MB (warm-up → end)",
       ],
       serviceRows,
+    ),
+  );
+  console.log("");
+  console.log(
+    "Memory, settled, at each checkpoint (MB; heap and external as the service's /metrics says):\n",
+  );
+  console.log(
+    formatMarkdownTable(
+      ["service", "requests done", "RSS", "RssAnon", "JS heap used", "JS heap total", "external", "FDs"],
+      services.flatMap((s) =>
+        curve.map(({ fraction, at }) => {
+          const m = at.get(s.name)!;
+          return [
+            s.name,
+            `${Math.round(fraction * 100)}%`,
+            m.rssMb,
+            m.anonMb,
+            m.heapUsedMb,
+            m.heapTotalMb,
+            m.externalMb,
+            String(m.fds),
+          ];
+        }),
+      ),
     ),
   );
   console.log("");

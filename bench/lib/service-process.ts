@@ -9,8 +9,10 @@ export async function startServiceProcess(
   main: string,
   env: Record<string, string>,
   startedMsg: string,
+  /** Options for node itself, before the script (e.g. a preload). */
+  nodeArgs: readonly string[] = [],
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [main], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgs, main], { env, stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const entry = JSON.parse(line) as { msg?: string; port?: number };
