@@ -22,6 +22,7 @@ export {
 } from "./conversational.js";
 export { ErrorEnvelope, ErrorIssue, issuesOf } from "./errors.js";
 export {
+  base64DecodedBytes,
   CancelBroadcast,
   IMAGE_MEDIA_TYPES,
   ImageMediaType,

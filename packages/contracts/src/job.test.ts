@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, JobEvent, JobSubmission, jobIdFor, previewOf } from "./index.js";
+import { base64DecodedBytes, isTerminal, JobEvent, JobSubmission, jobIdFor, previewOf } from "./index.js";
 
 const ok = { agent: "general", prompt: "fix the tests" };
 
@@ -98,5 +98,18 @@ describe("JobSubmission images and structured output", () => {
     ["a schema over 64 KiB", { jsonSchema: { description: "x".repeat(70_000) } }],
   ])("refuses %s", (_name, extra) => {
     expect(JobSubmission.safeParse({ ...ok, ...extra }).success).toBe(false);
+  });
+});
+
+describe("base64DecodedBytes", () => {
+  it.each([
+    ["", 0],
+    ["QQ==", 1],
+    ["QUI=", 2],
+    ["QUJD", 3],
+    ["QUJDRA==", 4],
+  ])("%j decodes to %i bytes", (text, bytes) => {
+    expect(base64DecodedBytes(text)).toBe(bytes);
+    expect(Buffer.from(text, "base64").length).toBe(bytes);
   });
 });

@@ -85,6 +85,12 @@ export type ImageMediaType = z.infer<typeof ImageMediaType>;
 export const MAX_JOB_IMAGES = 20;
 /** One image's decoded size, at most: the Messages API's own limit per image. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/** How many bytes a padded base64 text decodes to, without decoding it (limits are in bytes). */
+export function base64DecodedBytes(b64: string): number {
+  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
+}
 /** A JSON schema for structured output, serialized, at most. */
 export const MAX_JSON_SCHEMA_BYTES = 64 * 1024;
 

@@ -1,4 +1,5 @@
 import {
+  base64DecodedBytes,
   type ImageMediaType,
   type JobImage,
   MAX_IMAGE_BYTES,
@@ -20,12 +21,6 @@ export const MAX_JOB_IMAGES_BYTES = 32 * 1024 * 1024;
 /** The length of the (padded) base64 of `bytes` bytes. */
 export function base64Chars(bytes: number): number {
   return Math.ceil(bytes / 3) * 4;
-}
-
-/** How many bytes a padded base64 text decodes to. */
-export function base64DecodedBytes(b64: string): number {
-  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
-  return Math.floor((b64.length * 3) / 4) - pad;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,7 +1,6 @@
 import { MAX_IMAGE_BYTES } from "@claude-gateway/contracts";
 import { describe, expect, it } from "vitest";
 import {
-  base64Bytes,
   checkImageCount,
   ImageTooLargeError,
   imageFromBase64,
@@ -20,18 +19,6 @@ function codeOf(f: () => unknown): string | null | undefined {
   }
   return undefined;
 }
-
-describe("base64Bytes", () => {
-  it.each([
-    ["", 0],
-    ["QQ==", 1],
-    ["QUI=", 2],
-    ["QUJD", 3],
-  ])("%s is %i bytes", (data, bytes) => {
-    expect(base64Bytes(data)).toBe(bytes);
-    expect(Buffer.from(data, "base64").length).toBe(bytes);
-  });
-});
 
 describe("imageFromBase64", () => {
   it("keeps a supported image, its type lower-cased and whitespace removed", () => {

@@ -1,4 +1,5 @@
 import {
+  base64DecodedBytes,
   IMAGE_MEDIA_TYPES,
   type ImageMediaType,
   MAX_IMAGE_BYTES,
@@ -42,12 +43,6 @@ export class ImageTooLargeError extends GatewayError {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const DATA_URL = /^data:([^;,]+)((?:;[^;,=]+=[^;,]*)*);base64,(.*)$/is;
 
-/** The decoded size of base64 text (without decoding it). */
-export function base64Bytes(data: string): number {
-  const padding = data.endsWith("==") ? 2 : data.endsWith("=") ? 1 : 0;
-  return Math.floor((data.length * 3) / 4) - padding;
-}
-
 /** Checks an image given as a media type and base64 data; throws a 400/413 naming `param`. */
 export function imageFromBase64(mediaType: string, data: string, param: string): ImageInput {
   const type = mediaType.toLowerCase();
@@ -62,7 +57,7 @@ export function imageFromBase64(mediaType: string, data: string, param: string):
   if (compact === "" || compact.length % 4 !== 0 || !BASE64.test(compact)) {
     throw new InvalidRequestError(`The image in '${param}' is not valid base64.`, param, "invalid_image");
   }
-  const bytes = base64Bytes(compact);
+  const bytes = base64DecodedBytes(compact);
   if (bytes > MAX_IMAGE_BYTES) throw new ImageTooLargeError(param, bytes);
   return { mediaType: type as ImageMediaType, data: compact };
 }
