@@ -1,94 +1,43 @@
-import { type AuthConfig, createAuth } from "@claude-gateway/auth";
 import { jobIdFor, subjects } from "@claude-gateway/contracts";
 import { KvUpdateConflictError, RemoteServiceError, ServiceUnavailableError } from "@claude-gateway/nats";
-import { type CallerPolicyFile, createPolicyGate, type PolicyCounters } from "@claude-gateway/policy";
-import {
-  type MemoryPlanStore,
-  memoryPlanStore,
-  memoryPolicyCounters,
-  staticPolicy,
-} from "@claude-gateway/policy/testing";
-import pino from "pino";
+import type { CallerPolicyFile, PolicyCounters } from "@claude-gateway/policy";
+import { memoryPlanStore, memoryPolicyCounters } from "@claude-gateway/policy/testing";
 import { describe, expect, it, vi } from "vitest";
-import { createApp, onAuthError } from "./app.js";
-import { InFlight } from "./inflight.js";
-import { createMetrics } from "./metrics.js";
-import { type FakeExecutor, fakeExecutor } from "./test-support/fake-executor.js";
+import type { FakeExecutor } from "./test-support/fake-executor.js";
 import { helloCompletion } from "./test-support/records.js";
+import {
+  METRICS_TOKEN,
+  openPolicy,
+  TEST_MODELS,
+  TEST_NOW,
+  TEST_TOKEN,
+  TESTER,
+  type TestAppOptions,
+  testApp,
+} from "./test-support/test-app.js";
 
-const TOKEN = "test-token-0123456789";
-const METRICS_TOKEN = "metrics-token-0123456789";
-const MODELS = { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" };
-const NOW = new Date("2026-01-02T03:04:05Z");
-const TESTER = "tok_tester";
+const TOKEN = TEST_TOKEN;
+const MODELS = TEST_MODELS;
+const NOW = TEST_NOW;
 /** The id the executor gives the first job (its client id `oai-u1`) of the test caller. */
 const JOB_1 = jobIdFor(TESTER, "oai-u1");
 /** Tests not about the policy run under one that lets the caller do everything they do. */
-const OPEN_POLICY: CallerPolicyFile = {
-  defaults: {
-    agents: ["assistant", "general"],
-    models: MODELS.supported,
-    maxConcurrent: 100,
-    requestsPerMinute: 1000,
-    budgetUsdPerDay: 1000,
-  },
-  callers: { tester: {} },
-};
+const OPEN_POLICY: CallerPolicyFile = openPolicy();
 const CREATED = Math.floor(NOW.getTime() / 1000);
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = Record<string, any>;
 
-function setup(
-  opts: {
-    auth?: AuthConfig;
-    ready?: boolean;
-    idleMs?: number;
-    holdMs?: number;
-    maxBodyBytes?: number;
-    policy?: CallerPolicyFile;
-    counters?: PolicyCounters;
-    /** The plan's record; the gate then reads the time as `NOW`. */
-    plan?: MemoryPlanStore;
-    job?: { repo?: string; ref?: string };
-  } = {},
-) {
-  const executor = fakeExecutor();
-  const counters = opts.counters ?? memoryPolicyCounters();
-  const gate = createPolicyGate({
-    policy: staticPolicy(opts.policy ?? OPEN_POLICY),
-    counters,
-    ...(opts.plan ? { plan: opts.plan, now: () => NOW } : {}),
-  });
-  const metrics = createMetrics(gate);
-  const inflight = new InFlight();
-  let n = 0;
-  const app = createApp({
-    executor,
-    gate,
-    auth: createAuth(opts.auth ?? { tokens: [{ name: "tester", token: TOKEN }] }, { onError: onAuthError }),
-    logger: pino({ level: "silent" }),
-    metrics,
-    models: MODELS,
-    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900, ...opts.job },
-    readiness: () =>
-      opts.ready === false ? { ready: false, reason: "NATS is not connected" } : { ready: true },
-    metricsToken: METRICS_TOKEN,
-    inflight,
-    idleMs: opts.idleMs ?? 60_000,
-    holdMs: opts.holdMs ?? 60_000,
-    now: () => NOW,
-    newId: () => `u${++n}`,
-    ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
-  });
+function setup(opts: TestAppOptions = {}) {
+  const t = testApp(opts);
   const post = (body: unknown, init: RequestInit = {}) =>
-    app.request("/v1/chat/completions", {
+    t.app.request("/v1/chat/completions", {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
       body: typeof body === "string" ? body : JSON.stringify(body),
       ...init,
     });
-  return { app, executor, metrics, inflight, post, gate, counters };
+  return { ...t, post };
 }
 
 const json = async (res: Response): Promise<Json> => (await res.json()) as Json;

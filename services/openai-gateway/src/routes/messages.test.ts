@@ -1,33 +1,17 @@
-import { createAuth } from "@claude-gateway/auth";
 import { jobIdFor } from "@claude-gateway/contracts";
-import { type CallerPolicyFile, createPolicyGate } from "@claude-gateway/policy";
-import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
-import pino from "pino";
+import type { CallerPolicyFile } from "@claude-gateway/policy";
 import { describe, expect, it } from "vitest";
 import { imageResolver } from "../adapters/image-fetch.js";
-import { createApp, onAuthError } from "../app.js";
-import { InFlight } from "../inflight.js";
-import { createMetrics } from "../metrics.js";
-import { type FakeExecutor, fakeExecutor } from "../test-support/fake-executor.js";
+import type { FakeExecutor } from "../test-support/fake-executor.js";
+import { openPolicy, TEST_TOKEN, TESTER, testApp } from "../test-support/test-app.js";
 
 // `POST /v1/messages` through the app, against the fake executor: what is submitted, what the
 // client gets, and the route's error statuses. The SDK against the real stack: test/messages.test.ts.
 
-const TOKEN = "test-token-0123456789";
-const MODELS = { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" };
-const TESTER = "tok_tester";
+const TOKEN = TEST_TOKEN;
 const PNG =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-const OPEN_POLICY: CallerPolicyFile = {
-  defaults: {
-    agents: ["assistant", "general"],
-    models: MODELS.supported,
-    maxConcurrent: 100,
-    requestsPerMinute: 1000,
-    budgetUsdPerDay: 1000,
-  },
-  callers: { tester: {} },
-};
+const OPEN_POLICY: CallerPolicyFile = openPolicy();
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = Record<string, any>;
@@ -39,29 +23,10 @@ const imageHost: typeof fetch = async (input) =>
     : new Response("no", { status: 404 });
 
 function setup(opts: { policy?: CallerPolicyFile; holdMs?: number; idleMs?: number } = {}) {
-  const executor = fakeExecutor();
-  const gate = createPolicyGate({
-    policy: staticPolicy(opts.policy ?? OPEN_POLICY),
-    counters: memoryPolicyCounters(),
-  });
-  let n = 0;
-  const app = createApp({
-    executor,
-    gate,
-    auth: createAuth(
-      { tokens: [{ name: "tester", token: TOKEN }] },
-      { onError: onAuthError, apiKeyHeader: "x-api-key" },
-    ),
-    logger: pino({ level: "silent" }),
-    metrics: createMetrics(gate),
-    models: MODELS,
-    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900 },
-    readiness: () => ({ ready: true }),
-    inflight: new InFlight(),
-    idleMs: opts.idleMs ?? 60_000,
-    holdMs: opts.holdMs ?? 60_000,
-    now: () => new Date("2026-01-02T03:04:05Z"),
-    newId: () => `0000000${++n}-aaaa-4bbb-8ccc-dddddddddddd`,
+  const { app, executor } = testApp({
+    ...opts,
+    apiKeyHeader: "x-api-key",
+    newId: (n) => `0000000${n}-aaaa-4bbb-8ccc-dddddddddddd`,
     images: imageResolver({ allowlist: ["img.test"], fetch: imageHost }),
   });
   const post = (body: unknown, headers: Record<string, string> = {}, path = "/v1/messages") =>

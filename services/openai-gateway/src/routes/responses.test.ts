@@ -1,33 +1,16 @@
-import { createAuth } from "@claude-gateway/auth";
 import { jobIdFor, subjects } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
-import { type CallerPolicyFile, createPolicyGate } from "@claude-gateway/policy";
-import { memoryPolicyCounters, staticPolicy } from "@claude-gateway/policy/testing";
-import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { createApp, onAuthError } from "../app.js";
-import { createMetrics } from "../metrics.js";
-import { type FakeExecutor, fakeExecutor, USAGE } from "../test-support/fake-executor.js";
+import { type FakeExecutor, USAGE } from "../test-support/fake-executor.js";
+import { openPolicy, TEST_NOW, TEST_TOKEN, TESTER, testApp } from "../test-support/test-app.js";
 
 // `POST /v1/responses` and `GET /v1/responses/{id}` through the app, on a fake executor that checks
 // every submission against the job contract.
 
-const TOKEN = "test-token-0123456789";
+const TOKEN = TEST_TOKEN;
 const OTHER_TOKEN = "other-token-0123456789";
-const MODELS = { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" };
-const NOW = new Date("2026-01-02T03:04:05Z");
+const NOW = TEST_NOW;
 const CREATED = Math.floor(NOW.getTime() / 1000);
-const TESTER = "tok_tester";
-const POLICY: CallerPolicyFile = {
-  defaults: {
-    agents: ["assistant", "general"],
-    models: MODELS.supported,
-    maxConcurrent: 100,
-    requestsPerMinute: 1000,
-    budgetUsdPerDay: 1000,
-  },
-  callers: { tester: {}, other: {} },
-};
 /** The uuids `newId` hands out, in order, and the session ids of the jobs that answer. */
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 const session = (n: number) => `5e551011-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -38,30 +21,17 @@ const PNG_B64 =
 type Json = Record<string, any>;
 
 function setup(opts: { holdMs?: number; idleMs?: number } = {}) {
-  const executor = fakeExecutor();
-  const gate = createPolicyGate({ policy: staticPolicy(POLICY), counters: memoryPolicyCounters() });
-  let n = 0;
-  const app = createApp({
-    executor,
-    gate,
-    auth: createAuth(
-      {
-        tokens: [
-          { name: "tester", token: TOKEN },
-          { name: "other", token: OTHER_TOKEN },
-        ],
-      },
-      { onError: onAuthError },
-    ),
-    logger: pino({ level: "silent" }),
-    metrics: createMetrics(gate),
-    models: MODELS,
-    job: { agent: "assistant", budgetUsd: 2, timeoutSeconds: 900 },
-    readiness: () => ({ ready: true }),
-    idleMs: opts.idleMs ?? 60_000,
-    holdMs: opts.holdMs ?? 60_000,
-    now: () => NOW,
-    newId: () => uuid(++n),
+  const { app, executor } = testApp({
+    ...opts,
+    auth: {
+      tokens: [
+        { name: "tester", token: TOKEN },
+        { name: "other", token: OTHER_TOKEN },
+      ],
+    },
+    policy: openPolicy(["tester", "other"]),
+    now: NOW,
+    newId: uuid,
   });
   const headers = (token: string, extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${token}`,
