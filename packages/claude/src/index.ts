@@ -78,6 +78,19 @@ export {
 export { type ModelSpend, spendByModel, tokenUsage } from "./spend.js";
 export { runStopper, type StoppableRun } from "./stop-run.js";
 export {
+  CLIENT_TOOL_PREFIX,
+  CLIENT_TOOL_SERVER,
+  type ClientTool,
+  type ClientToolCall,
+  type ClientToolResult,
+  clientToolArgs,
+  clientToolNameOf,
+  clientToolNameProblem,
+  MAX_CLIENT_TOOL_NAME,
+  ToolHost,
+  type ToolHostStep,
+} from "./tool-host.js";
+export {
   sha256File,
   type TranscriptBlobs,
   type TranscriptStore,
