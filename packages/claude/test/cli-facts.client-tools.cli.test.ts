@@ -2,7 +2,7 @@ import { offeredToolNames, type StubReply, text, toolUse } from "@claude-gateway
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildChildEnv } from "../src/index.js";
-import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";
+import { killStreamProcess, type StreamProcess, startStreamProcess } from "./support/stream-process.js";
 
 // Client tool calling (issue 19) rests on these facts of the pinned CLI: a caller's tools can be
 // offered to the model through an MCP server that lives in the process driving the CLI (`type:
@@ -13,10 +13,7 @@ import { type StreamProcess, startStreamProcess } from "./support/stream-process
 const world = useClaudeWorld({ workPrefix: "cg-facts-tools-" });
 let proc: StreamProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill("SIGKILL");
-    await proc.close();
-  }
+  await killStreamProcess(proc);
   proc = undefined;
 });
 

@@ -4,7 +4,7 @@ import { messagesText, text, toolUse } from "@claude-gateway/testkit";
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildChildEnv, parseLine } from "../src/index.js";
-import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";
+import { killStreamProcess, type StreamProcess, startStreamProcess } from "./support/stream-process.js";
 
 // A long-lived `--input-format stream-json` process: the facts the warm-process and
 // permission-prompt work depend on, with the pinned CLI.
@@ -15,10 +15,7 @@ beforeEach(() => {
   world.stub.setDefault(text("warm reply"));
 });
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill("SIGKILL");
-    await proc.close();
-  }
+  await killStreamProcess(proc);
   proc = undefined;
 });
 

@@ -13,7 +13,7 @@ import {
   runClaude,
   translateLine,
 } from "../src/index.js";
-import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";
+import { killStreamProcess, type StreamProcess, startStreamProcess } from "./support/stream-process.js";
 
 // Plan utilisation with the pinned CLI: which login gets `rate_limit_event` lines, what they say
 // for the API's `anthropic-ratelimit-unified-*` headers, and what a refused request looks like
@@ -258,10 +258,7 @@ describe("rate_limit_event lines", () => {
 describe("rate_limit_event in a long-lived process", () => {
   let proc: StreamProcess | undefined;
   afterEach(async () => {
-    if (proc && proc.child.exitCode === null) {
-      proc.child.kill("SIGKILL");
-      await proc.close();
-    }
+    await killStreamProcess(proc);
     proc = undefined;
   });
 

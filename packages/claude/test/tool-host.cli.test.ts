@@ -2,17 +2,14 @@ import { offeredToolNames, type StubReply, text } from "@claude-gateway/testkit"
 import { useClaudeWorld } from "@claude-gateway/testkit/vitest";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildChildEnv, type ClientToolCall, clientToolArgs, ToolHost } from "../src/index.js";
-import { type StreamProcess, startStreamProcess } from "./support/stream-process.js";
+import { killStreamProcess, type StreamProcess, startStreamProcess } from "./support/stream-process.js";
 
 // The tool host driving the real CLI on the stub: the caller's tools offered, calls held, results
 // supplied as a client would send them (all at once), the run going on with them.
 const world = useClaudeWorld({ workPrefix: "cg-tool-host-" });
 let proc: StreamProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill("SIGKILL");
-    await proc.close();
-  }
+  await killStreamProcess(proc);
   proc = undefined;
 });
 

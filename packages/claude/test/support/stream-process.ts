@@ -96,3 +96,11 @@ export function startStreamProcess(
     },
   };
 }
+
+/** Kills a test's process if it still runs (a failed assertion leaves it waiting on stdin). */
+export async function killStreamProcess(p: StreamProcess | undefined): Promise<void> {
+  if (p && p.child.exitCode === null) {
+    p.child.kill("SIGKILL");
+    await p.close();
+  }
+}
