@@ -318,6 +318,41 @@ function rules(obj, where, configMaps) {
   }
 }
 
+/** Whether a NetworkPolicy's podSelector selects pods with these labels (matchLabels, matchExpressions). */
+function selects(selector, labels) {
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector?.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    if (e.operator === "In" && !(has && e.values.includes(labels[e.key]))) return false;
+    if (e.operator === "NotIn" && has && e.values.includes(labels[e.key])) return false;
+    if (e.operator === "Exists" && !has) return false;
+    if (e.operator === "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
+/**
+ * Egress is denied by default, and every workload's pods have a policy of their own saying where
+ * they may go: an agent that a prompt turned must not reach what its pod never needed.
+ */
+function egressRules(docs, where) {
+  const policies = docs.filter(
+    (d) => d.kind === "NetworkPolicy" && (d.spec?.policyTypes ?? []).includes("Egress"),
+  );
+  const everyPod = (p) => Object.keys(p.spec?.podSelector ?? {}).length === 0;
+  if (!policies.some((p) => everyPod(p) && (p.spec?.egress ?? []).length === 0))
+    problems.push(
+      `${where}: no default-deny egress NetworkPolicy (podSelector {}, policyTypes [Egress], no rules)`,
+    );
+  for (const obj of docs) {
+    const template = obj.kind === "CronJob" ? obj.spec?.jobTemplate?.spec?.template : obj.spec?.template;
+    if (!["Deployment", "StatefulSet", "CronJob"].includes(obj.kind) || !template) continue;
+    const labels = template.metadata?.labels ?? {};
+    if (!policies.some((p) => !everyPod(p) && selects(p.spec?.podSelector, labels)))
+      problems.push(`${where}: ${obj.kind}/${obj.metadata?.name}: no egress NetworkPolicy selects its pods`);
+  }
+}
+
 /** The nats-server config each target renders, if readable (checked by the real server below, if there is one). */
 const natsConfigs = new Map();
 
@@ -347,6 +382,7 @@ for (const target of targets) {
     }
     rules(obj, target, configMaps);
   }
+  egressRules(docs, target);
   if (!natsConfigs.has(target)) problems.push(`${target}: renders no StatefulSet/nats`);
   for (const need of [
     "Deployment",
