@@ -91,7 +91,9 @@ export {
   type ToolHostStep,
 } from "./tool-host.js";
 export {
+  type FileSnapshot,
   sha256File,
+  snapshotFile,
   type TranscriptBlobs,
   type TranscriptStore,
   transcriptStore,

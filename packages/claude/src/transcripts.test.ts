@@ -1,10 +1,24 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sha256File, type TranscriptBlobs, transcriptStore, writeFileAtomic } from "./transcripts.js";
+import {
+  sha256File,
+  snapshotFile,
+  type TranscriptBlobs,
+  transcriptStore,
+  writeFileAtomic,
+} from "./transcripts.js";
 
 let dir: string;
 beforeEach(() => {
@@ -159,5 +173,24 @@ describe("sha256File", () => {
     writeFileSync(path, NEW);
     expect(await sha256File(path)).toBe(createHash("sha256").update(NEW).digest("hex"));
     expect(await sha256File(join(dir, "missing"))).toBeUndefined();
+  });
+});
+
+describe("snapshotFile", () => {
+  it("a hidden copy beside the file, and its digest: later writes to the file change neither", async () => {
+    const path = join(dir, "session.jsonl");
+    writeFileSync(path, OLD);
+    const snapshot = await snapshotFile(path);
+    // The live CLI goes on writing its transcript.
+    appendFileSync(path, '{"turn":2}\n');
+    expect(snapshot?.sha256).toBe(createHash("sha256").update(OLD).digest("hex"));
+    expect(readFileSync(snapshot!.path, "utf8")).toBe(OLD);
+    expect(snapshot!.path.startsWith(join(dir, ".session.jsonl."))).toBe(true);
+    expect(snapshot!.path.endsWith(".snapshot")).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".jsonl"))).toEqual(["session.jsonl"]);
+  });
+  it("undefined when there is no file", async () => {
+    expect(await snapshotFile(join(dir, "missing.jsonl"))).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

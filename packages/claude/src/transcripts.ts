@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -89,4 +89,29 @@ export async function sha256File(path: string): Promise<string | undefined> {
     throw err;
   }
   return hash.digest("hex");
+}
+
+/** A copy of a file taken at one moment, and its digest. */
+export interface FileSnapshot {
+  path: string;
+  sha256: string;
+}
+
+/**
+ * Copies a transcript, as it is now, to a hidden file beside it (not `*.jsonl`: the CLI never reads
+ * it) and digests the copy: what a record names and what is uploaded are then the same bytes, even
+ * while a live CLI goes on writing the original. Undefined if there is no transcript. The caller
+ * removes the copy.
+ */
+export async function snapshotFile(path: string): Promise<FileSnapshot | undefined> {
+  const copy = join(dirname(path), `.${basename(path)}.${randomUUID()}.snapshot`);
+  try {
+    await copyFile(path, copy);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const sha256 = await sha256File(copy);
+  if (sha256 === undefined) throw new Error(`the snapshot ${copy} vanished`);
+  return { path: copy, sha256 };
 }

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import type { AgentSpec } from "@claude-gateway/agents";
 import {
   ClaudeCrashedError,
+  type FileSnapshot,
   type ModelSpend,
   type RateLimitRunEvent,
   type ResultEvent,
   type RunResult,
   sha256File,
+  snapshotFile,
   spendByModel,
   tokenUsage,
   transcriptPath,
@@ -271,8 +274,14 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       costUsd = out.costUsd;
 
       signal.throwIfAborted();
-      const transcriptSha256 = await saveTranscript(plan, path);
-      const completed = { sessionId: out.sessionId, model: plan.model, at: clock.now(), transcriptSha256 };
+      const snapshot = await snapshotTranscript(plan, path);
+      if (snapshot) await saveTranscript(plan, snapshot);
+      const completed = {
+        sessionId: out.sessionId,
+        model: plan.model,
+        at: clock.now(),
+        transcriptSha256: snapshot?.sha256,
+      };
       if (stored) await deps.store.put(recordTurn(stored, completed));
       else await deps.store.create(newRecord(plan.conversationId, caller, completed));
       log.info(
@@ -397,16 +406,22 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       report.spend = spendByModel(out.result, plan.model);
       costUsd = out.costUsd;
 
-      const transcriptSha256 = await sha256File(path);
-      if (transcriptSha256 === undefined)
-        log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript");
+      // The process lives on and may write more to the transcript: the record names, and the
+      // store gets, this one snapshot of it.
+      const snapshot = await snapshotTranscript(plan, path);
+      // Removed here if the turn fails before the snapshot is stored (`after`).
+      const dropSnapshot = async (err: unknown): Promise<never> => {
+        if (snapshot) await rm(snapshot.path, { force: true });
+        throw err;
+      };
+      const transcriptSha256 = snapshot?.sha256;
       // Kept warm with the turns its history holds; a record write that fails below leaves them
       // different, and the next turn starts afresh from the stored transcript.
       const turns = (stored?.turns ?? 0) + 1;
       let kept = false;
       if (signal.aborted) {
         warm.discard(proc);
-        signal.throwIfAborted();
+        await dropSnapshot(signal.reason);
       }
       if (out.budgetCapReached) warm.discard(proc);
       else kept = warm.keep(proc, plan.conversationId, turns);
@@ -420,8 +435,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       const record = stored
         ? recordTurn(stored, completed)
         : newRecord(plan.conversationId, caller, completed);
-      if (stored) await deps.store.put(record);
-      else await deps.store.create(record);
+      await (stored ? deps.store.put(record) : deps.store.create(record)).catch(dropSnapshot);
       log.info(
         {
           conversationId: plan.conversationId,
@@ -435,8 +449,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         },
         "turn finished",
       );
-      const after =
-        transcriptSha256 === undefined ? Promise.resolve() : saveTranscript(plan, path).then(() => {});
+      const after = snapshot ? saveTranscript(plan, snapshot) : Promise.resolve();
       return { reply: replyOf(plan, out), after, kept };
     }
 
@@ -503,22 +516,25 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     }
   }
 
-  /** Stores the transcript for other replicas; returns its digest (even if storing failed). */
-  async function saveTranscript(plan: TurnPlan, path: string): Promise<string | undefined> {
-    const digest = await sha256File(path);
-    if (digest === undefined) {
-      log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript of the session");
-      return undefined;
-    }
-    await deps.transcripts
-      .save(plan.sessionId, path)
-      .catch((err: unknown) =>
-        log.warn(
-          { sessionId: plan.sessionId, err },
-          "could not store the session transcript; the conversation continues on this replica only",
-        ),
+  /** The transcript as the turn left it (see `snapshotFile`); undefined, and a warning, if none. */
+  async function snapshotTranscript(plan: TurnPlan, path: string): Promise<FileSnapshot | undefined> {
+    const snapshot = await snapshotFile(path);
+    if (!snapshot) log.warn({ sessionId: plan.sessionId, path }, "the CLI left no transcript of the session");
+    return snapshot;
+  }
+
+  /** Stores a snapshot for other replicas (a failure is logged: the conversation goes on here), then removes it. */
+  async function saveTranscript(plan: TurnPlan, snapshot: FileSnapshot): Promise<void> {
+    try {
+      await deps.transcripts.save(plan.sessionId, snapshot.path);
+    } catch (err) {
+      log.warn(
+        { sessionId: plan.sessionId, err },
+        "could not store the session transcript; the conversation continues on this replica only",
       );
-    return digest;
+    } finally {
+      await rm(snapshot.path, { force: true });
+    }
   }
 
   return {

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { claudeConfigDir, transcriptPath } from "@claude-gateway/claude";
 import { buckets, ConversationalReply, ConversationalRequest, subjects } from "@claude-gateway/contracts";
 import { RemoteServiceError, request } from "@claude-gateway/nats";
@@ -83,6 +84,12 @@ describe("a conversation over HTTP", () => {
     const kv = await new Kvm(jetstream(nc)).open(buckets.conversations);
     const record = (await kv.get(r.body.conversation_id))?.json<Record<string, unknown>>();
     expect(record).toMatchObject({ sessionId: r.body.session_id, turns: 1, createdBy: "tok_tester" });
+    // The record names exactly the bytes stored (one snapshot, taken after the turn), and the
+    // snapshot is gone once stored.
+    const stored = await store.getBlob(`${r.body.session_id}.jsonl`);
+    expect(createHash("sha256").update(stored!).digest("hex")).toBe(record?.transcriptSha256);
+    const dir = dirname(transcriptPath(claudeConfigDir(world.cli.env), world.cwd, r.body.session_id));
+    expect(readdirSync(dir).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
   });
 
   it("the next turns resume the session: turn 2 knows turn 1, and the reply follows the language", async () => {
