@@ -137,9 +137,21 @@ export function startWarm(opts: WarmOptions): WarmProcess {
     return end;
   })();
   exited.catch(() => {});
+  /**
+   * What the exit means to the turn or request in progress, if any. One watcher for the process's
+   * life: a reaction added per turn would keep every turn's closures (and what its listeners hold,
+   * such as an HTTP response) alive for as long as the process runs.
+   */
+  let onExit: (() => void) | undefined;
   void exited.then(
-    () => markReady(false),
-    () => markReady(false),
+    () => {
+      markReady(false);
+      onExit?.();
+    },
+    () => {
+      markReady(false);
+      onExit?.();
+    },
   );
   child.stdin?.on("error", () => {});
 
@@ -185,6 +197,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         clearTimeout(timer);
         t.signal?.removeEventListener("abort", onAbort);
         lineListener = undefined;
+        onExit = undefined;
         try {
           const r = outcome();
           state = "idle";
@@ -266,7 +279,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
           };
         });
       };
-      void exited.then(() => finish(failWith(base({}))));
+      onExit = () => finish(failWith(base({})));
       write(userMessage(t.prompt, t.images));
     });
   };
@@ -283,6 +296,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
       const done = (err?: Error) => {
         clearTimeout(timer);
         lineListener = undefined;
+        onExit = undefined;
         if (err) {
           void close();
           reject(err);
@@ -302,7 +316,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         if (line.type !== "control_response" || r?.request_id !== requestId) return;
         done(r.subtype === "success" ? undefined : new Error(`set_model refused: ${r.error ?? r.subtype}`));
       };
-      void exited.then(() => done(new Error("the warm process exited")));
+      onExit = () => done(new Error("the warm process exited"));
       write({ type: "control_request", request_id: requestId, request: { subtype: "set_model", model } });
     });
   };

@@ -19,6 +19,7 @@ import {
 } from "../src/index.js";
 import { isAlive, pidsWithMarker } from "../src/reaper.js";
 import { failure } from "./support/failure.js";
+import { gcFunction } from "./support/gc.js";
 
 // The product's warm process (`startWarm`) with the pinned CLI on the scripted Messages stub.
 const world = useClaudeWorld({ workPrefix: "cg-warm-" });
@@ -89,6 +90,31 @@ describe("a warm process", () => {
     // When the result is printed, the transcript on disk already holds the reply.
     const path = transcriptPath(claudeConfigDir(world.cli.env), world.work.dir, r1.sessionId);
     expect(await readFile(path, "utf8")).toContain("three");
+  });
+
+  it("keeps nothing of a finished turn: each turn's listener is collectable while the process lives on", async () => {
+    // A long conversation on one warm process must not hold every turn's listeners (and, through
+    // them, each turn's HTTP response): the soak found ~125 KB kept per turn before this.
+    const collect = gcFunction();
+    let collected = 0;
+    const registry = new FinalizationRegistry<number>(() => {
+      collected++;
+    });
+    world.stub.setDefault(text("ok"));
+    const p = warm();
+    const TURNS = 5;
+    for (let i = 0; i < TURNS; i++) {
+      const listener = { onEvent: (_ev: unknown) => {}, ballast: new Array(1000).fill(i) };
+      registry.register(listener, i);
+      await p.turn({ prompt: `turn ${i}`, timeoutMs: 30_000, onEvent: (ev) => listener.onEvent(ev) });
+      await p.setModel("claude-sonnet-4-6", 30_000);
+    }
+    for (let round = 0; round < 20 && collected < TURNS; round++) {
+      collect();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(collected).toBe(TURNS);
+    expect(p.state).toBe("idle");
   });
 
   it("says when it is ready (the CLI answered initialize) without any API request; one that dies first is not", async () => {
