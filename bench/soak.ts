@@ -14,10 +14,13 @@
  *   pnpm build && pnpm test:soak
  *   SOAK_GATEWAY=100 SOAK_CONVERSATIONAL=400 pnpm test:soak        (a short run)
  *   SOAK_CONCURRENCY (4 each), SOAK_CONVERSATIONS (32), SOAK_SETTLE_SECONDS (10),
- *   SOAK_NODE_OPTIONS (the image's)
+ *   SOAK_NODE_OPTIONS (the image's), SOAK_HEAPSNAPSHOTS=<service> (a heap snapshot of it at each
+ *   checkpoint: how the conversational service's ~125 KB kept per warm turn was found)
  */
 import type { ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -72,6 +75,10 @@ const AGENTS_DIR = fileURLToPath(new URL("../agents", import.meta.url));
 const GC_ON_SIGNAL = fileURLToPath(new URL("./lib/gc-on-signal.mjs", import.meta.url));
 /** The services run with the Node options their image sets (SOAK_NODE_OPTIONS to try others). */
 const NODE_OPTIONS = process.env.SOAK_NODE_OPTIONS ?? imageNodeOptions();
+/** SOAK_HEAPSNAPSHOTS=<service>: that service writes a heap snapshot at each checkpoint, into a temp dir. */
+const HEAP_SNAPSHOTS = process.env.SOAK_HEAPSNAPSHOTS
+  ? { service: process.env.SOAK_HEAPSNAPSHOTS, dir: mkdtempSync(join(tmpdir(), "cg-soak-heap-")) }
+  : undefined;
 
 type Kind = "gateway" | "conversational";
 
@@ -318,6 +325,11 @@ async function settle(services: Service[]): Promise<Map<string, Settled>> {
   // Garbage is not a leak: collect it before reading, so each reading compares live memory.
   for (const s of services) process.kill(s.pid, "SIGUSR2");
   await new Promise((r) => setTimeout(r, 1000));
+  if (HEAP_SNAPSHOTS) {
+    // Written by the service itself (--heapsnapshot-signal); compare two to see what it keeps.
+    for (const s of services) if (s.name === HEAP_SNAPSHOTS.service) process.kill(s.pid, "SIGPWR");
+    await new Promise((r) => setTimeout(r, 8000));
+  }
   const samples = await Promise.all(
     services.map(async (s) => ({ ...(await settledSample(s.pid)), ...(await nodeMemory(s.url)) })),
   );
@@ -343,7 +355,14 @@ async function startService(name: string, env: Record<string, string>, startedMs
       LOG_LEVEL: "info",
     },
     startedMsg,
-    ["--expose-gc", "--import", GC_ON_SIGNAL],
+    [
+      "--expose-gc",
+      "--import",
+      GC_ON_SIGNAL,
+      ...(HEAP_SNAPSHOTS?.service === name
+        ? ["--heapsnapshot-signal=SIGPWR", `--diagnostic-dir=${HEAP_SNAPSHOTS.dir}`]
+        : []),
+    ],
   );
   children.push(child);
   echoProblems(child, name);
@@ -470,6 +489,7 @@ try {
       `baseline after the first ${WARMUP * 100}% and a ${SETTLE_MS / 1000} s settle`,
   );
   console.log(`${world.describe()}\n`);
+  if (HEAP_SNAPSHOTS) console.log(`heap snapshots of ${HEAP_SNAPSHOTS.service} in ${HEAP_SNAPSHOTS.dir}\n`);
   console.log(
     formatMarkdownTable(
       [
