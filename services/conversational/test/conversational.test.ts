@@ -85,11 +85,13 @@ describe("a conversation over HTTP", () => {
     const record = (await kv.get(r.body.conversation_id))?.json<Record<string, unknown>>();
     expect(record).toMatchObject({ sessionId: r.body.session_id, turns: 1, createdBy: "tok_tester" });
     // The record names exactly the bytes stored (one snapshot, taken after the turn), and the
-    // snapshot is gone once stored.
+    // snapshot is removed once stored.
     const stored = await store.getBlob(`${r.body.session_id}.jsonl`);
     expect(createHash("sha256").update(stored!).digest("hex")).toBe(record?.transcriptSha256);
     const dir = dirname(transcriptPath(claudeConfigDir(world.cli.env), world.cwd, r.body.session_id));
-    expect(readdirSync(dir).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
+    await eventually(async () => readdirSync(dir).every((f) => !f.endsWith(".snapshot")), {
+      what: "the snapshot removed",
+    });
   });
 
   it("the next turns resume the session: turn 2 knows turn 1, and the reply follows the language", async () => {
