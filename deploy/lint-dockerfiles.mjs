@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Lints the one Dockerfile every service image is built from (deploy/Dockerfile) with
 // dockerfile-utils, plus the project's rules: multi-stage, a non-root USER, an init process,
-// `node dist/main.js` run directly, a turbo prune and a pnpm deploy --prod; and checks that
-// deploy/images.json gives build arguments for exactly the services there are.
+// `node dist/main.js` run directly, the base an argument pinned to an exact Node LTS release, a
+// pnpm deploy --prod; and checks that deploy/images.json gives build arguments (and a size budget)
+// for exactly the services there are.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,8 +27,13 @@ if (!/^USER (?!root|0\b)\S+/m.test(text)) problems.push(`${file}: must switch to
 if (!/ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/.test(text)) problems.push(`${file}: must run under tini`);
 if (!/CMD \["node", "dist\/main\.js"\]/.test(text))
   problems.push(`${file}: must run node dist/main.js directly`);
-if (!/turbo prune "@claude-gateway\/\$\{SERVICE\}"/.test(text))
-  problems.push(`${file}: must build from a turbo prune`);
+// An exact release of an even (LTS) Node line, ≥ 24 (Node 20 reached its end of life on 2026-04-30):
+// deploy/images/ci-base.sh puts the same release into CI's base.
+const nodeImage = /^ARG NODE_IMAGE=node:(\d+)\.\d+\.\d+-[a-z]+-slim$/m.exec(text);
+if (!nodeImage) problems.push(`${file}: ARG NODE_IMAGE must be node:<exact version>-<debian suite>-slim`);
+else if (Number(nodeImage[1]) < 24 || Number(nodeImage[1]) % 2 !== 0)
+  problems.push(`${file}: Node ${nodeImage[1]} is no supported LTS line`);
+if (!/^FROM \$\{NODE_IMAGE\}/m.test(text)) problems.push(`${file}: must build FROM \${NODE_IMAGE}`);
 if (!/deploy --prod/.test(text)) problems.push(`${file}: must ship a pnpm deploy --prod`);
 for (const leftover of services.filter((s) => existsSync(join(root, "services", s, "Dockerfile")))) {
   problems.push(`services/${leftover}/Dockerfile: build from deploy/Dockerfile instead`);
@@ -48,6 +54,8 @@ for (const svc of services) {
   ) {
     problems.push(`deploy/images.json: ${svc}.runtimePackages must be Debian package names`);
   }
+  if (!(typeof args.budgetMB === "number" && args.budgetMB > 0))
+    problems.push(`deploy/images.json: ${svc}.budgetMB (compressed size budget) must be a positive number`);
   if (args.runnerUsers !== undefined && !(Number.isInteger(args.runnerUsers) && args.runnerUsers > 0))
     problems.push(`deploy/images.json: ${svc}.runnerUsers must be a positive integer`);
 }
