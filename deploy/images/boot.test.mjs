@@ -104,8 +104,21 @@ async function getJson(url, headers = {}) {
   return { status: r.status, body: await r.json().catch(() => undefined) };
 }
 
+/**
+ * What a process in the container may write: its emptyDirs, never the image (the service's code,
+ * the CLI binary, the agents' definitions) — not as the container's user, and not as root either
+ * (the owner of those files: only the read-only root filesystem stops it).
+ */
+async function expectReadOnlyImage(container) {
+  const probe =
+    'for f in /app/dist/main.js /app/agents/x.md /etc/passwd /usr/local/bin/node; do if (: >>"$f") 2>/dev/null; then echo "wrote $f"; fi; done; (: >/tmp/probe-$(id -u)) && echo tmp-ok';
+  expect(await pm("exec", container, "sh", "-c", probe)).toBe("tmp-ok");
+  expect(await pm("exec", "--user", "0", container, "sh", "-c", probe)).toBe("tmp-ok");
+}
+
 /** PID 1 is tini and the service (node) is its child; then SIGTERM ends it within its grace. */
 async function expectInitAndGracefulStop(container, graceSeconds) {
+  await expectReadOnlyImage(container);
   // Node 24 names its main thread "MainThread" in comm: compare the command lines.
   const ps = await pm(
     "exec",
