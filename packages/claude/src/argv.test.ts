@@ -255,6 +255,27 @@ describe("buildArgv: tools and permissions", () => {
     const b: NoToolsInvocation = { ...noTools(), tools: ["Bash"] };
     expect([a, b]).toHaveLength(2);
   });
+  it("client tools: the in-process server as the only MCP server, only its tools allowed, built-ins still off", () => {
+    const args = argv(noTools({ clientTools: true, input: "stream-json", output: "stream-json" }));
+    expect(flagValue(args, "--tools")).toBe("");
+    expect(args).toContain("--strict-mcp-config");
+    expect(JSON.parse(flagValue(args, "--mcp-config")!)).toEqual({
+      mcpServers: { client: { type: "sdk", name: "client" } },
+    });
+    expect(args.filter((a) => a === "--mcp-config")).toHaveLength(1);
+    expect(flagValue(args, "--allowedTools")).toBe("mcp__client");
+    expect(args).not.toContain("--dangerously-skip-permissions");
+  });
+  it("client tools need stream-json input, and never come with the tools profile", () => {
+    expect(() => argv(noTools({ clientTools: true, output: "stream-json" }))).toThrow(
+      "client tools need input and output 'stream-json'",
+    );
+    const withTools = {
+      ...tools({ input: "stream-json", output: "stream-json" }),
+      clientTools: true,
+    } as Invocation;
+    expect(() => argv(withTools)).toThrow("client tools only with the no-tools profile");
+  });
   it("an unknown profile is refused", () => {
     expect(() => argv({ ...tools(), profile: { kind: "root" } } as unknown as Invocation)).toThrow(
       /unknown profile/,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Invocation } from "./invocation.js";
+import { clientToolServerArgs } from "./tool-host.js";
 
 export class InvalidInvocationError extends Error {
   override readonly name = "InvalidInvocationError";
@@ -167,7 +168,18 @@ function pushTools(inv: Invocation, args: string[]): void {
     }
     // `--tools ""` is the only setting that removes every tool from the API request.
     args.push("--tools", "");
+    if ((inv as { clientTools?: unknown }).clientTools === true) {
+      // The caller's tools and no other: the in-process server (whose tools the host decides) is
+      // the only MCP server (`--strict-mcp-config` keeps every other out), and only its tools allowed.
+      if (inv.input !== "stream-json")
+        throw new InvalidInvocationError("client tools need input and output 'stream-json'");
+      args.push(...clientToolServerArgs());
+    }
   } else if (profile.kind === "tools") {
+    if ((inv as { clientTools?: unknown }).clientTools !== undefined)
+      throw new InvalidInvocationError(
+        "client tools only with the no-tools profile: the model sees the caller's tools alone",
+      );
     if (inv.tools !== undefined) args.push("--tools", inv.tools.join(","));
     if (inv.allowedTools?.length) args.push("--allowedTools", ...inv.allowedTools);
   } else {

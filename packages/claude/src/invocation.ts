@@ -73,6 +73,12 @@ export interface ToolsProfile {
 
 export interface NoToolsInvocation extends CommonInvocation {
   profile: NoToolsProfile;
+  /**
+   * The caller's own tools, offered through the in-process MCP server of the process driving the
+   * CLI (`ToolHost`): the model may call them, the caller runs them; the agent still executes
+   * nothing. Needs stream-json input and output (the server speaks over them).
+   */
+  clientTools?: boolean;
   tools?: readonly [];
   allowedTools?: never;
   disallowedTools?: readonly string[];

@@ -179,3 +179,120 @@ describe("ToolHost", () => {
     expect(host.held()).toEqual([]);
   });
 });
+
+describe("the calls of a message, reported once", () => {
+  const start = { type: "stream_event", event: { type: "message_start" } };
+  const stop = { type: "stream_event", event: { type: "message_stop" } };
+  const useBlock = (id: string, name: string, input: unknown = { city: "Sofia" }) => ({
+    type: "assistant",
+    message: { id: "msg_1", content: [{ type: "tool_use", id, name, input }] },
+  });
+  const host = () => new ToolHost([WEATHER]);
+
+  it("when the message is complete and its first call held: every call of the caller's tools, in order", () => {
+    const h = host();
+    expect(h.onLine(start)).toEqual({ replies: [] });
+    expect(h.onLine(useBlock("t1", "mcp__client__get_weather"))).toEqual({ replies: [] });
+    expect(h.onLine(useBlock("t2", "mcp__client__get_weather", { city: "Plovdiv" }))).toEqual({
+      replies: [],
+    });
+    // Held before the message ends (the CLI starts a tool as soon as its block is complete).
+    const held = h.onLine(call(1, "t1"));
+    expect(held.held?.toolUseId).toBe("t1");
+    expect(held.calls).toBeUndefined();
+    const done = h.onLine(stop);
+    expect(done.calls).toEqual([
+      { toolUseId: "t1", name: "get_weather", arguments: { city: "Sofia" } },
+      { toolUseId: "t2", name: "get_weather", arguments: { city: "Plovdiv" } },
+    ]);
+    expect(h.pendingCalls().map((c) => c.toolUseId)).toEqual(["t1", "t2"]);
+    // Once only.
+    expect(h.onLine(stop).calls).toBeUndefined();
+  });
+
+  it("or when the first call is held after the message ended", () => {
+    const h = host();
+    h.onLine(start);
+    h.onLine(useBlock("t1", "mcp__client__get_weather"));
+    expect(h.onLine(stop).calls).toBeUndefined();
+    expect(h.onLine(call(1, "t1")).calls?.map((c) => c.toolUseId)).toEqual(["t1"]);
+  });
+
+  it("leaves out other tools and a sub-agent's messages; a message with no held call is not reported", () => {
+    const h = host();
+    h.onLine(start);
+    h.onLine(useBlock("x1", "mcp__other__thing"));
+    h.onLine({ ...useBlock("s1", "mcp__client__get_weather"), parent_tool_use_id: "x1" });
+    h.onLine({ type: "stream_event", event: { type: "message_stop" }, parent_tool_use_id: "x1" });
+    h.onLine(useBlock("t1", "mcp__client__get_weather", "not an object"));
+    // A call of a tool it does not offer is answered with an error, never held: nothing to report.
+    expect(h.onLine(call(1, "t9", "nope")).held).toBeUndefined();
+    expect(h.onLine(stop).calls).toBeUndefined();
+    expect(h.onLine(call(2, "t1")).calls).toEqual([{ toolUseId: "t1", name: "get_weather", arguments: {} }]);
+  });
+
+  it("a new message starts afresh", () => {
+    const h = host();
+    h.onLine(start);
+    h.onLine(useBlock("t1", "mcp__client__get_weather"));
+    h.onLine(call(1, "t1"));
+    h.onLine(stop);
+    h.supply([{ toolUseId: "t1", content: "sunny" }]);
+    expect(h.pendingCalls()).toEqual([]);
+    h.onLine(start);
+    h.onLine({
+      type: "assistant",
+      message: {
+        id: "msg_2",
+        content: [{ type: "tool_use", id: "t2", name: "mcp__client__get_weather", input: {} }],
+      },
+    });
+    h.onLine(call(2, "t2"));
+    expect(h.onLine(stop).calls?.map((c) => c.toolUseId)).toEqual(["t2"]);
+  });
+
+  it("without partial messages, another message id is another message", () => {
+    const h = host();
+    h.onLine(useBlock("t1", "mcp__client__get_weather"));
+    h.onLine({ type: "assistant", message: { id: "msg_2", content: [{ type: "text", text: "hm" }] } });
+    h.onLine(call(1, "t1"));
+    // msg_2 never completed: nothing reported, and t1 is not msg_2's.
+    expect(h.pendingCalls()).toEqual([]);
+  });
+});
+
+describe("results against the pending calls", () => {
+  const pendingHost = () => {
+    const h = new ToolHost([WEATHER]);
+    h.onLine({ type: "stream_event", event: { type: "message_start" } });
+    h.onLine({
+      type: "assistant",
+      message: {
+        id: "m",
+        content: [
+          { type: "tool_use", id: "t1", name: "mcp__client__get_weather", input: {} },
+          { type: "tool_use", id: "t2", name: "mcp__client__get_weather", input: {} },
+        ],
+      },
+    });
+    h.onLine(call(1, "t1"));
+    h.onLine({ type: "stream_event", event: { type: "message_stop" } });
+    return h;
+  };
+  const r = (id: string) => ({ toolUseId: id, content: "x" });
+
+  it("each pending call answered once, and nothing else, is accepted", () => {
+    expect(pendingHost().resultsProblem([r("t2"), r("t1")])).toBeUndefined();
+  });
+  it.each([
+    [[r("t1")], "no result for: t2"],
+    [[r("t1"), r("t2"), r("t3")], "not a pending call: t3"],
+    [[r("t1"), r("t1"), r("t2")], "answered more than once: t1"],
+    [[r("zz")], "not a pending call: zz; no result for: t1, t2"],
+  ])("%j: %s", (results, problem) => {
+    expect(pendingHost().resultsProblem(results)).toBe(problem);
+  });
+  it("nothing waiting: said so", () => {
+    expect(new ToolHost([WEATHER]).resultsProblem([r("t1")])).toBe("no tool call is waiting for a result");
+  });
+});

@@ -62,10 +62,12 @@ export function clientToolNameOf(offered: string): string | undefined {
  * with `--input-format stream-json --output-format stream-json`.
  */
 export function clientToolArgs(): string[] {
+  return ["--tools", "", "--strict-mcp-config", ...clientToolServerArgs()];
+}
+
+/** The in-process server and the permission to call its tools (no others): `--mcp-config … --allowedTools …`. */
+export function clientToolServerArgs(): string[] {
   return [
-    "--tools",
-    "",
-    "--strict-mcp-config",
     "--mcp-config",
     JSON.stringify({ mcpServers: { [CLIENT_TOOL_SERVER]: { type: "sdk", name: CLIENT_TOOL_SERVER } } }),
     "--allowedTools",
@@ -91,6 +93,11 @@ export interface ToolHostStep {
   replies: Record<string, unknown>[];
   /** A call that is now held, waiting for the caller's result. */
   held?: ClientToolCall;
+  /**
+   * The model's message is complete and ends in calls of the caller's tools, the first of them
+   * held: every one of them, in the message's order — what the caller must answer, all at once.
+   */
+  calls?: ClientToolCall[];
 }
 
 const JSONRPC_METHOD_NOT_FOUND = -32601;
@@ -101,6 +108,14 @@ export class ToolHost {
   private readonly waiting = new Map<string, { requestId: string; mcpId: string | number | undefined }>();
   /** Results given before the CLI asked for their call (parallel calls are asked one by one). */
   private readonly early = new Map<string, ClientToolResult>();
+  /** The model's message being printed: its id, its calls of the caller's tools, whether it ended. */
+  private message: { id?: string; calls: ClientToolCall[]; complete: boolean; reported: boolean } = {
+    calls: [],
+    complete: false,
+    reported: false,
+  };
+  /** Calls reported to the caller and not answered yet. */
+  private readonly pending = new Map<string, ClientToolCall>();
 
   constructor(tools: readonly ClientTool[]) {
     for (const t of tools) {
@@ -110,8 +125,13 @@ export class ToolHost {
     this.tools = tools;
   }
 
-  /** Handles one parsed stdout line of the CLI; lines other than this server's requests: nothing. */
+  /**
+   * Handles one stdout line of the CLI (the parsed JSON object): this server's requests are
+   * answered or held; the model's messages are followed, so that once one is complete and its
+   * first call held, all its calls are reported (`calls`). Anything else: nothing.
+   */
   onLine(line: Record<string, unknown>): ToolHostStep {
+    if (line.type === "assistant" || line.type === "stream_event") return this.follow(line);
     if (line.type !== "control_request") return { replies: [] };
     const request = line.request as
       | { subtype?: string; server_name?: string; message?: McpMessage }
@@ -170,7 +190,70 @@ export class ToolHost {
       return answerWith(early);
     }
     this.waiting.set(toolUseId, { requestId, mcpId: msg.id });
-    return { replies: [], held: { toolUseId, name, arguments: msg.params?.arguments ?? {} } };
+    const held = { toolUseId, name, arguments: msg.params?.arguments ?? {} };
+    return { replies: [], held, ...this.report() };
+  }
+
+  /** The model's top-level messages: which calls of the caller's tools each holds, when it ends. */
+  private follow(line: Record<string, unknown>): ToolHostStep {
+    if (line.parent_tool_use_id) return { replies: [] };
+    if (line.type === "stream_event") {
+      const type = (line.event as { type?: unknown } | undefined)?.type;
+      if (type === "message_start") this.message = { calls: [], complete: false, reported: false };
+      if (type === "message_stop") this.message.complete = true;
+      return { replies: [], ...this.report() };
+    }
+    const message = line.message as { id?: string; content?: unknown } | undefined;
+    if (message?.id !== undefined && message.id !== this.message.id) {
+      // One line per content block of the same message. The first line after `message_start`
+      // names the message; another id without one is another message.
+      if (this.message.id !== undefined) this.message = { calls: [], complete: false, reported: false };
+      this.message.id = message.id;
+    }
+    for (const block of Array.isArray(message?.content) ? message.content : []) {
+      const b = block as { type?: unknown; id?: unknown; name?: unknown; input?: unknown };
+      if (b.type !== "tool_use" || typeof b.id !== "string" || typeof b.name !== "string") continue;
+      const name = clientToolNameOf(b.name);
+      if (name === undefined || this.message.calls.some((c) => c.toolUseId === b.id)) continue;
+      const args =
+        typeof b.input === "object" && b.input !== null ? (b.input as Record<string, unknown>) : {};
+      this.message.calls.push({ toolUseId: b.id, name, arguments: args });
+    }
+    return { replies: [], ...this.report() };
+  }
+
+  /** The message's calls, once: when it is complete and one of them is held. */
+  private report(): { calls?: ClientToolCall[] } {
+    const m = this.message;
+    if (m.reported || !m.complete || !m.calls.some((c) => this.waiting.has(c.toolUseId))) return {};
+    m.reported = true;
+    for (const c of m.calls) this.pending.set(c.toolUseId, c);
+    return { calls: [...m.calls] };
+  }
+
+  /** The calls reported and not answered yet, in order. */
+  pendingCalls(): ClientToolCall[] {
+    return [...this.pending.values()];
+  }
+
+  /**
+   * Why these results cannot answer the pending calls, if they cannot: each pending call answered
+   * exactly once, and nothing else.
+   */
+  resultsProblem(results: readonly ClientToolResult[]): string | undefined {
+    const given = results.map((r) => r.toolUseId);
+    const twice = given.filter((id, i) => given.indexOf(id) !== i);
+    const unknown = given.filter((id) => !this.pending.has(id));
+    const missing = [...this.pending.keys()].filter((id) => !given.includes(id));
+    const problems = [
+      ...(this.pending.size === 0 ? ["no tool call is waiting for a result"] : []),
+      ...(unknown.length && this.pending.size
+        ? [`not a pending call: ${[...new Set(unknown)].join(", ")}`]
+        : []),
+      ...(twice.length ? [`answered more than once: ${[...new Set(twice)].join(", ")}`] : []),
+      ...(missing.length ? [`no result for: ${missing.join(", ")}`] : []),
+    ];
+    return problems.length ? problems.join("; ") : undefined;
   }
 
   /**
@@ -180,6 +263,7 @@ export class ToolHost {
   supply(results: readonly ClientToolResult[]): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
     for (const r of results) {
+      this.pending.delete(r.toolUseId);
       const held = this.waiting.get(r.toolUseId);
       if (held) {
         this.waiting.delete(r.toolUseId);

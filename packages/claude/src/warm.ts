@@ -11,11 +11,19 @@ import { type LaunchExit, type Launched, localLauncher } from "./launcher.js";
 import { classifyOutcome } from "./outcome.js";
 import { parseLine } from "./parse.js";
 import type { RunOptions, RunResult } from "./runner.js";
+import { type ClientTool, type ClientToolCall, type ClientToolResult, ToolHost } from "./tool-host.js";
 import { perTurnResult } from "./turn-spend.js";
 import { type ImageInput, userMessage } from "./user-message.js";
 
 /** How a warm process is started: a run's options without the per-turn parts. */
-export type WarmOptions = Omit<RunOptions, "prompt" | "timeoutMs" | "signal" | "onEvent">;
+export type WarmOptions = Omit<RunOptions, "prompt" | "timeoutMs" | "signal" | "onEvent"> & {
+  /**
+   * The caller's tools, hosted in this process (`ToolHost`): the model sees them and nothing else
+   * (the invocation must have the no-tools profile). A turn reports the calls of each message that
+   * ends in them (`onToolCalls`) and waits until `supplyToolResults` answers them.
+   */
+  clientTools?: readonly ClientTool[];
+};
 
 /** One turn of a warm process. */
 export interface WarmTurn {
@@ -28,6 +36,11 @@ export interface WarmTurn {
   signal?: AbortSignal;
   /** Every stdout line of this turn, in order. */
   onEvent?: (event: ParsedLine) => void;
+  /**
+   * With client tools: the model's message ended in calls of them (all of them, in order); the
+   * turn waits, within its timeout, until `supplyToolResults` answers every one.
+   */
+  onToolCalls?: (calls: ClientToolCall[]) => void;
 }
 
 export type WarmState = "idle" | "busy" | "closed";
@@ -61,6 +74,14 @@ export interface WarmProcess {
   turn(turn: WarmTurn): Promise<RunResult>;
   /** The model of the next turns (the CLI's `set_model` control request; it asks the API once). */
   setModel(model: string, timeoutMs: number): Promise<void>;
+  /** With client tools: the calls reported and not answered yet. */
+  pendingToolCalls(): ClientToolCall[];
+  /**
+   * With client tools: answers the pending calls, every one exactly once, and the turn goes on.
+   * Returns why it cannot (ids that are not pending, missing, repeated; no client tools), writing
+   * nothing then.
+   */
+  supplyToolResults(results: readonly ClientToolResult[]): string | undefined;
   /** Stops the process (SIGINT, then TERM and KILL) and kills what it left behind. */
   close(): Promise<void>;
 }
@@ -77,7 +98,14 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         : "the claude binary was not found: install @anthropic-ai/claude-code or set CLAUDE_BIN",
     );
   }
-  const invocation: Invocation = { ...opts.invocation, output: "stream-json", input: "stream-json" };
+  const host = opts.clientTools ? new ToolHost(opts.clientTools) : undefined;
+  const invocation = {
+    ...opts.invocation,
+    output: "stream-json",
+    input: "stream-json",
+    // The host knows a message's calls once the message has ended (`message_stop`).
+    ...(host ? { clientTools: true, includePartialMessages: true } : {}),
+  } as Invocation;
   const built = buildArgv(invocation, { bin, ...(opts.mintId ? { mintId: opts.mintId } : {}) });
   const args = built.args;
   const env = buildChildEnv(opts.sourceEnv ?? process.env, {
@@ -105,6 +133,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
   /** What the CLI reported summed over the process, at the end of the last turn. */
   let before: ResultEvent | undefined;
   let lineListener: ((ev: ParsedLine) => void) | undefined;
+  let toolCallsListener: ((calls: ClientToolCall[]) => void) | undefined;
   const tailLimit = opts.stderrTailBytes ?? 8192;
   let stderrTail = "";
   child.stderr.setEncoding("utf8");
@@ -121,6 +150,11 @@ export function startWarm(opts: WarmOptions): WarmProcess {
     const ev = parseLine(line);
     if (!ev) return;
     if (ev.type === "unknown" && isControlResponse(ev.raw, readyId)) return markReady(true);
+    if (host && ev.type !== "malformed") {
+      const step = host.onLine(ev.type === "unknown" ? ev.raw : (ev as unknown as Record<string, unknown>));
+      for (const reply of step.replies) write(reply);
+      if (step.calls) toolCallsListener?.(step.calls);
+    }
     if (ev.type === "system" && ev.subtype === "init") sessionId = (ev as { session_id: string }).session_id;
     lineListener?.(ev);
   });
@@ -197,6 +231,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         clearTimeout(timer);
         t.signal?.removeEventListener("abort", onAbort);
         lineListener = undefined;
+        toolCallsListener = undefined;
         onExit = undefined;
         try {
           const r = outcome();
@@ -280,6 +315,7 @@ export function startWarm(opts: WarmOptions): WarmProcess {
         });
       };
       onExit = () => finish(failWith(base({})));
+      toolCallsListener = t.onToolCalls;
       write(userMessage(t.prompt, t.images));
     });
   };
@@ -338,6 +374,13 @@ export function startWarm(opts: WarmOptions): WarmProcess {
     ready,
     turn,
     setModel,
+    pendingToolCalls: () => host?.pendingCalls() ?? [],
+    supplyToolResults: (results) => {
+      if (!host) return "this process hosts no client tools";
+      const problem = host.resultsProblem(results);
+      if (problem === undefined) for (const line of host.supply(results)) write(line);
+      return problem;
+    },
     close,
   };
 }
