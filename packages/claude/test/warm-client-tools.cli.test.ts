@@ -41,10 +41,12 @@ const calling = (...calls: Array<[string, Record<string, unknown>]>): StubReply 
   stopReason: "tool_use",
 });
 /** The tool_result blocks of a request's last message. */
-const resultsSent = (i: number) =>
-  (world.stub.turnRequests()[i]!.body.messages?.at(-1)?.content as Array<Record<string, unknown>>).filter(
+const resultsSent = (i: number) => {
+  const content = world.stub.turnRequests()[i]!.body.messages?.at(-1)?.content;
+  return (Array.isArray(content) ? (content as Array<Record<string, unknown>>) : []).filter(
     (b) => b.type === "tool_result",
   );
+};
 
 describe("a warm process with client tools", () => {
   it("parallel calls: reported together, answered together; the model gets both results and answers", async () => {
