@@ -29,6 +29,7 @@ describe("the bus's users", () => {
         "agent.v1.jobs.submit.nats_billing",
         "agent.v1.jobs.get.nats_billing",
         "agent.v1.jobs.cancel.nats_billing",
+        "agent.v1.jobs.tools.nats_billing",
         "agent.v1.conversational.turn.nats_billing",
       ],
       subscribe: ["agent.v1.jobs.events.nats_billing.>", "_INBOX_nats_billing.>"],

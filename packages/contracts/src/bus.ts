@@ -123,6 +123,8 @@ function servicePermissions(service: BusService): BusPermissions {
           subjects.jobs.serve.admit,
           subjects.jobs.serve.get,
           subjects.jobs.serve.cancel,
+          // A client's results for its job's tool calls.
+          subjects.jobs.serve.tools,
           JS_INFO,
           // Prompts and replies too large for a message travel through the payload store.
           ...objAccess(buckets.jobPayloads, false),
@@ -156,6 +158,7 @@ export function callerPermissions(principal: string): BusPermissions {
       subjects.jobs.submit(principal),
       subjects.jobs.get(principal),
       subjects.jobs.cancel(principal),
+      subjects.jobs.tools(principal),
       subjects.conversational.turn(principal),
     ],
     subscribe: [subjects.jobs.principalEvents(principal), `${inboxPrefixOf(principal)}.>`],

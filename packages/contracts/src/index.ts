@@ -53,6 +53,8 @@ export {
   SubmitReply,
   TERMINAL_STATUSES,
   TokenUsage,
+  ToolResults,
+  ToolResultsReply,
 } from "./job.js";
 export { JobEvent, type JobEventType } from "./job-events.js";
 export {
@@ -89,3 +91,18 @@ export {
   services,
   subjects,
 } from "./subjects.js";
+export {
+  CLIENT_TOOL_NAME,
+  ClientToolDef,
+  ClientToolName,
+  ClientTools,
+  MAX_CLIENT_TOOL_DESCRIPTION,
+  MAX_CLIENT_TOOL_NAME,
+  MAX_CLIENT_TOOL_SCHEMA_BYTES,
+  MAX_CLIENT_TOOLS,
+  MAX_TOOL_RESULT_CHARS,
+  MAX_TOOL_RESULTS,
+  PendingToolCalls,
+  ToolCall,
+  ToolResult,
+} from "./tools.js";

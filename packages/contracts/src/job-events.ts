@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JobFailureReason, JobStatus, TokenUsage } from "./job.js";
+import { ToolCall } from "./tools.js";
 
 /**
  * The small vocabulary of live job events on `agent.v1.jobs.<id>.events`, translated from the
@@ -25,6 +26,17 @@ export const JobEvent = z.discriminatedUnion("type", [
     isError: z.boolean(),
     /** Clipped to a few KiB. */
     content: z.string(),
+  }),
+  /**
+   * The model called the caller's tools (client tool calling): the job waits for their results
+   * until `expiresAt`. `text` is the text of the message that made the calls.
+   */
+  z.object({
+    ...base,
+    type: z.literal("tool_calls"),
+    calls: z.array(ToolCall).min(1),
+    text: z.string(),
+    expiresAt: z.string(),
   }),
   z.object({
     ...base,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { PrincipalId } from "./principal.js";
 import { SUBJECT_TOKEN } from "./subjects.js";
+import { ClientTools, MAX_TOOL_RESULTS, PendingToolCalls, ToolResult } from "./tools.js";
 
 export const JobId = z.string().regex(SUBJECT_TOKEN, "letters, digits, '_' and '-' only, at most 128");
 
@@ -165,9 +166,19 @@ export const JobSubmission = z
      * without one fails `structured_output_missing`; a schema the CLI refuses fails `invalid_request`.
      */
     jsonSchema: JobJsonSchema.optional(),
+    /**
+     * Tools the caller runs itself (client tool calling): the model sees these and nothing else —
+     * only an agent without tools of its own takes them. When the model calls them the job pauses
+     * (`toolCalls`, a `tool_calls` event) until the caller's results arrive (`ToolResults`).
+     */
+    tools: ClientTools.optional(),
   })
   .strict()
-  .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] });
+  .refine((j) => j.ref === undefined || j.repo !== undefined, { message: "ref needs repo", path: ["ref"] })
+  .refine((j) => j.tools === undefined || j.jsonSchema === undefined, {
+    message: "a job has either tools or a JSON schema",
+    path: ["tools"],
+  });
 export type JobSubmission = z.infer<typeof JobSubmission>;
 
 export const JobStatus = z.enum(["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]);
@@ -195,6 +206,8 @@ export const JobFailureReason = z.enum([
   "prompt_too_long",
   /** `jsonSchema` was given and the run ended without a valid structured output. */
   "structured_output_missing",
+  /** The model called the caller's tools and their results did not arrive in time. */
+  "tool_results_expired",
   "execution_error",
   "crashed",
   "workspace_error",
@@ -268,6 +281,8 @@ export const JobRecord = z.object({
    * this is what it finds on its next heartbeat should the broadcast have been lost.
    */
   cancelRequested: z.object({ at: z.string(), reason: z.string() }).optional(),
+  /** The model's calls of the caller's tools that wait for results (the job is `running`). */
+  toolCalls: PendingToolCalls.optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -288,6 +303,23 @@ export const JobList = z.object({ jobs: z.array(JobRecord), next: z.string().opt
 export type JobList = z.infer<typeof JobList>;
 
 export const JobReply = z.object({ job: JobRecord });
+
+/**
+ * The caller's results for a job paused on tool calls (`agent.v1.jobs.tools.<principal>`): one for
+ * every pending call, each once. Anything else is refused and the job keeps waiting.
+ */
+export const ToolResults = z
+  .object({
+    id: JobId,
+    caller: PrincipalId.optional(),
+    results: z.array(ToolResult).min(1).max(MAX_TOOL_RESULTS),
+  })
+  .strict();
+export type ToolResults = z.infer<typeof ToolResults>;
+
+/** Results taken: the job goes on; its events after `afterSeq` are the model's answer to them. */
+export const ToolResultsReply = z.object({ afterSeq: z.number().int().nonnegative() });
+export type ToolResultsReply = z.infer<typeof ToolResultsReply>;
 export type JobReply = z.infer<typeof JobReply>;
 
 /** The queue message: the job and its owner (the record's key); the record in KV is the truth. */

@@ -45,12 +45,20 @@ export const subjects = {
     admit: (principal: string) => `${ROOT}.jobs.admit.${principalToken(principal)}`,
     get: (principal: string) => `${ROOT}.jobs.get.${principalToken(principal)}`,
     cancel: (principal: string) => `${ROOT}.jobs.cancel.${principalToken(principal)}`,
+    /** Results for a job paused on the model's calls of the caller's tools (`ToolResults`). */
+    tools: (principal: string) => `${ROOT}.jobs.tools.${principalToken(principal)}`,
+    /**
+     * Results forwarded by the replica that took them to the one that holds the job's process
+     * (only executors publish and subscribe here).
+     */
+    toolsAt: (executorId: string) => `${ROOT}.control.tools.${token(executorId)}`,
     /** What the executor's endpoints listen on (one per family, any principal). */
     serve: {
       submit: `${ROOT}.jobs.submit.*`,
       admit: `${ROOT}.jobs.admit.*`,
       get: `${ROOT}.jobs.get.*`,
       cancel: `${ROOT}.jobs.cancel.*`,
+      tools: `${ROOT}.jobs.tools.*`,
     },
     /** Live events of one job (core NATS, not durable); only the executor publishes them. */
     events: (principal: string, jobId: string) =>
