@@ -266,6 +266,19 @@ describe("buildArgv: tools and permissions", () => {
     expect(flagValue(args, "--allowedTools")).toBe("mcp__client");
     expect(args).not.toContain("--dangerously-skip-permissions");
   });
+  it("client tools: an agent's own (empty) tool list is left out of its definition, which would hide them", () => {
+    const definition = { name: "assistant", description: "A", prompt: "p", tools: [] };
+    const agent = { name: "assistant", definition };
+    const withClient = argv(
+      noTools({ clientTools: true, input: "stream-json", output: "stream-json", agent }),
+    );
+    expect(JSON.parse(flagValue(withClient, "--agents")!)).toEqual({
+      assistant: { description: "A", prompt: "p" },
+    });
+    expect(flagValue(withClient, "--tools")).toBe("");
+    const without = argv(noTools({ agent }));
+    expect(JSON.parse(flagValue(without, "--agents")!).assistant.tools).toEqual([]);
+  });
   it("client tools need stream-json input, and never come with the tools profile", () => {
     expect(() => argv(noTools({ clientTools: true, output: "stream-json" }))).toThrow(
       "client tools need input and output 'stream-json'",

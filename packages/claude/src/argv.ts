@@ -122,10 +122,14 @@ export function buildArgv(
         tools !== undefined && inv.jsonSchema !== undefined && !tools.includes(STRUCTURED_OUTPUT_TOOL)
           ? [...tools, STRUCTURED_OUTPUT_TOOL]
           : tools;
+      // An agent's own tool list would filter out the caller's tools too (its MCP tools are not in
+      // it). With client tools the agent has none of its own (`--tools ""`, the no-tools profile):
+      // without the list it sees exactly what is offered, the caller's tools.
+      const clientTools = (inv as { clientTools?: unknown }).clientTools === true;
       const def = {
         description,
         prompt,
-        ...(agentTools !== undefined ? { tools: agentTools } : {}),
+        ...(agentTools !== undefined && !clientTools ? { tools: agentTools } : {}),
         ...(model !== undefined ? { model } : {}),
       };
       args.push("--agents", JSON.stringify({ [name]: def }));
