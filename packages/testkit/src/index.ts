@@ -1,4 +1,10 @@
 export { type ClaudeTestEnv, claudeTestEnv, realClaudeBin, realClaudeVersion } from "./claude-cli.js";
+export {
+  CLIENT_TOOL_PREFIX,
+  callingClientTools,
+  type ReceivedToolResult,
+  toolResultsOf,
+} from "./client-tools.js";
 export { createTempRepo, type TempRepo, tempDir } from "./git.js";
 export {
   apiError,
