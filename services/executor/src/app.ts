@@ -1,5 +1,5 @@
 import type { AuthEnv } from "@claude-gateway/auth";
-import { issuesOf, type JobRecord, JobSubmission } from "@claude-gateway/contracts";
+import { issuesOf, type JobRecord, JobSubmission, ToolResults } from "@claude-gateway/contracts";
 import { type PolicyGate, usageHandler } from "@claude-gateway/policy";
 import {
   operationalRoutes,
@@ -45,6 +45,9 @@ export interface AppDeps {
 }
 
 type Env = AuthEnv & { Variables: RequestVariables };
+
+/** `POST /jobs/:id/tool-results`: the results alone (the job is the path's, the caller the credentials'). */
+const ToolResultsBody = ToolResults.pick({ results: true }).strict();
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<Env>();
@@ -110,6 +113,16 @@ export function createApp(deps: AppDeps) {
   jobs.get("/jobs/:id", async (c) =>
     c.json({ job: await wholeReply(await deps.service.get(c.req.param("id"), c.get("principal").id)) }),
   );
+  // The caller's results for its job paused on the model's calls of its tools (client tool calling).
+  jobs.post("/jobs/:id/tool-results", async (c) => {
+    const parsed = ToolResultsBody.safeParse(await readJsonBody(c, "the tool results"));
+    if (!parsed.success) {
+      throw new BadRequestError("invalid_request", "the tool results are not valid", issuesOf(parsed.error));
+    }
+    const principal = c.get("principal");
+    const reply = await deps.service.supplyToolResults(c.req.param("id"), principal.id, parsed.data.results);
+    return c.json(reply);
+  });
   jobs.delete("/jobs/:id", async (c) => {
     const principal = c.get("principal");
     const job = await deps.service.cancel(c.req.param("id"), principal.id, `cancelled by ${principal.id}`);

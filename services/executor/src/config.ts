@@ -51,6 +51,11 @@ export const ExecutorEnv = z.object({
   CLAUDE_BIN: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   DEFAULT_JOB_TIMEOUT_SECONDS: int(900),
+  /**
+   * How long a job paused on the model's calls of the caller's tools waits for their results (its
+   * process and executor slot are held meanwhile); then it fails `tool_results_expired`.
+   */
+  TOOL_RESULTS_TIMEOUT_SECONDS: int(300),
   DEFAULT_JOB_BUDGET_USD: num(5),
   MAX_JOB_BUDGET_USD: num(50),
   /** Silence after which a running job's queue message goes to another replica. */

@@ -67,3 +67,8 @@ export class PayloadUnavailableError extends Error {
 export class InvalidImageError extends Error {
   override readonly name = "InvalidImageError";
 }
+
+/** The model called the caller's tools and no results came within `TOOL_RESULTS_TIMEOUT_SECONDS`. */
+export class ToolResultsExpiredError extends Error {
+  override readonly name = "ToolResultsExpiredError";
+}

@@ -11,6 +11,8 @@ export function createMetrics(
     callerLabel?: (principal: string) => string;
     /** Prewarmed CLI processes ready now. */
     prewarmed?: () => number;
+    /** Jobs paused on their caller's tool calls now (each holds its process and slot). */
+    awaitingToolResults?: () => number;
   } = {},
 ) {
   const callerLabel = opts.callerLabel ?? ((p: string) => p);
@@ -28,6 +30,14 @@ export function createMetrics(
     registers: [registry],
     collect() {
       if (opts.prewarmed) this.set(opts.prewarmed());
+    },
+  });
+  new Gauge({
+    name: "executor_jobs_awaiting_tool_results",
+    help: "Jobs on this replica paused on the model's calls of their caller's tools, each holding its CLI process and executor slot until the results come or TOOL_RESULTS_TIMEOUT_SECONDS pass",
+    registers: [registry],
+    collect() {
+      if (opts.awaitingToolResults) this.set(opts.awaitingToolResults());
     },
   });
   const prewarm = new Counter({

@@ -11,8 +11,18 @@ import {
   spendByModel,
   tokenUsage,
   transcriptPath,
+  type WarmOptions,
+  type WarmProcess,
 } from "@claude-gateway/claude";
-import { type JobRecord, type PayloadRef, type PlanReading, payloadObjects } from "@claude-gateway/contracts";
+import {
+  type ClientToolDef,
+  type JobEvent,
+  type JobRecord,
+  type PayloadRef,
+  type PendingToolCalls,
+  type PlanReading,
+  payloadObjects,
+} from "@claude-gateway/contracts";
 import type { PlanStore } from "@claude-gateway/policy";
 import type { Logger } from "@claude-gateway/service-kit";
 import { failureOutcome } from "./core/failure.js";
@@ -25,12 +35,19 @@ import {
   finishWithin,
   InvalidTransitionError,
   markEnqueued,
+  pauseOnToolCalls,
   requeueJob,
+  resumeFromToolCalls,
   startJob,
   withResultByRef,
 } from "./core/records.js";
 import { eventSequencer, readLine } from "./core/translate.js";
-import { InvalidImageError, PayloadUnavailableError } from "./errors.js";
+import {
+  BadRequestError,
+  InvalidImageError,
+  PayloadUnavailableError,
+  ToolResultsExpiredError,
+} from "./errors.js";
 import {
   type ClaudeRunner,
   type Clock,
@@ -47,6 +64,7 @@ import {
 } from "./ports.js";
 import type { Prewarmed, PrewarmPool } from "./prewarm.js";
 import { withProjectInstructions } from "./project-instructions.js";
+import type { ToolHolds } from "./tool-results.js";
 
 export interface RunJobDeps {
   store: JobStore;
@@ -87,6 +105,16 @@ export interface RunJobDeps {
    * utilisation (OAuth logins only), so every replica's admission knows when it is at its limit.
    */
   plan?: Pick<PlanStore, "record">;
+  /**
+   * Client tool calling: a job with `tools` runs in a warm process that hosts them; when the model
+   * calls them the job pauses (a hold on this replica) until the caller's results arrive, for at
+   * most `resultsTimeoutMs` (then it fails `tool_results_expired`). Absent: such jobs fail.
+   */
+  clientTools?: {
+    start: (opts: WarmOptions) => WarmProcess;
+    holds: ToolHolds;
+    resultsTimeoutMs: number;
+  };
   onStarted?: (job: JobRecord) => void;
   onFinished?: (job: JobRecord, spend: ModelSpend[]) => void;
 }
@@ -96,7 +124,11 @@ export function createJobRunner(deps: RunJobDeps) {
   return async (queued: JobRecord, signal: AbortSignal): Promise<void> => {
     const log = deps.logger;
     const next = eventSequencer(queued.id, () => deps.clock.now());
-    const publish = (body: Parameters<typeof next>[0]) => deps.events.publish(next(body), queued.caller);
+    const publish = (body: Parameters<typeof next>[0]): JobEvent => {
+      const event = next(body);
+      deps.events.publish(event, queued.caller);
+      return event;
+    };
 
     let job: JobRecord;
     try {
@@ -117,6 +149,8 @@ export function createJobRunner(deps: RunJobDeps) {
     let workspace: Workspace | undefined;
     let box: JobSandbox | undefined;
     let prewarmed: Prewarmed | undefined;
+    /** The process of a job with client tools. */
+    let warm: WarmProcess | undefined;
     let outcome: FinishOutcome;
     let handedBack = false;
     /** From here on the agent may have acted: the job is never run again. */
@@ -142,6 +176,7 @@ export function createJobRunner(deps: RunJobDeps) {
       cleanedUp ??= (async () => {
         // A prewarmed process serves one job only.
         await prewarmed?.process.close();
+        await warm?.close();
         await box
           ?.close()
           .catch((err: unknown) => log.warn({ jobId: job.id, err }, "could not close the job's sandbox"));
@@ -171,7 +206,9 @@ export function createJobRunner(deps: RunJobDeps) {
       if (prewarmed) cliStarted = true;
       const out = prewarmed
         ? await prewarmed.process.turn({ prompt, ...(images ? { images } : {}), timeoutMs, signal, onEvent })
-        : await runCold();
+        : s.tools
+          ? await runWithTools(s.tools)
+          : await runCold();
       await planWritten();
       spend = spendByModel(out.result, job.model);
       const usage = tokenUsage(out.result);
@@ -229,6 +266,138 @@ export function createJobRunner(deps: RunJobDeps) {
           onEvent,
         });
         return run.done;
+      }
+
+      /**
+       * A job with the caller's tools: one warm process hosts them (the model sees only these).
+       * Each message that ends in calls of them pauses the job: the calls are announced (event and
+       * record) and held here until the caller's results arrive on any replica and are routed to
+       * this one; then the same process goes on. Unanswered calls expire and the job fails.
+       */
+      async function runWithTools(tools: readonly ClientToolDef[]): Promise<RunResult> {
+        const hosting = deps.clientTools;
+        if (!hosting) throw new Error("this executor is not set up to host a caller's tools");
+        workspace = await deps.workspaces.prepare({ jobId: job.id, signal });
+        const sandbox = await deps.sandboxes.open(job.id);
+        box = sandbox;
+        if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
+        await sandbox.adopt(workspace.dir);
+        signal.throwIfAborted();
+        cliStarted = true;
+        const proc = hosting.start({
+          invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
+          clientTools: tools.map((t) => ({
+            name: t.name,
+            ...(t.description !== undefined ? { description: t.description } : {}),
+            inputSchema: t.inputSchema,
+          })),
+          cwd: workspace.dir,
+          sourceEnv: deps.claudeEnv,
+          setEnv: { ...deps.jobEnv, ...sandbox.env },
+          ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
+          ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
+          logger: log,
+          ...(deps.bin ? { bin: deps.bin } : {}),
+          ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+        });
+        warm = proc;
+        const turnStop = new AbortController();
+        const stopTurn = () => turnStop.abort(signal.reason);
+        if (signal.aborted) stopTurn();
+        else signal.addEventListener("abort", stopTurn, { once: true });
+        /** The text of the message being generated (the one that may end in calls). */
+        let messageText = "";
+        let expired: string | undefined;
+        let release: (() => void) | undefined;
+        let expiry: NodeJS.Timeout | undefined;
+        const endPause = () => {
+          release?.();
+          release = undefined;
+          clearTimeout(expiry);
+        };
+        try {
+          return await proc.turn({
+            prompt,
+            ...(images ? { images } : {}),
+            timeoutMs,
+            signal: turnStop.signal,
+            onEvent: (line) => {
+              const { events, plan } = readLine(line);
+              for (const body of events) {
+                // The calls of the caller's tools travel as `tool_calls`; the agent has no others
+                // (a call of anything else ran nothing).
+                if (body.type === "tool_use" || body.type === "tool_result") continue;
+                if (body.type === "text") messageText += body.delta;
+                publish(body);
+              }
+              for (const reading of plan) recordPlan(reading);
+            },
+            onToolCalls: (made) => {
+              const now = deps.clock.now();
+              const calls = made.map((c) => ({ id: c.toolUseId, name: c.name, input: c.arguments }));
+              const expiresAt = new Date(now.getTime() + hosting.resultsTimeoutMs).toISOString();
+              const text = messageText;
+              messageText = "";
+              const event = publish({ type: "tool_calls", calls, text, expiresAt });
+              const pending: PendingToolCalls = {
+                calls,
+                text,
+                seq: event.seq,
+                at: now.toISOString(),
+                expiresAt,
+              };
+              // The record says so too: a caller that missed the event finds the calls there.
+              const recorded = deps.store
+                .update(job.caller, job.id, (r) => pauseOnToolCalls(r, pending))
+                .then(
+                  () => undefined,
+                  (err: unknown) =>
+                    log.warn({ jobId: job.id, err }, "could not record the pending tool calls"),
+                );
+              log.info(
+                { jobId: job.id, calls: calls.map((c) => c.name) },
+                "job paused on the caller's tool calls",
+              );
+              release = hosting.holds.hold(job.id, {
+                caller: job.caller,
+                supply: async (results) => {
+                  const problem = proc.supplyToolResults(
+                    results.map((r) => ({
+                      toolUseId: r.id,
+                      content: r.content,
+                      ...(r.isError !== undefined ? { isError: r.isError } : {}),
+                    })),
+                  );
+                  if (problem) {
+                    throw new BadRequestError("tool_results_mismatch", `job ${job.id}: ${problem}`, [
+                      { path: "results", message: problem },
+                    ]);
+                  }
+                  endPause();
+                  await recorded;
+                  await deps.store
+                    .update(job.caller, job.id, (r) => resumeFromToolCalls(r, pending.seq))
+                    .catch((err: unknown) =>
+                      log.warn({ jobId: job.id, err }, "could not record that the tool calls were answered"),
+                    );
+                  return { afterSeq: pending.seq };
+                },
+              });
+              expiry = setTimeout(() => {
+                expired = `the model's calls of ${calls.map((c) => c.name).join(", ")} waited ${Math.round(hosting.resultsTimeoutMs / 1000)} s for their results, which did not come`;
+                turnStop.abort(expired);
+              }, hosting.resultsTimeoutMs);
+            },
+          });
+        } catch (err) {
+          if (expired !== undefined) throw new ToolResultsExpiredError(expired, { cause: err });
+          throw err;
+        } finally {
+          endPause();
+          signal.removeEventListener("abort", stopTurn);
+          // Its transcript is taken next (a session's): nothing of the job may run by then.
+          await proc.close();
+        }
       }
     } catch (err) {
       const handBack = signal.aborted && signal.reason === HAND_BACK;

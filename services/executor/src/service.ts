@@ -11,6 +11,8 @@ import {
   type PayloadRef,
   payloadObjects,
   resolveModel,
+  type ToolResult,
+  type ToolResultsReply,
 } from "@claude-gateway/contracts";
 import { checkAccess, type PolicyGate, type Ticket } from "@claude-gateway/policy";
 import { type Logger, ServiceError } from "@claude-gateway/service-kit";
@@ -38,6 +40,7 @@ import {
   UnavailableError,
 } from "./errors.js";
 import type { CancelBus, Clock, JobQueue, JobStore, Payloads } from "./ports.js";
+import { supplyToolResults, type ToolResultsRouting } from "./tool-results.js";
 import {
   checkRepo,
   credentialsProblem,
@@ -54,6 +57,8 @@ export interface AgentCatalog {
   names(): string[];
   /** The agent's own default model, if its file names one. */
   modelOf(name: string): string | undefined;
+  /** Whether the agent has no tools of its own: only such an agent takes a caller's tools. */
+  hasNoTools?(name: string): boolean;
 }
 
 /** Looks a job's ref up before the job is queued (the workspace manager). */
@@ -97,6 +102,8 @@ export interface ServiceDeps {
   logger?: Logger;
   /** A job ended without running (cancelled while queued): its lease goes back. */
   onEnded?: (job: JobRecord) => void;
+  /** Where results for jobs paused on the caller's tool calls go (absent: refused, 503). */
+  toolResults?: ToolResultsRouting;
 }
 
 export interface SubmitOptions {
@@ -117,6 +124,12 @@ export interface ExecutorService {
   /** A job by its id or the requester's own client id; another caller's is not found (admins see all). */
   get(id: string, requester: string): Promise<JobRecord>;
   cancel(id: string, requester: string, reason?: string): Promise<JobRecord>;
+  /**
+   * The requester's results for its job paused on tool calls: the job goes on (its events after
+   * `afterSeq` answer them). 400 when they are not exactly the pending calls, 409 when the job
+   * waits for none, 404 for another caller's job.
+   */
+  supplyToolResults(id: string, requester: string, results: readonly ToolResult[]): Promise<ToolResultsReply>;
   /** The requester's jobs, newest first (an admin's: everyone's, or one caller's). */
   list(
     requester: string,
@@ -150,6 +163,10 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
       );
     }
     if (s.repo !== undefined) checkRepoOf(s.repo, s.ref);
+    if (s.tools !== undefined && !deps.agents.hasNoTools?.(s.agent)) {
+      const why = `agent '${s.agent}' has tools of its own; a caller's tools go to an agent without any (profile no-tools)`;
+      throw new BadRequestError("tools_not_allowed", why, [{ path: "tools", message: why }]);
+    }
     return {
       model,
       submission: { ...s, budgetUsd, timeoutSeconds: s.timeoutSeconds ?? limits.defaultTimeoutSeconds },
@@ -360,6 +377,14 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
     },
 
     get: (id, requester) => find(id, requester),
+
+    async supplyToolResults(id, requester, results) {
+      const job = await find(id, requester);
+      if (!deps.toolResults) {
+        throw new UnavailableError("tool_results_unavailable", "this executor takes no tool results");
+      }
+      return supplyToolResults(deps.toolResults, job, results);
+    },
 
     async cancel(id, requester, reason = "cancelled by request") {
       const job = await find(id, requester);

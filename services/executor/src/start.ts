@@ -44,13 +44,14 @@ import { createApp } from "./app.js";
 import { type ExecutorConfig, workspaceOptions } from "./config.js";
 import { agentAndModelOf, keyOf, prewarmKeyOf } from "./core/prewarm.js";
 import { createMetrics } from "./metrics.js";
-import { serveExecutorNats } from "./nats.js";
+import { forwardToolResults, serveExecutorNats } from "./nats.js";
 import type { JobSandbox } from "./ports.js";
 import { createPrewarmPool } from "./prewarm.js";
 import { createQueueSweeper } from "./queue-sweep.js";
 import { createJobRunner } from "./run-job.js";
 import { openAgentSandbox } from "./sandbox/index.js";
 import { createExecutorService } from "./service.js";
+import { createToolHolds } from "./tool-results.js";
 import { createWorker } from "./worker.js";
 import { createWorkspaceManager, workspaceMetrics } from "./workspace/index.js";
 
@@ -112,11 +113,14 @@ export async function startExecutor(
     plan,
     now: clock.now,
   });
+  // Jobs of this replica paused on their caller's tool calls.
+  const toolHolds = createToolHolds();
   // The pool's gauge is read at scrape time, after `prewarmPool` exists.
   const metrics = createMetrics({
     queueStats: () => queue.stats(),
     callerLabel: gate.metricLabel,
     prewarmed: () => prewarmPool.size,
+    awaitingToolResults: () => toolHolds.size,
   });
   registerPolicyMetrics(metrics.registry, gate);
   /** A job that ended gives its caller's in-flight slot back. */
@@ -140,6 +144,7 @@ export async function startExecutor(
   // What one record may take on this server (its max_payload, less room for headers).
   const maxRecordBytes = Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 8 * 1024);
   const service = createExecutorService({
+    toolResults: { holds: toolHolds, executorId: env.EXECUTOR_ID, forward: forwardToolResults(nc) },
     gate,
     jobLeaseMs: env.JOB_TTL_SECONDS * 1000,
     onEnded: releaseLease,
@@ -151,6 +156,7 @@ export async function startExecutor(
       has: (n) => agents.has(n),
       names: () => agents.names(),
       modelOf: (n) => (agents.has(n) ? agents.get(n).model : undefined),
+      hasNoTools: (n) => agents.has(n) && agents.get(n).permissions.profile === "no-tools",
     },
     models: config.models,
     limits: {
@@ -258,6 +264,11 @@ export async function startExecutor(
     claudeConfigDir: claudeConfigDir(claudeEnv),
     executorId: env.EXECUTOR_ID,
     plan,
+    clientTools: {
+      start: startWarm,
+      holds: toolHolds,
+      resultsTimeoutMs: env.TOOL_RESULTS_TIMEOUT_SECONDS * 1000,
+    },
     clock,
     logger,
     ...(env.CLAUDE_BIN ? { bin: env.CLAUDE_BIN } : {}),
@@ -292,7 +303,11 @@ export async function startExecutor(
   const stopCancels = onCancelBroadcast(nc, ({ id, reason }) => {
     if (worker.cancel(id, reason ?? "cancelled")) logger.info({ jobId: id }, "cancelling a running job");
   });
-  const natsService = await serveExecutorNats(nc, { service, logger });
+  const natsService = await serveExecutorNats(nc, {
+    service,
+    logger,
+    tools: { holds: toolHolds, executorId: env.EXECUTOR_ID },
+  });
 
   const app = createApp({
     service,

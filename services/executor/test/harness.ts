@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { JobRef, JobReply, JobSubmission, SubmitReply, subjects } from "@claude-gateway/contracts";
@@ -192,4 +195,24 @@ export function toolResultOf(world: StubOf, tag: string): string {
     );
   if (!req) throw new Error(`no tool_result request for [tag:${tag}]`);
   return JSON.stringify(req.body.messages!.at(-1)!.content);
+}
+
+/** Live CLI processes whose HOME is a job or pool home of the world's executors. */
+export async function cliProcesses(world: World): Promise<Array<{ pid: number; uid: number; home: string }>> {
+  const homes = join(world.workspaceRoot, "homes");
+  const out: Array<{ pid: number; uid: number; home: string }> = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
+      const home = environ.find((v) => v.startsWith("HOME="))?.slice(5);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "latin1");
+      if (!home?.startsWith(homes) || !cmd.includes("stream-json")) continue;
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1]);
+      out.push({ pid: Number(entry), uid, home });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -12,7 +11,7 @@ import {
 } from "@claude-gateway/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningExecutor } from "../src/start.js";
-import { createWorld, submit, type World, waitForJob } from "./harness.js";
+import { cliProcesses, createWorld, submit, type World, waitForJob } from "./harness.js";
 
 // Prewarmed CLI processes for stateless jobs of no-tools agents: the real pinned CLI on the stub,
 // a real nats-server, the executor in-process (as root in CI: each process as a runner user).
@@ -32,30 +31,10 @@ const events = async (event: string) => {
   const m = new RegExp(`executor_prewarm_events_total\\{event="${event}"\\} (\\d+)`).exec(await res.text());
   return Number(m?.[1] ?? 0);
 };
-/** Live CLI processes whose HOME is a job or pool home of this executor. */
-async function clis(): Promise<Array<{ pid: number; uid: number; home: string }>> {
-  const homes = join(world.workspaceRoot, "homes");
-  const out: Array<{ pid: number; uid: number; home: string }> = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0");
-      const home = environ.find((v) => v.startsWith("HOME="))?.slice(5);
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "latin1");
-      if (!home?.startsWith(homes) || !cmd.includes("stream-json")) continue;
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1]);
-      out.push({ pid: Number(entry), uid, home });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 describe("prewarmed CLI processes", () => {
   it("serve stateless no-tools jobs, one job each, nothing of one job reaching the next", async () => {
-    await eventually(async () => (await clis()).length === 1, { what: "one prewarmed process" });
-    const [pooled] = await clis();
+    await eventually(async () => (await cliProcesses(world)).length === 1, { what: "one prewarmed process" });
+    const [pooled] = await cliProcesses(world);
     // Started before any job, isolated like any job's: its own home, a runner user.
     if (process.getuid?.() === 0) expect(pooled!.uid).not.toBe(0);
 
@@ -67,10 +46,10 @@ describe("prewarmed CLI processes", () => {
     expect(jobA.costUsd).toBeGreaterThan(0);
     expect(await events("hit")).toBe(1);
     // Its process served A only: gone, and a fresh one takes its place.
-    await eventually(async () => (await clis()).every((c) => c.pid !== pooled!.pid), {
+    await eventually(async () => (await cliProcesses(world)).every((c) => c.pid !== pooled!.pid), {
       what: "A's process gone",
     });
-    await eventually(async () => (await clis()).length === 1, { what: "the pool refilled" });
+    await eventually(async () => (await cliProcesses(world)).length === 1, { what: "the pool refilled" });
 
     const b = await submit(ex, { agent: "assistant", prompt: "[tag:B] what is the secret?" });
     const jobB = await waitForJob(ex, b.body.jobId);
@@ -105,7 +84,7 @@ describe("prewarmed CLI processes", () => {
     const first = await submit(ex, { agent: "assistant", prompt: "hi", model: "claude-haiku-4-5" });
     expect((await waitForJob(ex, first.body.jobId)).status).toBe("succeeded");
     // The pool now keeps one process for each of the two models.
-    await eventually(async () => (await clis()).length === 2, { what: "a process per model" });
+    await eventually(async () => (await cliProcesses(world)).length === 2, { what: "a process per model" });
     const hits = await events("hit");
     const second = await submit(ex, { agent: "assistant", prompt: "hi again", model: "claude-haiku-4-5" });
     expect((await waitForJob(ex, second.body.jobId)).status).toBe("succeeded");
@@ -114,7 +93,7 @@ describe("prewarmed CLI processes", () => {
   });
 
   it("a job with images takes one (they go in its turn); a job with a JSON schema (a process flag) runs cold", async () => {
-    await eventually(async () => (await clis()).length >= 1, { what: "a prewarmed process" });
+    await eventually(async () => (await cliProcesses(world)).length >= 1, { what: "a prewarmed process" });
     const hits = await events("hit");
     const misses = await events("miss");
     world.stub.enqueue(text("a dot"));
@@ -147,9 +126,9 @@ describe("prewarmed CLI processes", () => {
   });
 
   it("a stopped executor leaves no prewarmed process and no pool home behind", async () => {
-    await eventually(async () => (await clis()).length >= 1, { what: "prewarmed processes" });
+    await eventually(async () => (await cliProcesses(world)).length >= 1, { what: "prewarmed processes" });
     await ex.stop();
-    expect(await clis()).toEqual([]);
+    expect(await cliProcesses(world)).toEqual([]);
     expect(await readdir(join(world.workspaceRoot, "homes")).catch(() => [])).toEqual([]);
   });
 });

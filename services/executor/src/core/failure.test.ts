@@ -11,6 +11,7 @@ import {
   ClaudeTimeoutError,
 } from "@claude-gateway/claude";
 import { describe, expect, it } from "vitest";
+import { ToolResultsExpiredError } from "../errors.js";
 import { failureOutcome } from "./failure.js";
 
 describe("failureOutcome", () => {
@@ -25,6 +26,12 @@ describe("failureOutcome", () => {
     ["schema refused", new ClaudeInvalidRequestError("--json-schema is not…"), "failed", "invalid_request"],
     ["context", new ClaudePromptTooLongError("Prompt is too long"), "failed", "prompt_too_long"],
     ["prose", new ClaudeStructuredOutputError("no object"), "failed", "structured_output_missing"],
+    [
+      "the caller's tool results did not come",
+      new ToolResultsExpiredError("the model's calls of get_weather waited 300 s"),
+      "failed",
+      "tool_results_expired",
+    ],
     [
       "an image by reference that is none",
       Object.assign(new Error("images.0: not an image"), { name: "InvalidImageError" }),

@@ -37,6 +37,9 @@ export function failureOutcome(
   if ((err as Error)?.name === "PayloadUnavailableError") {
     return { status: "failed", reason: "payload_unavailable", message: (err as Error).message };
   }
+  if ((err as Error)?.name === "ToolResultsExpiredError") {
+    return { status: "failed", reason: "tool_results_expired", message: (err as Error).message };
+  }
   if ((err as Error)?.name === "InvalidImageError") {
     return { status: "failed", reason: "invalid_request", message: (err as Error).message };
   }

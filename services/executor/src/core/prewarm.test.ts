@@ -21,6 +21,8 @@ describe("prewarmKeyOf", () => {
   });
   it("never a job with a JSON schema (a process flag); images are no obstacle (they go in the turn)", () => {
     expect(prewarmKeyOf({ jsonSchema: { type: "object" } }, noTools, "m")).toBeUndefined();
+    // A prewarmed process hosts no caller's tools.
+    expect(prewarmKeyOf({ tools: [{ name: "t", inputSchema: {} }] }, noTools, "m")).toBeUndefined();
     expect(
       prewarmKeyOf(
         { images: [{ mediaType: "image/png", data: "iVBORw0KGgo=" }] } as Parameters<typeof prewarmKeyOf>[0],

@@ -17,13 +17,15 @@ import type { JobSubmission } from "@claude-gateway/contracts";
  * Such jobs run cold (and count as no `miss`: they never ask the pool).
  */
 export function prewarmKeyOf(
-  submission: Pick<JobSubmission, "repo" | "session" | "jsonSchema">,
+  submission: Pick<JobSubmission, "repo" | "session" | "jsonSchema" | "tools">,
   agent: { name: string; profile: "no-tools" | "tools" },
   model: string,
 ): string | undefined {
   if (agent.profile !== "no-tools") return undefined;
   if (submission.repo !== undefined || submission.session !== undefined) return undefined;
   if (submission.jsonSchema !== undefined) return undefined;
+  // A prewarmed process hosts no caller's tools.
+  if (submission.tools !== undefined) return undefined;
   return keyOf(agent.name, model);
 }
 

@@ -12,9 +12,11 @@ import {
   markEnqueued,
   needsEnqueue,
   newJobRecord,
+  pauseOnToolCalls,
   recordBytes,
   reissueToken,
   requeueJob,
+  resumeFromToolCalls,
   startJob,
   wholeResult,
   withImagesByRef,
@@ -319,5 +321,37 @@ describe("images by reference", () => {
     ]);
     expect(withImagesByRef(rec, new Map())).toBe(rec);
     expect(withImagesByRef(queued(), refs)).toEqual(queued());
+  });
+});
+
+describe("pauses on the caller's tool calls", () => {
+  const pending = (seq: number) => ({
+    calls: [{ id: "toolu_1", name: "get_weather", input: { city: "Sofia" } }],
+    text: "",
+    seq,
+    at: t0.toISOString(),
+    expiresAt: at(60_000).toISOString(),
+  });
+
+  it("a running job records its pending calls; answering them clears only that pause", () => {
+    const paused = pauseOnToolCalls(running(), pending(3));
+    expect(paused.toolCalls?.seq).toBe(3);
+    expect(resumeFromToolCalls(paused, 3).toolCalls).toBeUndefined();
+    // An answer of an earlier pause never clears a later one.
+    const later = pauseOnToolCalls(resumeFromToolCalls(paused, 3), pending(7));
+    expect(resumeFromToolCalls(later, 3)).toBe(later);
+  });
+
+  it("only a running job pauses, and its end drops what was pending", () => {
+    expect(() => pauseOnToolCalls(queued(), pending(1))).toThrow(InvalidTransitionError);
+    const paused = pauseOnToolCalls(running(), pending(1));
+    const failed = finishJob(
+      paused,
+      { status: "failed", reason: "tool_results_expired", message: "expired" },
+      at(60_000),
+    );
+    expect(failed.toolCalls).toBeUndefined();
+    expect(loseJob(paused, at(1)).toolCalls).toBeUndefined();
+    expect(finishJob(paused, success("ok"), at(2)).toolCalls).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import {
   type JobStatus,
   type JobSubmission,
   type PayloadRef,
+  type PendingToolCalls,
   previewOf,
   type TokenUsage,
 } from "@claude-gateway/contracts";
@@ -118,8 +119,10 @@ export type FinishOutcome =
 export function finishJob(rec: JobRecord, outcome: FinishOutcome, now: Date): JobRecord {
   if (rec.status !== "running") throw new InvalidTransitionError(rec.status, outcome.status);
   const startedMs = Date.parse(rec.startedAt ?? rec.queuedAt);
+  // Calls that waited for results end with the job.
+  const { toolCalls: _pending, ...ended } = rec;
   const base: JobRecord = {
-    ...rec,
+    ...ended,
     status: outcome.status,
     finishedAt: now.toISOString(),
     runMs: Math.max(0, now.getTime() - startedMs),
@@ -238,6 +241,19 @@ export function finishWithin(rec: JobRecord, outcome: FinishOutcome, now: Date, 
 export function requestCancel(rec: JobRecord, reason: string, now: Date): JobRecord {
   if (rec.status !== "running" || rec.cancelRequested) return rec;
   return { ...rec, cancelRequested: { at: now.toISOString(), reason } };
+}
+
+/** A running job pauses on the model's calls of the caller's tools. */
+export function pauseOnToolCalls(rec: JobRecord, pending: PendingToolCalls): JobRecord {
+  if (rec.status !== "running") throw new InvalidTransitionError(rec.status, "running");
+  return { ...rec, toolCalls: pending };
+}
+
+/** The calls of the `tool_calls` event `seq` were answered (a later pause stays recorded). */
+export function resumeFromToolCalls(rec: JobRecord, seq: number): JobRecord {
+  if (rec.toolCalls?.seq !== seq) return rec;
+  const { toolCalls: _answered, ...rest } = rec;
+  return rest;
 }
 
 /** A running job whose replica disappeared: it is not re-run (agents have side effects). */
