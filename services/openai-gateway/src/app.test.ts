@@ -293,7 +293,23 @@ describe("app: non-streaming completions", () => {
       { code: "unsupported_media_type" },
     ],
     ["n = 2", chat({ n: 2 }), undefined, 400, { code: "unsupported_parameter", param: "n" }],
-    ["tools", chat({ tools: [{ type: "function" }] }), undefined, 400, { param: "tools" }],
+    [
+      "a tool without its function",
+      chat({ tools: [{ type: "function" }] }),
+      undefined,
+      400,
+      { param: "tools[0].function" },
+    ],
+    [
+      "a forced tool call",
+      chat({
+        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
+        tool_choice: "required",
+      }),
+      undefined,
+      400,
+      { code: "unsupported_parameter", param: "tool_choice" },
+    ],
     [
       "an image URL that is not a URL",
       chat({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "u" } }] }] }),

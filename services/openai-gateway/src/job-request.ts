@@ -4,7 +4,9 @@ import {
   MAX_PROMPT_CHARS,
   ModelNotSupportedError,
   type ModelPolicy,
+  type PendingToolCalls,
   resolveModel,
+  type ToolResult,
 } from "@claude-gateway/contracts";
 import type { PolicyGate, Ticket } from "@claude-gateway/policy";
 import type { Context } from "hono";
@@ -15,7 +17,7 @@ import { InvalidRequestError, ModelNotFoundError } from "./core/errors.js";
 import type { RequestImage } from "./core/images.js";
 import type { AppEnv } from "./http.js";
 import type { InFlight } from "./inflight.js";
-import { startJobRun } from "./job-run.js";
+import { continueJobRun, type JobRun, startJobRun } from "./job-run.js";
 import { completeJob, holdForContent, outcomeOf, pumpStream, type StreamProtocol } from "./job-stream.js";
 import type { Metrics } from "./metrics.js";
 import type { Executor } from "./ports.js";
@@ -67,8 +69,18 @@ export interface PreparedRequest<Frame> {
   stream: boolean;
   /** The agent asked for (metadata or header), already a valid name; else the gateway's default. */
   agent: string | undefined;
-  /** What the job runs: the prompt and whatever else the request carries. */
-  job: Pick<JobSubmission, "prompt" | "jsonSchema" | "session">;
+  /**
+   * What the job runs: the prompt and whatever else the request carries; `tools` are the caller's
+   * own (client tool calling), absent when it offers none or says `tool_choice: none`.
+   */
+  job: Pick<JobSubmission, "prompt" | "jsonSchema" | "session" | "tools">;
+  /**
+   * The request answers the tool calls a job of this caller paused on (decoded from the calls' ids
+   * the gateway gave out): the job goes on with these results instead of a new job being submitted,
+   * and this request's answer is what the model says next. `param` names the request's field that
+   * holds them, for errors.
+   */
+  toolResults?: { jobId: string; results: ToolResult[]; param: string };
   /**
    * The request's images, in the order of their `[image n]` markers in the prompt; resolved
    * (decoded, or fetched from an allowlisted host) only once the request is admitted.
@@ -80,6 +92,12 @@ export interface PreparedRequest<Frame> {
   idPrefix: string;
   /** The non-streamed answer of a finished job; throws the client's error for a failed one. */
   complete(job: JobRecord, ctx: ResponseContext): unknown;
+  /**
+   * The non-streamed answer of a job that paused on calls of the caller's tools: the calls (with
+   * the ids the gateway gives out for them) and the text of the message that made them. (A stream
+   * ends the same way once its encoder is pushed the `tool_calls` event.)
+   */
+  completeToolCalls(pending: PendingToolCalls, ctx: ResponseContext): unknown;
   /** The streamed answer: how job events become the API's events. */
   stream$(ctx: ResponseContext): StreamProtocol<Frame>;
 }
@@ -139,45 +157,65 @@ export async function serveJobRequest<Frame>(
   try {
     const req = await prepare();
     stream = req.stream;
-    model = resolveRequestedModel(deps.models, req.requestedModel);
-    const agent = req.agent ?? deps.job.agent;
-    if (req.job.prompt.length > MAX_PROMPT_CHARS) {
-      throw new InvalidRequestError(
-        `The conversation is ${req.job.prompt.length} characters as a prompt; the limit is ${MAX_PROMPT_CHARS}.`,
-        req.promptParam ?? "messages",
-        "context_length_exceeded",
+    let uuid = deps.newId();
+    const runOptions = {
+      idleMs: deps.idleMs,
+      signal,
+      logger: log,
+      track: (w: Promise<unknown>) => deps.inflight.track(w),
+    };
+    let run: JobRun;
+    if (req.toolResults) {
+      // The client's results for the calls its job paused on: that job goes on (it was admitted
+      // and is counted already); this request answers with what the model says next.
+      run = await continueJobRun(deps.executor, { ...req.toolResults, caller: principal.id }, runOptions);
+      model = run.job.model;
+      // The same job answers under the same id (a Responses id names its job: a later
+      // `previous_response_id` of the final answer continues that job's session).
+      const own = run.job.clientId;
+      if (own?.startsWith(`${req.idPrefix}-`)) uuid = own.slice(req.idPrefix.length + 1);
+    } else {
+      model = resolveRequestedModel(deps.models, req.requestedModel);
+      const agent = req.agent ?? deps.job.agent;
+      if (req.job.prompt.length > MAX_PROMPT_CHARS) {
+        throw new InvalidRequestError(
+          `The conversation is ${req.job.prompt.length} characters as a prompt; the limit is ${MAX_PROMPT_CHARS}.`,
+          req.promptParam ?? "messages",
+          "context_length_exceeded",
+        );
+      }
+      // Checked and counted once, here; the job goes to the executor's admit subject (only the
+      // gateway's NATS user may publish there), which checks the agent and model again and records
+      // the run's spend.
+      ticket = await deps.gate.admit(principal.id, {
+        agent,
+        model,
+        leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
+      });
+      // Fetching a remote image costs the gateway: only for a request its caller may make.
+      const images = req.images?.length
+        ? await Promise.all(req.images.map((image) => deps.images(image.source, image.param)))
+        : undefined;
+      const repo = deps.job.repo;
+      run = await startJobRun(
+        deps.executor,
+        {
+          // The executor mints the job's id; this one (ours, scoped to the caller) ties it to the request.
+          id: `${req.idPrefix}-${uuid}`,
+          agent,
+          ...withoutUndefined(req.job),
+          ...(images ? { images } : {}),
+          model,
+          budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
+          timeoutSeconds: deps.job.timeoutSeconds,
+          ...(repo !== undefined
+            ? { repo, ...(deps.job.ref !== undefined ? { ref: deps.job.ref } : {}) }
+            : {}),
+          caller: principal.id,
+        },
+        runOptions,
       );
     }
-    // Checked and counted once, here; the job goes to the executor's admit subject (only the
-    // gateway's NATS user may publish there), which checks the agent and model again and records
-    // the run's spend.
-    ticket = await deps.gate.admit(principal.id, {
-      agent,
-      model,
-      leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
-    });
-    // Fetching a remote image costs the gateway: only for a request its caller may make.
-    const images = req.images?.length
-      ? await Promise.all(req.images.map((image) => deps.images(image.source, image.param)))
-      : undefined;
-    const uuid = deps.newId();
-    const repo = deps.job.repo;
-    const run = await startJobRun(
-      deps.executor,
-      {
-        // The executor mints the job's id; this one (ours, scoped to the caller) ties it to the request.
-        id: `${req.idPrefix}-${uuid}`,
-        agent,
-        ...withoutUndefined(req.job),
-        ...(images ? { images } : {}),
-        model,
-        budgetUsd: ticket.capBudget(deps.job.budgetUsd) ?? deps.job.budgetUsd,
-        timeoutSeconds: deps.job.timeoutSeconds,
-        ...(repo !== undefined ? { repo, ...(deps.job.ref !== undefined ? { ref: deps.job.ref } : {}) } : {}),
-        caller: principal.id,
-      },
-      { idleMs: deps.idleMs, signal, logger: log, track: (w) => deps.inflight.track(w) },
-    );
     const ctx: ResponseContext = {
       uuid,
       created: Math.floor(deps.now().getTime() / 1000),
@@ -187,14 +225,20 @@ export async function serveJobRequest<Frame>(
     };
     log = log.child({ jobId: run.job.id });
     c.header("x-job-id", run.job.id);
-    log.info({ model, stream, agent, caller: principal.name }, "job submitted");
+    log.info(
+      {
+        model,
+        stream,
+        agent: run.job.agent,
+        caller: principal.name,
+        toolResults: req.toolResults !== undefined,
+      },
+      req.toolResults ? "job continued with tool results" : "job submitted",
+    );
     if (!req.stream) {
-      const body = await deps.inflight.track(
-        completeJob(run, giveBack)
-          .then((job) => req.complete(job, ctx))
-          .finally(giveBack),
-      );
-      finished("succeeded");
+      const end = await deps.inflight.track(completeJob(run, giveBack).finally(giveBack));
+      const body = end.paused ? req.completeToolCalls(end.paused, ctx) : req.complete(end.job, ctx);
+      finished(end.paused ? "tool_calls" : "succeeded");
       return c.json(body as object);
     }
     const protocol = req.stream$(ctx);

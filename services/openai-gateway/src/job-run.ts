@@ -1,9 +1,9 @@
-import { type JobRecord, type JobSubmission, jobIdFor } from "@claude-gateway/contracts";
+import { type JobRecord, type JobSubmission, jobIdFor, type ToolResult } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
 import type { Logger } from "pino";
-import { toClientError } from "./core/errors.js";
+import { InvalidRequestError, toClientError } from "./core/errors.js";
 import { type WatchItem, watchJob } from "./job-watch.js";
-import type { CallerJobRef, Executor } from "./ports.js";
+import type { CallerJobRef, Executor, JobEvents } from "./ports.js";
 
 /** One client request's job: its events, and the promise to cancel it if the client goes away. */
 export interface JobRun {
@@ -45,7 +45,50 @@ export async function startJobRun(
     events.close();
     throw toClientError(err) ?? err;
   }
-  const ref: CallerJobRef = { id: job.id, caller: submission.caller };
+  return jobRun(executor, job, events, opts);
+}
+
+/**
+ * Continues the caller's job paused on tool calls with the client's results: its events after
+ * the pause are this request's answer. The results must be exactly the pending calls of a job of
+ * this caller: anything else is a 400 naming what does not match (the executor's words).
+ */
+export async function continueJobRun(
+  executor: Executor,
+  toolResults: { jobId: string; caller: string; results: ToolResult[]; param: string },
+  opts: JobRunOptions,
+): Promise<JobRun> {
+  const ref: CallerJobRef = { id: toolResults.jobId, caller: toolResults.caller };
+  const refuse = (err: unknown): never => {
+    if (err instanceof RemoteServiceError && [400, 404, 409].includes(err.status)) {
+      const why = err.status === 404 ? `no job ${ref.id} of yours is waiting for tool results` : err.detail;
+      throw new InvalidRequestError(
+        `The tool results do not answer a pending tool call: ${why}.`,
+        toolResults.param,
+        err.status === 404 ? "tool_call_not_found" : err.code,
+      );
+    }
+    throw toClientError(err) ?? err;
+  };
+  const job = await executor.get(ref).catch(refuse);
+  const events = executor.events(ref.caller, ref.id);
+  try {
+    const { afterSeq } = await executor.supplyToolResults(ref, toolResults.results).catch(refuse);
+    return jobRun(executor, job, events, opts, afterSeq);
+  } catch (err) {
+    events.close();
+    throw err;
+  }
+}
+
+function jobRun(
+  executor: Executor,
+  job: JobRecord,
+  events: JobEvents,
+  opts: JobRunOptions,
+  afterSeq?: number,
+): JobRun {
+  const ref: CallerJobRef = { id: job.id, caller: job.caller };
   const stop = new AbortController();
   let settled = false;
   const close = () => {
@@ -74,7 +117,11 @@ export async function startJobRun(
 
   return {
     job,
-    watch: watchJob(executor, ref, events, { idleMs: opts.idleMs, signal: stop.signal }),
+    watch: watchJob(executor, ref, events, {
+      idleMs: opts.idleMs,
+      signal: stop.signal,
+      ...(afterSeq !== undefined ? { afterSeq } : {}),
+    }),
     settle: () => {
       settled = true;
     },

@@ -1,4 +1,4 @@
-import { isTerminal, type JobEvent, type JobRecord } from "@claude-gateway/contracts";
+import { isTerminal, type JobEvent, type JobRecord, type PendingToolCalls } from "@claude-gateway/contracts";
 import type { SSEStreamingApi } from "hono/streaming";
 import type { Logger } from "pino";
 import {
@@ -41,21 +41,30 @@ export interface StreamProtocol<Frame> {
   error(sse: SSEStreamingApi, err: GatewayError): Promise<void>;
 }
 
-/** Waits for the job's end; its record (of any status) is returned. */
-export async function completeJob(run: JobRun, ended: () => void): Promise<JobRecord> {
+/**
+ * How a request's part of a job ends: the job's end (its record, of any status), or a pause on
+ * the model's calls of the caller's tools (the client answers them in its next request).
+ */
+export type JobEnd = { job: JobRecord; paused?: undefined } | { paused: PendingToolCalls; job?: undefined };
+
+/** Waits for the job's end or its pause on tool calls. */
+export async function completeJob(run: JobRun, ended: () => void): Promise<JobEnd> {
   try {
-    const job = await finalOf(run.watch, ended);
+    const end = await endOf(run.watch, ended);
+    // Either way nothing is left to cancel when the client goes: the job ended, or it waits for
+    // this client's results.
     run.settle();
-    return job;
+    return end;
   } finally {
     run.close();
   }
 }
 
-async function finalOf(watch: AsyncGenerator<WatchItem, void>, ended: () => void): Promise<JobRecord> {
+async function endOf(watch: AsyncGenerator<WatchItem, void>, ended: () => void): Promise<JobEnd> {
   for await (const item of watch) {
     if (announcesEnd(item)) ended();
-    if (item.type === "final") return item.job;
+    if (item.type === "final") return { job: item.job };
+    if (item.type === "tool_calls") return { paused: item.pending };
   }
   // The watch ends without a record only when the client went away.
   throw new ClientClosedError();
@@ -66,6 +75,8 @@ export interface Opening<Frame> {
   buffered: Frame[];
   /** The job's record, if it ended (successfully) while the headers waited. */
   final: JobRecord | undefined;
+  /** The job paused on tool calls while the headers waited (their frames are buffered). */
+  paused?: PendingToolCalls;
   /** A read of the watch still in progress, carried into the stream. */
   pending: Promise<IteratorResult<WatchItem, void>> | undefined;
 }
@@ -84,7 +95,7 @@ export async function holdForContent<Frame>(
   const opening: Opening<Frame> = { buffered: [], final: undefined, pending: undefined };
   const deadline = performance.now() + holdMs;
   try {
-    while (!encoder.hasContent && !opening.final) {
+    while (!encoder.hasContent && !opening.final && !opening.paused) {
       opening.pending ??= run.watch.next();
       const r = await beforeDeadline(opening.pending, deadline - performance.now());
       if (r === HOLD_OVER) break;
@@ -92,6 +103,11 @@ export async function holdForContent<Frame>(
       if (r.done) throw new ClientClosedError();
       const item = r.value;
       if (item.type === "event") opening.buffered.push(...encoder.push(item.event));
+      if (item.type === "tool_calls") {
+        run.settle();
+        opening.paused = item.pending;
+        opening.buffered.push(...encoder.push(toolCallsEvent(run, item.pending)));
+      }
       if (item.type === "final") {
         run.settle();
         if (item.job.status !== "succeeded") throw fromFinishedJob(item.job);
@@ -124,6 +140,11 @@ export async function pumpStream<Frame>(
   let pending = opening.pending;
   try {
     for (const frame of [...opening.buffered, ...encoder.open()]) await send(frame);
+    if (opening.paused) {
+      await hooks.ended();
+      await protocol.end?.(sse);
+      return "tool_calls";
+    }
     while (!final) {
       pending ??= run.watch.next();
       const r = await pending;
@@ -137,6 +158,15 @@ export async function pumpStream<Frame>(
         if (!hadContent && encoder.hasContent) hooks.firstContent();
       } else if (item.type === "idle") {
         await protocol.keepAlive(sse);
+      } else if (item.type === "tool_calls") {
+        // The model called the caller's tools: this response ends with them; the job waits.
+        run.settle();
+        await hooks.ended();
+        const hadContent = encoder.hasContent;
+        for (const frame of encoder.push(toolCallsEvent(run, item.pending))) await send(frame);
+        if (!hadContent && encoder.hasContent) hooks.firstContent();
+        await protocol.end?.(sse);
+        return "tool_calls";
       } else {
         final = item.job;
         run.settle();
@@ -158,6 +188,12 @@ export async function pumpStream<Frame>(
   } finally {
     run.close();
   }
+}
+
+/** A pause as the `tool_calls` event an encoder takes (also when it was read from the record). */
+function toolCallsEvent(run: JobRun, pending: PendingToolCalls): JobEvent {
+  const { calls, text, seq, at, expiresAt } = pending;
+  return { type: "tool_calls", jobId: run.job.id, seq, at, calls, text, expiresAt };
 }
 
 /** The job's terminal status: it is over (its record is read next). */

@@ -1,18 +1,25 @@
-import { isTerminal, type JobEvent, type JobRecord } from "@claude-gateway/contracts";
+import { isTerminal, type JobEvent, type JobRecord, type PendingToolCalls } from "@claude-gateway/contracts";
 import type { CallerJobRef, Executor, JobEvents } from "./ports.js";
 
 export type WatchItem =
   | { type: "event"; event: JobEvent }
   /** Nothing happened for `idleMs` and the job is still going (a stream may send a keep-alive). */
   | { type: "idle" }
-  /** The job's terminal record: always the last item. */
-  | { type: "final"; job: JobRecord };
+  /** The job's terminal record: the last item. */
+  | { type: "final"; job: JobRecord }
+  /**
+   * The job paused on the model's calls of the caller's tools: the last item (the client answers
+   * them in its next request, which watches the job from `pending.seq` on).
+   */
+  | { type: "tool_calls"; pending: PendingToolCalls };
 
 export interface WatchOptions {
   /** Silence after which the record is read, in case events were lost. */
   idleMs: number;
   /** Ends the watch (client gone, or done with it). */
   signal: AbortSignal;
+  /** Only what happens after this event of the job (the pause whose calls this request answers). */
+  afterSeq?: number;
 }
 
 const IDLE = Symbol("idle");
@@ -31,6 +38,7 @@ export async function* watchJob(
   const it = events[Symbol.asyncIterator]();
   let pending: Promise<IteratorResult<JobEvent>> | undefined;
   let live = true;
+  const after = opts.afterSeq ?? -1;
   while (!opts.signal.aborted) {
     if (live) pending ??= it.next();
     const r = await within(live ? pending : undefined, opts.idleMs, opts.signal);
@@ -42,6 +50,11 @@ export async function* watchJob(
         yield { type: "final", job: record };
         return;
       }
+      // Paused on calls whose event was lost: the record names them.
+      if (record?.toolCalls && record.toolCalls.seq > after) {
+        yield { type: "tool_calls", pending: record.toolCalls };
+        return;
+      }
       yield { type: "idle" };
       continue;
     }
@@ -51,8 +64,15 @@ export async function* watchJob(
       live = false;
       continue;
     }
-    yield { type: "event", event: r.value };
-    if (r.value.type === "status" && isTerminal(r.value.status)) {
+    const event = r.value;
+    if (event.seq <= after) continue;
+    if (event.type === "tool_calls") {
+      const { calls, text, seq, at, expiresAt } = event;
+      yield { type: "tool_calls", pending: { calls, text, seq, at, expiresAt } };
+      return;
+    }
+    yield { type: "event", event };
+    if (event.type === "status" && isTerminal(event.status)) {
       // The executor writes the record before it announces the status.
       yield { type: "final", job: await executor.get(job) };
       return;

@@ -1,4 +1,10 @@
-import type { JobEvent, JobRecord, JobSubmission } from "@claude-gateway/contracts";
+import type {
+  JobEvent,
+  JobRecord,
+  JobSubmission,
+  ToolResult,
+  ToolResultsReply,
+} from "@claude-gateway/contracts";
 
 /** A job's live events; ends when closed. */
 export interface JobEvents extends AsyncIterable<JobEvent> {
@@ -25,6 +31,12 @@ export interface Executor {
   /** The job as `ref.caller` may see it: another caller's job is not found. */
   get(ref: CallerJobRef): Promise<JobRecord>;
   cancel(ref: CallerJobRef): Promise<JobRecord>;
+  /**
+   * The caller's results for its job paused on tool calls: the job goes on; its events after
+   * `afterSeq` are the model's answer. Refused (the executor's 400/404/409) when they are not
+   * exactly the pending calls of a job of this caller.
+   */
+  supplyToolResults(ref: CallerJobRef, results: ToolResult[]): Promise<ToolResultsReply>;
   /** Starts listening at once: open it before `submit` so no event is missed. */
   events(caller: string, jobId: string): JobEvents;
 }

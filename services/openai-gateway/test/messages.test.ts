@@ -333,11 +333,12 @@ describe("errors, as the SDK's own classes", () => {
         max_tokens: 16,
         messages: user("Hi"),
         tools: [{ name: "get_weather", input_schema: { type: "object" } }],
+        tool_choice: { type: "any" },
       }),
     );
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect(err.type).toBe("invalid_request_error");
-    expect(err.apiMessage).toMatch(/^tools: tools are not supported yet/);
+    expect(err.apiMessage).toMatch(/^tool_choice: 'any' is not supported/);
     const url = await failure(
       client.messages.create({
         model: "claude-haiku-4-5",

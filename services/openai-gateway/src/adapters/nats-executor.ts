@@ -9,6 +9,8 @@ import {
   previewOf,
   SubmitReply,
   subjects,
+  ToolResults,
+  ToolResultsReply,
 } from "@claude-gateway/contracts";
 import { decodeJson, type Payloads, request } from "@claude-gateway/nats";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -109,6 +111,15 @@ export function natsExecutor(
     },
     async cancel(ref) {
       return (await byRef(subjects.jobs.cancel(ref.caller), ref)).job;
+    },
+    supplyToolResults(ref, results) {
+      return request(nc, {
+        subject: subjects.jobs.tools(ref.caller),
+        request: ToolResults,
+        response: ToolResultsReply,
+        payload: { id: ref.id, results },
+        timeoutMs,
+      });
     },
     events(caller, jobId): JobEvents {
       // Core NATS: the subscription is registered before any later request on this connection.

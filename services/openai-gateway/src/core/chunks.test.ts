@@ -1,11 +1,19 @@
 import type { JobEvent } from "@claude-gateway/contracts";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { CHAT_USAGE, failedJob, jobRecord } from "../test-support/records.js";
 import { type ChatCompletionChunk, createChunker } from "./chunks.js";
 import { JobTimedOutError } from "./errors.js";
+import { clientCallId } from "./tools/call-id.js";
 
-const ctx = { id: "chatcmpl-1", created: 1_700_000_000, model: "claude-haiku-4-5", includeUsage: false };
+const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+const ctx = {
+  id: "chatcmpl-1",
+  created: 1_700_000_000,
+  model: "claude-haiku-4-5",
+  jobId: JOB,
+  includeUsage: false,
+};
 let seq = 0;
 const ev = (body: Record<string, unknown>) => ({ jobId: "oai-1", seq: seq++, at: "t", ...body }) as JobEvent;
 const text = (delta: string) => ev({ type: "text", delta });
@@ -169,5 +177,154 @@ describe("createChunker with a schema (structured output)", () => {
   it("throws when the job gave prose instead of the object", () => {
     const chunker = createChunker({ ...ctx, includeUsage: false, schema });
     expect(() => chunker.finish(jobRecord())).toThrow(/without the structured output/);
+  });
+});
+
+describe("createChunker when the job pauses on the caller's tools", () => {
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+  const toolCalls = (said: string) => ev({ type: "tool_calls", calls, text: said, expiresAt: "t" });
+  const tools = (chunks: ChatCompletionChunk[]) =>
+    chunks.map((c) => {
+      const choice = c.choices[0];
+      if (choice?.delta.tool_calls) return { calls: choice.delta.tool_calls.map((t) => t.function.name) };
+      if (!choice) return { usage: c.usage };
+      if (choice.finish_reason) return { finish: choice.finish_reason };
+      return choice.delta.role ? { role: choice.delta.role } : { content: choice.delta.content };
+    });
+
+  it("ends with a chunk per call, then finish_reason tool_calls", () => {
+    const chunker = createChunker(ctx);
+    const live = [running, text("Let me check.")].flatMap((e) => chunker.push(e));
+    const end = chunker.push(toolCalls("Let me check."));
+    expect(tools([...live, ...end])).toEqual([
+      { role: "assistant" },
+      { content: "Let me check." },
+      { calls: ["get_weather"] },
+      { calls: ["get_time"] },
+      { finish: "tool_calls" },
+    ]);
+    const first: OpenAI.ChatCompletionChunk = end[0]!;
+    expect(first).toEqual({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "claude-haiku-4-5",
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              {
+                index: 0,
+                id: clientCallId(JOB, "toolu_01"),
+                type: "function",
+                function: { name: "get_weather", arguments: '{"city":"Sofia"}' },
+              },
+            ],
+          },
+          logprobs: null,
+          finish_reason: null,
+        },
+      ],
+    });
+    expect(end[1]?.choices[0]?.delta.tool_calls?.[0]).toMatchObject({
+      index: 1,
+      id: clientCallId(JOB, "toolu_02"),
+      function: { arguments: "{}" },
+    });
+    expect(end.at(-1)?.choices[0]).toEqual({
+      index: 0,
+      delta: {},
+      logprobs: null,
+      finish_reason: "tool_calls",
+    });
+  });
+
+  it("sends the role first when the calls are all there is, and counts them as content", () => {
+    const chunker = createChunker(ctx);
+    expect(chunker.push(running)).toEqual([]);
+    const out = chunker.push(toolCalls(""));
+    expect(tools(out)).toEqual([
+      { role: "assistant" },
+      { calls: ["get_weather"] },
+      { calls: ["get_time"] },
+      { finish: "tool_calls" },
+    ]);
+    expect(chunker.hasContent).toBe(true);
+  });
+
+  it("sends the message's text that did not arrive as events, and text held back for a stop sequence", () => {
+    const missed = createChunker(ctx);
+    missed.push(text("Let me"));
+    expect(tools(missed.push(toolCalls("Let me check."))).slice(0, 1)).toEqual([{ content: " check." }]);
+
+    const held = createChunker(ctx, ["END"]);
+    expect(tools(held.push(text("Checking E")))).toEqual([{ role: "assistant" }, { content: "Checking " }]);
+    expect(tools(held.push(toolCalls("Checking E"))).slice(0, 1)).toEqual([{ content: "E" }]);
+  });
+
+  it("ends with zero usage when asked for usage: the job goes on", () => {
+    const chunker = createChunker({ ...ctx, includeUsage: true });
+    const out = chunker.push(toolCalls(""));
+    expect(out.at(-1)).toEqual({
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "claude-haiku-4-5",
+      choices: [],
+      usage: {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        prompt_tokens_details: { cached_tokens: 0 },
+      },
+    });
+    expect(out.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it("is assembled by the openai SDK's stream helper into the calls", async () => {
+    const chunker = createChunker(ctx);
+    const chunks = [
+      ...[running, text("Let me "), text("check.")].flatMap((e) => chunker.push(e)),
+      ...chunker.push(toolCalls("Let me check.")),
+    ];
+    const body = [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), "data: [DONE]\n\n"].join("");
+    const client = new OpenAI({
+      apiKey: "k",
+      baseURL: "http://gateway.test/v1",
+      fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }),
+    });
+    const completion = await client.chat.completions
+      .stream({
+        model: "claude-haiku-4-5",
+        messages: [{ role: "user", content: "Weather and time in Sofia?" }],
+        tools: [
+          { type: "function", function: { name: "get_weather", parameters: { type: "object" } } },
+          { type: "function", function: { name: "get_time" } },
+        ],
+      })
+      .finalChatCompletion();
+    expect(completion.choices[0]).toMatchObject({
+      finish_reason: "tool_calls",
+      message: {
+        role: "assistant",
+        content: "Let me check.",
+        tool_calls: [
+          {
+            id: clientCallId(JOB, "toolu_01"),
+            type: "function",
+            function: { name: "get_weather", arguments: '{"city":"Sofia"}' },
+          },
+          {
+            id: clientCallId(JOB, "toolu_02"),
+            type: "function",
+            function: { name: "get_time", arguments: "{}" },
+          },
+        ],
+      },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
-import { type ChatUsage, type CompletionContext, usageFrom } from "./completion.js";
+import { type ChatUsage, type CompletionContext, chatToolCalls, usageFrom } from "./completion.js";
 import { fromFinishedJob } from "./errors.js";
 import { createStopScanner } from "./stop.js";
 import { type JsonSchema, structuredAnswer } from "./structured.js";
@@ -11,15 +11,25 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: 0;
-    delta: { role?: "assistant"; content?: string };
+    delta: { role?: "assistant"; content?: string; tool_calls?: ChunkToolCall[] };
     logprobs: null;
-    finish_reason: "stop" | null;
+    finish_reason: "stop" | "tool_calls" | null;
   }>;
   /** Present (null until the last chunk) only when the client asked for usage. */
   usage?: ChatUsage | null;
 }
 
+/** One call in a chunk (the `openai` SDK's `ChoiceDeltaToolCall`): whole, the arguments at once. */
+export interface ChunkToolCall {
+  index: number;
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
 export interface ChunkContext extends CompletionContext {
+  /** The job's id: the calls of its tools get ids that name it. */
+  jobId: string;
   includeUsage: boolean;
   /**
    * Structured output: the answer is the object the agent gives at the end, sent whole when the
@@ -35,9 +45,12 @@ const TURN_SEPARATOR = "\n\n";
  * Turns a job's live events into `chat.completion.chunk` objects: the role first, then each text
  * delta as it was generated, then `finish_reason`, then usage when asked. Pure: the caller feeds
  * events and sends what comes back.
+ *
+ * A job that pauses on calls of the caller's tools (a `tool_calls` event) ends the stream there: a
+ * chunk per call, then `finish_reason: "tool_calls"` (and usage, zero: the job goes on).
  */
 export interface Chunker {
-  /** Chunks for one event (none for status, tool and result events). */
+  /** Chunks for one event (none for status, tool and result events; the end for `tool_calls`). */
   push(event: JobEvent): ChatCompletionChunk[];
   /** The role chunk, if not sent yet: for opening a stream before any text. */
   open(): ChatCompletionChunk[];
@@ -59,7 +72,10 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
   /** The text of the current turn as generated, to work out what the final answer still lacks. */
   let turnText = "";
 
-  const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: "stop" | null = null) => ({
+  const chunk = (
+    delta: ChatCompletionChunk["choices"][0]["delta"],
+    finish: ChatCompletionChunk["choices"][0]["finish_reason"] = null,
+  ) => ({
     id: ctx.id,
     object: "chat.completion.chunk" as const,
     created: ctx.created,
@@ -80,8 +96,8 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
   };
   const content = (text: string) => emit(scanner.push(text));
   /** `finish_reason`, then usage when asked. */
-  const closing = (job: JobRecord): ChatCompletionChunk[] => [
-    chunk({}, "stop"),
+  const closing = (finish: "stop" | "tool_calls", usage: JobRecord["usage"]): ChatCompletionChunk[] => [
+    chunk({}, finish),
     ...(ctx.includeUsage
       ? [
           {
@@ -90,11 +106,24 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
             created: ctx.created,
             model: ctx.model,
             choices: [],
-            usage: usageFrom(job.usage),
+            usage: usageFrom(usage),
           },
         ]
       : []),
   ];
+  /** The text of the message that made the calls that did not arrive as events, then the calls. */
+  const toolCalls = (event: Extract<JobEvent, { type: "tool_calls" }>): ChatCompletionChunk[] => {
+    const missing = event.text.startsWith(turnText) ? event.text.slice(turnText.length) : "";
+    const out = [...open(), ...(missing && !ctx.schema ? content(missing) : [])];
+    out.push(...emit(scanner.flush()));
+    hasContent = true;
+    chatToolCalls(ctx.jobId, event).forEach((call, index) => {
+      out.push(chunk({ tool_calls: [{ index, ...call }] }));
+    });
+    // The job goes on: its spend is reported in the answer of the request it ends in.
+    out.push(...closing("tool_calls", undefined));
+    return out;
+  };
 
   return {
     get hasContent() {
@@ -102,6 +131,7 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
     },
     open,
     push(event) {
+      if (event.type === "tool_calls") return toolCalls(event);
       if (event.type === "tool_use" || event.type === "tool_result") {
         afterTool = true;
         turnText = "";
@@ -116,13 +146,15 @@ export function createChunker(ctx: ChunkContext, stop: readonly string[] = []): 
     },
     finish(job) {
       if (job.status !== "succeeded" || !job.result) throw fromFinishedJob(job);
-      if (ctx.schema) return [...open(), ...emit(structuredAnswer(job, ctx.schema)), ...closing(job)];
+      if (ctx.schema) {
+        return [...open(), ...emit(structuredAnswer(job, ctx.schema)), ...closing("stop", job.usage)];
+      }
       const answer = job.result.text;
       // Events are not durable: if some were missed, send the part of the answer still missing.
       const missing = answer.startsWith(turnText) ? answer.slice(turnText.length) : "";
       const out = [...open(), ...(missing ? content(missing) : [])];
       out.push(...emit(scanner.flush()));
-      out.push(...closing(job));
+      out.push(...closing("stop", job.usage));
       return out;
     },
   };

@@ -1,8 +1,9 @@
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { failedJob, helloCompletion, jobRecord } from "../test-support/records.js";
-import { completionFromJob, usageFrom } from "./completion.js";
+import { completionFromJob, toolCallsCompletion, usageFrom } from "./completion.js";
 import { JobFailedError, JobTimedOutError } from "./errors.js";
+import { clientCallId } from "./tools/call-id.js";
 
 const ctx = { id: "chatcmpl-1", created: 1_700_000_000, model: "claude-haiku-4-5" };
 
@@ -76,5 +77,55 @@ describe("completionFromJob with a schema", () => {
   it("refuses an output the schema does not take, and a missing one", () => {
     expect(() => completionFromJob(ctx, withOutput({ n: "three" }), [], schema)).toThrow(/not valid/);
     expect(() => completionFromJob(ctx, jobRecord(), [], schema)).toThrow(/without the structured output/);
+  });
+});
+
+describe("toolCallsCompletion", () => {
+  const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia", days: [1, 2] } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+
+  it("is the calls with the gateway's ids, the text before them, finish_reason tool_calls, zero usage", () => {
+    const body: OpenAI.ChatCompletion = toolCallsCompletion(ctx, JOB, { calls, text: "Let me check." });
+    expect(body).toEqual({
+      ...ctx,
+      object: "chat.completion",
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: "Let me check.",
+            refusal: null,
+            tool_calls: [
+              {
+                id: clientCallId(JOB, "toolu_01"),
+                type: "function",
+                function: { name: "get_weather", arguments: '{"city":"Sofia","days":[1,2]}' },
+              },
+              {
+                id: clientCallId(JOB, "toolu_02"),
+                type: "function",
+                function: { name: "get_time", arguments: "{}" },
+              },
+            ],
+          },
+          logprobs: null,
+          finish_reason: "tool_calls",
+        },
+      ],
+      usage: {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        prompt_tokens_details: { cached_tokens: 0 },
+      },
+    });
+  });
+
+  it("has null content when the model said nothing before the calls", () => {
+    expect(toolCallsCompletion(ctx, JOB, { calls, text: "" }).choices[0]?.message.content).toBeNull();
   });
 });

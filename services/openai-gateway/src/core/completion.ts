@@ -1,7 +1,8 @@
-import type { JobRecord, TokenUsage } from "@claude-gateway/contracts";
+import type { JobRecord, PendingToolCalls, TokenUsage } from "@claude-gateway/contracts";
 import { fromFinishedJob } from "./errors.js";
 import { truncateAtStop } from "./stop.js";
 import { type JsonSchema, structuredAnswer } from "./structured.js";
+import { clientCallId } from "./tools/call-id.js";
 
 /** OpenAI's usage object. Cached prompt tokens are reported as OpenAI does, as a detail. */
 export interface ChatUsage {
@@ -21,6 +22,14 @@ export interface CompletionContext {
   model: string;
 }
 
+/** A call of the caller's tools, as the client gets it (the `openai` SDK's `ChatCompletionMessageToolCall`). */
+export interface ChatToolCall {
+  /** The gateway's id for the call (`tools/call-id.ts`): the client's result names the job with it. */
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
 export interface ChatCompletion {
   id: string;
   object: "chat.completion";
@@ -28,9 +37,9 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: 0;
-    message: { role: "assistant"; content: string; refusal: null };
+    message: { role: "assistant"; content: string | null; refusal: null; tool_calls?: ChatToolCall[] };
     logprobs: null;
-    finish_reason: "stop";
+    finish_reason: "stop" | "tool_calls";
   }>;
   usage: ChatUsage;
 }
@@ -84,5 +93,47 @@ export function completionFromJob(
       },
     ],
     usage: usageFrom(job.usage),
+  };
+}
+
+/** The calls of a paused job as the client gets them, in order, with the gateway's ids. */
+export function chatToolCalls(jobId: string, pending: Pick<PendingToolCalls, "calls">): ChatToolCall[] {
+  return pending.calls.map((call) => ({
+    id: clientCallId(jobId, call.id),
+    type: "function",
+    function: { name: call.name, arguments: JSON.stringify(call.input) },
+  }));
+}
+
+/**
+ * The chat completion of a job that paused on calls of the caller's tools: the text of the message
+ * that made them (null if none) and the calls; `finish_reason` is `tool_calls`. The client's next
+ * request, with the results, continues the same job.
+ */
+export function toolCallsCompletion(
+  ctx: CompletionContext,
+  jobId: string,
+  pending: Pick<PendingToolCalls, "calls" | "text">,
+): ChatCompletion {
+  return {
+    id: ctx.id,
+    object: "chat.completion",
+    created: ctx.created,
+    model: ctx.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: pending.text === "" ? null : pending.text,
+          refusal: null,
+          tool_calls: chatToolCalls(jobId, pending),
+        },
+        logprobs: null,
+        finish_reason: "tool_calls",
+      },
+    ],
+    // The job goes on: its spend is known, and reported, in the answer of the request it ends in.
+    usage: usageFrom(undefined),
   };
 }

@@ -8,6 +8,12 @@ const u = (content: ChatMessage["content"], name?: string): ChatMessage =>
 const a = (content: ChatMessage["content"]): ChatMessage => ({ role: "assistant", content });
 const s = (content: string): ChatMessage => ({ role: "system", content });
 const d = (content: string): ChatMessage => ({ role: "developer", content });
+const t = (name: string | undefined, content: string, isError?: boolean): ChatMessage => ({
+  role: "tool",
+  name,
+  content,
+  ...(isError ? { isError } : {}),
+});
 
 describe("buildPrompt", () => {
   it.each<[string, ChatMessage[], string]>([
@@ -64,8 +70,60 @@ describe("buildPrompt", () => {
     expect(buildPrompt(messages)).toBe(expected);
   });
 
+  it("writes earlier tool rounds out: calls in the assistant's turn, results as the tool's turn", () => {
+    const calls = [
+      { name: "get_weather", arguments: '{"city": "Sofia"}' },
+      { name: "get_time", arguments: "{}" },
+    ];
+    expect(
+      buildPrompt([
+        u("Weather and time in Sofia?"),
+        { role: "assistant", content: "Let me check.", toolCalls: calls },
+        t("get_weather", "12°C"),
+        t("get_time", "lookup failed", true),
+        a("It is 12°C; the time I could not get."),
+        { role: "assistant", content: null, toolCalls: [{ name: "get_time", arguments: "{}" }] },
+        t(undefined, "09:00"),
+        u("Thanks. Tomorrow?"),
+      ]),
+    ).toBe(
+      [
+        "Answer the request below as the assistant in the conversation before it. The conversation's tool calls and their results are written out as text, for the record; to call a tool, use the tool itself, never such text.",
+        [
+          "<conversation>",
+          "<user>\nWeather and time in Sofia?\n</user>",
+          "",
+          '<assistant>\nLet me check.\n[called get_weather {"city":"Sofia"}]\n[called get_time {}]\n</assistant>',
+          "",
+          "<tool>\n[get_weather result: 12°C]\n[get_time error: lookup failed]\n</tool>",
+          "",
+          "<assistant>\nIt is 12°C; the time I could not get.\n</assistant>",
+          "",
+          "<assistant>\n[called get_time {}]\n</assistant>",
+          "",
+          "<tool>\n[tool result: 09:00]\n</tool>",
+          "</conversation>",
+        ].join("\n"),
+        "<request>\nThanks. Tomorrow?\n</request>",
+      ].join("\n\n"),
+    );
+  });
+
+  it("a conversation that ends with tool results (a continuation) has no request", () => {
+    const call: ChatMessage = { role: "assistant", content: "", toolCalls: [{ name: "f", arguments: "{}" }] };
+    expect(buildPrompt([u("Go."), call, t("f", "done")])).toBe(
+      [
+        "Continue the conversation below as the assistant: the results of its last tool calls are in. The conversation's tool calls and their results are written out as text, for the record; to call a tool, use the tool itself, never such text.",
+        "<conversation>\n<user>\nGo.\n</user>\n\n<assistant>\n[called f {}]\n</assistant>\n\n<tool>\n[f result: done]\n</tool>\n</conversation>",
+      ].join("\n\n"),
+    );
+    expect(buildPrompt([s("Be brief."), u("Go."), call, t("f", "done")])).toMatch(
+      /^Continue the conversation below as the assistant, following the instructions: the results of its last tool calls are in\. .*\n\n<instructions>\nBe brief\.\n<\/instructions>\n\n<conversation>\n/,
+    );
+  });
+
   it("refuses a conversation that does not end with the user", () => {
-    expect(() => buildPrompt([u("Hi"), a("Hello")])).toThrow(/end with a user message/);
+    expect(() => buildPrompt([u("Hi"), a("Hello")])).toThrow(/end with a user message or tool results/);
     expect(() => buildPrompt([])).toThrow(/end with a user message/);
   });
 });

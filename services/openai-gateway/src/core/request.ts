@@ -1,8 +1,11 @@
-import { JobSubmission } from "@claude-gateway/contracts";
+import { type ClientToolDef, JobSubmission } from "@claude-gateway/contracts";
 import { z } from "zod";
 import { InvalidRequestError } from "./errors.js";
 import { checkImageCount, imageMarker, imageSourceOf, type RequestImage } from "./images.js";
 import { checkJsonSchema, type JsonSchema } from "./structured.js";
+import { clientToolsOf, type ToolRefusals, WHY } from "./tools/definitions.js";
+import { type ContinuationResults, continuationOf } from "./tools/results.js";
+import type { PastToolCall, PastToolResult } from "./tools/transcript.js";
 
 /** An agent's name as the executor accepts it (`agents/<name>.md`). */
 const AgentName = JobSubmission.shape.agent;
@@ -49,6 +52,37 @@ const ResponseFormat = z.discriminatedUnion("type", [
 const Content = z.union([z.string(), z.array(Part)]);
 const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_' and '-', at most 64");
 
+/** A tool the client runs itself (client tool calling); other types are listed to be refused by name. */
+const FunctionTool = z
+  .object({
+    type: z.literal("function"),
+    function: z
+      .object({
+        name: z.string(),
+        description: z.string().nullish(),
+        parameters: z.unknown().optional(),
+        strict: z.boolean().nullish(),
+      })
+      .strict(),
+  })
+  .strict();
+/** A call of an earlier assistant message: what the client got from a response, passed back. */
+const FunctionCall = z
+  .object({
+    id: z.string().min(1),
+    type: z.literal("function"),
+    function: z
+      .object({
+        name: z.string(),
+        arguments: z.string(),
+        // Accepted and ignored: what the SDK's helpers add to a call they return.
+        parsed_arguments: z.unknown().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+const Typed = z.object({ type: z.string() }).loose();
+
 const instruction = <R extends string>(role: R) =>
   z.object({ role: z.literal(role), content: Content, name: Name.optional() }).strict();
 
@@ -62,13 +96,16 @@ const Message = z.discriminatedUnion("role", [
       content: Content.nullish(),
       name: Name.optional(),
       refusal: z.string().nullish(),
-      tool_calls: z.array(z.unknown()).optional(),
+      // Accepted and ignored: what the SDK's helpers add to a message they return (sent back as it is).
+      parsed: z.unknown().optional(),
+      annotations: z.array(z.unknown()).nullish(),
+      tool_calls: z.array(Typed).nullish(),
       function_call: z.unknown().optional(),
       audio: z.unknown().optional(),
     })
     .strict(),
-  // Listed to be refused with a clear message: without tools there is no tool output to pass on.
-  z.object({ role: z.literal("tool") }).loose(),
+  z.object({ role: z.literal("tool"), content: Content, tool_call_id: z.string() }).strict(),
+  // Listed to be refused with a clear message: the legacy functions' results.
   z.object({ role: z.literal("function") }).loose(),
 ]);
 
@@ -100,7 +137,7 @@ export const ChatCompletionRequest = z
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().nullish(),
     logit_bias: z.record(z.string(), z.number()).nullish(),
-    tools: z.array(z.unknown()).nullish(),
+    tools: z.array(Typed).nullish(),
     tool_choice: z.unknown().optional(),
     functions: z.array(z.unknown()).nullish(),
     function_call: z.unknown().optional(),
@@ -112,18 +149,43 @@ export const ChatCompletionRequest = z
   })
   .strict()
   .superRefine((req, ctx) => {
-    const refuse = (path: (string | number)[], message: string) =>
-      ctx.addIssue({ code: "custom", path, message, params: { code: "unsupported_parameter" } });
+    const refuse = (path: (string | number)[], message: string, code = "unsupported_parameter") =>
+      ctx.addIssue({ code: "custom", path, message, params: { code } });
+    /** A part checked against its own schema; its problem is reported at its path. */
+    const check = (schema: z.ZodType, value: unknown, at: (string | number)[]) => {
+      const issue = schema.safeParse(value).error?.issues[0];
+      if (issue)
+        ctx.addIssue({ ...issue, path: [...at, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+    };
     if (req.n != null && req.n !== 1)
       refuse(["n"], "Only n=1 is supported: the agent gives one answer per request.");
-    if (req.tools?.length)
-      refuse(["tools"], "Tools are not supported: the agent uses its own tools, not the caller's.");
+    req.tools?.forEach((tool, i) => {
+      if (tool.type !== "function") {
+        refuse(
+          ["tools", i, "type"],
+          `Tools of type '${tool.type.slice(0, 64)}' are not supported; only 'function' tools (which the client runs) are.`,
+        );
+      } else {
+        check(FunctionTool, tool, ["tools", i]);
+      }
+    });
     if (req.functions?.length)
-      refuse(["functions"], "Functions are not supported: the agent uses its own tools.");
-    if (req.tool_choice != null && req.tool_choice !== "none")
+      refuse(["functions"], "The legacy 'functions' are not supported; send them as 'tools'.");
+    const offersTools = toolsOffered(req);
+    if (!req.tools?.length && req.tool_choice != null && req.tool_choice !== "none")
       refuse(["tool_choice"], "tool_choice is not supported without tools.");
+    else if (offersTools && req.tool_choice != null && req.tool_choice !== "auto")
+      refuse(["tool_choice"], toolChoiceRefusal(req.tool_choice));
+    if (offersTools && req.parallel_tool_calls === false)
+      refuse(["parallel_tool_calls"], `parallel_tool_calls: false is not supported: ${WHY.parallelCalls}.`);
+    if (offersTools && req.response_format && req.response_format.type !== "text") {
+      refuse(
+        ["response_format"],
+        `response_format '${String(req.response_format.type).slice(0, 64)}' cannot be combined with tools: ${WHY.withFormat}.`,
+      );
+    }
     if (req.function_call != null && req.function_call !== "none")
-      refuse(["function_call"], "function_call is not supported.");
+      refuse(["function_call"], "function_call is not supported; use tools and tool_choice.");
     if (req.logprobs === true) refuse(["logprobs"], "logprobs are not available from the agent.");
     if (req.top_logprobs != null && req.top_logprobs > 0)
       refuse(["top_logprobs"], "logprobs are not available from the agent.");
@@ -160,16 +222,38 @@ export const ChatCompletionRequest = z
     }
     if (req.stream_options && !req.stream)
       refuse(["stream_options"], "stream_options is only allowed with stream: true.");
+    /** The ids of the calls a 'tool' message here may answer: those of the assistant message before. */
+    let answerable: Set<string> | undefined;
     req.messages.forEach((m, i) => {
-      if (m.role === "tool" || m.role === "function") {
+      if (m.role === "function") {
         refuse(
           ["messages", i, "role"],
-          `'${m.role}' messages are not supported: the gateway passes no tools.`,
+          "'function' messages are not supported; use tools and 'tool' messages.",
         );
         return;
       }
+      if (m.role === "tool" && !answerable?.has(m.tool_call_id)) {
+        refuse(
+          ["messages", i, "tool_call_id"],
+          `'${m.tool_call_id.slice(0, 300)}' answers no tool call of the assistant message before it: a 'tool' message follows an assistant message with tool_calls and gives the result of one of them.`,
+          "invalid_value",
+        );
+      }
+      if (m.role !== "tool") answerable = undefined;
       if (m.role === "assistant") {
-        if (m.tool_calls?.length) refuse(["messages", i, "tool_calls"], "Tool calls are not supported.");
+        answerable = new Set();
+        m.tool_calls?.forEach((call, k) => {
+          const at = ["messages", i, "tool_calls", k];
+          if (call.type !== "function") {
+            refuse(
+              [...at, "type"],
+              `Tool calls of type '${call.type.slice(0, 64)}' are not supported; only 'function' calls are.`,
+            );
+            return;
+          }
+          check(FunctionCall, call, at);
+          if (typeof call.id === "string") answerable?.add(call.id);
+        });
         if (m.function_call != null)
           refuse(["messages", i, "function_call"], "Function calls are not supported.");
         if (m.audio != null) refuse(["messages", i, "audio"], "Audio is not supported.");
@@ -196,10 +280,14 @@ export const ChatCompletionRequest = z
       }
     });
     const last = req.messages.at(-1);
-    if (last && last.role !== "user") {
-      refuse(["messages"], `The conversation must end with a user message; it ends with '${last.role}'.`);
+    // Ending with 'tool' messages, it is a continuation: the results of the calls a paused job made.
+    if (last && last.role !== "user" && last.role !== "tool") {
+      refuse(
+        ["messages"],
+        `The conversation must end with a user message (or with 'tool' messages that answer tool calls); it ends with '${last.role}'.`,
+      );
     } else if (
-      last &&
+      last?.role === "user" &&
       textOf(last.content as MessageContent).trim() === "" &&
       !(Array.isArray(last.content) && last.content.some((p) => p.type === "image_url"))
     ) {
@@ -209,10 +297,31 @@ export const ChatCompletionRequest = z
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-/** A message of a request that passed validation: the roles and parts the gateway turns into a prompt. */
+/** Whether the request offers the job its tools: it has some, and tool_choice is not 'none'. */
+function toolsOffered(req: { tools?: unknown[] | null; tool_choice?: unknown }): boolean {
+  return (req.tools?.length ?? 0) > 0 && req.tool_choice !== "none";
+}
+
+function toolChoiceRefusal(choice: unknown): string {
+  const type = typeof choice === "string" ? choice : String((choice as { type?: unknown } | null)?.type);
+  if (type === "allowed_tools") {
+    return "tool_choice 'allowed_tools' is not supported: offer only the tools the model may call.";
+  }
+  if (type === "function" || type === "custom") {
+    return `tool_choice naming a tool is not supported: ${WHY.forcedCall}.`;
+  }
+  return `tool_choice '${type.slice(0, 64)}' is not supported: ${WHY.forcedCall}.`;
+}
+
+/**
+ * A message of a request that passed validation: the roles and parts the gateway turns into a
+ * prompt. An assistant message may carry the tool calls it made, and a `tool` message is the
+ * result of one (its tool's name found from the call).
+ */
 export type ChatMessage =
   | { role: "system" | "developer" | "user"; content: MessageContent; name?: string }
-  | { role: "assistant"; content?: MessageContent | null; name?: string };
+  | { role: "assistant"; content?: MessageContent | null; name?: string; toolCalls?: PastToolCall[] }
+  | ({ role: "tool" } & PastToolResult);
 export type MessageContent = string | Array<{ type: string; text?: unknown }>;
 
 /** The request as the gateway uses it, after validation. */
@@ -229,7 +338,17 @@ export interface ChatRequest {
   stop: string[];
   /** The agent asked for in `metadata.agent`, if any. */
   agent: string | undefined;
+  /** The caller's tools the job offers (client tool calling); undefined: none, or tool_choice 'none'. */
+  tools: ClientToolDef[] | undefined;
+  /** The request ends with 'tool' messages: the results of the calls a paused job made. */
+  toolResults: ContinuationResults | undefined;
 }
+
+/** OpenAI's spelling of a field and of a 400, for the tools' checks (chat completions and Responses). */
+export const OPENAI_REFUSALS: ToolRefusals = {
+  param: (path) => paramOf(path) ?? "",
+  error: (path, message, code) => new InvalidRequestError(message, paramOf(path), code),
+};
 
 /** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
 export function parseChatRequest(body: unknown): ChatRequest {
@@ -237,7 +356,26 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (!parsed.success) throw invalidRequestFrom(parsed.error);
   const req = parsed.data;
   const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
-  const { messages, images } = withImageMarkers(req.messages as ChatMessage[]);
+  const tools = toolsOffered(req)
+    ? clientToolsOf(
+        (req.tools ?? []).map((tool, i) => {
+          const fn = (tool as unknown as z.infer<typeof FunctionTool>).function;
+          const at = (field: string) => ["tools", i, "function", field];
+          return {
+            ...fn,
+            at: {
+              name: at("name"),
+              description: at("description"),
+              parameters: at("parameters"),
+              strict: at("strict"),
+            },
+          };
+        }),
+        ["tools"],
+        OPENAI_REFUSALS,
+      )
+    : undefined;
+  const { messages, images } = withImageMarkers(chatMessagesOf(req.messages));
   return {
     model: req.model || undefined,
     messages,
@@ -247,7 +385,46 @@ export function parseChatRequest(body: unknown): ChatRequest {
     includeUsage: req.stream_options?.include_usage === true,
     stop: stop.filter((s) => s !== ""),
     agent: req.metadata?.agent,
+    tools,
+    toolResults: resultsOf(req.messages),
   };
+}
+
+type RawMessage = ChatCompletionRequest["messages"][number];
+
+/** The messages as the prompt takes them: tool calls as calls, results with their tool's name. */
+function chatMessagesOf(raw: readonly RawMessage[]): ChatMessage[] {
+  const names = new Map<string, string>();
+  return raw.map((m): ChatMessage => {
+    if (m.role === "tool") {
+      return { role: "tool", name: names.get(m.tool_call_id), content: textOf(m.content as MessageContent) };
+    }
+    if (m.role !== "assistant" || !m.tool_calls?.length) return m as ChatMessage;
+    const { tool_calls, ...rest } = m;
+    const toolCalls = (tool_calls as unknown as z.infer<typeof FunctionCall>[]).map((call) => {
+      names.set(call.id, call.function.name);
+      return { name: call.function.name, arguments: call.function.arguments };
+    });
+    return { ...(rest as Extract<ChatMessage, { role: "assistant" }>), toolCalls };
+  });
+}
+
+/** The results of a request that ends with 'tool' messages (validated to answer calls), else undefined. */
+function resultsOf(raw: readonly RawMessage[]): ContinuationResults | undefined {
+  let first = raw.length;
+  while (first > 0 && raw[first - 1]?.role === "tool") first--;
+  if (first === raw.length) return undefined;
+  const drafts = raw.slice(first).map((m, j) => {
+    const tool = m as Extract<RawMessage, { role: "tool" }>;
+    const i = first + j;
+    return {
+      callId: tool.tool_call_id,
+      content: textOf(tool.content as MessageContent),
+      at: ["messages", i, "tool_call_id"],
+      contentAt: ["messages", i, "content"],
+    };
+  });
+  return continuationOf(drafts, ["messages"], OPENAI_REFUSALS);
 }
 
 /**

@@ -1,7 +1,9 @@
+import Anthropic from "@anthropic-ai/sdk";
 import { jobIdFor } from "@claude-gateway/contracts";
 import type { CallerPolicyFile } from "@claude-gateway/policy";
 import { describe, expect, it } from "vitest";
 import { imageResolver } from "../adapters/image-fetch.js";
+import { clientCallId } from "../core/tools/call-id.js";
 import type { FakeExecutor } from "../test-support/fake-executor.js";
 import { openPolicy, TEST_TOKEN, TESTER, testApp } from "../test-support/test-app.js";
 
@@ -319,12 +321,12 @@ describe("POST /v1/messages: errors in Anthropic's shape", () => {
 
   it("an invalid body: 400 invalid_request_error naming the field", async () => {
     const { post } = setup();
-    const res = await post(ask({ tools: [{ name: "f", input_schema: { type: "object" } }] }));
+    const res = await post(ask({ tools: [{ name: "f", input_schema: { type: "object" }, strict: true }] }));
     expect(res.status).toBe(400);
     const body = (await res.json()) as Json;
     expect(body.type).toBe("error");
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "unsupported_parameter" });
-    expect(body.error.message).toMatch(/^tools: /);
+    expect(body.error.message).toMatch(/^tools\.0\.strict: /);
   });
 
   it("a wrong key: 401 authentication_error", async () => {
@@ -360,5 +362,226 @@ describe("POST /v1/messages/count_tokens", () => {
       error: { type: "api_error", code: "count_tokens_unavailable" },
     });
     expect(body.error.message).toContain("count_tokens is not available");
+  });
+});
+
+describe("POST /v1/messages: client tools", () => {
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+  const tools = [
+    { name: "get_weather", description: "The weather of a city.", input_schema: { type: "object" } },
+    { name: "get_time", input_schema: { type: "object" } },
+  ];
+  const JOB = jobIdFor(TESTER, "msg-00000001-aaaa-4bbb-8ccc-dddddddddddd");
+  const question = { role: "user", content: "Weather and time in Sofia?" };
+
+  /** The first job pauses on the calls; its results make it answer. */
+  function pauseThenAnswer(executor: FakeExecutor) {
+    script(executor, (id) => {
+      executor.emit(id, { type: "status", status: "running" });
+      executor.emit(id, { type: "text", delta: "Let me check." });
+      executor.pause(id, calls, "Let me check.");
+    });
+    const supply = executor.supplyToolResults.bind(executor);
+    executor.supplyToolResults = async (ref, results) => {
+      const reply = await supply(ref, results);
+      queueMicrotask(() => executor.succeed(JOB, ["12°C at 09:00."]));
+      return reply;
+    };
+  }
+
+  it("offers the tools to the job and answers the calls it pauses on: tool_use blocks, stop_reason tool_use", async () => {
+    const { executor, post } = setup();
+    pauseThenAnswer(executor);
+    const res = await post(ask({ messages: [question], tools }));
+    expect(res.status).toBe(200);
+    expect(executor.submissions[0]?.tools).toEqual([
+      { name: "get_weather", description: "The weather of a city.", inputSchema: { type: "object" } },
+      { name: "get_time", inputSchema: { type: "object" } },
+    ]);
+    const body = (await res.json()) as Json;
+    expect(body).toMatchObject({
+      id: MSG_ID,
+      stop_reason: "tool_use",
+      content: [
+        { type: "text", text: "Let me check." },
+        {
+          type: "tool_use",
+          id: clientCallId(JOB, "toolu_01"),
+          name: "get_weather",
+          input: { city: "Sofia" },
+        },
+        { type: "tool_use", id: clientCallId(JOB, "toolu_02"), name: "get_time", input: {} },
+      ],
+      usage: { input_tokens: 0, output_tokens: 0 },
+    });
+
+    // The client runs the tools and sends the results: the same job goes on.
+    const next = await post(
+      ask({
+        tools,
+        messages: [
+          question,
+          { role: "assistant", content: body.content },
+          {
+            role: "user",
+            content: [
+              { type: "tool_result", tool_use_id: clientCallId(JOB, "toolu_01"), content: "12°C" },
+              { type: "tool_result", tool_use_id: clientCallId(JOB, "toolu_02"), content: "09:00" },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(next.status).toBe(200);
+    expect(executor.submissions).toHaveLength(1);
+    expect(executor.toolResults).toEqual([
+      {
+        id: JOB,
+        results: [
+          { id: "toolu_01", content: "12°C" },
+          { id: "toolu_02", content: "09:00" },
+        ],
+      },
+    ]);
+    expect(await next.json()).toMatchObject({
+      content: [{ type: "text", text: "12°C at 09:00." }],
+      stop_reason: "end_turn",
+    });
+  });
+
+  it("works as the Anthropic SDK's tool loop, streamed: the content passed back, then the results", async () => {
+    const { app, executor } = setup();
+    pauseThenAnswer(executor);
+    const client = new Anthropic({
+      apiKey: TOKEN,
+      baseURL: "http://gateway.test",
+      maxRetries: 0,
+      fetch: async (url, init) => app.request(String(url), init as RequestInit),
+    });
+    const messages: Anthropic.MessageParam[] = [{ role: "user", content: "Weather and time in Sofia?" }];
+    const first = await client.messages
+      .stream({ model: "claude-haiku-4-5", max_tokens: 1024, messages, tools: tools as Anthropic.Tool[] })
+      .finalMessage();
+    expect(first.stop_reason).toBe("tool_use");
+    messages.push({ role: "assistant", content: first.content });
+    messages.push({
+      role: "user",
+      content: first.content.flatMap((block) =>
+        block.type === "tool_use"
+          ? [
+              {
+                type: "tool_result" as const,
+                tool_use_id: block.id,
+                content: block.name === "get_weather" ? "12°C" : "09:00",
+              },
+            ]
+          : [],
+      ),
+    });
+    const second = await client.messages.create({
+      model: "claude-haiku-4-5",
+      max_tokens: 1024,
+      messages,
+      tools: tools as Anthropic.Tool[],
+    });
+    expect(second.content).toEqual([{ type: "text", text: "12°C at 09:00.", citations: null }]);
+    expect(executor.toolResults).toEqual([
+      {
+        id: JOB,
+        results: [
+          { id: "toolu_01", content: "12°C" },
+          { id: "toolu_02", content: "09:00" },
+        ],
+      },
+    ]);
+  });
+
+  it("streams the calls and ends the message with them", async () => {
+    const { executor, post } = setup();
+    pauseThenAnswer(executor);
+    const res = await post(ask({ messages: [question], tools, stream: true }));
+    expect(res.status).toBe(200);
+    const sent = await events(res);
+    expect(sent.map((e) => e.event)).toEqual([
+      "message_start",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_stop",
+      ...["content_block_start", "content_block_delta", "content_block_stop"],
+      ...["content_block_start", "content_block_delta", "content_block_stop"],
+      "message_delta",
+      "message_stop",
+    ]);
+    expect(sent[4]?.data).toMatchObject({
+      index: 1,
+      content_block: { type: "tool_use", id: clientCallId(JOB, "toolu_01"), name: "get_weather" },
+    });
+    expect(sent.at(-2)?.data).toMatchObject({ delta: { stop_reason: "tool_use" } });
+  });
+
+  it("renders earlier tool rounds into a new job's prompt", async () => {
+    const { executor, post } = setup();
+    script(executor, (id) => executor.succeed(id, ["You're welcome."]));
+    const res = await post(
+      ask({
+        tools,
+        messages: [
+          question,
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_x", name: "get_weather", input: { city: "Sofia" } }],
+          },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_x", content: "12°C" }] },
+          { role: "assistant", content: "It is 12°C." },
+          { role: "user", content: "Thanks!" },
+        ],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const prompt = executor.submissions[0]?.prompt ?? "";
+    expect(prompt).toContain('<assistant>\n[called get_weather {"city":"Sofia"}]\n</assistant>');
+    expect(prompt).toContain("<tool>\n[get_weather result: 12°C]\n</tool>");
+    expect(prompt).toMatch(/<request>\nThanks!\n<\/request>$/);
+  });
+
+  it("refuses results for calls it did not make, before the executor is asked", async () => {
+    const { executor, post } = setup();
+    const res = await post(
+      ask({
+        messages: [
+          question,
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_x", name: "get_weather", input: {} }],
+          },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_x", content: "12°C" }] },
+        ],
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      type: "error",
+      error: {
+        type: "invalid_request_error",
+        code: "invalid_tool_call_id",
+        message:
+          "messages.2.content.0.tool_use_id: 'toolu_x' is not a tool call this gateway made: results are taken only for its own calls, by the ids it gave them.",
+      },
+    });
+    expect(executor.submissions).toEqual([]);
+    expect(executor.toolResults).toEqual([]);
+  });
+
+  it("refuses a server tool", async () => {
+    const { executor, post } = setup();
+    const res = await post(ask({ tools: [{ type: "web_search_20250305", name: "web_search" }] }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as Json).error.message).toMatch(
+      /^tools\.0\.type: 'web_search_20250305' tools/,
+    );
+    expect(executor.submissions).toEqual([]);
   });
 });

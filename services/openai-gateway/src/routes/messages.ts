@@ -2,7 +2,7 @@ import { ModelNotSupportedError, type ModelPolicy, resolveModel } from "@claude-
 import { Hono } from "hono";
 import type { SSEStreamingApi } from "hono/streaming";
 import { TokenCountingUnavailableError } from "../core/anthropic/count-tokens.js";
-import { messageFromJob, messageId } from "../core/anthropic/message.js";
+import { messageFromJob, messageId, pausedMessage } from "../core/anthropic/message.js";
 import { promptOf } from "../core/anthropic/prompt.js";
 import { parseMessagesRequest } from "../core/anthropic/request.js";
 import { createMessageEncoder, type MessageStreamEvent } from "../core/anthropic/stream.js";
@@ -13,7 +13,11 @@ import { type AppEnv, readJson } from "../http.js";
 import { type JobRequestDeps, serveJobRequest } from "../job-request.js";
 import type { StreamProtocol } from "../job-stream.js";
 
-/** `POST /messages` (Anthropic's Messages API): one request, one executor job. */
+/**
+ * `POST /messages` (Anthropic's Messages API): one request, one executor job. A job may offer the
+ * caller's tools; when the model calls them the answer is the calls (`stop_reason: "tool_use"`),
+ * and the request whose last message holds their results continues the same job.
+ */
 export function messagesRoutes(deps: JobRequestDeps): Hono<AppEnv> {
   const messages = new Hono<AppEnv>();
   messages.post("/messages", (c) =>
@@ -31,13 +35,19 @@ export function messagesRoutes(deps: JobRequestDeps): Hono<AppEnv> {
         job: {
           prompt,
           ...(req.jsonSchema ? { jsonSchema: req.jsonSchema } : {}),
+          ...(req.tools ? { tools: req.tools } : {}),
         },
+        ...(req.toolResults ? { toolResults: req.toolResults } : {}),
         // Inline images pass; a URL is fetched only from an allowlisted host (else a 400).
         images,
         idPrefix: "msg",
         complete: (job, ctx) => messageFromJob({ id: messageId(ctx.uuid), model: ctx.model }, job, answer),
+        completeToolCalls: (pending, ctx) =>
+          pausedMessage({ id: messageId(ctx.uuid), model: ctx.model }, ctx.job.id, pending),
         stream$: (ctx) =>
-          messagesStream(createMessageEncoder({ id: messageId(ctx.uuid), model: ctx.model }, answer)),
+          messagesStream(
+            createMessageEncoder({ id: messageId(ctx.uuid), model: ctx.model, jobId: ctx.job.id }, answer),
+          ),
       };
     }),
   );

@@ -1,6 +1,8 @@
 import { jobIdFor, subjects } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { clientCallId } from "../core/tools/call-id.js";
 import { type FakeExecutor, USAGE } from "../test-support/fake-executor.js";
 import { openPolicy, TEST_NOW, TEST_TOKEN, TESTER, testApp } from "../test-support/test-app.js";
 
@@ -481,5 +483,216 @@ describe("GET /v1/responses/{id}", () => {
   it("needs credentials", async () => {
     const { app } = setup();
     expect((await app.request(`/v1/responses/resp_${uuid(1)}`)).status).toBe(401);
+  });
+});
+
+describe("POST /v1/responses: client tools", () => {
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+  const weather = { type: "function", name: "get_weather", parameters: { type: "object" }, strict: false };
+  const clock = {
+    type: "function",
+    name: "get_time",
+    description: "The time.",
+    parameters: null,
+    strict: null,
+  };
+  const JOB = jobIdFor(TESTER, `resp-${uuid(1)}`);
+
+  /** The first job pauses on the calls; its results make it answer. */
+  function pauseThenAnswer(executor: FakeExecutor) {
+    executor.onSubmit = (job) => {
+      executor.emit(job.id, { type: "status", status: "running" });
+      executor.emit(job.id, { type: "text", delta: "Let me check." });
+      executor.pause(job.id, calls, "Let me check.");
+    };
+    const supply = executor.supplyToolResults.bind(executor);
+    executor.supplyToolResults = async (ref, results) => {
+      const reply = await supply(ref, results);
+      queueMicrotask(() => executor.succeed(JOB, ["12°C at 09:00."]));
+      return reply;
+    };
+  }
+
+  it("offers the tools and completes with the calls the job pauses on; their outputs continue it", async () => {
+    const { executor, post } = setup();
+    pauseThenAnswer(executor);
+    const res = await post({ input: "Weather and time in Sofia?", tools: [weather, clock] });
+    expect(res.status).toBe(200);
+    expect(executor.submissions[0]?.tools).toEqual([
+      { name: "get_weather", inputSchema: { type: "object" } },
+      { name: "get_time", description: "The time.", inputSchema: { type: "object", properties: {} } },
+    ]);
+    const body = await json(res);
+    expect(body).toMatchObject({
+      id: `resp_${uuid(1)}`,
+      status: "completed",
+      tool_choice: "auto",
+      tools: [
+        {
+          type: "function",
+          name: "get_weather",
+          description: null,
+          parameters: { type: "object" },
+          strict: false,
+        },
+        { type: "function", name: "get_time", description: "The time.", parameters: null, strict: false },
+      ],
+      output_text: "Let me check.",
+      output: [
+        { type: "message", content: [{ text: "Let me check." }] },
+        {
+          type: "function_call",
+          id: "fc_toolu_01",
+          call_id: clientCallId(JOB, "toolu_01"),
+          name: "get_weather",
+          arguments: '{"city":"Sofia"}',
+          status: "completed",
+        },
+        { type: "function_call", call_id: clientCallId(JOB, "toolu_02"), name: "get_time", arguments: "{}" },
+      ],
+    });
+
+    // The client runs the tools and sends their outputs (after the previous response, as SDKs do).
+    const next = await post({
+      previous_response_id: body.id,
+      input: [
+        { type: "function_call_output", call_id: clientCallId(JOB, "toolu_01"), output: "12°C" },
+        { type: "function_call_output", call_id: clientCallId(JOB, "toolu_02"), output: "09:00" },
+      ],
+      tools: [weather, clock],
+    });
+    expect(next.status).toBe(200);
+    expect(executor.submissions).toHaveLength(1);
+    expect(executor.toolResults).toEqual([
+      {
+        id: JOB,
+        results: [
+          { id: "toolu_01", content: "12°C" },
+          { id: "toolu_02", content: "09:00" },
+        ],
+      },
+    ]);
+    expect(await json(next)).toMatchObject({ status: "completed", output_text: "12°C at 09:00." });
+  });
+
+  it("works as the openai SDK's tool loop, streamed: the output passed back, then the outputs", async () => {
+    const { app, executor } = setup();
+    pauseThenAnswer(executor);
+    const client = new OpenAI({
+      apiKey: TOKEN,
+      baseURL: "http://gateway.test/v1",
+      maxRetries: 0,
+      fetch: async (url, init) => app.request(String(url), init as RequestInit),
+    });
+    const input: OpenAI.Responses.ResponseInput = [{ role: "user", content: "Weather and time in Sofia?" }];
+    const functionTools = [weather, { ...clock, strict: false }] as OpenAI.Responses.FunctionTool[];
+    const first = await client.responses
+      .stream({ model: "claude-haiku-4-5", input, tools: functionTools })
+      .finalResponse();
+    const calls = first.output.filter((item) => item.type === "function_call");
+    expect(calls.map((c) => c.call_id)).toEqual([
+      clientCallId(JOB, "toolu_01"),
+      clientCallId(JOB, "toolu_02"),
+    ]);
+    input.push(...(first.output as OpenAI.Responses.ResponseInputItem[]));
+    for (const call of calls) {
+      input.push({
+        type: "function_call_output",
+        call_id: call.call_id,
+        output: call.name === "get_weather" ? "12°C" : "09:00",
+      });
+    }
+    const second = await client.responses.create({ model: "claude-haiku-4-5", input, tools: functionTools });
+    expect(second.output_text).toBe("12°C at 09:00.");
+    expect(executor.toolResults).toEqual([
+      {
+        id: JOB,
+        results: [
+          { id: "toolu_01", content: "12°C" },
+          { id: "toolu_02", content: "09:00" },
+        ],
+      },
+    ]);
+  });
+
+  it("streams the calls as function_call items and completes with them", async () => {
+    const { executor, post } = setup();
+    pauseThenAnswer(executor);
+    const res = await post({ input: "Weather and time in Sofia?", tools: [weather, clock], stream: true });
+    expect(res.status).toBe(200);
+    const { events } = await sse(res);
+    expect(events.map((e) => e.event)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      ...[1, 2].flatMap(() => [
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+      ]),
+      "response.completed",
+    ]);
+    expect(events.at(-1)?.data).toMatchObject({
+      response: {
+        status: "completed",
+        output: [
+          { type: "message" },
+          { type: "function_call", call_id: clientCallId(JOB, "toolu_01") },
+          { type: "function_call", call_id: clientCallId(JOB, "toolu_02") },
+        ],
+      },
+    });
+  });
+
+  it("renders earlier calls and outputs into a new job's prompt", async () => {
+    const { executor, post } = setup();
+    answer(executor);
+    const res = await post({
+      input: [
+        { role: "user", content: "Weather in Sofia?" },
+        { type: "function_call", call_id: "call_x", name: "get_weather", arguments: '{"city":"Sofia"}' },
+        { type: "function_call_output", call_id: "call_x", output: "12°C" },
+        { role: "assistant", content: "It is 12°C." },
+        { role: "user", content: "Thanks!" },
+      ],
+      tools: [weather],
+    });
+    expect(res.status).toBe(200);
+    const prompt = executor.submissions[0]?.prompt ?? "";
+    expect(prompt).toContain('<assistant>\n[called get_weather {"city":"Sofia"}]\n</assistant>');
+    expect(prompt).toContain("<tool>\n[get_weather result: 12°C]\n</tool>");
+    expect(prompt).toMatch(/<request>\nThanks!\n<\/request>$/);
+  });
+
+  it("refuses outputs of calls it did not make, before the executor is asked", async () => {
+    const { executor, post } = setup();
+    const res = await post({ input: [{ type: "function_call_output", call_id: "call_x", output: "12°C" }] });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toEqual({
+      type: "invalid_request_error",
+      code: "invalid_tool_call_id",
+      param: "input[0].call_id",
+      message:
+        "'call_x' is not a tool call this gateway made: results are taken only for its own calls, by the ids it gave them.",
+    });
+    expect(executor.submissions).toEqual([]);
+    expect(executor.toolResults).toEqual([]);
+  });
+
+  it("refuses a built-in tool, naming it", async () => {
+    const { executor, post } = setup();
+    const res = await post({ input: "x", tools: [{ type: "web_search" }] });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ param: "tools[0].type", code: "unsupported_parameter" });
+    expect(executor.submissions).toEqual([]);
   });
 });

@@ -8,7 +8,13 @@ import { previousResponseError, ResponseNotFoundError } from "../core/responses/
 import { jobClientIdOf, RESPONSE_JOB_PREFIX, uuidOfResponseId } from "../core/responses/ids.js";
 import { imageSourcesOf, promptOf } from "../core/responses/input.js";
 import { parseResponsesRequest, type ResponsesRequest } from "../core/responses/request.js";
-import { completedResponse, type ResponseShape, storedResponse } from "../core/responses/response.js";
+import {
+  completedResponse,
+  pausedResponse,
+  type RequestEcho,
+  type ResponseShape,
+  storedResponse,
+} from "../core/responses/response.js";
 import {
   createResponseEncoder,
   type ResponseEncoder,
@@ -22,7 +28,10 @@ import type { Executor } from "../ports.js";
 /**
  * `POST /responses` (OpenAI's Responses API): one request, one executor job. A stored response
  * (`store`, the default) runs in a new CLI session; `previous_response_id` continues a fork of that
- * session, so every response stays continuable and a conversation may branch.
+ * session, so every response stays continuable and a conversation may branch. A response may
+ * offer the caller's function tools; when the model calls them it completes with the calls, and the
+ * request whose input ends with their outputs continues the same job (its calls' ids name it, so
+ * such a request needs no `previous_response_id`, and one it has is not looked up).
  * `GET /responses/{id}` reads a stored response back from its job.
  */
 export function responseRoutes(deps: JobRequestDeps): Hono<AppEnv> {
@@ -34,11 +43,13 @@ export function responseRoutes(deps: JobRequestDeps): Hono<AppEnv> {
       // Everything the request says alone is checked before the executor is asked anything.
       const asked = chooseAgent({ metadata: req.agent, header: c.req.header(AGENT_HEADER) });
       const prompt = promptOf(req);
-      const sources = imageSourcesOf(req.messages);
-      const previous = req.previousResponseId
-        ? await previousResponse(deps.executor, c.get("principal").id, req.previousResponseId)
-        : undefined;
-      continued = req.previousResponseId;
+      const sources = imageSourcesOf(req.input);
+      // A continuation goes to the paused job its calls name: there is no session to look up.
+      const previous =
+        req.previousResponseId && !req.toolResults
+          ? await previousResponse(deps.executor, c.get("principal").id, req.previousResponseId)
+          : undefined;
+      continued = req.toolResults ? undefined : req.previousResponseId;
       const session: JobSession | undefined = previous
         ? { kind: "resume", id: previous.sessionId, fork: true }
         : req.store
@@ -61,10 +72,14 @@ export function responseRoutes(deps: JobRequestDeps): Hono<AppEnv> {
           prompt,
           ...(req.jsonSchema ? { jsonSchema: req.jsonSchema } : {}),
           ...(session ? { session } : {}),
+          ...(req.tools ? { tools: req.tools } : {}),
         },
+        ...(req.toolResults ? { toolResults: req.toolResults } : {}),
         idPrefix: RESPONSE_JOB_PREFIX,
         complete: (job, ctx) => completedResponse(shape(ctx), job, req.jsonSchema),
-        stream$: (ctx) => responsesStream(createResponseEncoder(shape(ctx), req.jsonSchema)),
+        completeToolCalls: (pending, ctx) => pausedResponse(shape(ctx), ctx.job.id, pending),
+        stream$: (ctx) =>
+          responsesStream(createResponseEncoder(shape(ctx), { jobId: ctx.job.id, schema: req.jsonSchema })),
       };
     }).catch((err: unknown) => {
       throw continued !== undefined && lostSession(err)
@@ -129,7 +144,7 @@ function lostSession(err: unknown): boolean {
   return cause instanceof RemoteServiceError && cause.code === "session_not_found";
 }
 
-function echoOf(req: ResponsesRequest) {
+function echoOf(req: ResponsesRequest): RequestEcho {
   return {
     instructions: req.instructions,
     previousResponseId: req.previousResponseId ?? null,
@@ -137,6 +152,7 @@ function echoOf(req: ResponsesRequest) {
     metadata: req.metadata,
     parallelToolCalls: req.parallelToolCalls,
     toolChoice: req.toolChoice,
+    tools: req.functionTools,
   };
 }
 

@@ -7,6 +7,8 @@ import {
   jobIdFor,
   subjects,
   type TokenUsage,
+  type ToolCall,
+  type ToolResult,
 } from "@claude-gateway/contracts";
 import { RemoteServiceError } from "@claude-gateway/nats";
 import type { CallerJobRef, Executor, JobEvents } from "../ports.js";
@@ -48,6 +50,10 @@ export interface FakeExecutor extends Executor {
   succeed(id: string, deltas: string[], usage?: TokenUsage): void;
   /** Open event subscriptions. */
   subscribers(id?: string): number;
+  /** The job pauses on the model's calls of the caller's tools (event and record). */
+  pause(id: string, calls: ToolCall[], text?: string): void;
+  /** Every set of tool results taken, in order. */
+  readonly toolResults: Array<{ id: string; results: ToolResult[] }>;
 }
 
 export function fakeExecutor(): FakeExecutor {
@@ -75,6 +81,7 @@ export function fakeExecutor(): FakeExecutor {
   const fake: FakeExecutor = {
     submissions: [],
     cancelled: [],
+    toolResults: [],
     refs: [],
     onSubmit: undefined,
     submitError: undefined,
@@ -126,6 +133,39 @@ export function fakeExecutor(): FakeExecutor {
         error: { reason: "cancelled", message: "cancelled over NATS" },
       });
       return record(id);
+    },
+    async supplyToolResults(ref, results) {
+      const job = owned(subjects.jobs.serve.tools, ref);
+      const pending = job.toolCalls;
+      if (!pending) {
+        throw new RemoteServiceError(
+          subjects.jobs.serve.tools,
+          409,
+          "not_waiting_for_tool_results",
+          `job ${job.id} is ${job.status} and waits for no tool results`,
+        );
+      }
+      const want = pending.calls.map((c) => c.id).sort();
+      const got = results.map((r) => r.id).sort();
+      if (JSON.stringify(want) !== JSON.stringify(got)) {
+        throw new RemoteServiceError(
+          subjects.jobs.serve.tools,
+          400,
+          "tool_results_mismatch",
+          `job ${job.id}: not a pending call: ${got.filter((g) => !want.includes(g)).join(", ")}`,
+        );
+      }
+      fake.toolResults.push({ id: job.id, results });
+      const { toolCalls: _answered, ...rest } = job;
+      records.set(job.id, rest);
+      return { afterSeq: pending.seq };
+    },
+    pause(id, calls, text = "") {
+      const seq = seqs.get(id) ?? 0;
+      const at = new Date(0).toISOString();
+      const expiresAt = new Date(300_000).toISOString();
+      records.set(id, { ...record(id), status: "running", toolCalls: { calls, text, seq, at, expiresAt } });
+      fake.emit(id, { type: "tool_calls", calls, text, expiresAt });
     },
     events(_caller, id): JobEvents {
       const q = queue<JobEvent>();

@@ -3,7 +3,17 @@ import { describe, expect, it } from "vitest";
 import { failedJob, jobRecord } from "../../test-support/records.js";
 import { JobFailedError } from "../errors.js";
 import { StructuredOutputInvalidError } from "../structured.js";
-import { cutAtStop, messageFromJob, messageId, stopReasonOf, stopSequenceAt, usageOf } from "./message.js";
+import { clientCallId } from "../tools/call-id.js";
+import {
+  cutAtStop,
+  messageFromJob,
+  messageId,
+  pausedMessage,
+  stopReasonOf,
+  stopSequenceAt,
+  type TextContent,
+  usageOf,
+} from "./message.js";
 
 const ctx = { id: "msg_1", model: "claude-haiku-4-5" };
 const SCHEMA = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
@@ -39,7 +49,7 @@ describe("messageFromJob", () => {
 
   it("cuts the answer at a stop sequence and says which", () => {
     const message = messageFromJob(ctx, jobRecord(), { stop: ["xyz", "there"] });
-    expect(message.content[0]?.text).toBe("Hello ");
+    expect((message.content[0] as TextContent).text).toBe("Hello ");
     expect(message).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "there" });
   });
 
@@ -53,7 +63,7 @@ describe("messageFromJob", () => {
       result: { ...jobRecord().result!, text: '{"city":"Sofia"}', structuredOutput: { city: "Sofia" } },
     });
     const message = messageFromJob(ctx, job, { stop: [], jsonSchema: SCHEMA });
-    expect(JSON.parse(message.content[0]!.text)).toEqual({ city: "Sofia" });
+    expect(JSON.parse((message.content[0] as TextContent).text)).toEqual({ city: "Sofia" });
     // Prose is never passed off as the structured answer.
     expect(() => messageFromJob(ctx, jobRecord(), { stop: [], jsonSchema: SCHEMA })).toThrow(
       StructuredOutputInvalidError,
@@ -97,5 +107,54 @@ describe("the parts", () => {
   it("stopSequenceAt: the sequence that starts where the kept text ends", () => {
     expect(stopSequenceAt("one STOP two", 4, ["END", "STOP"])).toBe("STOP");
     expect(stopSequenceAt("one", 3, ["STOP"])).toBeNull();
+  });
+});
+
+describe("pausedMessage", () => {
+  const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+
+  it("is the SDK's Message: the text, a tool_use block per call with the gateway's ids, stop_reason tool_use, no usage yet", () => {
+    const message: Anthropic.Message = pausedMessage(ctx, JOB, { calls, text: "Let me check." });
+    expect(message).toEqual({
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      model: "claude-haiku-4-5",
+      content: [
+        { type: "text", text: "Let me check.", citations: null },
+        {
+          type: "tool_use",
+          id: clientCallId(JOB, "toolu_01"),
+          name: "get_weather",
+          input: { city: "Sofia" },
+          caller: { type: "direct" },
+        },
+        {
+          type: "tool_use",
+          id: clientCallId(JOB, "toolu_02"),
+          name: "get_time",
+          input: {},
+          caller: { type: "direct" },
+        },
+      ],
+      stop_reason: "tool_use",
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      diagnostics: null,
+      usage: usageOf(undefined),
+    });
+    expect(message.usage).toMatchObject({ input_tokens: 0, output_tokens: 0 });
+  });
+
+  it("has no text block when the model said nothing (Anthropic refuses empty ones when sent back)", () => {
+    expect(pausedMessage(ctx, JOB, { calls, text: "" }).content.map((b) => b.type)).toEqual([
+      "tool_use",
+      "tool_use",
+    ]);
   });
 });

@@ -1,14 +1,15 @@
-import type { JobRecord, TokenUsage } from "@claude-gateway/contracts";
+import type { JobRecord, PendingToolCalls, TokenUsage } from "@claude-gateway/contracts";
 import { fromFinishedJob } from "../errors.js";
 import { createStopScanner } from "../stop.js";
 import { type JsonSchema, structuredAnswer } from "../structured.js";
+import { clientCallId } from "../tools/call-id.js";
 
 /**
  * The Messages API's reply objects, as `@anthropic-ai/sdk` 1.17 types them (`Message`, `Usage`):
  * every field the SDK declares is present, the ones the gateway cannot know as `null`.
  */
 
-export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "refusal";
+export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "refusal" | "tool_use";
 
 export interface AnthropicUsage {
   input_tokens: number;
@@ -29,12 +30,22 @@ export interface TextContent {
   citations: null;
 }
 
+/** A call of the caller's tools (the SDK's `ToolUseBlock`), by the model itself. */
+export interface ToolUseContent {
+  type: "tool_use";
+  /** The gateway's id for the call (`tools/call-id.ts`): the client's result names the job with it. */
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+  caller: { type: "direct" };
+}
+
 export interface AnthropicMessage {
   id: string;
   type: "message";
   role: "assistant";
   model: string;
-  content: TextContent[];
+  content: Array<TextContent | ToolUseContent>;
   stop_reason: StopReason | null;
   stop_sequence: string | null;
   stop_details: null;
@@ -141,5 +152,46 @@ export function messageFromJob(ctx: MessageContext, job: JobRecord, opts: Answer
     container: null,
     diagnostics: null,
     usage: usageOf(job.usage),
+  };
+}
+
+/** The calls of a paused job as `tool_use` blocks, in order, with the gateway's ids. */
+export function toolUseBlocks(jobId: string, pending: Pick<PendingToolCalls, "calls">): ToolUseContent[] {
+  return pending.calls.map((call) => ({
+    type: "tool_use",
+    id: clientCallId(jobId, call.id),
+    name: call.name,
+    input: call.input,
+    caller: { type: "direct" },
+  }));
+}
+
+/**
+ * The Message of a job that paused on calls of the caller's tools: the text of the message that
+ * made them (a block, if any) and a `tool_use` block per call; `stop_reason` is `tool_use`. The
+ * client's next request, whose last message holds the results, continues the same job.
+ */
+export function pausedMessage(
+  ctx: MessageContext,
+  jobId: string,
+  pending: Pick<PendingToolCalls, "calls" | "text">,
+): AnthropicMessage {
+  return {
+    id: ctx.id,
+    type: "message",
+    role: "assistant",
+    model: ctx.model,
+    content: [
+      // Anthropic refuses empty text blocks, and a client sends this content back as it is.
+      ...(pending.text !== "" ? [{ type: "text" as const, text: pending.text, citations: null }] : []),
+      ...toolUseBlocks(jobId, pending),
+    ],
+    stop_reason: "tool_use",
+    stop_sequence: null,
+    stop_details: null,
+    container: null,
+    diagnostics: null,
+    // The job goes on: its spend is known, and reported, in the answer of the request it ends in.
+    usage: usageOf(undefined),
   };
 }

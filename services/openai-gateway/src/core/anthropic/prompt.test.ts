@@ -74,6 +74,77 @@ describe("promptOf", () => {
     });
   });
 
+  it("writes earlier tool rounds out: calls in the assistant's turn, results as the tool's turn before the user's text", () => {
+    const { prompt: p } = prompt({
+      messages: [
+        { role: "user", content: "Weather and time in Sofia?" },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "Let me check." },
+            { type: "tool_use", id: "t1", name: "get_weather", input: { city: "Sofia" } },
+            { type: "tool_use", id: "t2", name: "get_time", input: {} },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "t1", content: "12°C" },
+            { type: "tool_result", tool_use_id: "t2", content: "clock down", is_error: true },
+            { type: "text", text: "Also tomorrow?" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [{ type: "tool_use", id: "t3", name: "get_weather", input: { day: 2 } }],
+        },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "t3", content: [{ type: "text", text: "9°C" }] }],
+        },
+        { role: "assistant", content: "12°C today, 9°C tomorrow." },
+        { role: "user", content: "Thanks." },
+      ],
+    });
+    expect(p).toBe(
+      [
+        "Answer the request below as the assistant in the conversation before it. The conversation's tool calls and their results are written out as text, for the record; to call a tool, use the tool itself, never such text.",
+        [
+          "<conversation>",
+          "<user>\nWeather and time in Sofia?\n</user>",
+          "",
+          '<assistant>\nLet me check.\n[called get_weather {"city":"Sofia"}]\n[called get_time {}]\n</assistant>',
+          "",
+          "<tool>\n[get_weather result: 12°C]\n[get_time error: clock down]\n</tool>",
+          "",
+          "<user>\nAlso tomorrow?\n</user>",
+          "",
+          '<assistant>\n[called get_weather {"day":2}]\n</assistant>',
+          "",
+          "<tool>\n[get_weather result: 9°C]\n</tool>",
+          "",
+          "<assistant>\n12°C today, 9°C tomorrow.\n</assistant>",
+          "</conversation>",
+        ].join("\n"),
+        "<request>\nThanks.\n</request>",
+      ].join("\n\n"),
+    );
+  });
+
+  it("a conversation that ends with tool results (a continuation) is all conversation", () => {
+    const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+    const id = `call_${JOB.replaceAll("-", "")}_toolu_01`;
+    const { prompt: p } = prompt({
+      messages: [
+        { role: "user", content: "Go." },
+        { role: "assistant", content: [{ type: "tool_use", id, name: "f", input: {} }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: id, content: "done" }] },
+      ],
+    });
+    expect(p).toMatch(/^Continue the conversation below as the assistant: /);
+    expect(p).toMatch(/<tool>\n\[f result: done\]\n<\/tool>\n<\/conversation>$/);
+  });
+
   it("refuses more images than a job carries", () => {
     const many = Array.from({ length: MAX_JOB_IMAGES + 1 }, () => image(PNG));
     expect(() => prompt({ messages: [{ role: "user", content: many }] })).toThrow(InvalidRequestError);

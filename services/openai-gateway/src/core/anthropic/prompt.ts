@@ -9,6 +9,10 @@ import type { MessagesRequest, TurnPart } from "./request.js";
  * earlier turns the conversation, the last user message the request. Blocks of one message are
  * joined by newlines. The agent sees a job's images before its prompt, in order: an image block
  * leaves `[image N]` where it was, so the text still says which image it talks about.
+ *
+ * Earlier tool rounds are text (a new job cannot replay them): an assistant message's `tool_use`
+ * blocks are its calls, and a user message's `tool_result` blocks are the tool's turn, before
+ * whatever else the message says.
  */
 export function promptOf(req: Pick<MessagesRequest, "system" | "turns">): {
   prompt: string;
@@ -17,13 +21,34 @@ export function promptOf(req: Pick<MessagesRequest, "system" | "turns">): {
   const images: RequestImage[] = [];
   const textOf = (parts: readonly TurnPart[]) =>
     parts
-      .map((p) =>
-        p.type === "text" ? p.text : imageMarker(images.push({ source: p.source, param: p.param })),
-      )
+      .flatMap((p) => {
+        if (p.type === "text") return [p.text];
+        if (p.type === "image") return [imageMarker(images.push({ source: p.source, param: p.param }))];
+        return [];
+      })
       .join("\n");
   const messages: ChatMessage[] = [];
+  const names = new Map<string, string>();
   if (req.system !== undefined) messages.push({ role: "system", content: req.system });
-  for (const turn of req.turns) messages.push({ role: turn.role, content: textOf(turn.parts) });
+  for (const turn of req.turns) {
+    const calls = turn.parts.flatMap((p) => (p.type === "tool_use" ? [p] : []));
+    const results = turn.parts.flatMap((p) => (p.type === "tool_result" ? [p] : []));
+    for (const call of calls) names.set(call.id, call.name);
+    for (const result of results) {
+      messages.push({
+        role: "tool",
+        name: names.get(result.toolUseId),
+        content: result.content,
+        isError: result.isError,
+      });
+    }
+    if (turn.role === "assistant" && calls.length > 0) {
+      const toolCalls = calls.map((call) => ({ name: call.name, arguments: JSON.stringify(call.input) }));
+      messages.push({ role: "assistant", content: textOf(turn.parts), toolCalls });
+    } else if (results.length === 0 || turn.parts.length > results.length) {
+      messages.push({ role: turn.role, content: textOf(turn.parts) });
+    }
+  }
   checkImageCount(images.length, "messages");
   return { prompt: buildPrompt(messages), images };
 }

@@ -1,9 +1,11 @@
-import { IMAGE_MEDIA_TYPES } from "@claude-gateway/contracts";
+import { type ClientToolDef, IMAGE_MEDIA_TYPES } from "@claude-gateway/contracts";
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
 import { type ImageSource, imageFromBase64, imageSourceOf } from "../images.js";
 import { AGENT_HEADER } from "../request.js";
 import { checkJsonSchema, type JsonSchema } from "../structured.js";
+import { clientToolsOf, type ToolDefinition, type ToolRefusals, WHY } from "../tools/definitions.js";
+import { type ContinuationResults, continuationOf } from "../tools/results.js";
 
 /**
  * The Messages API body (`POST /v1/messages`) this gateway accepts. Every field is listed: an
@@ -54,6 +56,47 @@ const RedactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), d
 
 /** Any block, read by its `type` first so that an unsupported one is refused by name. */
 const Block = z.object({ type: z.string() }).loose();
+
+/** A call of the caller's tools in an earlier assistant message (as a response gave it, `caller` too). */
+const ToolUseBlock = z
+  .object({
+    type: z.literal("tool_use"),
+    id: z.string().min(1),
+    name: z.string().min(1),
+    input: z.record(z.string(), z.unknown()),
+    caller: z.object({ type: z.string() }).loose().nullish(),
+    toolset_name: z.string().nullish(),
+    cache_control: CacheControl,
+  })
+  .strict();
+/** The caller's result of a call: text (a string or text blocks). */
+const ToolResultBlock = z
+  .object({
+    type: z.literal("tool_result"),
+    tool_use_id: z.string().min(1),
+    content: z.union([z.string(), z.array(Block)]).optional(),
+    is_error: z.boolean().nullish(),
+    toolset_name: z.string().nullish(),
+    cache_control: CacheControl,
+  })
+  .strict();
+
+/** A tool the client runs itself (`type` absent or `custom`); the API's server tools are refused by name. */
+const ClientTool = z
+  .object({
+    type: z.literal("custom").nullish(),
+    name: z.string(),
+    description: z.string().optional(),
+    input_schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().nullish(),
+    // Accepted and ignored: a prompt-cache hint, a streaming hint, and examples the schema does not need.
+    cache_control: CacheControl,
+    eager_input_streaming: z.boolean().nullish(),
+    input_examples: z.array(z.record(z.string(), z.unknown())).nullish(),
+    defer_loading: z.boolean().nullish(),
+    allowed_callers: z.array(z.string()).nullish(),
+  })
+  .strict();
 const Content = z.union([z.string(), z.array(Block)]);
 
 const Message = z
@@ -128,9 +171,20 @@ export type MessagesRequestBody = z.infer<typeof MessagesRequestBody>;
 
 /**
  * A piece of a validated message, in order: its text, or an image — inline (checked), or a URL the
- * gateway fetches only from an allowlisted host. `param` is where the image is in the request.
+ * gateway fetches only from an allowlisted host (`param` is where the image is in the request); a
+ * call of the caller's tools (assistant), or the caller's result of one (user; `at` is the block).
  */
-export type TurnPart = { type: "text"; text: string } | { type: "image"; source: ImageSource; param: string };
+export type TurnPart =
+  | { type: "text"; text: string }
+  | { type: "image"; source: ImageSource; param: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | {
+      type: "tool_result";
+      toolUseId: string;
+      content: string;
+      isError: boolean;
+      at: (string | number)[];
+    };
 
 export interface Turn {
   role: "user" | "assistant" | "system";
@@ -148,6 +202,10 @@ export interface MessagesRequest {
   turns: Turn[];
   /** `output_config.format.schema` (or `output_format.schema`), checked. */
   jsonSchema: JsonSchema | undefined;
+  /** The caller's tools the job offers (client tool calling); undefined: none, or tool_choice none. */
+  tools: ClientToolDef[] | undefined;
+  /** The last user message holds tool results: the results of the calls a paused job made. */
+  toolResults: ContinuationResults | undefined;
 }
 
 /** An Anthropic `param` path: `messages.0.content.1.type`. */
@@ -166,6 +224,9 @@ function invalid(path: readonly PropertyKey[], message: string, code = "invalid_
   return new InvalidRequestError(param ? `${param}: ${message}` : message, param, code);
 }
 
+/** Anthropic's spelling of a field and of a 400, for the tools' checks. */
+const ANTHROPIC: ToolRefusals = { param: pathOf, error: invalid };
+
 /** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
 export function parseMessagesRequest(body: unknown): MessagesRequest {
   const parsed = MessagesRequestBody.safeParse(body);
@@ -178,15 +239,8 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
       "0 (warming the prompt cache without an answer) is not supported: every request runs the agent.",
     );
   }
-  if (req.tools?.length) {
-    throw unsupported(
-      ["tools"],
-      "tools are not supported yet: the agent uses its own tools, not the caller's.",
-    );
-  }
-  if (req.tool_choice != null && !["none", "auto"].includes(req.tool_choice.type)) {
-    throw unsupported(["tool_choice"], `'${req.tool_choice.type}' is not supported without tools.`);
-  }
+  const offered = toolsOf(req);
+  const tools = offered ? clientToolsOf(offered, ["tools"], ANTHROPIC) : undefined;
   if (req.thinking?.type === "enabled") {
     throw unsupported(
       ["thinking"],
@@ -203,17 +257,36 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
     throw unsupported(["inference_geo"], "the region of inference cannot be chosen through this gateway.");
   }
   const format = outputFormatOf(req);
+  if (tools && format) {
+    throw unsupported(
+      format.at,
+      `a structured output format cannot be combined with tools: ${WHY.withFormat}.`,
+    );
+  }
 
   const turns = req.messages.map((m, i) => turnOf(m, i));
-  const last = turns.at(-1)!;
+  checkToolResults(turns);
+  const lastAt = turns.length - 1;
+  const last = turns[lastAt]!;
   if (last.role !== "user") {
     throw invalid(
-      ["messages", turns.length - 1, "role"],
+      ["messages", lastAt, "role"],
       `the conversation must end with a user message; it ends with '${last.role}' (prefill is not supported).`,
     );
   }
-  if (!last.parts.some((p) => p.type === "image" || p.text.trim() !== "")) {
-    throw invalid(["messages", turns.length - 1, "content"], "the last user message is empty.");
+  const results = last.parts.flatMap((p) => (p.type === "tool_result" ? [p] : []));
+  if (results.length > 0) {
+    // A continuation: the results go to the paused job, and nothing else can go with them.
+    const content = req.messages[lastAt]?.content;
+    const other = Array.isArray(content) ? content.findIndex((block) => block.type !== "tool_result") : -1;
+    if (other >= 0) {
+      throw unsupported(
+        ["messages", lastAt, "content", other, "type"],
+        "nothing can be sent beside tool results: they go to the paused response on their own. Send it in a later message.",
+      );
+    }
+  } else if (!last.parts.some((p) => p.type === "image" || (p.type === "text" && p.text.trim() !== ""))) {
+    throw invalid(["messages", lastAt, "content"], "the last user message is empty.");
   }
   return {
     model: req.model,
@@ -222,10 +295,114 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
     system: systemOf(req.system),
     turns,
     jsonSchema: format ? checkJsonSchema(format.schema, format.param) : undefined,
+    tools,
+    toolResults:
+      results.length > 0
+        ? continuationOf(
+            results.map((r) => ({
+              callId: r.toolUseId,
+              content: r.content,
+              isError: r.isError,
+              at: [...r.at, "tool_use_id"],
+              contentAt: [...r.at, "content"],
+            })),
+            ["messages", lastAt, "content"],
+            ANTHROPIC,
+          )
+        : undefined,
   };
 }
 
-function outputFormatOf(req: MessagesRequestBody): { schema: unknown; param: string } | undefined {
+/**
+ * The caller's tools the request offers (none with tool_choice none), checked for what the API
+ * takes; refuses a server tool, a forced call and a promise of one call at a time.
+ */
+function toolsOf(req: MessagesRequestBody): ToolDefinition[] | undefined {
+  const choice = req.tool_choice;
+  if (!req.tools?.length) {
+    if (choice != null && !["none", "auto"].includes(choice.type)) {
+      throw unsupported(["tool_choice"], `'${choice.type}' is not supported without tools.`);
+    }
+    return undefined;
+  }
+  const tools = req.tools.map((raw, i): ToolDefinition => {
+    const at = ["tools", i];
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (typeof type === "string" && type !== "custom") {
+      throw unsupported(
+        [...at, "type"],
+        `'${type.slice(0, 64)}' tools are not supported: the gateway runs no server tools; define your own (name, description, input_schema) and run it.`,
+      );
+    }
+    const tool = parseAt(ClientTool, raw, at);
+    if (tool.defer_loading === true) {
+      throw unsupported(
+        [...at, "defer_loading"],
+        "deferred tools are not supported (there is no tool search): every tool is offered as it is.",
+      );
+    }
+    if (tool.allowed_callers?.some((caller) => caller !== "direct")) {
+      throw unsupported(
+        [...at, "allowed_callers"],
+        "only 'direct' is supported: there is no code execution tool to call tools from.",
+      );
+    }
+    return {
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.input_schema,
+      strict: tool.strict,
+      at: {
+        name: [...at, "name"],
+        description: [...at, "description"],
+        parameters: [...at, "input_schema"],
+        strict: [...at, "strict"],
+      },
+    };
+  });
+  if (choice == null || choice.type === "auto") {
+    if (choice?.disable_parallel_tool_use === true) {
+      throw unsupported(
+        ["tool_choice", "disable_parallel_tool_use"],
+        `true is not supported: ${WHY.parallelCalls}.`,
+      );
+    }
+    return tools;
+  }
+  if (choice.type === "none") return undefined;
+  if (choice.type === "any" || choice.type === "tool") {
+    throw unsupported(["tool_choice"], `'${choice.type}' is not supported: ${WHY.forcedCall}.`);
+  }
+  throw invalid(
+    ["tool_choice", "type"],
+    `'${choice.type.slice(0, 64)}' is not a tool_choice; use 'auto' or 'none'.`,
+  );
+}
+
+/**
+ * Each tool result answers a call of the assistant message right before it, as Anthropic has it
+ * (so a result's tool is always known).
+ */
+function checkToolResults(turns: readonly Turn[]): void {
+  turns.forEach((turn, i) => {
+    const before = turns[i - 1];
+    const calls = new Set(
+      before?.role === "assistant" ? before.parts.flatMap((p) => (p.type === "tool_use" ? [p.id] : [])) : [],
+    );
+    for (const part of turn.parts) {
+      if (part.type === "tool_result" && !calls.has(part.toolUseId)) {
+        throw invalid(
+          [...part.at, "tool_use_id"],
+          `'${part.toolUseId.slice(0, 300)}' answers no tool_use block of the previous message: each tool_result block answers a tool_use block of the assistant message right before it.`,
+        );
+      }
+    }
+  });
+}
+
+function outputFormatOf(
+  req: MessagesRequestBody,
+): { schema: unknown; param: string; at: string[] } | undefined {
   const config = req.output_config?.format;
   const beta = req.output_format;
   if (config && beta) {
@@ -234,8 +411,9 @@ function outputFormatOf(req: MessagesRequestBody): { schema: unknown; param: str
       "give the format once, in output_config.format (output_format is its old name).",
     );
   }
-  if (config) return { schema: config.schema, param: "output_config.format.schema" };
-  if (beta) return { schema: beta.schema, param: "output_format.schema" };
+  if (config)
+    return { schema: config.schema, param: "output_config.format.schema", at: ["output_config", "format"] };
+  if (beta) return { schema: beta.schema, param: "output_format.schema", at: ["output_format"] };
   return undefined;
 }
 
@@ -271,8 +449,9 @@ function turnOf(m: RawMessage, i: number): Turn {
 
 /** Why a block type is refused, by type; anything not named here and not accepted is refused too. */
 const REFUSED_BLOCKS: Record<string, string> = {
-  tool_use: "tool calling is not supported yet: the agent uses its own tools, not the caller's.",
-  tool_result: "tool calling is not supported yet: there is no tool call of the caller's to answer.",
+  tool_use: "tool_use blocks are taken in assistant messages only: they are the model's calls.",
+  tool_result:
+    "tool_result blocks are taken in user messages only: they are the results of the model's calls.",
   server_tool_use: "server tools are not supported.",
   document: "document blocks are not supported; send the document's text, or its pages as images.",
   search_result: "search_result blocks are not supported; send their text.",
@@ -312,6 +491,20 @@ function partOf(
       param,
     };
   }
+  if (block.type === "tool_use" && role === "assistant") {
+    const call = parseAt(ToolUseBlock, block, at);
+    return { type: "tool_use", id: call.id, name: call.name, input: call.input };
+  }
+  if (block.type === "tool_result" && role === "user") {
+    const result = parseAt(ToolResultBlock, block, at);
+    return {
+      type: "tool_result",
+      toolUseId: result.tool_use_id,
+      content: resultText(result.content, [...at, "content"]),
+      isError: result.is_error === true,
+      at,
+    };
+  }
   if (role === "assistant" && (block.type === "thinking" || block.type === "redacted_thinking")) {
     if (block.type === "thinking") parseAt(ThinkingBlock, block, at);
     else parseAt(RedactedThinkingBlock, block, at);
@@ -321,6 +514,28 @@ function partOf(
   if (why) throw refuse(why);
   if (block.type.endsWith("_tool_result")) throw refuse("server tool results are not supported.");
   throw refuse(`'${block.type}' blocks are not supported in ${role} messages.`);
+}
+
+/** A tool result's content as text: a string, or its text blocks joined by newlines. */
+function resultText(
+  content: string | Array<z.infer<typeof Block>> | undefined,
+  at: (string | number)[],
+): string {
+  if (content === undefined || typeof content === "string") return content ?? "";
+  return content
+    .map((block, k) => {
+      const where = [...at, k];
+      if (block.type !== "text") {
+        throw unsupported(
+          [...where, "type"],
+          block.type === "image"
+            ? "images in tool results are not supported: a result is text."
+            : `'${block.type.slice(0, 64)}' blocks are not supported in tool results; send text.`,
+        );
+      }
+      return parseAt(TextBlock, block, where).text;
+    })
+    .join("\n");
 }
 
 /** A block checked against its own schema; a problem is reported at its path in the request. */

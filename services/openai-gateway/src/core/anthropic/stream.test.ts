@@ -1,12 +1,14 @@
-import type Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import type { JobEvent } from "@claude-gateway/contracts";
 import { describe, expect, it } from "vitest";
 import { failedJob, jobRecord } from "../../test-support/records.js";
 import { JobTimedOutError } from "../errors.js";
 import { StructuredOutputInvalidError } from "../structured.js";
+import { clientCallId } from "../tools/call-id.js";
 import { createMessageEncoder, type MessageStreamEvent } from "./stream.js";
 
-const ctx = { id: "msg_1", model: "claude-haiku-4-5" };
+const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+const ctx = { id: "msg_1", model: "claude-haiku-4-5", jobId: JOB };
 let seq = 0;
 const ev = (body: Record<string, unknown>) => ({ jobId: "j", seq: seq++, at: "t", ...body }) as JobEvent;
 const text = (delta: string) => ev({ type: "text", delta });
@@ -15,9 +17,15 @@ const toolResult = ev({ type: "tool_result", toolUseId: "t1", isError: false, co
 const running = ev({ type: "status", status: "running" });
 const SCHEMA = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
 
-/** Each event's type, and a text delta's text: what a client sees, in order. */
+/** Each event's type, and a delta's text or JSON: what a client sees, in order. */
 const shape = (events: MessageStreamEvent[]) =>
-  events.map((e) => (e.type === "content_block_delta" ? e.delta.text : e.type));
+  events.map((e) =>
+    e.type !== "content_block_delta"
+      ? e.type
+      : e.delta.type === "text_delta"
+        ? e.delta.text
+        : e.delta.partial_json,
+  );
 
 function run(events: JobEvent[], job = jobRecord(), opts: { stop?: string[]; jsonSchema?: object } = {}) {
   const encoder = createMessageEncoder(ctx, {
@@ -124,11 +132,23 @@ describe("createMessageEncoder", () => {
     expect(encoder.hasContent).toBe(true);
   });
 
-  it("open() starts the message before any text, once", () => {
+  it("open() starts the message before any text, once; the text block starts with the text", () => {
     const encoder = createMessageEncoder(ctx, { stop: [] });
-    expect(shape(encoder.open())).toEqual(["message_start", "content_block_start"]);
+    expect(shape(encoder.open())).toEqual(["message_start"]);
     expect(encoder.open()).toEqual([]);
-    expect(shape(encoder.push(text("Hi")))).toEqual(["Hi"]);
+    expect(shape(encoder.push(text("Hi")))).toEqual(["content_block_start", "Hi"]);
+  });
+
+  it("an empty answer after open() is still one (empty) text block", () => {
+    const encoder = createMessageEncoder(ctx, { stop: [] });
+    const out = [...encoder.open(), ...encoder.finish(final(""))];
+    expect(shape(out)).toEqual([
+      "message_start",
+      "content_block_start",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
   });
 
   it("sends the part of the final answer that no event carried (events are not durable)", () => {
@@ -156,7 +176,7 @@ describe("createMessageEncoder", () => {
     expect(
       all
         .filter((e) => e.type === "content_block_delta")
-        .map((e) => e.delta.text)
+        .map((e) => (e.delta.type === "text_delta" ? e.delta.text : ""))
         .join(""),
     ).toBe("one, two");
     expect(all.find((e) => e.type === "message_delta")).toMatchObject({
@@ -203,5 +223,137 @@ describe("createMessageEncoder", () => {
 
   it("throws the client's error for a job that did not succeed", () => {
     expect(() => run([text("Hel")], failedJob("timed_out", "timeout"))).toThrow(JobTimedOutError);
+  });
+});
+
+describe("createMessageEncoder when the job pauses on the caller's tools", () => {
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+  const toolCalls = (said: string) => ev({ type: "tool_calls", calls, text: said, expiresAt: "t" });
+
+  it("closes the text block, sends a tool_use block per call, then stop_reason tool_use", () => {
+    const encoder = createMessageEncoder(ctx, { stop: [] });
+    const live = encoder.push(text("Let me check."));
+    const end = encoder.push(toolCalls("Let me check."));
+    expect(shape([...live, ...end])).toEqual([
+      "message_start",
+      "content_block_start",
+      "Let me check.",
+      "content_block_stop",
+      "content_block_start",
+      '{"city":"Sofia"}',
+      "content_block_stop",
+      "content_block_start",
+      "{}",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
+    const events: Anthropic.RawMessageStreamEvent[] = end;
+    expect(events.slice(0, 4)).toEqual([
+      { type: "content_block_stop", index: 0 },
+      {
+        type: "content_block_start",
+        index: 1,
+        content_block: {
+          type: "tool_use",
+          id: clientCallId(JOB, "toolu_01"),
+          name: "get_weather",
+          input: {},
+          caller: { type: "direct" },
+        },
+      },
+      {
+        type: "content_block_delta",
+        index: 1,
+        delta: { type: "input_json_delta", partial_json: '{"city":"Sofia"}' },
+      },
+      { type: "content_block_stop", index: 1 },
+    ]);
+    expect(end[4]).toMatchObject({ index: 2, content_block: { id: clientCallId(JOB, "toolu_02") } });
+    expect(end.slice(-2)).toEqual([
+      {
+        type: "message_delta",
+        delta: { stop_reason: "tool_use", stop_sequence: null, stop_details: null, container: null },
+        // The job goes on: its spend is reported when it ends.
+        usage: {
+          input_tokens: 0,
+          output_tokens: 0,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
+      },
+      { type: "message_stop" },
+    ]);
+  });
+
+  it("calls before any text: no text block, the first call at index 0", () => {
+    const encoder = createMessageEncoder(ctx, { stop: [] });
+    const out = [...encoder.open(), ...encoder.push(running), ...encoder.push(toolCalls(""))];
+    expect(shape(out).slice(0, 2)).toEqual(["message_start", "content_block_start"]);
+    expect(out[1]).toMatchObject({ index: 0, content_block: { type: "tool_use" } });
+    expect(encoder.hasContent).toBe(true);
+  });
+
+  it("sends the message's text that no event carried, and text held back for a stop sequence", () => {
+    const missed = createMessageEncoder(ctx, { stop: [] });
+    missed.push(text("Let me"));
+    expect(shape(missed.push(toolCalls("Let me check."))).slice(0, 2)).toEqual([
+      " check.",
+      "content_block_stop",
+    ]);
+
+    const held = createMessageEncoder(ctx, { stop: ["END"] });
+    expect(shape(held.push(text("Checking E")))).toEqual([
+      "message_start",
+      "content_block_start",
+      "Checking ",
+    ]);
+    expect(shape(held.push(toolCalls("Checking E"))).slice(0, 2)).toEqual(["E", "content_block_stop"]);
+  });
+
+  it("is assembled by the Anthropic SDK's stream helper into tool_use blocks", async () => {
+    const encoder = createMessageEncoder(ctx, { stop: [] });
+    const events = [
+      ...encoder.push(text("Let me ")),
+      ...encoder.push(text("check.")),
+      ...encoder.push(toolCalls("Let me check.")),
+    ];
+    const body = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+    const client = new Anthropic({
+      apiKey: "k",
+      baseURL: "http://gateway.test",
+      fetch: async () => new Response(body, { headers: { "content-type": "text/event-stream" } }),
+    });
+    const message = await client.messages
+      .stream({
+        model: "claude-haiku-4-5",
+        max_tokens: 1024,
+        messages: [{ role: "user", content: "Weather and time in Sofia?" }],
+        tools: [{ name: "get_weather", input_schema: { type: "object" } }],
+      })
+      .finalMessage();
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content).toEqual([
+      { type: "text", text: "Let me check.", citations: null },
+      {
+        type: "tool_use",
+        id: clientCallId(JOB, "toolu_01"),
+        name: "get_weather",
+        input: { city: "Sofia" },
+        caller: { type: "direct" },
+      },
+      {
+        type: "tool_use",
+        id: clientCallId(JOB, "toolu_02"),
+        name: "get_time",
+        input: {},
+        caller: { type: "direct" },
+      },
+    ]);
   });
 });

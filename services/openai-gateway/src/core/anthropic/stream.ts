@@ -1,4 +1,4 @@
-import type { JobEvent, JobRecord } from "@claude-gateway/contracts";
+import type { JobEvent, JobRecord, TokenUsage } from "@claude-gateway/contracts";
 import type { StreamEncoder } from "../../job-stream.js";
 import { createStopScanner } from "../stop.js";
 import {
@@ -9,15 +9,25 @@ import {
   type StopReason,
   stopReasonOf,
   stopSequenceAt,
+  type ToolUseContent,
+  toolUseBlocks,
   usageOf,
 } from "./message.js";
 
-/** The Messages API's stream events (SDK 1.17's `RawMessageStreamEvent`), text only. */
+/** The Messages API's stream events (SDK 1.17's `RawMessageStreamEvent`): text and tool calls. */
 export type MessageStreamEvent =
   | { type: "message_start"; message: AnthropicMessage }
-  | { type: "content_block_start"; index: 0; content_block: { type: "text"; text: ""; citations: null } }
-  | { type: "content_block_delta"; index: 0; delta: { type: "text_delta"; text: string } }
-  | { type: "content_block_stop"; index: 0 }
+  | {
+      type: "content_block_start";
+      index: number;
+      content_block: { type: "text"; text: ""; citations: null } | ToolUseContent;
+    }
+  | {
+      type: "content_block_delta";
+      index: number;
+      delta: { type: "text_delta"; text: string } | { type: "input_json_delta"; partial_json: string };
+    }
+  | { type: "content_block_stop"; index: number }
   | {
       type: "message_delta";
       delta: { stop_reason: StopReason; stop_sequence: string | null; stop_details: null; container: null };
@@ -43,13 +53,19 @@ const TURN_SEPARATOR = "\n\n";
  *
  * With structured output the answer is the job's structured output, sent whole at the end: the
  * agent's prose on the way is not the answer.
+ *
+ * A job that pauses on calls of the caller's tools (a `tool_calls` event) ends the message there:
+ * the text block (if any) is closed, each call is a `tool_use` block (its input in one
+ * `input_json_delta`), and `message_delta` says `tool_use`.
  */
 export function createMessageEncoder(
-  ctx: MessageContext,
+  ctx: MessageContext & { jobId: string },
   opts: AnswerOptions,
 ): StreamEncoder<MessageStreamEvent> {
   const scanner = createStopScanner(opts.stop);
   let opened = false;
+  /** The text block (index 0) was started: a message without text has none. */
+  let textStarted = false;
   let hasContent = false;
   let sentAny = false;
   let afterTool = false;
@@ -80,6 +96,12 @@ export function createMessageEncoder(
           usage: usageOf(undefined),
         },
       },
+    ];
+  };
+  const startText = (): MessageStreamEvent[] => {
+    if (textStarted) return [];
+    textStarted = true;
+    return [
       { type: "content_block_start", index: 0, content_block: { type: "text", text: "", citations: null } },
     ];
   };
@@ -88,11 +110,62 @@ export function createMessageEncoder(
     if (text === "") return [];
     hasContent = true;
     kept += text.length;
-    return [...open(), { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }];
+    return [
+      ...open(),
+      ...startText(),
+      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+    ];
   };
   const content = (text: string) => {
     raw += text;
     return emit(scanner.push(text));
+  };
+
+  const ending = (
+    stopReason: StopReason,
+    stopSequence: string | null,
+    tokens: TokenUsage | undefined,
+  ): MessageStreamEvent[] => {
+    const usage = usageOf(tokens);
+    return [
+      {
+        type: "message_delta",
+        delta: { stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null, container: null },
+        usage: {
+          input_tokens: usage.input_tokens,
+          output_tokens: usage.output_tokens,
+          cache_creation_input_tokens: usage.cache_creation_input_tokens,
+          cache_read_input_tokens: usage.cache_read_input_tokens,
+          output_tokens_details: null,
+          server_tool_use: null,
+        },
+      },
+      { type: "message_stop" },
+    ];
+  };
+  const toolCalls = (event: Extract<JobEvent, { type: "tool_calls" }>): MessageStreamEvent[] => {
+    // Events are not durable: send the part of the message's text that did not arrive as events.
+    const missing = event.text.startsWith(turnText) ? event.text.slice(turnText.length) : "";
+    const out = [...open(), ...(missing && !opts.jsonSchema ? content(missing) : [])];
+    out.push(...emit(scanner.flush()));
+    if (textStarted) out.push({ type: "content_block_stop", index: 0 });
+    const first = textStarted ? 1 : 0;
+    toolUseBlocks(ctx.jobId, event).forEach((block, i) => {
+      const index = first + i;
+      out.push(
+        { type: "content_block_start", index, content_block: { ...block, input: {} } },
+        {
+          type: "content_block_delta",
+          index,
+          delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) },
+        },
+        { type: "content_block_stop", index },
+      );
+    });
+    hasContent = true;
+    // The job goes on: its spend is reported in the answer of the request it ends in.
+    out.push(...ending("tool_use", null, undefined));
+    return out;
   };
 
   return {
@@ -101,6 +174,7 @@ export function createMessageEncoder(
     },
     open,
     push(event: JobEvent) {
+      if (event.type === "tool_calls") return toolCalls(event);
       if (opts.jsonSchema) return [];
       if (event.type === "tool_use" || event.type === "tool_result") {
         afterTool = true;
@@ -126,27 +200,11 @@ export function createMessageEncoder(
       const out = [...open(), ...(missing ? content(missing) : [])];
       out.push(...emit(scanner.flush()));
       const stopSequence = scanner.stopped ? stopSequenceAt(raw, kept, opts.stop) : null;
-      const usage = usageOf(job.usage);
       out.push(
+        // The answer is one text block, even an empty one.
+        ...startText(),
         { type: "content_block_stop", index: 0 },
-        {
-          type: "message_delta",
-          delta: {
-            stop_reason: stopReasonOf(job.result?.stopReason, stopSequence),
-            stop_sequence: stopSequence,
-            stop_details: null,
-            container: null,
-          },
-          usage: {
-            input_tokens: usage.input_tokens,
-            output_tokens: usage.output_tokens,
-            cache_creation_input_tokens: usage.cache_creation_input_tokens,
-            cache_read_input_tokens: usage.cache_read_input_tokens,
-            output_tokens_details: null,
-            server_tool_use: null,
-          },
-        },
-        { type: "message_stop" },
+        ...ending(stopReasonOf(job.result?.stopReason, stopSequence), stopSequence, job.usage),
       );
       return out;
     },

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { jobClientIdOf, messageIdOf, responseIdOf, uuidOfJobClientId, uuidOfResponseId } from "./ids.js";
+import {
+  functionCallIdOf,
+  jobClientIdOf,
+  messageIdOf,
+  responseIdOf,
+  uuidOfJobClientId,
+  uuidOfResponseId,
+} from "./ids.js";
 
 const UUID = "0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c8d";
 
@@ -8,6 +15,10 @@ describe("response ids", () => {
     expect(responseIdOf(UUID)).toBe(`resp_${UUID}`);
     expect(messageIdOf(UUID)).toBe("msg_0b1c2d3e4f504a1b8c2d3e4f5a6b7c8d");
     expect(jobClientIdOf(UUID)).toBe(`resp-${UUID}`);
+  });
+
+  it("a function call item is named by the API's id of its call", () => {
+    expect(functionCallIdOf("toolu_01AbC")).toBe("fc_toolu_01AbC");
   });
 
   it("reads the uuid back from a response id and from a job's client id", () => {

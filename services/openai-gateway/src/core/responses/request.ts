@@ -1,8 +1,19 @@
-import { JobSubmission } from "@claude-gateway/contracts";
+import { type ClientToolDef, JobSubmission } from "@claude-gateway/contracts";
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
-import { paramOf } from "../request.js";
+import { OPENAI_REFUSALS, paramOf } from "../request.js";
 import { checkJsonSchema, type JsonSchema } from "../structured.js";
+import { clientToolsOf, WHY } from "../tools/definitions.js";
+import { type ContinuationResults, continuationOf } from "../tools/results.js";
+
+/** A function tool as a response echoes it (the SDK's `FunctionTool`). */
+export interface FunctionToolEcho {
+  type: "function";
+  name: string;
+  description: string | null;
+  parameters: Record<string, unknown> | null;
+  strict: boolean;
+}
 
 /**
  * The Responses API body this gateway accepts (`POST /v1/responses`). Every field of the API is
@@ -59,9 +70,10 @@ const Body = z
     background: z.boolean().nullish(),
     include: z.array(z.string()).nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
-    // Listed to be refused when they ask for what the gateway cannot do.
+    // The caller's function tools (client tool calling); other kinds are refused by name.
     tools: z.array(z.unknown()).nullish(),
     tool_choice: z.unknown().optional(),
+    // Listed to be refused when they ask for what the gateway cannot do.
     conversation: z.unknown().optional(),
     prompt: z.unknown().optional(),
     context_management: z.array(z.unknown()).nullish(),
@@ -99,6 +111,44 @@ const Message = z
   })
   .strict();
 
+const Status = z.enum(["in_progress", "completed", "incomplete"]).nullish();
+/** A call of the caller's tools an earlier response made, passed back as input. */
+const FunctionCallItem = z
+  .object({
+    type: z.literal("function_call"),
+    call_id: z.string().min(1),
+    name: z.string(),
+    arguments: z.string(),
+    id: z.string().nullish(),
+    status: Status,
+    // Accepted and ignored: what the SDK's helpers add to an output item (passed back as it is).
+    parsed_arguments: z.unknown().optional(),
+  })
+  .strict();
+/** The caller's result of a call: text, or text parts. */
+const FunctionCallOutputItem = z
+  .object({
+    type: z.literal("function_call_output"),
+    call_id: z.string().min(1),
+    output: z.union([z.string(), z.array(z.object({ type: z.string() }).loose())], {
+      error: "expected a string or an array of content parts",
+    }),
+    id: z.string().nullish(),
+    status: Status,
+  })
+  .strict();
+/** A tool the client runs itself; the API's other tool types are refused by name. */
+const FunctionTool = z
+  .object({
+    type: z.literal("function"),
+    name: z.string(),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+    defer_loading: z.boolean().nullish(),
+  })
+  .strict();
+
 const InputText = z.object({ type: z.literal("input_text"), text: z.string() }).strict();
 const OutputText = z
   .object({
@@ -106,6 +156,8 @@ const OutputText = z
     text: z.string(),
     annotations: z.array(z.unknown()).optional(),
     logprobs: z.array(z.unknown()).optional(),
+    // Accepted and ignored: what the SDK's helpers add to an output text (passed back as it is).
+    parsed: z.unknown().optional(),
   })
   .strict();
 const Refusal = z.object({ type: z.literal("refusal"), refusal: z.string() }).strict();
@@ -144,15 +196,33 @@ export type InputRole = "user" | "assistant" | "system" | "developer";
 /** A part of an input message, in order: text, or an image (by URL; decoded when the job is built). */
 export type InputPart = { type: "text"; text: string } | { type: "image"; url: string; param: string };
 export interface InputMessage {
+  type: "message";
   role: InputRole;
   parts: InputPart[];
 }
+/** A call of the caller's tools that an earlier response made. */
+export interface InputFunctionCall {
+  type: "function_call";
+  callId: string;
+  name: string;
+  arguments: string;
+}
+/** The caller's result of a call, as text. */
+export interface InputFunctionCallOutput {
+  type: "function_call_output";
+  callId: string;
+  output: string;
+}
+export type InputItem = InputMessage | InputFunctionCall | InputFunctionCallOutput;
 
 /** The request as the gateway uses it, after validation. */
 export interface ResponsesRequest {
   model: string | undefined;
-  /** The conversation, ending with a user message (a string `input` is one). */
-  messages: InputMessage[];
+  /**
+   * The conversation, ending with a user message (a string `input` is one) or, for a continuation,
+   * with the outputs of the calls a paused job made.
+   */
+  input: InputItem[];
   instructions: string | null;
   stream: boolean;
   /** Keep the run's session so a later `previous_response_id` may continue it (default true). */
@@ -164,9 +234,15 @@ export interface ResponsesRequest {
   metadata: Record<string, string>;
   /** The agent asked for in `metadata.agent`, if any. */
   agent: string | undefined;
-  /** Echoed as sent (the gateway passes no tools, so neither changes anything). */
+  /** Echoed as sent. */
   parallelToolCalls: boolean;
   toolChoice: "none" | "auto";
+  /** The function tools as the response echoes them (also with tool_choice 'none'). */
+  functionTools: FunctionToolEcho[];
+  /** The caller's tools the job offers (client tool calling); undefined: none, or tool_choice 'none'. */
+  tools: ClientToolDef[] | undefined;
+  /** The input ends with `function_call_output` items: the results of a paused job's calls. */
+  toolResults: ContinuationResults | undefined;
 }
 
 /** Validates a parsed JSON body; throws `InvalidRequestError` naming the first offending field. */
@@ -188,15 +264,39 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
       "invalid_value",
     );
   }
-  const messages =
+  const input: InputItem[] =
     typeof req.input === "string"
-      ? [{ role: "user" as const, parts: [{ type: "text" as const, text: req.input }] }]
-      : req.input.map((item, i) => messageOf(item, i));
-  checkEnding(messages, typeof req.input === "string");
+      ? [{ type: "message", role: "user", parts: [{ type: "text", text: req.input }] }]
+      : req.input.map((item, i) => itemOf(item, i));
+  checkEnding(input, typeof req.input === "string");
   const { format, jsonSchema } = formatOf(req.text?.format);
+  const functionTools = (req.tools ?? []).map((tool, i) => functionToolOf(tool, i));
+  const offered = functionTools.length > 0 && req.tool_choice !== "none";
+  if (offered && format.type !== "text") {
+    throw new InvalidRequestError(
+      `text.format '${format.type}' cannot be combined with tools: ${WHY.withFormat}.`,
+      "text.format",
+      "unsupported_parameter",
+    );
+  }
+  const tools = offered
+    ? clientToolsOf(
+        functionTools.map((tool, i) => ({
+          ...tool,
+          at: {
+            name: ["tools", i, "name"],
+            description: ["tools", i, "description"],
+            parameters: ["tools", i, "parameters"],
+            strict: ["tools", i, "strict"],
+          },
+        })),
+        ["tools"],
+        OPENAI_REFUSALS,
+      )
+    : undefined;
   return {
     model: req.model || undefined,
-    messages,
+    input,
     instructions: req.instructions ?? null,
     stream: req.stream === true,
     store: req.store !== false,
@@ -207,7 +307,53 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     agent,
     parallelToolCalls: req.parallel_tool_calls ?? true,
     toolChoice: req.tool_choice === "none" ? "none" : "auto",
+    functionTools: functionTools.map((tool) => ({
+      type: "function",
+      name: tool.name,
+      description: tool.description ?? null,
+      parameters: tool.parameters ?? null,
+      // Arguments are not checked against the schema, whatever was asked (`strict: true` is refused
+      // when the tools are offered).
+      strict: false,
+    })),
+    tools,
+    toolResults: resultsOf(input),
   };
+}
+
+/** One tool of `tools`, which must be a function tool. */
+function functionToolOf(raw: unknown, i: number): z.infer<typeof FunctionTool> {
+  const type = (raw as { type?: unknown } | null)?.type;
+  if (typeof type === "string" && type !== "function") {
+    throw new InvalidRequestError(
+      `Tools of type '${type.slice(0, 64)}' are not supported; only 'function' tools (which the client runs) are.`,
+      `tools[${i}].type`,
+      "unsupported_parameter",
+    );
+  }
+  const tool = parse(FunctionTool, raw, ["tools", i]);
+  if (tool.defer_loading === true) {
+    throw new InvalidRequestError(
+      "Deferred tools are not supported (there is no tool search): every tool is offered as it is.",
+      `tools[${i}].defer_loading`,
+      "unsupported_parameter",
+    );
+  }
+  return tool;
+}
+
+/** The results of an input that ends with `function_call_output` items, else undefined. */
+function resultsOf(input: readonly InputItem[]): ContinuationResults | undefined {
+  let first = input.length;
+  while (first > 0 && input[first - 1]?.type === "function_call_output") first--;
+  if (first === input.length) return undefined;
+  const drafts = input.slice(first).map((item, j) => ({
+    callId: (item as InputFunctionCallOutput).callId,
+    content: (item as InputFunctionCallOutput).output,
+    at: ["input", first + j, "call_id"],
+    contentAt: ["input", first + j, "output"],
+  }));
+  return continuationOf(drafts, ["input"], OPENAI_REFUSALS);
 }
 
 function refuseWhatCannotBeHonoured(req: z.infer<typeof Body>): void {
@@ -216,10 +362,13 @@ function refuseWhatCannotBeHonoured(req: z.infer<typeof Body>): void {
   };
   if (req.background === true)
     refuse("background", "Background responses are not supported: each response is answered on its request.");
-  if (req.tools?.length)
-    refuse("tools", "Tools are not supported yet: the agent uses its own tools, not the caller's.");
-  if (req.tool_choice != null && req.tool_choice !== "none" && req.tool_choice !== "auto")
+  const hasTools = (req.tools?.length ?? 0) > 0;
+  if (!hasTools && req.tool_choice != null && req.tool_choice !== "none" && req.tool_choice !== "auto")
     refuse("tool_choice", "tool_choice is not supported without tools; only 'none' or 'auto'.");
+  if (hasTools && req.tool_choice != null && req.tool_choice !== "none" && req.tool_choice !== "auto")
+    refuse("tool_choice", toolChoiceRefusal(req.tool_choice));
+  if (hasTools && req.tool_choice !== "none" && req.parallel_tool_calls === false)
+    refuse("parallel_tool_calls", `parallel_tool_calls: false is not supported: ${WHY.parallelCalls}.`);
   if (req.conversation != null)
     refuse("conversation", "Conversations are not supported; continue a response with previous_response_id.");
   if (req.prompt != null) refuse("prompt", "Prompt templates are not supported; send the input itself.");
@@ -240,25 +389,68 @@ function refuseWhatCannotBeHonoured(req: z.infer<typeof Body>): void {
   });
 }
 
-/** One input item, which must be a message; anything else is named and refused. */
-function messageOf(item: unknown, i: number): InputMessage {
+function toolChoiceRefusal(choice: unknown): string {
+  const type = typeof choice === "string" ? choice : String((choice as { type?: unknown } | null)?.type);
+  if (type === "allowed_tools") {
+    return "tool_choice 'allowed_tools' is not supported: offer only the tools the model may call.";
+  }
+  if (type === "function" || type === "custom")
+    return `tool_choice naming a tool is not supported: ${WHY.forcedCall}.`;
+  return `tool_choice '${type.slice(0, 64)}' is not supported: ${WHY.forcedCall}.`;
+}
+
+/** One input item: a message, a function call or its output; anything else is named and refused. */
+function itemOf(item: unknown, i: number): InputItem {
   const at = ["input", i];
-  if (item !== null && typeof item === "object" && !Array.isArray(item)) {
-    const type = (item as { type?: unknown }).type;
-    if (type !== undefined && type !== "message") {
-      const kind = String(type).slice(0, 64);
-      throw new InvalidRequestError(
-        /function_call|tool_call|_call_output$|_call$/.test(kind)
-          ? `Input items of type '${kind}' are not supported yet: the gateway passes no tools, so there are no tool calls to continue.`
-          : `Input items of type '${kind}' are not supported; send messages.`,
-        paramOf([...at, "type"]),
-        "unsupported_parameter",
-      );
-    }
+  const type =
+    item !== null && typeof item === "object" && !Array.isArray(item)
+      ? (item as { type?: unknown }).type
+      : undefined;
+  if (type === "function_call") {
+    const call = parse(FunctionCallItem, item, at);
+    return { type: "function_call", callId: call.call_id, name: call.name, arguments: call.arguments };
+  }
+  if (type === "function_call_output") {
+    const output = parse(FunctionCallOutputItem, item, at);
+    return {
+      type: "function_call_output",
+      callId: output.call_id,
+      output: outputText(output.output, [...at, "output"]),
+    };
+  }
+  if (type !== undefined && type !== "message") {
+    throw new InvalidRequestError(
+      `Input items of type '${String(type).slice(0, 64)}' are not supported; send messages, function calls and their outputs.`,
+      paramOf([...at, "type"]),
+      "unsupported_parameter",
+    );
   }
   const m = parse(Message, item, at);
-  if (typeof m.content === "string") return { role: m.role, parts: [{ type: "text", text: m.content }] };
-  return { role: m.role, parts: m.content.map((part, j) => partOf(m.role, part, [...at, "content", j])) };
+  if (typeof m.content === "string") {
+    return { type: "message", role: m.role, parts: [{ type: "text", text: m.content }] };
+  }
+  return {
+    type: "message",
+    role: m.role,
+    parts: m.content.map((part, j) => partOf(m.role, part, [...at, "content", j])),
+  };
+}
+
+/** A call's output as text: a string, or its text parts joined by newlines. */
+function outputText(output: string | Array<{ type: string }>, at: (string | number)[]): string {
+  if (typeof output === "string") return output;
+  return output
+    .map((part, j) => {
+      if (part.type !== "input_text") {
+        throw new InvalidRequestError(
+          `Function call outputs are text: parts of type '${part.type.slice(0, 64)}' are not supported in them.`,
+          paramOf([...at, j, "type"]),
+          "unsupported_parameter",
+        );
+      }
+      return parse(InputText, part, [...at, j]).text;
+    })
+    .join("\n");
 }
 
 function partOf(role: InputRole, part: { type: string }, at: (string | number)[]): InputPart {
@@ -303,11 +495,22 @@ function partOf(role: InputRole, part: { type: string }, at: (string | number)[]
   }
 }
 
-/** The conversation must end with the user's request, and it must say something. */
-function checkEnding(messages: InputMessage[], single: boolean): void {
-  const last = messages.at(-1);
+/**
+ * The conversation must end with the user's request, and it must say something; or, to continue a
+ * paused response, with the outputs of its calls.
+ */
+function checkEnding(items: InputItem[], single: boolean): void {
+  const last = items.at(-1);
   if (!last)
     throw new InvalidRequestError("'input' is empty: send at least one message.", "input", "invalid_value");
+  if (last.type === "function_call_output") return;
+  if (last.type === "function_call") {
+    throw new InvalidRequestError(
+      "The input must end with a user message or with function_call_output items; it ends with a function_call item.",
+      "input",
+      "unsupported_parameter",
+    );
+  }
   if (last.role !== "user") {
     throw new InvalidRequestError(
       `The input must end with a user message; it ends with '${last.role}'.`,
@@ -319,7 +522,7 @@ function checkEnding(messages: InputMessage[], single: boolean): void {
   if (!said) {
     throw new InvalidRequestError(
       "The last user message is empty.",
-      single ? "input" : `input[${messages.length - 1}].content`,
+      single ? "input" : `input[${items.length - 1}].content`,
       "invalid_value",
     );
   }

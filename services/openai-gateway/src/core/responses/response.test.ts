@@ -4,10 +4,13 @@ import { USAGE } from "../../test-support/fake-executor.js";
 import { failedJob, jobRecord } from "../../test-support/records.js";
 import { InvalidRequestError, JobFailedError, QueueFullError } from "../errors.js";
 import { StructuredOutputInvalidError } from "../structured.js";
+import { clientCallId } from "../tools/call-id.js";
 import {
   completedResponse,
   failedResponse,
+  type OutputMessage,
   outputMessage,
+  pausedResponse,
   type ResponseObject,
   type ResponseShape,
   responseErrorOf,
@@ -28,6 +31,7 @@ const shape: ResponseShape = {
     metadata: { trace: "t1" },
     parallelToolCalls: true,
     toolChoice: "auto",
+    tools: [],
   },
 };
 
@@ -110,7 +114,9 @@ describe("completedResponse", () => {
         structuredOutput: { city: "Sofia" },
       },
     });
-    expect(completedResponse(shape, job, schema).output[0]?.content[0]?.text).toBe('{"city":"Sofia"}');
+    expect((completedResponse(shape, job, schema).output[0] as OutputMessage).content[0]?.text).toBe(
+      '{"city":"Sofia"}',
+    );
     const without = jobRecord();
     expect(() => completedResponse(shape, without, schema)).toThrow(StructuredOutputInvalidError);
   });
@@ -224,9 +230,101 @@ describe("storedResponse", () => {
     const schema = { type: "object", properties: { a: { type: "integer" } } };
     const r = storedResponse(stored(sub(schema)));
     expect(r.text.format).toEqual({ type: "json_schema", name: "response", schema });
-    expect(r.output[0]?.content[0]?.text).toBe('{"a":1}');
+    expect((r.output[0] as OutputMessage).content[0]?.text).toBe('{"a":1}');
     // An answer the schema refuses is a failed response, not its prose.
     const bad = storedResponse(stored({ ...sub({ ...schema, required: ["b"] }) }));
     expect(bad).toMatchObject({ status: "failed", error: { code: "server_error" } });
+  });
+});
+
+describe("pausedResponse", () => {
+  const JOB = "0f8e2c4a-1b3d-4e5f-9a7b-6c5d4e3f2a1b";
+  const calls = [
+    { id: "toolu_01", name: "get_weather", input: { city: "Sofia" } },
+    { id: "toolu_02", name: "get_time", input: {} },
+  ];
+  const weather = {
+    type: "function" as const,
+    name: "get_weather",
+    description: null,
+    parameters: { type: "object" },
+    strict: false,
+  };
+  const withTools: ResponseShape = { ...shape, echo: { ...shape.echo, tools: [weather] } };
+  const at = new Date((CREATED + 4) * 1000).toISOString();
+
+  it("is completed: the message's text, then a function_call item per call with the gateway's ids", () => {
+    const r = pausedResponse(withTools, JOB, { calls, text: "Let me check.", at });
+    expect(asSdk(r)).toBeTruthy();
+    expect(r).toMatchObject({
+      id: `resp_${UUID}`,
+      status: "completed",
+      completed_at: CREATED + 4,
+      error: null,
+      incomplete_details: null,
+      output_text: "Let me check.",
+      tool_choice: "auto",
+      tools: [weather],
+      // The job goes on: its spend is reported when it ends.
+      usage: {
+        input_tokens: 0,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 0,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 0,
+      },
+    });
+    expect(r.output).toEqual([
+      outputMessage(UUID, "Let me check."),
+      {
+        id: "fc_toolu_01",
+        type: "function_call",
+        call_id: clientCallId(JOB, "toolu_01"),
+        name: "get_weather",
+        arguments: '{"city":"Sofia"}',
+        status: "completed",
+      },
+      {
+        id: "fc_toolu_02",
+        type: "function_call",
+        call_id: clientCallId(JOB, "toolu_02"),
+        name: "get_time",
+        arguments: "{}",
+        status: "completed",
+      },
+    ]);
+  });
+
+  it("has no message when the model said nothing before the calls", () => {
+    const r = pausedResponse(withTools, JOB, { calls, text: "", at });
+    expect(r.output.map((item) => item.type)).toEqual(["function_call", "function_call"]);
+    expect(r.output_text).toBe("");
+  });
+
+  it("is what a stored job paused on calls reads back as, its tools echoed", () => {
+    const job = jobRecord({
+      id: JOB,
+      status: "running",
+      clientId: `resp-${UUID}`,
+      queuedAt: new Date(CREATED * 1000).toISOString(),
+      submission: {
+        id: `resp-${UUID}`,
+        agent: "general",
+        prompt: "Hi",
+        session: { kind: "new" },
+        tools: [{ name: "get_weather", inputSchema: { type: "object" } }],
+      },
+      result: undefined,
+      usage: undefined,
+      toolCalls: { calls, text: "", seq: 7, at, expiresAt: at },
+    });
+    const r = storedResponse(job);
+    expect(r).toMatchObject({ status: "completed", tools: [weather], tool_choice: "auto" });
+    expect(r.output.map((item) => (item.type === "function_call" ? item.call_id : item.id))).toEqual([
+      clientCallId(JOB, "toolu_01"),
+      clientCallId(JOB, "toolu_02"),
+    ]);
+    // Running again (the results arrived): in progress.
+    expect(storedResponse({ ...job, toolCalls: undefined }).status).toBe("in_progress");
   });
 });

@@ -1,13 +1,22 @@
-import type { JobRecord, TokenUsage } from "@claude-gateway/contracts";
+import type {
+  ClientToolDef,
+  JobRecord,
+  PendingToolCalls,
+  TokenUsage,
+  ToolCall,
+} from "@claude-gateway/contracts";
 import { fromFinishedJob, type GatewayError, toClientError } from "../errors.js";
 import { type JsonSchema, structuredAnswer } from "../structured.js";
-import { messageIdOf, responseIdOf, uuidOfJobClientId } from "./ids.js";
-import type { TextFormat } from "./request.js";
+import { clientCallId } from "../tools/call-id.js";
+import { functionCallIdOf, messageIdOf, responseIdOf, uuidOfJobClientId } from "./ids.js";
+import type { FunctionToolEcho, TextFormat } from "./request.js";
+
+export type { FunctionToolEcho } from "./request.js";
 
 /**
  * The Responses API's `Response` object (the `openai` SDK's `Response`), built from a job. Fields
- * the CLI has no counterpart for carry what is true of the run: no tools, no sampling settings
- * applied, no truncation.
+ * the CLI has no counterpart for carry what is true of the run: the caller's function tools only,
+ * no sampling settings applied, no truncation.
  */
 
 export type ResponseStatus = "completed" | "failed" | "in_progress" | "cancelled" | "queued" | "incomplete";
@@ -25,6 +34,19 @@ export interface OutputMessage {
   role: "assistant";
   content: OutputText[];
 }
+
+/** A call of the caller's tools (the SDK's `ResponseFunctionToolCall`). */
+export interface OutputFunctionCall {
+  id: string;
+  type: "function_call";
+  /** The gateway's id for the call (`tools/call-id.ts`): the output the client sends names the job with it. */
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: "in_progress" | "completed";
+}
+
+export type OutputItem = OutputMessage | OutputFunctionCall;
 
 /** OpenAI's error codes of a failed response; a job's own reason stays in the message. */
 export type ResponseErrorCode = "server_error" | "rate_limit_exceeded" | "invalid_prompt";
@@ -51,7 +73,7 @@ export interface ResponseObject {
   max_output_tokens: null;
   metadata: Record<string, string> | null;
   model: string;
-  output: OutputMessage[];
+  output: OutputItem[];
   /**
    * The output's text joined. OpenAI sends no such field (its SDKs compute it), but the Node SDK's
    * stream helper does not (openai-node#1662: `finalResponse().output_text` is undefined): sent, it
@@ -65,7 +87,7 @@ export interface ResponseObject {
   temperature: null;
   text: { format: TextFormat };
   tool_choice: "none" | "auto";
-  tools: [];
+  tools: FunctionToolEcho[];
   top_p: null;
   truncation: "disabled";
   usage?: ResponseUsage;
@@ -80,6 +102,7 @@ export interface RequestEcho {
   metadata: Record<string, string> | null;
   parallelToolCalls: boolean;
   toolChoice: "none" | "auto";
+  tools: FunctionToolEcho[];
 }
 
 /** Everything of one response that does not come from its job's progress. */
@@ -143,7 +166,7 @@ export function outputMessage(
 
 export interface ResponseState {
   status: ResponseStatus;
-  output?: OutputMessage[];
+  output?: OutputItem[];
   completedAt?: number | null;
   error?: ResponseObject["error"];
   incomplete?: boolean;
@@ -166,7 +189,9 @@ export function responseObject(shape: ResponseShape, state: ResponseState): Resp
     metadata: echo.metadata,
     model: shape.model,
     output: state.output ?? [],
-    output_text: (state.output ?? []).flatMap((m) => m.content.map((c) => c.text)).join(""),
+    output_text: (state.output ?? [])
+      .flatMap((item) => (item.type === "message" ? item.content.map((c) => c.text) : []))
+      .join(""),
     parallel_tool_calls: echo.parallelToolCalls,
     previous_response_id: echo.previousResponseId,
     reasoning: { effort: null, summary: null },
@@ -174,7 +199,7 @@ export function responseObject(shape: ResponseShape, state: ResponseState): Resp
     temperature: null,
     text: { format: echo.format },
     tool_choice: echo.toolChoice,
-    tools: [],
+    tools: echo.tools,
     top_p: null,
     truncation: "disabled",
     ...(state.usage ? { usage: state.usage } : {}),
@@ -200,6 +225,55 @@ export function answeredResponse(shape: ResponseShape, job: JobRecord, answer: A
     incomplete: answer.incomplete,
     usage: responseUsage(job.usage),
   });
+}
+
+/** One call of a paused job as an output item, with the gateway's id for it. */
+export function functionCallItem(
+  jobId: string,
+  call: ToolCall,
+  status: OutputFunctionCall["status"] = "completed",
+): OutputFunctionCall {
+  return {
+    id: functionCallIdOf(call.id),
+    type: "function_call",
+    call_id: clientCallId(jobId, call.id),
+    name: call.name,
+    arguments: JSON.stringify(call.input),
+    status,
+  };
+}
+
+/**
+ * The response of a job that paused on calls of the caller's tools: completed, its output the text
+ * of the message that made them (if any) and one `function_call` item per call. The request that
+ * brings their outputs continues the same job.
+ */
+export function pausedResponse(
+  shape: ResponseShape,
+  jobId: string,
+  pending: Pick<PendingToolCalls, "calls" | "text" | "at">,
+): ResponseObject {
+  return responseObject(shape, {
+    status: "completed",
+    output: [
+      ...(pending.text !== "" ? [outputMessage(shape.uuid, pending.text)] : []),
+      ...pending.calls.map((call) => functionCallItem(jobId, call)),
+    ],
+    completedAt: Math.max(shape.createdAt, secondsOf(pending.at) ?? 0),
+    // The job goes on: its spend is known, and reported, in the response it ends in.
+    usage: responseUsage(undefined),
+  });
+}
+
+/** The caller's tools of a job as its response echoes them. */
+export function toolsEchoOf(tools: readonly ClientToolDef[] | undefined): FunctionToolEcho[] {
+  return (tools ?? []).map((tool) => ({
+    type: "function",
+    name: tool.name,
+    description: tool.description ?? null,
+    parameters: tool.inputSchema,
+    strict: false,
+  }));
 }
 
 /** A response that failed after it began (streaming): what was said so far, and why it stopped. */
@@ -246,13 +320,17 @@ export function storedResponse(job: JobRecord): ResponseObject {
       metadata: null,
       parallelToolCalls: true,
       toolChoice: "auto",
+      tools: toolsEchoOf(job.submission.tools),
     },
   };
   switch (job.status) {
     case "queued":
       return responseObject(shape, { status: "queued" });
     case "running":
-      return responseObject(shape, { status: "in_progress" });
+      // Paused on the caller's calls: what the request that made them was answered.
+      return job.toolCalls
+        ? pausedResponse(shape, job.id, job.toolCalls)
+        : responseObject(shape, { status: "in_progress" });
     case "cancelled":
       return responseObject(shape, { status: "cancelled", ...usageOf(job) });
     case "succeeded":

@@ -5,9 +5,12 @@ import {
   answeredResponse,
   answerOf,
   failedResponse,
+  functionCallItem,
+  type OutputItem,
   type OutputMessage,
   type OutputText,
   outputMessage,
+  pausedResponse,
   type ResponseObject,
   type ResponseShape,
   responseObject,
@@ -23,7 +26,11 @@ export type ResponseStreamEvent = { sequence_number: number } & (
       response: ResponseObject;
     }
   | { type: "response.failed"; response: ResponseObject }
-  | { type: "response.output_item.added" | "response.output_item.done"; output_index: 0; item: OutputMessage }
+  | {
+      type: "response.output_item.added" | "response.output_item.done";
+      output_index: number;
+      item: OutputItem;
+    }
   | {
       type: "response.content_part.added" | "response.content_part.done";
       item_id: string;
@@ -47,6 +54,14 @@ export type ResponseStreamEvent = { sequence_number: number } & (
       text: string;
       logprobs: [];
     }
+  | { type: "response.function_call_arguments.delta"; item_id: string; output_index: number; delta: string }
+  | {
+      type: "response.function_call_arguments.done";
+      item_id: string;
+      output_index: number;
+      name: string;
+      arguments: string;
+    }
   | {
       type: "error";
       code: string | null;
@@ -69,6 +84,10 @@ const TURN_SEPARATOR = "\n\n";
  * `output_text.done`, `content_part.done`, `output_item.done` and `response.completed` (or
  * `response.incomplete` when the model was cut off). With a schema the agent's prose is not the
  * answer: nothing streams until the job ends, and then the structured output is the one delta.
+ *
+ * A job that pauses on calls of the caller's tools (a `tool_calls` event) ends the response there:
+ * the message is closed, each call is added as a `function_call` item (its arguments in one delta)
+ * and done, and `response.completed` holds them all.
  */
 export interface ResponseEncoder {
   push(event: JobEvent): ResponseStreamEvent[];
@@ -85,7 +104,15 @@ export interface ResponseEncoder {
 
 type Body<T = ResponseStreamEvent> = T extends unknown ? Omit<T, "sequence_number"> : never;
 
-export function createResponseEncoder(shape: ResponseShape, schema?: JsonSchema): ResponseEncoder {
+export interface EncoderOptions {
+  /** The job's id: the calls of its tools get ids that name it. */
+  jobId: string;
+  /** Structured output: the answer is the job's structured output, sent whole at the end. */
+  schema?: JsonSchema | undefined;
+}
+
+export function createResponseEncoder(shape: ResponseShape, opts: EncoderOptions): ResponseEncoder {
+  const { schema, jobId } = opts;
   const itemId = outputMessage(shape.uuid, "").id;
   let seq = 0;
   let opened = false;
@@ -131,12 +158,60 @@ export function createResponseEncoder(shape: ResponseShape, schema?: JsonSchema)
     ];
   };
 
+  /** The message's closing events (it is the first output item, when there is text). */
+  const closeMessage = (status: OutputMessage["status"]): ResponseStreamEvent[] => [
+    event({ type: "response.output_text.done", ...at, text, logprobs: [] }),
+    event({ type: "response.content_part.done", ...at, part: part(text) }),
+    event({
+      type: "response.output_item.done",
+      output_index: 0,
+      item: outputMessage(shape.uuid, text, status),
+    }),
+  ];
+  const toolCalls = (e: Extract<JobEvent, { type: "tool_calls" }>): ResponseStreamEvent[] => {
+    // Events are not durable: send the part of the message's text that did not arrive as events.
+    const missing = e.text.startsWith(turnText) ? e.text.slice(turnText.length) : "";
+    const out = [...open(), ...(schema ? [] : delta(missing))];
+    if (started) out.push(...closeMessage("completed"));
+    const first = started ? 1 : 0;
+    e.calls.forEach((call, i) => {
+      const item = functionCallItem(jobId, call);
+      const output_index = first + i;
+      out.push(
+        event({
+          type: "response.output_item.added",
+          output_index,
+          item: { ...item, arguments: "", status: "in_progress" },
+        }),
+        event({
+          type: "response.function_call_arguments.delta",
+          item_id: item.id,
+          output_index,
+          delta: item.arguments,
+        }),
+        event({
+          type: "response.function_call_arguments.done",
+          item_id: item.id,
+          output_index,
+          name: item.name,
+          arguments: item.arguments,
+        }),
+        event({ type: "response.output_item.done", output_index, item }),
+      );
+    });
+    hasContent = true;
+    const response = pausedResponse(shape, jobId, { calls: e.calls, text, at: e.at });
+    out.push(event({ type: "response.completed", response }));
+    return out;
+  };
+
   return {
     get hasContent() {
       return hasContent;
     },
     open,
     push(e) {
+      if (e.type === "tool_calls") return toolCalls(e);
       if (e.type === "tool_use" || e.type === "tool_result") {
         afterTool = true;
         turnText = "";
@@ -158,11 +233,8 @@ export function createResponseEncoder(shape: ResponseShape, schema?: JsonSchema)
           : "";
       const out = [...open(), ...start(), ...delta(missing)];
       const response = answeredResponse(shape, job, { text, incomplete: answer.incomplete });
-      const item = response.output[0] as OutputMessage;
       out.push(
-        event({ type: "response.output_text.done", ...at, text, logprobs: [] }),
-        event({ type: "response.content_part.done", ...at, part: part(text) }),
-        event({ type: "response.output_item.done", output_index: 0, item }),
+        ...closeMessage(answer.incomplete ? "incomplete" : "completed"),
         event({ type: answer.incomplete ? "response.incomplete" : "response.completed", response }),
       );
       return out;
