@@ -59,6 +59,7 @@ function setup(
       has: (n) => n === "general" || n === "triage",
       names: () => ["general", "triage"],
       modelOf: (n) => (n === "triage" ? "claude-haiku-4-5" : undefined),
+      hasNoTools: (n) => n === "triage",
     },
     models: { supported: ["claude-haiku-4-5", "claude-sonnet-4-6"], defaultModel: "claude-sonnet-4-6" },
     limits: { ...limits, ...over },
@@ -69,6 +70,31 @@ function setup(
   });
   return { store, queue, cancelBus, service, submitted, ended, gate };
 }
+
+describe("submit with the caller's tools", () => {
+  const tools = [{ name: "get_weather", inputSchema: { type: "object" } }];
+  it("only an agent without tools of its own takes them", async () => {
+    const { service } = setup();
+    await expect(service.submit({ agent: "general", prompt: "x", tools }, "tok_alice")).rejects.toMatchObject(
+      {
+        status: 400,
+        code: "tools_not_allowed",
+      },
+    );
+    const { job } = await service.submit({ agent: "triage", prompt: "x", tools }, "tok_alice");
+    expect(job.submission.tools).toEqual(tools);
+  });
+  it("an admitted one holds the gateway's in-flight slot under its own id, given back when it ends", async () => {
+    const { service } = setup();
+    const admitted = await service.submit({ agent: "triage", prompt: "x", tools }, "tok_alice", {
+      admitted: true,
+    });
+    expect(admitted.job.lease).toBe(admitted.job.id);
+    // Without tools the gateway keeps (and gives back) the slot itself.
+    const plain = await service.submit({ agent: "triage", prompt: "x" }, "tok_alice", { admitted: true });
+    expect(plain.job.lease).toBeUndefined();
+  });
+});
 
 describe("submit", () => {
   it("queues a job with defaults filled in and the caller recorded", async () => {

@@ -285,12 +285,16 @@ export function createExecutorService(deps: ServiceDeps): ExecutorService {
       }
 
       const budgetUsd = ticket ? ticket.capBudget(submission.budgetUsd) : submission.budgetUsd;
+      // The gateway admits a job with the caller's tools under the job's id and hands its in-flight
+      // slot over: the job holds it across its pauses (while no request of the caller is open) and
+      // gives it back when it ends, however it ends.
+      const lease = ticket ? ticket.leaseId : opts.admitted && submission.tools ? id : undefined;
       let record = newJobRecord({
         id,
         submission: { ...submission, caller, ...(budgetUsd !== undefined ? { budgetUsd } : {}) },
         model,
         caller,
-        ...(ticket ? { lease: ticket.leaseId } : {}),
+        ...(lease !== undefined ? { lease } : {}),
         queueToken: randomUUID(),
         now: deps.clock.now(),
       });

@@ -1,3 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type JobEvent, subjects, ToolResults, ToolResultsReply } from "@claude-gateway/contracts";
 import { RemoteServiceError, request } from "@claude-gateway/nats";
 import {
@@ -5,6 +9,7 @@ import {
   eventually,
   offeredToolNames,
   TEST_METRICS_AUTH,
+  text,
   toolResultsOf,
 } from "@claude-gateway/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -250,6 +255,31 @@ describe("a job with the caller's tools", () => {
     const late = await postResults(b, id, { results: [{ id: job.toolCalls.calls[0].id, content: "late" }] });
     expect(late.status).toBe(409);
     expect(late.body.error).toBe("tool_calls_expired");
+  });
+
+  it("a model that calls Bash or a tool the caller did not offer runs nothing, and the job does not pause", async () => {
+    // Where the agent's user could write, were Bash run.
+    const marker = join(tmpdir(), `cg-client-tools-pwned-${randomUUID()}`);
+    world.stub.setHandler((req) => {
+      if (req.auxiliary) return undefined;
+      const results = toolResultsOf(req.body);
+      if (results.length > 0) return text(`results: ${results.map((r) => r.isError).join(",")}`);
+      return {
+        kind: "message",
+        blocks: [
+          { type: "tool_use", name: "Bash", input: { command: `touch ${marker}` } },
+          { type: "tool_use", name: "mcp__client__delete_everything", input: {} },
+        ],
+        stopReason: "tool_use",
+      };
+    });
+    const id = (await withTools("Clean up.")).body.jobId as string;
+    const done = await waitForJob(a, id);
+    expect(done).toMatchObject({ status: "succeeded", result: { text: "results: true,true" } });
+    expect(done.toolCalls).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+    // Both calls went back to the model as errors, and the caller was never asked for anything.
+    expect(toolResultsOf(world.stub.turnRequests().at(-1)!.body).map((r) => r.isError)).toEqual([true, true]);
   });
 
   it("is refused for an agent with tools of its own, and for a tool the CLI could not offer unchanged", async () => {

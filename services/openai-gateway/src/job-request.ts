@@ -1,6 +1,7 @@
 import {
   type JobRecord,
   type JobSubmission,
+  jobIdFor,
   MAX_PROMPT_CHARS,
   ModelNotSupportedError,
   type ModelPolicy,
@@ -138,20 +139,36 @@ export async function serveJobRequest<Frame>(
     log.info({ model, stream, outcome, ms: Math.round(performance.now() - started) }, "request finished");
   };
   let ticket: Ticket | undefined;
+  /**
+   * The caller's in-flight slot held by a job with the caller's tools (admitted under the job's
+   * id): it stays taken while the job waits for the client's results, and the executor gives it
+   * back when the job ends; the request that sees the end gives it back first.
+   */
+  let toolJobSlot: string | undefined;
+  /** The job paused on tool calls: its slot stays with it. */
+  let paused = false;
   let released: Promise<void> | undefined;
   /**
    * Gives the caller's in-flight slot back once the job is over (started as soon as its end is
    * announced), and before the client hears the end: its next request finds the slot free.
    */
   const giveBack = (): Promise<void> => {
-    released ??= ticket
+    const release = paused
+      ? undefined
+      : ticket
+        ? () => ticket!.release()
+        : toolJobSlot !== undefined
+          ? () => deps.gate.release(principal.id, toolJobSlot!)
+          : undefined;
+    released ??= release
       ? deps.inflight.track(
-          ticket
-            .release()
-            .catch((err: unknown) => log.warn({ err }, "could not give back the in-flight slot")),
+          release().catch((err: unknown) => log.warn({ err }, "could not give back the in-flight slot")),
         )
       : Promise.resolve();
     return released;
+  };
+  const pause = () => {
+    paused = true;
   };
   let streaming = false;
   try {
@@ -170,6 +187,7 @@ export async function serveJobRequest<Frame>(
       // and is counted already); this request answers with what the model says next.
       run = await continueJobRun(deps.executor, { ...req.toolResults, caller: principal.id }, runOptions);
       model = run.job.model;
+      toolJobSlot = run.job.id;
       // The same job answers under the same id (a Responses id names its job: a later
       // `previous_response_id` of the final answer continues that job's session).
       const own = run.job.clientId;
@@ -187,10 +205,13 @@ export async function serveJobRequest<Frame>(
       // Checked and counted once, here; the job goes to the executor's admit subject (only the
       // gateway's NATS user may publish there), which checks the agent and model again and records
       // the run's spend.
+      const clientId = `${req.idPrefix}-${uuid}`;
       ticket = await deps.gate.admit(principal.id, {
         agent,
         model,
         leaseMs: deps.job.timeoutSeconds * 1000 + QUEUE_ALLOWANCE_MS,
+        // A job with the caller's tools takes the slot over (see `toolJobSlot`).
+        ...(req.job.tools ? { leaseId: jobIdFor(principal.id, clientId) } : {}),
       });
       // Fetching a remote image costs the gateway: only for a request its caller may make.
       const images = req.images?.length
@@ -201,7 +222,7 @@ export async function serveJobRequest<Frame>(
         deps.executor,
         {
           // The executor mints the job's id; this one (ours, scoped to the caller) ties it to the request.
-          id: `${req.idPrefix}-${uuid}`,
+          id: clientId,
           agent,
           ...withoutUndefined(req.job),
           ...(images ? { images } : {}),
@@ -236,7 +257,14 @@ export async function serveJobRequest<Frame>(
       req.toolResults ? "job continued with tool results" : "job submitted",
     );
     if (!req.stream) {
-      const end = await deps.inflight.track(completeJob(run, giveBack).finally(giveBack));
+      const end = await deps.inflight.track(
+        completeJob(run, giveBack)
+          .then((e) => {
+            if (e.paused) pause();
+            return e;
+          })
+          .finally(giveBack),
+      );
       const body = end.paused ? req.completeToolCalls(end.paused, ctx) : req.complete(end.job, ctx);
       finished(end.paused ? "tool_calls" : "succeeded");
       return c.json(body as object);
@@ -249,7 +277,12 @@ export async function serveJobRequest<Frame>(
     return streamSSE(c, async (sse) => {
       sse.onAbort(() => run.abandon());
       const outcome = await deps.inflight.track(
-        pumpStream(sse, run, opening, protocol, { log, firstContent, ended: giveBack }).finally(giveBack),
+        pumpStream(sse, run, opening, protocol, {
+          log,
+          firstContent,
+          ended: giveBack,
+          paused: pause,
+        }).finally(giveBack),
       );
       finished(outcome);
     });

@@ -132,6 +132,8 @@ export async function pumpStream<Frame>(
     firstContent: () => void;
     /** The job is over: called before the closing frames (or the error) are sent. */
     ended: () => Promise<void>;
+    /** The job paused on the caller's tool calls: called before their frames are sent. */
+    paused?: () => void;
   },
 ): Promise<string> {
   const { encoder } = protocol;
@@ -141,7 +143,7 @@ export async function pumpStream<Frame>(
   try {
     for (const frame of [...opening.buffered, ...encoder.open()]) await send(frame);
     if (opening.paused) {
-      await hooks.ended();
+      hooks.paused?.();
       await protocol.end?.(sse);
       return "tool_calls";
     }
@@ -161,7 +163,7 @@ export async function pumpStream<Frame>(
       } else if (item.type === "tool_calls") {
         // The model called the caller's tools: this response ends with them; the job waits.
         run.settle();
-        await hooks.ended();
+        hooks.paused?.();
         const hadContent = encoder.hasContent;
         for (const frame of encoder.push(toolCallsEvent(run, item.pending))) await send(frame);
         if (!hadContent && encoder.hasContent) hooks.firstContent();

@@ -1,9 +1,12 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import {
   CLIENT_TOOL_PREFIX,
   callingClientTools,
   offeredToolNames,
   TEST_TOKEN,
+  tempDir,
   text,
   toolResultsOf,
 } from "@claude-gateway/testkit";
@@ -19,6 +22,19 @@ import { createWorld, TESTER, type World } from "./harness.js";
  * results. What crossed the wire is asserted at the stub.
  */
 const OTHER_TOKEN = "other-token-0123456789";
+/** A caller with one request in flight at a time. */
+const SINGLE_TOKEN = "single-token-012345678";
+const POLICY = {
+  defaults: {
+    agents: ["assistant", "general"],
+    models: ["claude-haiku-4-5", "claude-sonnet-4-6"],
+    maxConcurrent: 8,
+    requestsPerMinute: 1000,
+    budgetUsdPerDay: 100,
+  },
+  callers: { single: { maxConcurrent: 1 } },
+};
+let cleanup: () => Promise<void>;
 let world: World;
 let gateway: RunningGateway;
 let client: OpenAI;
@@ -26,13 +42,21 @@ let anthropic: Anthropic;
 
 beforeAll(async () => {
   // Unanswered calls expire soon here (the client that never returns).
-  world = await createWorld({ TOOL_RESULTS_TIMEOUT_SECONDS: "10" });
-  gateway = await world.gateway({ AUTH_TOKENS: `tester=${TEST_TOKEN},other=${OTHER_TOKEN}` });
+  const dir = await tempDir("cg-oai-tools-");
+  cleanup = dir.cleanup;
+  const policy = join(dir.dir, "policy.json");
+  await writeFile(policy, JSON.stringify(POLICY), { mode: 0o600 });
+  world = await createWorld({ TOOL_RESULTS_TIMEOUT_SECONDS: "10", CALLER_POLICY_FILE: policy });
+  gateway = await world.gateway({
+    CALLER_POLICY_FILE: policy,
+    AUTH_TOKENS: `tester=${TEST_TOKEN},other=${OTHER_TOKEN},single=${SINGLE_TOKEN}`,
+  });
   client = world.client(gateway);
   anthropic = new Anthropic({ baseURL: gateway.url, apiKey: TEST_TOKEN, maxRetries: 0 });
 });
 afterAll(async () => {
   await world?.close();
+  await cleanup?.();
 });
 beforeEach(() => {
   world.stub.reset();
@@ -251,6 +275,68 @@ describe("chat completions with the caller's tools", () => {
       tools: chatTools,
     });
     await expect(late).rejects.toMatchObject({ status: 400, code: "tool_calls_expired" });
+  });
+});
+
+describe("the caller's in-flight slot", () => {
+  it("stays with a job paused on tool calls, and comes back when the job ends — answered or expired", async () => {
+    world.stub.setHandler(callingClientTools([[weatherIn("Shumen")]], answerWith));
+    const single = world.client(gateway, SINGLE_TOKEN);
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+      { role: "user", content: "Weather in Shumen?" },
+    ];
+    const first = await single.chat.completions.create({
+      model: "claude-haiku-4-5",
+      messages,
+      tools: chatTools,
+    });
+    const call = first.choices[0]!.message
+      .tool_calls![0]! as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
+    // The paused job holds the caller's one slot: no second job meanwhile.
+    await expect(
+      single.chat.completions.create({
+        model: "claude-haiku-4-5",
+        messages: [{ role: "user", content: "x" }],
+      }),
+    ).rejects.toMatchObject({ status: 429 });
+    // Its results are not a new request in flight: they continue the job, which then gives the slot back.
+    const done = await single.chat.completions.create({
+      model: "claude-haiku-4-5",
+      messages: [
+        ...messages,
+        first.choices[0]!.message,
+        { role: "tool", tool_call_id: call.id, content: "mist" },
+      ],
+      tools: chatTools,
+    });
+    expect(done.choices[0]!.message.content).toBe("From the tools: mist");
+    // Another job that pauses and is never answered: its expiry gives the slot back.
+    const abandoned = await single.chat.completions.create({
+      model: "claude-haiku-4-5",
+      messages,
+      tools: chatTools,
+    });
+    const jobId = jobIdOfCall(abandoned.choices[0]!.message.tool_calls![0]!.id);
+    let job = await world.job(jobId, "tok_single");
+    for (let i = 0; i < 600 && job.status === "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      job = await world.job(jobId, "tok_single");
+    }
+    expect(job.error?.reason).toBe("tool_results_expired");
+    world.stub.setHandler(undefined);
+    world.stub.setDefault(text("free again"));
+    let next: OpenAI.Chat.ChatCompletion | undefined;
+    // The executor gives the slot back right after recording the end.
+    for (let i = 0; i < 50 && !next; i++) {
+      next = await single.chat.completions
+        .create({ model: "claude-haiku-4-5", messages: [{ role: "user", content: "x" }] })
+        .catch(async (err: { status?: number }) => {
+          if (err.status !== 429) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
+        });
+    }
+    expect(next?.choices[0]?.message.content).toBe("free again");
   });
 });
 
