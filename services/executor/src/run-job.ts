@@ -235,27 +235,28 @@ export function createJobRunner(deps: RunJobDeps) {
       }
       publish({ type: "result", text: out.text, sessionId: out.sessionId, costUsd: out.costUsd, usage });
 
-      async function runCold(): Promise<RunResult> {
-        workspace = await deps.workspaces.prepare({
+      /**
+       * The job's checkout and sandbox, its session's transcript restored: where its CLI starts
+       * (from here on the agent may have acted). What every start of the job's CLI shares.
+       */
+      async function prepareRun(): Promise<WarmOptions> {
+        const dir = await deps.workspaces.prepare({
           jobId: job.id,
           ...(s.repo !== undefined ? { repo: s.repo } : {}),
           ...(s.ref !== undefined ? { ref: s.ref } : {}),
           // A job waiting for space in the workspace can still be cancelled or handed back.
           signal,
         });
+        workspace = dir;
         const sandbox = await deps.sandboxes.open(job.id);
         box = sandbox;
-        if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
-        await sandbox.adopt(workspace.dir);
+        if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, dir.dir);
+        await sandbox.adopt(dir.dir);
         signal.throwIfAborted();
         cliStarted = true;
-        const run = deps.runClaude({
-          invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
-          prompt,
-          ...(images ? { images } : {}),
-          cwd: workspace.dir,
-          timeoutMs,
-          signal,
+        return {
+          invocation: withProjectInstructions(deps.invocationFor(job), dir.projectInstructions),
+          cwd: dir.dir,
           sourceEnv: deps.claudeEnv,
           setEnv: { ...deps.jobEnv, ...sandbox.env },
           ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
@@ -263,6 +264,17 @@ export function createJobRunner(deps: RunJobDeps) {
           logger: log,
           ...(deps.bin ? { bin: deps.bin } : {}),
           ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
+        };
+      }
+
+      async function runCold(): Promise<RunResult> {
+        const start = await prepareRun();
+        const run = deps.runClaude({
+          ...start,
+          prompt,
+          ...(images ? { images } : {}),
+          timeoutMs,
+          signal,
           onEvent,
         });
         return run.done;
@@ -277,28 +289,13 @@ export function createJobRunner(deps: RunJobDeps) {
       async function runWithTools(tools: readonly ClientToolDef[]): Promise<RunResult> {
         const hosting = deps.clientTools;
         if (!hosting) throw new Error("this executor is not set up to host a caller's tools");
-        workspace = await deps.workspaces.prepare({ jobId: job.id, signal });
-        const sandbox = await deps.sandboxes.open(job.id);
-        box = sandbox;
-        if (s.session?.kind === "resume") await restoreTranscript(deps, s.session.id, sandbox, workspace.dir);
-        await sandbox.adopt(workspace.dir);
-        signal.throwIfAborted();
-        cliStarted = true;
         const proc = hosting.start({
-          invocation: withProjectInstructions(deps.invocationFor(job), workspace.projectInstructions),
+          ...(await prepareRun()),
           clientTools: tools.map((t) => ({
             name: t.name,
             ...(t.description !== undefined ? { description: t.description } : {}),
             inputSchema: t.inputSchema,
           })),
-          cwd: workspace.dir,
-          sourceEnv: deps.claudeEnv,
-          setEnv: { ...deps.jobEnv, ...sandbox.env },
-          ...(sandbox.runAs ? { runAs: sandbox.runAs } : {}),
-          ...(sandbox.launcher ? { launcher: sandbox.launcher } : {}),
-          logger: log,
-          ...(deps.bin ? { bin: deps.bin } : {}),
-          ...(deps.killGraceMs !== undefined ? { killGraceMs: deps.killGraceMs } : {}),
         });
         warm = proc;
         const turnStop = new AbortController();

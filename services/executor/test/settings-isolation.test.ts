@@ -147,4 +147,25 @@ describe("settings from outside the deployer", () => {
     );
     expect((await readdir(drop)).sort()).toEqual(["home-mcp.cjs", ...controls].sort());
   });
+
+  it("a job with the caller's tools runs in its checkout (CLAUDE.md in the system prompt) and is offered the caller's tools alone: no planted server, hook or helper runs", async () => {
+    world.stub.reset();
+    world.stub.setDefault(text("done"));
+    const tools = [{ name: "get_weather", inputSchema: { type: "object" } }];
+    const submitted = await submit(ex, {
+      agent: "assistant",
+      prompt: "[tag:client-tools] hi",
+      repo: repo.dir,
+      tools,
+    });
+    expect(submitted.status).toBe(202);
+    expect(await waitForJob(ex, submitted.body.jobId)).toMatchObject({ status: "succeeded" });
+    const requests = world.stub.turnRequests().filter((r) => tagOf(r) === "client-tools");
+    expect(requests.length).toBeGreaterThan(0);
+    for (const req of requests) {
+      expect(offeredToolNames(req.body)).toEqual(["mcp__client__get_weather"]);
+      expect(systemText(req.body)).toContain(RULE);
+    }
+    expect((await readdir(drop)).filter((f) => !f.startsWith("ran-"))).toEqual(["home-mcp.cjs"]);
+  });
 });
