@@ -257,12 +257,8 @@ describe("chat completions with the caller's tools", () => {
     const call = first.choices[0]!.message
       .tool_calls![0]! as OpenAI.Chat.ChatCompletionMessageFunctionToolCall;
     const jobId = jobIdOfCall(call.id);
-    let job = await world.job(jobId);
-    expect(job.toolCalls?.calls).toHaveLength(1);
-    for (let i = 0; i < 600 && job.status === "running"; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      job = await world.job(jobId);
-    }
+    expect((await world.job(jobId)).toolCalls?.calls).toHaveLength(1);
+    const job = await ended(jobId);
     expect(job).toMatchObject({ status: "failed", error: { reason: "tool_results_expired" } });
     await world.noCliLeft();
     const late = client.chat.completions.create({
@@ -317,11 +313,7 @@ describe("the caller's in-flight slot", () => {
       tools: chatTools,
     });
     const jobId = jobIdOfCall(abandoned.choices[0]!.message.tool_calls![0]!.id);
-    let job = await world.job(jobId, "tok_single");
-    for (let i = 0; i < 600 && job.status === "running"; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      job = await world.job(jobId, "tok_single");
-    }
+    const job = await ended(jobId, "tok_single");
     expect(job.error?.reason).toBe("tool_results_expired");
     world.stub.setHandler(undefined);
     world.stub.setDefault(text("free again"));
@@ -485,6 +477,16 @@ describe("Messages with the caller's tools", () => {
     expect(prompt).toContain("sunny");
   });
 });
+
+/** The job once it is no longer running (its calls expire within the world's 10 s). */
+async function ended(jobId: string, caller?: string) {
+  let job = await world.job(jobId, caller);
+  for (let i = 0; i < 600 && job.status === "running"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = await world.job(jobId, caller);
+  }
+  return job;
+}
 
 /** The job of a call id the gateway gave out (`call_<job id without dashes>_<API id>`). */
 function jobIdOfCall(id: string): string {
